@@ -1,0 +1,177 @@
+/**
+ * @module bounds
+ * Bounds JSON Schema cannot express — depth, node count, byte size, string length — checked
+ * by loops with explicit stacks, never by recursion: a hostile 100,000-deep value must be
+ * rejected quickly without touching the host's call stack. Every validator runs these first,
+ * so the schema validator (which does recurse) only ever sees shallow input.
+ */
+
+/** Limits for an arbitrary JSON value. */
+export interface JsonBounds {
+  /** Deepest nesting of arrays/objects (a scalar is depth 0, `[]` depth 1). */
+  maxDepth: number;
+  /** Most values (scalars, arrays and objects) in total. */
+  maxValues: number;
+  /** Longest string (in UTF-16 code units), keys included. */
+  maxStringLength: number;
+}
+
+/** Bounds applied to every inbound message before schema validation. */
+export const DEFAULT_JSON_BOUNDS: Readonly<JsonBounds> = {
+  maxDepth: 256,
+  maxValues: 2_000_000,
+  maxStringLength: 64 * 1024 * 1024,
+};
+
+/** Why a value broke its bounds. */
+export interface BoundsIssue {
+  /** JSON pointer of the value that broke the bound. */
+  path: string;
+  /** Which bound, or `not-json` for a value JSON cannot carry. */
+  bound: 'depth' | 'values' | 'string-length' | 'not-json' | 'bytes';
+  /** Human-readable explanation. */
+  message: string;
+}
+
+/**
+ * Walk a value iteratively and report the first bound it breaks, or null. Also rejects what
+ * JSON cannot carry: functions, symbols, bigints, undefined inside arrays, non-finite numbers,
+ * and objects that are not plain (a cycle shows up as a depth overflow).
+ */
+export function checkJsonBounds(value: unknown, bounds: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS): BoundsIssue | null {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
+  let values = 0;
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (++values > bounds.maxValues) {
+      return { path: item.path, bound: 'values', message: `more than ${bounds.maxValues} values` };
+    }
+    const v = item.value;
+    switch (typeof v) {
+      case 'string':
+        if (v.length > bounds.maxStringLength) {
+          return { path: item.path, bound: 'string-length', message: `string longer than ${bounds.maxStringLength}` };
+        }
+        continue;
+      case 'boolean':
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) return { path: item.path, bound: 'not-json', message: 'number is not finite' };
+        continue;
+      case 'object': {
+        if (v === null) continue;
+        const depth = item.depth + 1;
+        if (depth > bounds.maxDepth) {
+          return { path: item.path, bound: 'depth', message: `nested deeper than ${bounds.maxDepth}` };
+        }
+        if (Array.isArray(v)) {
+          for (let i = v.length - 1; i >= 0; i--) {
+            if (v[i] === undefined) return { path: `${item.path}/${i}`, bound: 'not-json', message: 'undefined in array' };
+            stack.push({ value: v[i], depth, path: `${item.path}/${i}` });
+          }
+          continue;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) {
+          return { path: item.path, bound: 'not-json', message: 'not a plain object' };
+        }
+        const keys = Object.keys(v);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const key = keys[i]!;
+          if (key.length > bounds.maxStringLength) {
+            return { path: item.path, bound: 'string-length', message: `key longer than ${bounds.maxStringLength}` };
+          }
+          const child = (v as Record<string, unknown>)[key];
+          // JSON.stringify drops undefined-valued keys; accept them as absent.
+          if (child === undefined) continue;
+          stack.push({ value: child, depth, path: `${item.path}/${escapePointer(key)}` });
+        }
+        continue;
+      }
+      default:
+        return { path: item.path, bound: 'not-json', message: `${typeof v} is not JSON` };
+    }
+  }
+  return null;
+}
+
+/** Shape of serialized JSON text, measured without parsing it. */
+export interface JsonTextShape {
+  /** UTF-8 byte length (stops counting once past `maxBytes`). */
+  bytes: number;
+  /** Deepest bracket nesting seen (stops once past `maxDepth`). */
+  depth: number;
+}
+
+/**
+ * Measure JSON text in one pass — byte size and bracket depth — so a host can refuse an
+ * oversized or overly deep output before `JSON.parse` allocates anything. Strings are skipped
+ * with their escapes, so brackets inside them do not count. Returns early once a bound is passed.
+ */
+export function measureJsonText(text: string, maxBytes: number, maxDepth: number): JsonTextShape {
+  // Fast path: UTF-8 takes at most 3 bytes per UTF-16 unit.
+  let bytes = 0;
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdfff ? 2 : 3;
+    if (bytes > maxBytes) return { bytes, depth: deepest };
+    if (inString) {
+      if (c === 0x5c /* \ */) {
+        i++;
+        bytes++;
+      } else if (c === 0x22 /* " */) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > maxDepth) return { bytes, depth: deepest };
+      }
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+  }
+  return { bytes, depth: deepest };
+}
+
+/** UTF-8 byte length of a string. */
+export function utf8Length(text: string): number {
+  return measureJsonText(text, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY).bytes;
+}
+
+/** Limits for a UI tree. */
+export interface TreeBounds {
+  /** Deepest nesting of nodes (the root is depth 1). */
+  maxDepth: number;
+  /** Most nodes in the tree. */
+  maxNodes: number;
+}
+
+/**
+ * Count the nodes and depth of a UI tree iteratively, following only `children` arrays.
+ * Returns the first bound broken, or null. Run after `checkJsonBounds`, before schema checks.
+ */
+export function checkTreeBounds(root: unknown, bounds: Readonly<TreeBounds>): BoundsIssue | null {
+  const stack: { node: unknown; depth: number; path: string }[] = [{ node: root, depth: 1, path: '' }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const { node, depth, path } = stack.pop()!;
+    if (++nodes > bounds.maxNodes) return { path, bound: 'values', message: `more than ${bounds.maxNodes} nodes` };
+    if (depth > bounds.maxDepth) return { path, bound: 'depth', message: `tree deeper than ${bounds.maxDepth}` };
+    const children = typeof node === 'object' && node !== null ? (node as { children?: unknown }).children : undefined;
+    if (Array.isArray(children)) {
+      for (let i = children.length - 1; i >= 0; i--) {
+        stack.push({ node: children[i], depth: depth + 1, path: `${path}/children/${i}` });
+      }
+    }
+  }
+  return null;
+}
+
+/** Escape a key for use in a JSON pointer (RFC 6901). */
+export function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}

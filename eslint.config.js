@@ -49,7 +49,10 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-implied-eval': 'error',
       'no-new-func': 'error',
@@ -63,7 +66,15 @@ export default tseslint.config(
   },
   {
     files: ['packages/core/**/*.ts'],
-    rules: fence(['@corral/worker-*', '@corral/server', '@corral/playground', 'node:*', 'worker_threads', 'fs', 'path']),
+    rules: fence([
+      '@corral/worker-*',
+      '@corral/server',
+      '@corral/playground',
+      'node:*',
+      'worker_threads',
+      'fs',
+      'path',
+    ]),
   },
   {
     files: ['packages/core/test/**/*.ts', 'packages/core/bench/**/*.ts', 'packages/*/scripts/**/*.ts'],

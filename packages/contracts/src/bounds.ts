@@ -38,7 +38,10 @@ export interface BoundsIssue {
  * JSON cannot carry: functions, symbols, bigints, undefined inside arrays, non-finite numbers,
  * and objects that are not plain (a cycle shows up as a depth overflow).
  */
-export function checkJsonBounds(value: unknown, bounds: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS): BoundsIssue | null {
+export function checkJsonBounds(
+  value: unknown,
+  bounds: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS,
+): BoundsIssue | null {
   const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
   let values = 0;
   while (stack.length > 0) {
@@ -50,13 +53,18 @@ export function checkJsonBounds(value: unknown, bounds: Readonly<JsonBounds> = D
     switch (typeof v) {
       case 'string':
         if (v.length > bounds.maxStringLength) {
-          return { path: item.path, bound: 'string-length', message: `string longer than ${bounds.maxStringLength}` };
+          return {
+            path: item.path,
+            bound: 'string-length',
+            message: `string longer than ${bounds.maxStringLength}`,
+          };
         }
         continue;
       case 'boolean':
         continue;
       case 'number':
-        if (!Number.isFinite(v)) return { path: item.path, bound: 'not-json', message: 'number is not finite' };
+        if (!Number.isFinite(v))
+          return { path: item.path, bound: 'not-json', message: 'number is not finite' };
         continue;
       case 'object': {
         if (v === null) continue;
@@ -66,7 +74,8 @@ export function checkJsonBounds(value: unknown, bounds: Readonly<JsonBounds> = D
         }
         if (Array.isArray(v)) {
           for (let i = v.length - 1; i >= 0; i--) {
-            if (v[i] === undefined) return { path: `${item.path}/${i}`, bound: 'not-json', message: 'undefined in array' };
+            if (v[i] === undefined)
+              return { path: `${item.path}/${i}`, bound: 'not-json', message: 'undefined in array' };
             stack.push({ value: v[i], depth, path: `${item.path}/${i}` });
           }
           continue;
@@ -79,7 +88,11 @@ export function checkJsonBounds(value: unknown, bounds: Readonly<JsonBounds> = D
         for (let i = keys.length - 1; i >= 0; i--) {
           const key = keys[i]!;
           if (key.length > bounds.maxStringLength) {
-            return { path: item.path, bound: 'string-length', message: `key longer than ${bounds.maxStringLength}` };
+            return {
+              path: item.path,
+              bound: 'string-length',
+              message: `key longer than ${bounds.maxStringLength}`,
+            };
           }
           const child = (v as Record<string, unknown>)[key];
           // JSON.stringify drops undefined-valued keys; accept them as absent.
@@ -159,9 +172,12 @@ export function checkTreeBounds(root: unknown, bounds: Readonly<TreeBounds>): Bo
   let nodes = 0;
   while (stack.length > 0) {
     const { node, depth, path } = stack.pop()!;
-    if (++nodes > bounds.maxNodes) return { path, bound: 'values', message: `more than ${bounds.maxNodes} nodes` };
-    if (depth > bounds.maxDepth) return { path, bound: 'depth', message: `tree deeper than ${bounds.maxDepth}` };
-    const children = typeof node === 'object' && node !== null ? (node as { children?: unknown }).children : undefined;
+    if (++nodes > bounds.maxNodes)
+      return { path, bound: 'values', message: `more than ${bounds.maxNodes} nodes` };
+    if (depth > bounds.maxDepth)
+      return { path, bound: 'depth', message: `tree deeper than ${bounds.maxDepth}` };
+    const children =
+      typeof node === 'object' && node !== null ? (node as { children?: unknown }).children : undefined;
     if (Array.isArray(children)) {
       for (let i = children.length - 1; i >= 0; i--) {
         stack.push({ node: children[i], depth: depth + 1, path: `${path}/children/${i}` });

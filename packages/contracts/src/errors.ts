@@ -93,7 +93,8 @@ export const ERROR_CODES = {
     fault: 'plugin',
     retryable: false,
     httpStatus: 422,
-    description: 'A render or reducer returned something that is not a valid UINode / JSON value (or a Promise).',
+    description:
+      'A render or reducer returned something that is not a valid UINode / JSON value (or a Promise).',
   },
   OUTPUT_TOO_LARGE: {
     fault: 'plugin',
@@ -111,7 +112,8 @@ export const ERROR_CODES = {
     fault: 'plugin',
     retryable: false,
     httpStatus: 422,
-    description: 'A handler dispatched more than maxDispatchesPerEvent actions, or a payload past maxPayloadBytes.',
+    description:
+      'A handler dispatched more than maxDispatchesPerEvent actions, or a payload past maxPayloadBytes.',
   },
   PLUGIN_ERRORED: {
     fault: 'plugin',

@@ -106,10 +106,17 @@ export const DEFAULT_TREE_BOUNDS: Readonly<TreeBounds> = { maxDepth: 128, maxNod
 /**
  * Validate a UI tree under explicit bounds (a plugin's output limits).
  */
-export function validateUINodeWithin(value: unknown, tree: Readonly<TreeBounds>, json: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS): Validation<UINode> {
+export function validateUINodeWithin(
+  value: unknown,
+  tree: Readonly<TreeBounds>,
+  json: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS,
+): Validation<UINode> {
   return makeValidator<UINode>(generated.validateUINode, (v) => {
     // A tree of depth d nests JSON about 2d deep (node object + children array).
-    return checkTreeBounds(v, tree) ?? checkJsonBounds(v, { ...json, maxDepth: Math.min(json.maxDepth, tree.maxDepth * 2 + 8) });
+    return (
+      checkTreeBounds(v, tree) ??
+      checkJsonBounds(v, { ...json, maxDepth: Math.min(json.maxDepth, tree.maxDepth * 2 + 8) })
+    );
   })(value);
 }
 
@@ -117,7 +124,9 @@ export const validateJSONValue: Validator<JSONValue> = makeValidator(generated.v
 export const validateUINode: Validator<UINode> = (value) => validateUINodeWithin(value, DEFAULT_TREE_BOUNDS);
 export const validateEventBinding: Validator<EventBinding> = makeValidator(generated.validateEventBinding);
 export const validatePluginEvent: Validator<PluginEvent> = makeValidator(generated.validatePluginEvent);
-export const validateDispatchIntent: Validator<DispatchIntent> = makeValidator(generated.validateDispatchIntent);
+export const validateDispatchIntent: Validator<DispatchIntent> = makeValidator(
+  generated.validateDispatchIntent,
+);
 export const validateDispatch: Validator<Dispatch> = makeValidator(generated.validateDispatch);
 export const validatePluginMeta: Validator<PluginMeta> = makeValidator(generated.validatePluginMeta);
 export const validateRuntimeLimits: Validator<RuntimeLimits> = makeValidator(generated.validateRuntimeLimits);
@@ -125,7 +134,9 @@ export const validateRuntimeLimitsOverride: Validator<RuntimeLimitsOverride> = m
   generated.validateRuntimeLimitsOverride,
 );
 export const validateRuntimeError: Validator<RuntimeError> = makeValidator(generated.validateRuntimeError);
-export const validateLoadPluginParams: Validator<LoadPluginParams> = makeValidator(generated.validateLoadPluginParams);
+export const validateLoadPluginParams: Validator<LoadPluginParams> = makeValidator(
+  generated.validateLoadPluginParams,
+);
 export const validateRenderParams: Validator<RenderParams> = makeValidator(generated.validateRenderParams);
 export const validateEventParams: Validator<EventParams> = makeValidator(generated.validateEventParams);
 export const validateDisposePluginParams: Validator<DisposePluginParams> = makeValidator(
@@ -133,7 +144,9 @@ export const validateDisposePluginParams: Validator<DisposePluginParams> = makeV
 );
 export const validateRpcRequest: Validator<RpcRequest> = makeValidator(generated.validateRpcRequest);
 export const validateRpcResponse: Validator<RpcResponse> = makeValidator(generated.validateRpcResponse);
-export const validateRpcNotification: Validator<RpcNotification> = makeValidator(generated.validateRpcNotification);
+export const validateRpcNotification: Validator<RpcNotification> = makeValidator(
+  generated.validateRpcNotification,
+);
 export const validateRenderResult: Validator<RenderResult> = makeValidator(generated.validateRenderResult);
 export const validateEventResult: Validator<EventResult> = makeValidator(generated.validateEventResult);
 export const validateHealthResult: Validator<HealthResult> = makeValidator(generated.validateHealthResult);

@@ -60,7 +60,9 @@ describe('bounds that schemas cannot express', () => {
   });
 
   it('rejects over-long strings', () => {
-    expect(checkJsonBounds({ s: 'x'.repeat(11) }, { maxDepth: 5, maxValues: 10, maxStringLength: 10 })).toMatchObject({
+    expect(
+      checkJsonBounds({ s: 'x'.repeat(11) }, { maxDepth: 5, maxValues: 10, maxStringLength: 10 }),
+    ).toMatchObject({
       bound: 'string-length',
       path: '/s',
     });
@@ -77,17 +79,20 @@ describe('bounds that schemas cannot express', () => {
 });
 
 describe('limit profiles', () => {
-  it.each(['strict', 'default', 'generous'] as const)('%s is valid and inside the documented ranges', (name) => {
-    const p = LIMIT_PROFILES[name];
-    expect(validateRuntimeLimits(p).ok).toBe(true);
-    expect(p.memoryBytes).toBeGreaterThanOrEqual(16 * 1024 * 1024);
-    expect(p.memoryBytes).toBeLessThanOrEqual(32 * 1024 * 1024);
-    expect(p.stackBytes).toBeLessThanOrEqual(512 * 1024);
-    expect(p.renderTimeoutMs).toBeGreaterThanOrEqual(30);
-    expect(p.renderTimeoutMs).toBeLessThanOrEqual(100);
-    expect(p.eventTimeoutMs).toBeLessThanOrEqual(100);
-    expect(p.loadTimeoutMs).toBeLessThanOrEqual(250);
-  });
+  it.each(['strict', 'default', 'generous'] as const)(
+    '%s is valid and inside the documented ranges',
+    (name) => {
+      const p = LIMIT_PROFILES[name];
+      expect(validateRuntimeLimits(p).ok).toBe(true);
+      expect(p.memoryBytes).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+      expect(p.memoryBytes).toBeLessThanOrEqual(32 * 1024 * 1024);
+      expect(p.stackBytes).toBeLessThanOrEqual(512 * 1024);
+      expect(p.renderTimeoutMs).toBeGreaterThanOrEqual(30);
+      expect(p.renderTimeoutMs).toBeLessThanOrEqual(100);
+      expect(p.eventTimeoutMs).toBeLessThanOrEqual(100);
+      expect(p.loadTimeoutMs).toBeLessThanOrEqual(250);
+    },
+  );
 
   it('strict ≤ default ≤ generous for every limit', () => {
     for (const key of Object.keys(LIMIT_PROFILES.default) as (keyof typeof LIMIT_PROFILES.default)[]) {

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CorralError, ERROR_CODES, ERROR_CODE_LIST, isErrorCode, validateRuntimeError } from '../src/index.js';
+import {
+  CorralError,
+  ERROR_CODES,
+  ERROR_CODE_LIST,
+  isErrorCode,
+  validateRuntimeError,
+} from '../src/index.js';
 import type { ErrorCode } from '../src/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,12 +29,18 @@ describe('error code table', () => {
     expect(info.description.length).toBeGreaterThan(10);
     const wire = new CorralError(code, `example ${code}`, { example: true }).toWire();
     expect(validateRuntimeError(wire).ok).toBe(true);
-    expect(CorralError.fromWire(wire)).toMatchObject({ code, message: `example ${code}`, details: { example: true } });
+    expect(CorralError.fromWire(wire)).toMatchObject({
+      code,
+      message: `example ${code}`,
+      details: { example: true },
+    });
   });
 
   it('retryable codes are exactly those where a later call can succeed', () => {
     const retryable = ERROR_CODE_LIST.filter((c) => ERROR_CODES[c].retryable).sort();
-    expect(retryable).toEqual(['INTERNAL', 'OVERLOADED', 'RATE_LIMITED', 'UNKNOWN_PLUGIN', 'WORKER_CRASHED'].sort());
+    expect(retryable).toEqual(
+      ['INTERNAL', 'OVERLOADED', 'RATE_LIMITED', 'UNKNOWN_PLUGIN', 'WORKER_CRASHED'].sort(),
+    );
   });
 });
 
@@ -41,7 +53,10 @@ describe('CorralError.fromUnknown', () => {
   });
 
   it('turns anything else into INTERNAL, a defect', () => {
-    expect(CorralError.fromUnknown(new TypeError('boom')).toWire()).toEqual({ code: 'INTERNAL', message: 'Internal error: boom' });
+    expect(CorralError.fromUnknown(new TypeError('boom')).toWire()).toEqual({
+      code: 'INTERNAL',
+      message: 'Internal error: boom',
+    });
     expect(CorralError.fromUnknown('str').code).toBe('INTERNAL');
     expect(CorralError.fromUnknown({ code: 'NOT_A_CODE' }).code).toBe('INTERNAL');
     expect(CorralError.fromUnknown(null).fault).toBe('host');

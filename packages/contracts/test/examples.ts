@@ -18,10 +18,27 @@ const tree = {
   children: [
     { kind: 'heading', text: 'Hi', level: 2 },
     { kind: 'text', text: 'Count: 1', tone: 'muted' },
-    { kind: 'row', gap: 'small', children: [{ kind: 'badge', text: 'new', tone: 'success' }, { kind: 'divider' }] },
+    {
+      kind: 'row',
+      gap: 'small',
+      children: [{ kind: 'badge', text: 'new', tone: 'success' }, { kind: 'divider' }],
+    },
     { kind: 'column', children: [] },
-    { kind: 'button', key: 'inc', label: '+1', onClick: { handler: 'inc', args: { by: 1 } }, variant: 'primary' },
-    { kind: 'input', value: 'x', label: 'Name', placeholder: 'type', inputType: 'text', onChange: { handler: 'set' } },
+    {
+      kind: 'button',
+      key: 'inc',
+      label: '+1',
+      onClick: { handler: 'inc', args: { by: 1 } },
+      variant: 'primary',
+    },
+    {
+      kind: 'input',
+      value: 'x',
+      label: 'Name',
+      placeholder: 'type',
+      inputType: 'text',
+      onChange: { handler: 'set' },
+    },
     { kind: 'checkbox', checked: true, label: 'Done', onChange: { handler: 'toggle' } },
     { kind: 'select', value: 'a', options: [{ value: 'a', label: 'A' }], onChange: { handler: 'pick' } },
     { kind: 'list', ordered: true, children: [{ kind: 'text', text: 'one' }] },
@@ -85,20 +102,49 @@ export const VALID: Record<RootType, unknown[]> = {
   UINode: [tree, { kind: 'divider' }, { kind: 'text', text: '' }],
   EventBinding: [{ handler: 'inc' }, { handler: 'inc', args: [1, 'a'] }],
   PluginEvent: [{ name: 'click' }, { name: 'change', value: 3 }, { name: 'submit', value: 'x', args: null }],
-  DispatchIntent: [{ scope: 'plugin', type: 'increment', payload: { by: 1 } }, { scope: 'global', type: 'x' }],
+  DispatchIntent: [
+    { scope: 'plugin', type: 'increment', payload: { by: 1 } },
+    { scope: 'global', type: 'x' },
+  ],
   Dispatch: [dispatch, { ...dispatch, meta: { ...dispatch.meta, accepted: false, reason: 'not allowed' } }],
   PluginMeta: [meta],
   RuntimeLimits: [limits],
   RuntimeLimitsOverride: [{}, { memoryBytes: 2097152 }],
-  RuntimeError: [{ code: 'LIMIT_TIME', message: 'slow' }, { code: 'INVALID_REQUEST', message: 'x', details: { path: '/a' } }],
-  LoadPluginParams: [{ pluginId: 'p', code: 'definePlugin({})' }, { pluginId: 'p', code: '', profile: 'strict', limits: { eventTimeoutMs: 10 } }],
+  RuntimeError: [
+    { code: 'LIMIT_TIME', message: 'slow' },
+    { code: 'INVALID_REQUEST', message: 'x', details: { path: '/a' } },
+  ],
+  LoadPluginParams: [
+    { pluginId: 'p', code: 'definePlugin({})' },
+    { pluginId: 'p', code: '', profile: 'strict', limits: { eventTimeoutMs: 10 } },
+  ],
   RenderParams: [{ pluginId: 'p', widgetId: 'main', pluginState: {}, globalState: null, now: 1, seed: 7 }],
-  EventParams: [{ pluginId: 'p', widgetId: 'main', handler: 'inc', event: { name: 'click' }, pluginState: 1, globalState: {} }],
+  EventParams: [
+    {
+      pluginId: 'p',
+      widgetId: 'main',
+      handler: 'inc',
+      event: { name: 'click' },
+      pluginState: 1,
+      globalState: {},
+    },
+  ],
   DisposePluginParams: [{ pluginId: 'p' }],
   RpcRequest: [
     { id: 1, op: 'loadPlugin', params: { pluginId: 'p', code: 'x' } },
     { id: 'a', op: 'render', params: { pluginId: 'p', widgetId: 'main', pluginState: {}, globalState: {} } },
-    { id: 2, op: 'event', params: { pluginId: 'p', widgetId: 'w', handler: 'h', event: { name: 'click' }, pluginState: {}, globalState: {} } },
+    {
+      id: 2,
+      op: 'event',
+      params: {
+        pluginId: 'p',
+        widgetId: 'w',
+        handler: 'h',
+        event: { name: 'click' },
+        pluginState: {},
+        globalState: {},
+      },
+    },
     { id: 3, op: 'disposePlugin', params: { pluginId: 'p' } },
     { id: 4, op: 'health', params: {} },
   ],
@@ -131,36 +177,110 @@ export const VALID: Record<RootType, unknown[]> = {
 };
 
 export const INVALID: Record<RootType, Invalid[]> = {
-  JSONValue: [{ value: { a: undefined, b: () => 1 }, path: '/b' }, { value: [1n], path: '/0' }],
+  JSONValue: [
+    { value: { a: undefined, b: () => 1 }, path: '/b' },
+    { value: [1n], path: '/0' },
+  ],
   UINode: [
-    { value: { kind: 'panel', children: [{ kind: 'text', text: 'a' }, { kind: 'button', label: 3, onClick: { handler: 'x' } }] }, path: '/children/1/label' },
+    {
+      value: {
+        kind: 'panel',
+        children: [
+          { kind: 'text', text: 'a' },
+          { kind: 'button', label: 3, onClick: { handler: 'x' } },
+        ],
+      },
+      path: '/children/1/label',
+    },
     { value: { kind: 'script', src: 'x.js' }, path: '' },
     { value: { kind: 'text', text: 'a', style: 'color:red' }, path: '' },
     { value: { kind: 'button', label: 'x', onClick: 'alert(1)' }, path: '/onClick' },
     { value: { kind: 'heading', text: 'x', level: 4 }, path: '/level' },
     { value: { kind: 'table', columns: ['a'], rows: [[{}]] }, path: '/rows/0/0' },
   ],
-  EventBinding: [{ value: { handler: 1 }, path: '/handler' }, { value: { handler: 'x', fn: 'y' }, path: '' }],
-  PluginEvent: [{ value: { name: 'hover' }, path: '/name' }, { value: { name: 'change', value: {} }, path: '/value' }],
-  DispatchIntent: [{ value: { scope: 'world', type: 'x' }, path: '/scope' }, { value: { scope: 'plugin' }, path: '' }],
+  EventBinding: [
+    { value: { handler: 1 }, path: '/handler' },
+    { value: { handler: 'x', fn: 'y' }, path: '' },
+  ],
+  PluginEvent: [
+    { value: { name: 'hover' }, path: '/name' },
+    { value: { name: 'change', value: {} }, path: '/value' },
+  ],
+  DispatchIntent: [
+    { value: { scope: 'world', type: 'x' }, path: '/scope' },
+    { value: { scope: 'plugin' }, path: '' },
+  ],
   Dispatch: [{ value: { type: 'x', meta: { ...dispatch.meta, source: 'moon' } }, path: '/meta/source' }],
-  PluginMeta: [{ value: { ...meta, widgets: [{ id: 'main', title: 'x', refreshMs: 10 }] }, path: '/widgets/0/refreshMs' }],
-  RuntimeLimits: [{ value: { ...limits, memoryBytes: 'lots' }, path: '/memoryBytes' }, { value: { memoryBytes: 2097152 }, path: '' }],
-  RuntimeLimitsOverride: [{ value: { memoryBytes: 10 }, path: '/memoryBytes' }, { value: { cpu: 1 }, path: '' }],
-  RuntimeError: [{ value: { code: 'OOPS', message: 'x' }, path: '/code' }, { value: { code: 'INTERNAL' }, path: '' }],
-  LoadPluginParams: [{ value: { pluginId: '', code: 'x' }, path: '/pluginId' }, { value: { pluginId: 'p', code: 'x', profile: 'max' }, path: '/profile' }],
-  RenderParams: [{ value: { pluginId: 'p', widgetId: 'w', pluginState: {}, globalState: {}, seed: -1 }, path: '/seed' }],
-  EventParams: [{ value: { pluginId: 'p', widgetId: 'w', handler: 'h', event: { name: 'tap' }, pluginState: {}, globalState: {} }, path: '/event/name' }],
+  PluginMeta: [
+    {
+      value: { ...meta, widgets: [{ id: 'main', title: 'x', refreshMs: 10 }] },
+      path: '/widgets/0/refreshMs',
+    },
+  ],
+  RuntimeLimits: [
+    { value: { ...limits, memoryBytes: 'lots' }, path: '/memoryBytes' },
+    { value: { memoryBytes: 2097152 }, path: '' },
+  ],
+  RuntimeLimitsOverride: [
+    { value: { memoryBytes: 10 }, path: '/memoryBytes' },
+    { value: { cpu: 1 }, path: '' },
+  ],
+  RuntimeError: [
+    { value: { code: 'OOPS', message: 'x' }, path: '/code' },
+    { value: { code: 'INTERNAL' }, path: '' },
+  ],
+  LoadPluginParams: [
+    { value: { pluginId: '', code: 'x' }, path: '/pluginId' },
+    { value: { pluginId: 'p', code: 'x', profile: 'max' }, path: '/profile' },
+  ],
+  RenderParams: [
+    { value: { pluginId: 'p', widgetId: 'w', pluginState: {}, globalState: {}, seed: -1 }, path: '/seed' },
+  ],
+  EventParams: [
+    {
+      value: {
+        pluginId: 'p',
+        widgetId: 'w',
+        handler: 'h',
+        event: { name: 'tap' },
+        pluginState: {},
+        globalState: {},
+      },
+      path: '/event/name',
+    },
+  ],
   DisposePluginParams: [{ value: {}, path: '' }],
   RpcRequest: [
     { value: { id: 1, op: 'exec', params: {} }, path: '' },
     { value: { id: {}, op: 'health', params: {} }, path: '/id' },
-    { value: { id: 1, op: 'render', params: { pluginId: 'p', widgetId: 'w', pluginState: {} } }, path: '/params' },
+    {
+      value: { id: 1, op: 'render', params: { pluginId: 'p', widgetId: 'w', pluginState: {} } },
+      path: '/params',
+    },
   ],
   RpcResponse: [{ value: { id: 1, ok: true }, path: '' }],
-  RpcNotification: [{ value: { notification: 'log', log: { kind: 'log', pluginId: 'p', level: 'loud', message: 'x' } }, path: '/log/level' }],
+  RpcNotification: [
+    {
+      value: { notification: 'log', log: { kind: 'log', pluginId: 'p', level: 'loud', message: 'x' } },
+      path: '/log/level',
+    },
+  ],
   RenderResult: [{ value: { tree: { kind: 'nope' }, diagnostics: [] }, path: '/tree' }],
   EventResult: [{ value: { pluginState: {}, dispatches: [{}], diagnostics: [] }, path: '/dispatches/0' }],
-  HealthResult: [{ value: { source: 'x', engine: 'q', heapBytes: 1, moduleRestarts: 0, plugins: [] }, path: '/source' }],
-  Diagnostic: [{ value: { kind: 'call', pluginId: 'p', op: 'render', elapsedMs: 'fast', interrupted: false, memoryError: false }, path: '/elapsedMs' }],
+  HealthResult: [
+    { value: { source: 'x', engine: 'q', heapBytes: 1, moduleRestarts: 0, plugins: [] }, path: '/source' },
+  ],
+  Diagnostic: [
+    {
+      value: {
+        kind: 'call',
+        pluginId: 'p',
+        op: 'render',
+        elapsedMs: 'fast',
+        interrupted: false,
+        memoryError: false,
+      },
+      path: '/elapsedMs',
+    },
+  ],
 };

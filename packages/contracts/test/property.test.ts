@@ -5,7 +5,13 @@ import { ROOT_TYPES } from '../scripts/root-types.js';
 import { VALID } from './examples.js';
 
 const validators = ROOT_TYPES.map(
-  (name) => [name, (contracts as unknown as Record<string, (v: unknown) => contracts.Validation<unknown>>)[`validate${name}`]!] as const,
+  (name) =>
+    [
+      name,
+      (contracts as unknown as Record<string, (v: unknown) => contracts.Validation<unknown>>)[
+        `validate${name}`
+      ]!,
+    ] as const,
 );
 
 /** Replace one random spot of a valid example with arbitrary data. */
@@ -14,7 +20,9 @@ function mutate(value: unknown, path: number[], replacement: unknown): unknown {
   const keys = Object.keys(value);
   if (keys.length === 0) return replacement;
   const key = keys[path[0]! % keys.length]!;
-  const copy: Record<string, unknown> = Array.isArray(value) ? ([...value] as unknown as Record<string, unknown>) : { ...value };
+  const copy: Record<string, unknown> = Array.isArray(value)
+    ? ([...value] as unknown as Record<string, unknown>)
+    : { ...value };
   copy[key] = mutate((value as Record<string, unknown>)[key], path.slice(1), replacement);
   return copy;
 }
@@ -39,9 +47,20 @@ describe('validators never throw', () => {
 
   it('on arbitrary JS values (functions, symbols, bigints, odd prototypes)', () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }), (value) => {
-        for (const [, validate] of validators) expectAnswer(validate(value));
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withNullPrototype: true,
+        }),
+        (value) => {
+          for (const [, validate] of validators) expectAnswer(validate(value));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -28,8 +28,9 @@ describe('generated schemas and validators', () => {
 
   it('rejects unknown props on every object of the UI tree (additionalProperties: false)', () => {
     const schema = JSON.parse(readFileSync(join(root, 'schemas', 'UINode.json'), 'utf8'));
-    const nodes = Object.entries(schema.definitions as Record<string, { type?: string; additionalProperties?: unknown }>)
-      .filter(([name]) => name.endsWith('Node') && name !== 'UINode');
+    const nodes = Object.entries(
+      schema.definitions as Record<string, { type?: string; additionalProperties?: unknown }>,
+    ).filter(([name]) => name.endsWith('Node') && name !== 'UINode');
     expect(nodes).toHaveLength(13);
     for (const [, def] of nodes) expect(def.additionalProperties).toBe(false);
   });
@@ -43,21 +44,29 @@ describe.each(ROOT_TYPES)('validate%s', (name) => {
     expect(result.ok ? 'ok' : result.message).toBe('ok');
   });
 
-  it.each(INVALID[name].map((v, i) => [i, v] as const))('rejects invalid example %i at its path', (_i, { value, path }) => {
-    const result = validate(value);
-    expect(result.ok).toBe(false);
-    if (!result.ok) {
-      expect(result.issues[0]!.path).toBe(path);
-      expect(result.message).toMatch(/^\/.*: .+/);
-    }
-  });
+  it.each(INVALID[name].map((v, i) => [i, v] as const))(
+    'rejects invalid example %i at its path',
+    (_i, { value, path }) => {
+      const result = validate(value);
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.issues[0]!.path).toBe(path);
+        expect(result.message).toMatch(/^\/.*: .+/);
+      }
+    },
+  );
 });
 
 describe('readable error paths', () => {
   it('names the offending field of a nested node', () => {
     const result = contracts.validateUINode({
       kind: 'panel',
-      children: [{ kind: 'text', text: 'a' }, { kind: 'text', text: 'b' }, { kind: 'text', text: 'c' }, { kind: 'button', label: 3, onClick: { handler: 'x' } }],
+      children: [
+        { kind: 'text', text: 'a' },
+        { kind: 'text', text: 'b' },
+        { kind: 'text', text: 'c' },
+        { kind: 'button', label: 3, onClick: { handler: 'x' } },
+      ],
     });
     expect(result).toMatchObject({ ok: false, message: '/children/3/label: must be string' });
   });

@@ -138,7 +138,8 @@ export interface HealthRequest {
 }
 
 /** Any request, discriminated on `op`. */
-export type RpcRequest = LoadPluginRequest | RenderRequest | EventRequest | DisposePluginRequest | HealthRequest;
+export type RpcRequest =
+  LoadPluginRequest | RenderRequest | EventRequest | DisposePluginRequest | HealthRequest;
 
 /** Facts about one call, emitted for every call whatever its outcome. */
 export interface CallDiagnostic {

@@ -1,0 +1,23 @@
+/**
+ * @module @corral/core
+ * Corral's runtime-agnostic engine: the in-thread runtime (QuickJS, limits, bridge), the RPC
+ * service that serves it over any transport, and the SandboxClient every host returns.
+ * It imports only `@corral/contracts` and `quickjs-emscripten-core`; the QuickJS variant, the
+ * clock and the transport are passed in.
+ */
+export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/createRuntime.js';
+export {
+  createRuntimeService,
+  answer,
+  readRequest,
+  type RuntimeService,
+} from './rpc/createRuntimeService.js';
+export {
+  createSandboxClient,
+  type SandboxClient,
+  type SandboxClientOptions,
+  type Supervisor,
+} from './rpc/createSandboxClient.js';
+export { createInProcessTransportPair, type Transport } from './rpc/transport.js';
+export { createSystemClock, type Clock } from './clock.js';
+export { createInProcessSandbox, type InProcessSandboxOptions } from './createInProcessSandbox.js';

@@ -1,0 +1,77 @@
+/**
+ * @module createRuntimeService
+ * Answers contract RPC requests arriving on a transport with a runtime. Every inbound message
+ * is checked: the envelope here, the params by the runtime with the contract's validators.
+ * Anything malformed gets an INVALID_REQUEST response; nothing a client sends can crash it.
+ */
+import {
+  CorralError,
+  checkJsonBounds,
+  type RpcRequest,
+  type RpcResponse,
+  type RpcOp,
+} from '@corral/contracts';
+import type { Runtime } from '../runtime/createRuntime.js';
+import type { Transport } from './transport.js';
+
+const OPS: ReadonlySet<string> = new Set<RpcOp>(['loadPlugin', 'render', 'event', 'disposePlugin', 'health']);
+
+/** A running service. */
+export interface RuntimeService {
+  /** Stop answering (the runtime itself stays the caller's to dispose). */
+  close(): void;
+}
+
+/**
+ * Check the envelope `{ id, op, params }`; the runtime validates params against the op's
+ * schema. Returns the request or a ready error response.
+ */
+export function readRequest(message: unknown): RpcRequest | RpcResponse {
+  const raw = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
+  const id = typeof raw.id === 'number' || typeof raw.id === 'string' ? raw.id : null;
+  const invalid = (path: string, issue: string): RpcResponse => ({
+    id,
+    ok: false,
+    error: new CorralError('INVALID_REQUEST', `Invalid request: ${path || '/'}: ${issue}`, {
+      path,
+      issue,
+    }).toWire(),
+  });
+  if (typeof message !== 'object' || message === null || Array.isArray(message))
+    return invalid('', 'must be object');
+  if (id === null) return invalid('/id', 'must be a number or a string');
+  if (typeof raw.op !== 'string' || !OPS.has(raw.op))
+    return invalid('/op', `must be one of ${[...OPS].join(', ')}`);
+  if (typeof raw.params !== 'object' || raw.params === null || Array.isArray(raw.params)) {
+    return invalid('/params', 'must be object');
+  }
+  const extra = Object.keys(raw).find((k) => k !== 'id' && k !== 'op' && k !== 'params');
+  if (extra !== undefined) return invalid('', `must NOT have additional properties ('${extra}')`);
+  const bounds = checkJsonBounds(raw.params);
+  if (bounds) return invalid(`/params${bounds.path}`, bounds.message);
+  return raw as unknown as RpcRequest;
+}
+
+/** Run one request against a runtime and produce its response; never throws. */
+export async function answer(runtime: Runtime, message: unknown): Promise<RpcResponse> {
+  const request = readRequest(message);
+  if ('ok' in request) return request;
+  try {
+    return { id: request.id, ok: true, result: await runtime.execute(request) };
+  } catch (error) {
+    return { id: request.id, ok: false, error: CorralError.fromUnknown(error).toWire() };
+  }
+}
+
+export function createRuntimeService(runtime: Runtime, transport: Transport): RuntimeService {
+  const offNotify = runtime.onNotification((notification) => transport.post(notification));
+  const offMessage = transport.on((message) => {
+    void answer(runtime, message).then((response) => transport.post(response));
+  });
+  return {
+    close() {
+      offNotify();
+      offMessage();
+    },
+  };
+}

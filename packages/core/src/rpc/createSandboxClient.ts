@@ -1,0 +1,383 @@
+/**
+ * @module createSandboxClient
+ * The client side of the contract, shared by every host: request ids, a host-side deadline per
+ * call, rejection of every pending call when the transport dies, transparent re-load of a
+ * plugin the other side does not hold (UNKNOWN_PLUGIN — a replaced worker, an evicted server
+ * cache), and the supervisor hook adapters use to hard-kill a stuck worker and replace it.
+ *
+ * Why a watchdog at all: QuickJS's interrupt cannot stop everything (a built-in like a huge
+ * sort never calls back), so the only hard guarantee is killing the thread. The runtime answers
+ * calls in order, so the watchdog times the call at the head of the line from the later of its
+ * send time and the previous answer: a busy-but-healthy worker is never killed for a queue.
+ */
+import {
+  CorralError,
+  resolveLimits,
+  type Diagnostic,
+  type DisposePluginParams,
+  type EventParams,
+  type EventResult,
+  type HealthResult,
+  type LoadPluginParams,
+  type PluginMeta,
+  type RenderParams,
+  type RenderResult,
+  type RpcOp,
+  type RpcOutbound,
+  type RpcRequest,
+  type RpcResult,
+  type RuntimeLimits,
+} from '@corral/contracts';
+import { createSystemClock, type Clock } from '../clock.js';
+import type { Transport } from './transport.js';
+
+/** What every host returns: in-thread, Node worker, browser worker, HTTP. */
+export interface SandboxClient extends AsyncDisposable {
+  loadPlugin(params: LoadPluginParams): Promise<PluginMeta>;
+  render(params: RenderParams): Promise<RenderResult>;
+  event(params: EventParams): Promise<EventResult>;
+  disposePlugin(params: DisposePluginParams): Promise<void>;
+  health(): Promise<HealthResult>;
+  /** Diagnostics (calls, dispatches) and plugin log lines as they arrive. */
+  onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void;
+  /** Reject pending calls, stop the other side. */
+  close(): Promise<void>;
+}
+
+/**
+ * How an adapter replaces a worker. `spawn` starts a fresh one (a hot spare makes this
+ * immediate) and resolves once it takes requests; `kill` terminates one hard.
+ */
+export interface Supervisor {
+  spawn(): Promise<Transport>;
+  kill(transport: Transport): void | Promise<void>;
+  /** Consecutive failed boots after which respawning stops until `cooldownMs` passes. Default 3. */
+  maxBootFailures?: number;
+  /** Default 5000. */
+  cooldownMs?: number;
+}
+
+export interface SandboxClientOptions {
+  clock?: Clock;
+  /** Margin past a call's own deadline before the worker is declared stuck. Default 250 ms. */
+  graceMs?: number;
+  /** Deadline for calls whose plugin limits are unknown (health, dispose, unknown ids). Default 5000 ms. */
+  defaultTimeoutMs?: number;
+  /** Without one, an overrun call is rejected but nothing is killed (in-process transports). */
+  supervisor?: Supervisor;
+  /** Called after a worker is replaced (for metrics). */
+  onRestart?: (reason: string) => void;
+}
+
+interface Pending {
+  id: number;
+  op: RpcOp;
+  pluginId: string | null;
+  timeoutMs: number;
+  sentAt: number;
+  resolve: (result: RpcResult) => void;
+  reject: (error: CorralError) => void;
+}
+
+interface CachedPlugin {
+  params: LoadPluginParams;
+  limits: RuntimeLimits;
+}
+
+export function createSandboxClient(transport: Transport, options: SandboxClientOptions = {}): SandboxClient {
+  return new Client(transport, options);
+}
+
+class Client implements SandboxClient {
+  private readonly clock: Clock;
+  private readonly graceMs: number;
+  private readonly defaultTimeoutMs: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly plugins = new Map<string, CachedPlugin>();
+  private readonly listeners = new Set<(d: Diagnostic) => void>();
+  private nextId = 1;
+  private lastProgress = 0;
+  private timer: unknown = null;
+  private detach: (() => void)[] = [];
+  private transport: Transport | null;
+  private ready: Promise<void> = Promise.resolve();
+  private bootFailures = 0;
+  private gaveUpAt: number | null = null;
+  private closed = false;
+
+  constructor(
+    transport: Transport,
+    private readonly options: SandboxClientOptions,
+  ) {
+    this.clock = options.clock ?? createSystemClock();
+    this.graceMs = options.graceMs ?? 250;
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 5000;
+    this.transport = transport;
+    this.attach(transport);
+  }
+
+  // --- public API ---------------------------------------------------------------------------
+  async loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
+    const limits = resolveLimits(params?.profile, params?.limits ?? {});
+    const meta = (await this.call(
+      'loadPlugin',
+      params,
+      params?.pluginId ?? null,
+      limits.loadTimeoutMs,
+    )) as PluginMeta;
+    this.plugins.set(params.pluginId, { params: { ...params }, limits });
+    return meta;
+  }
+
+  render(params: RenderParams): Promise<RenderResult> {
+    return this.withReload('render', params, (l) => l.renderTimeoutMs) as Promise<RenderResult>;
+  }
+
+  event(params: EventParams): Promise<EventResult> {
+    return this.withReload('event', params, (l) => l.eventTimeoutMs) as Promise<EventResult>;
+  }
+
+  async disposePlugin(params: DisposePluginParams): Promise<void> {
+    const cached = this.plugins.get(params?.pluginId);
+    this.plugins.delete(params?.pluginId);
+    try {
+      await this.call('disposePlugin', params, params?.pluginId ?? null, this.defaultTimeoutMs);
+    } catch (error) {
+      // The other side may have lost it already (replaced worker, evicted); we had it: done.
+      if (!(cached && error instanceof CorralError && error.code === 'UNKNOWN_PLUGIN')) throw error;
+    }
+  }
+
+  health(): Promise<HealthResult> {
+    return this.call('health', {}, null, this.defaultTimeoutMs) as Promise<HealthResult>;
+  }
+
+  onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new CorralError('OVERLOADED', 'The sandbox client was closed'));
+    const transport = this.transport;
+    this.transport = null;
+    for (const off of this.detach) off();
+    if (transport) {
+      if (this.options.supervisor) await this.options.supervisor.kill(transport);
+      else await transport.close?.();
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // --- calls ----------------------------------------------------------------------------------
+  /** A call that, if the other side lost the plugin, re-loads it from cached code and retries once. */
+  private async withReload(
+    op: 'render' | 'event',
+    params: RenderParams | EventParams,
+    timeout: (l: RuntimeLimits) => number,
+  ): Promise<RpcResult> {
+    const pluginId = params?.pluginId;
+    const cached = typeof pluginId === 'string' ? this.plugins.get(pluginId) : undefined;
+    const timeoutMs = cached ? timeout(cached.limits) : this.defaultTimeoutMs;
+    try {
+      return await this.call(op, params, pluginId ?? null, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof CorralError && error.code === 'UNKNOWN_PLUGIN' && cached)) throw error;
+      await this.call('loadPlugin', cached.params, pluginId, cached.limits.loadTimeoutMs);
+      return this.call(op, params, pluginId, timeoutMs);
+    }
+  }
+
+  private async call(
+    op: RpcOp,
+    params: unknown,
+    pluginId: string | null,
+    timeoutMs: number,
+  ): Promise<RpcResult> {
+    if (this.closed) throw new CorralError('OVERLOADED', 'The sandbox client was closed');
+    await this.ready;
+    if (!this.transport) await this.respawn('no worker');
+    const transport = this.transport;
+    if (!transport) {
+      throw new CorralError('WORKER_CRASHED', 'The worker could not be started; retrying after a cool-down', {
+        bootFailures: this.bootFailures,
+      });
+    }
+    return new Promise<RpcResult>((resolve, reject) => {
+      const id = this.nextId++;
+      const entry: Pending = { id, op, pluginId, timeoutMs, sentAt: this.clock.now(), resolve, reject };
+      if (this.pending.size === 0) this.lastProgress = entry.sentAt;
+      this.pending.set(id, entry);
+      try {
+        transport.post({ id, op, params } as RpcRequest);
+      } catch (error) {
+        this.pending.delete(id);
+        reject(new CorralError('INVALID_REQUEST', `The request could not be sent: ${String(error)}`));
+        return;
+      }
+      this.armWatchdog();
+    });
+  }
+
+  // --- transport events -----------------------------------------------------------------------
+  private attach(transport: Transport): void {
+    this.detach = [
+      transport.on((message) => this.receive(message as RpcOutbound)),
+      transport.onClose?.((reason) => this.transportDied(transport, reason)) ?? (() => undefined),
+    ];
+  }
+
+  private receive(message: RpcOutbound): void {
+    if (typeof message !== 'object' || message === null) return;
+    if ('notification' in message) {
+      const diagnostic = message.notification === 'log' ? message.log : message.diagnostic;
+      for (const listener of this.listeners) listener(diagnostic);
+      return;
+    }
+    const entry = typeof message.id === 'number' ? this.pending.get(message.id) : undefined;
+    if (!entry) return;
+    this.pending.delete(entry.id);
+    this.lastProgress = this.clock.now();
+    this.bootFailures = 0;
+    if (message.ok) entry.resolve(message.result);
+    else entry.reject(CorralError.fromWire(message.error));
+    this.armWatchdog();
+  }
+
+  private transportDied(transport: Transport, reason: string): void {
+    if (transport !== this.transport || this.closed) return;
+    for (const off of this.detach) off();
+    this.transport = null;
+    this.failAll(new CorralError('WORKER_CRASHED', `The worker stopped: ${reason}`, { reason }));
+    if (this.options.supervisor) void this.respawn(reason);
+  }
+
+  // --- watchdog and supervision -----------------------------------------------------------------
+  private head(): Pending | undefined {
+    return this.pending.values().next().value;
+  }
+
+  private armWatchdog(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    const head = this.head();
+    if (!head) return;
+    const startedAt = Math.max(head.sentAt, this.lastProgress);
+    const wait = Math.max(0, startedAt + head.timeoutMs + this.graceMs - this.clock.now());
+    this.timer = this.clock.setTimeout(() => this.overrun(head), wait + 1);
+  }
+
+  private overrun(head: Pending): void {
+    this.timer = null;
+    if (this.pending.get(head.id) !== head) return this.armWatchdog();
+    const startedAt = Math.max(head.sentAt, this.lastProgress);
+    if (this.clock.now() < startedAt + head.timeoutMs + this.graceMs) return this.armWatchdog();
+    this.pending.delete(head.id);
+    head.reject(
+      new CorralError(
+        'LIMIT_TIME',
+        `The ${head.op} call overran its ${head.timeoutMs} ms deadline plus ${this.graceMs} ms grace`,
+        {
+          limitMs: head.timeoutMs,
+          graceMs: this.graceMs,
+          killed: Boolean(this.options.supervisor),
+        },
+      ),
+    );
+    const supervisor = this.options.supervisor;
+    if (!supervisor || !this.transport) return this.armWatchdog();
+    const stuck = this.transport;
+    for (const off of this.detach) off();
+    this.transport = null;
+    this.failAll(
+      new CorralError('WORKER_CRASHED', 'The worker was killed after a call overran its deadline', {
+        killedFor: head.op,
+      }),
+    );
+    void Promise.resolve(supervisor.kill(stuck)).catch(() => undefined);
+    void this.respawn(`${head.op} overran its deadline`);
+  }
+
+  /**
+   * Start a replacement and re-load every cached plugin into it. Boot failures back off and,
+   * after `maxBootFailures` in a row, stop until the cool-down passes: no respawn loop.
+   */
+  private respawn(reason: string): Promise<void> {
+    const supervisor = this.options.supervisor;
+    if (!supervisor || this.closed) return this.ready;
+    const maxFailures = supervisor.maxBootFailures ?? 3;
+    const cooldownMs = supervisor.cooldownMs ?? 5000;
+    if (this.gaveUpAt !== null && this.clock.now() - this.gaveUpAt < cooldownMs) return this.ready;
+    this.gaveUpAt = null;
+    this.ready = (async () => {
+      while (!this.closed) {
+        try {
+          const transport = await supervisor.spawn();
+          if (this.closed) {
+            await supervisor.kill(transport);
+            return;
+          }
+          this.transport = transport;
+          this.attach(transport);
+          await this.reloadAll(transport);
+          this.options.onRestart?.(reason);
+          return;
+        } catch (error) {
+          if (this.transport) {
+            const failed = this.transport;
+            for (const off of this.detach) off();
+            this.transport = null;
+            await Promise.resolve(supervisor.kill(failed)).catch(() => undefined);
+          }
+          this.bootFailures++;
+          if (this.bootFailures >= maxFailures) {
+            this.gaveUpAt = this.clock.now();
+            return;
+          }
+          await new Promise((r) => this.clock.setTimeout(() => r(undefined), 20 * 2 ** this.bootFailures));
+          void error;
+        }
+      }
+    })();
+    return this.ready;
+  }
+
+  private async reloadAll(transport: Transport): Promise<void> {
+    const reloads = [...this.plugins.values()].map(
+      (plugin) =>
+        new Promise<void>((resolve, reject) => {
+          const id = this.nextId++;
+          const entry: Pending = {
+            id,
+            op: 'loadPlugin',
+            pluginId: plugin.params.pluginId,
+            timeoutMs: plugin.limits.loadTimeoutMs,
+            sentAt: this.clock.now(),
+            // A plugin that no longer loads is left to fail on its own next call.
+            resolve: () => resolve(),
+            reject: (error) => (error.code === 'WORKER_CRASHED' ? reject(error) : resolve()),
+          };
+          if (this.pending.size === 0) this.lastProgress = entry.sentAt;
+          this.pending.set(id, entry);
+          transport.post({ id, op: 'loadPlugin', params: plugin.params });
+          this.armWatchdog();
+        }),
+    );
+    await Promise.all(reloads);
+    if (this.transport !== transport)
+      throw new CorralError('WORKER_CRASHED', 'The replacement worker died while booting');
+  }
+
+  private failAll(error: CorralError): void {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    for (const entry of entries) entry.reject(error);
+  }
+}

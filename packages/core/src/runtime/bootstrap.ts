@@ -1,0 +1,232 @@
+/**
+ * @module bootstrap
+ * The JavaScript evaluated inside every plugin's QuickJS context before the plugin's own code.
+ * It is the only code besides the plugin that runs in the VM. It:
+ * - captures the four host bridge functions and removes them (and every timing source) from
+ *   the global object, so a plugin sees `definePlugin` and the standard built-ins only;
+ * - makes `Date` and `Math.random` deterministic per call (host-given `now` and `seed`);
+ * - defines `definePlugin`, and one entry point the host calls for every operation;
+ * - checks outputs iteratively (depth, object count, Promises) before `JSON.stringify`, so a
+ *   hostile 100,000-deep or exponentially shared structure never reaches the recursive
+ *   serializer.
+ * Failures are thrown as `{ __corral: CODE, message }` objects the host maps to error codes.
+ */
+
+/** Name under which the bootstrap publishes its entry point, removed by the host after reading it. */
+export const ENTRY_GLOBAL = '__corral_entry';
+
+export const BOOTSTRAP_SOURCE = String.raw`
+(function () {
+  "use strict";
+  var g = globalThis;
+  var hostDispatchPlugin = g.hostDispatchPlugin;
+  var hostDispatchGlobal = g.hostDispatchGlobal;
+  var hostNow = g.hostNow;
+  var hostLog = g.hostLog;
+  delete g.hostDispatchPlugin; delete g.hostDispatchGlobal; delete g.hostNow; delete g.hostLog;
+  // quickjs-ng adds a high-resolution clock and a scheduler hook; plugins get neither.
+  delete g.performance; delete g.queueMicrotask; delete g.setTimeout; delete g.setInterval;
+
+  var stringify = JSON.stringify, parse = JSON.parse, keys = Object.keys, isArray = Array.isArray;
+  var freeze = Object.freeze, defineProperty = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
+
+  // A failure found by the bootstrap is sticky: the plugin may catch the thrown value, but the
+  // call still fails with this code.
+  var failure = null;
+  function fail(code, message) {
+    var f = { code: code, message: String(message) };
+    if (failure === null) failure = f;
+    return f;
+  }
+  function safeString(v) { try { return String(v).slice(0, 200); } catch (e) { return typeof v; } }
+  function describe(e) {
+    var info;
+    try {
+      if (e !== null && typeof e === "object") {
+        var n = e.name, m = e.message, s = e.stack;
+        info = { name: typeof n === "string" ? n.slice(0, 200) : "", message: typeof m === "string" ? m.slice(0, 2000) : safeString(e) };
+        if (typeof s === "string") info.stack = s.slice(0, 2000);
+      } else {
+        info = { name: "", message: "threw a non-error value: " + safeString(e) };
+      }
+    } catch (x) {
+      info = { name: "", message: "threw a value that could not be read" };
+    }
+    return stringify(info);
+  }
+
+  // --- deterministic time and randomness -------------------------------------------------
+  var RealDate = Date;
+  var callNow = 0;
+  function FakeDate(a, b, c, d, e, f, h) {
+    if (!(this instanceof FakeDate)) return new RealDate(callNow).toString();
+    switch (arguments.length) {
+      case 0: return new RealDate(callNow);
+      case 1: return new RealDate(a);
+      default: return new RealDate(a, b, c === undefined ? 1 : c, d || 0, e || 0, f || 0, h || 0);
+    }
+  }
+  FakeDate.prototype = RealDate.prototype;
+  defineProperty(RealDate.prototype, "constructor", { value: FakeDate, writable: true, configurable: true });
+  FakeDate.now = function now() { return callNow; };
+  FakeDate.parse = RealDate.parse;
+  FakeDate.UTC = RealDate.UTC;
+  g.Date = FakeDate;
+
+  var seedState = 0;
+  Math.random = function random() {
+    // mulberry32: small, fast, good enough for UI code, and replayable from the seed.
+    seedState = (seedState + 0x6d2b79f5) | 0;
+    var t = seedState;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+
+  // --- definePlugin -----------------------------------------------------------------------
+  var plugin = null;
+  function names(obj, what) {
+    if (obj === undefined) return [];
+    if (obj === null || typeof obj !== "object") throw fail("INVALID_PLUGIN", what + " must be an object");
+    var out = keys(obj);
+    for (var i = 0; i < out.length; i++) {
+      if (typeof obj[out[i]] !== "function" && what !== "widgets") throw fail("INVALID_PLUGIN", what + "." + out[i] + " must be a function");
+    }
+    return out;
+  }
+  g.definePlugin = function definePlugin(def) {
+    if (plugin !== null) throw fail("INVALID_PLUGIN", "definePlugin may be called only once");
+    if (def === null || typeof def !== "object") throw fail("INVALID_PLUGIN", "definePlugin expects an object");
+    var widgetIds = names(def.widgets, "widgets");
+    var widgets = [];
+    for (var i = 0; i < widgetIds.length; i++) {
+      var w = def.widgets[widgetIds[i]];
+      if (w === null || typeof w !== "object" || typeof w.render !== "function") {
+        throw fail("INVALID_PLUGIN", "widgets." + widgetIds[i] + ".render must be a function");
+      }
+      var meta = { id: widgetIds[i], title: typeof w.title === "string" ? w.title : widgetIds[i] };
+      if (w.refreshMs !== undefined) {
+        if (typeof w.refreshMs !== "number" || !(w.refreshMs >= 250) || w.refreshMs > 86400000) {
+          throw fail("INVALID_PLUGIN", "widgets." + widgetIds[i] + ".refreshMs must be a number of at least 250");
+        }
+        meta.refreshMs = w.refreshMs;
+      }
+      widgets.push(meta);
+    }
+    var handlers = names(def.handlers, "handlers");
+    var reducers = names(def.reducers, "reducers");
+    if (def.title !== undefined && typeof def.title !== "string") throw fail("INVALID_PLUGIN", "title must be a string");
+    plugin = { def: def, widgets: def.widgets || {}, handlers: def.handlers || {}, reducers: def.reducers || {},
+      meta: { title: def.title === undefined ? "Untitled plugin" : def.title, widgets: widgets, handlers: handlers,
+        reducers: reducers, initialState: def.initialState === undefined ? null : def.initialState } };
+  };
+
+  // --- output checks ----------------------------------------------------------------------
+  function isThenable(v) {
+    return v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function";
+  }
+  // Walks with an explicit stack, counting objects and depth, before JSON.stringify recurses.
+  function checkShape(value, maxDepth, maxObjects, what) {
+    if (value === undefined) throw fail("INVALID_OUTPUT", what + " is undefined");
+    if (isThenable(value)) throw fail("INVALID_OUTPUT", what + " is a Promise; render, handlers and reducers are synchronous");
+    var stack = [value, 1], objects = 0;
+    while (stack.length > 0) {
+      var depth = stack.pop(), v = stack.pop();
+      if (v === null || typeof v !== "object") continue;
+      if (++objects > maxObjects) throw fail("OUTPUT_TOO_LARGE", what + " has more than " + maxObjects + " objects");
+      if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", what + " is nested deeper than " + maxDepth);
+      if (isArray(v)) { for (var i = 0; i < v.length; i++) stack.push(v[i], depth + 1); continue; }
+      var ks = keys(v);
+      for (var j = 0; j < ks.length; j++) stack.push(v[ks[j]], depth + 1);
+    }
+  }
+  function serialize(value, what) {
+    var text;
+    try { text = stringify(value); }
+    catch (e) { throw fail("INVALID_OUTPUT", what + " cannot be serialized: " + (e && e.message)); }
+    if (typeof text !== "string") throw fail("INVALID_OUTPUT", what + " is not JSON");
+    return text;
+  }
+
+  // --- per-call context -------------------------------------------------------------------
+  var limits = null;
+  function begin(input) {
+    callNow = input.now;
+    seedState = input.seed | 0;
+  }
+  function logger(level) {
+    return function () {
+      var parts = [];
+      for (var i = 0; i < arguments.length; i++) {
+        var a = arguments[i];
+        if (typeof a === "string") parts.push(a);
+        else { try { parts.push(stringify(a)); } catch (e) { parts.push(String(a)); } }
+      }
+      hostLog(level, parts.join(" "));
+    };
+  }
+  var log = logger("info");
+  log.debug = logger("debug"); log.info = log; log.warn = logger("warn"); log.error = logger("error");
+  function now() { return hostNow(); }
+  function dispatcher(scope) {
+    return function (type, payload) {
+      if (typeof type !== "string") throw fail("INVALID_OUTPUT", "action type must be a string");
+      var json;
+      if (payload === undefined) json = "";
+      else { checkShape(payload, 64, limits.maxPayloadObjects, "payload of '" + type + "'"); json = serialize(payload, "payload of '" + type + "'"); }
+      if (scope === "plugin") { hostDispatchPlugin(type, json); intents.push(type, json); }
+      else hostDispatchGlobal(type, json);
+    };
+  }
+  var intents = [];
+  var dispatchPluginAction = dispatcher("plugin");
+  var dispatchGlobalAction = dispatcher("global");
+
+  function render(widgetId, input) {
+    var w = plugin.widgets[widgetId];
+    var tree = w.render(freeze({ pluginState: input.pluginState, globalState: input.globalState, now: now, log: log }));
+    checkShape(tree, limits.maxTreeDepth, limits.maxTreeObjects, "render output");
+    return serialize(tree, "render output");
+  }
+  function event(handlerName, input) {
+    intents = [];
+    var state = input.pluginState;
+    var result = plugin.handlers[handlerName](freeze({
+      event: input.event, pluginState: state, globalState: input.globalState, now: now, log: log,
+      dispatchPluginAction: dispatchPluginAction, dispatchGlobalAction: dispatchGlobalAction,
+    }));
+    if (isThenable(result)) throw fail("INVALID_OUTPUT", "handler '" + handlerName + "' returned a Promise; handlers are synchronous");
+    for (var i = 0; i < intents.length; i += 2) {
+      var type = intents[i];
+      if (!hasOwn.call(plugin.reducers, type)) continue; // reported as not accepted by the host
+      state = plugin.reducers[type](state, intents[i + 1] === "" ? undefined : parse(intents[i + 1]));
+      checkShape(state, limits.maxStateDepth, limits.maxStateObjects, "state returned by reducer '" + type + "'");
+    }
+    intents = [];
+    return serialize(state, "plugin state");
+  }
+
+  function run(op, name, inputJson) {
+    if (op === "limits") { limits = parse(inputJson); return ""; }
+    if (op === "meta") {
+      if (plugin === null) throw fail("INVALID_PLUGIN", "the plugin did not call definePlugin");
+      checkShape(plugin.meta.initialState, limits.maxStateDepth, limits.maxStateObjects, "initialState");
+      return serialize(plugin.meta, "plugin metadata");
+    }
+    var input = parse(inputJson);
+    begin(input);
+    return op === "render" ? render(name, input) : event(name, input);
+  }
+
+  // The one entry point. Returns the output JSON, or "\u0001" + a bootstrap failure, or
+  // "\u0002" + what the plugin threw. Engine-raised interrupts are uncatchable and escape.
+  g.${ENTRY_GLOBAL} = function entry(op, name, inputJson) {
+    failure = null;
+    var out;
+    try { out = run(op, name, inputJson); }
+    catch (e) { if (failure === null) return "\u0002" + describe(e); }
+    if (failure !== null) return "\u0001" + stringify(failure);
+    return out;
+  };
+})();
+`;

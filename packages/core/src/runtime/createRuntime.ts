@@ -1,0 +1,741 @@
+/**
+ * @module createRuntime
+ * The in-thread engine that executes the contract's operations. Every host — a Node worker, a
+ * browser worker, the HTTP server — runs exactly this behind a transport.
+ *
+ * Guarantees:
+ * - inputs are validated with the contract's validators and bounded before anything is parsed
+ *   inside a VM; outputs are sized from the JSON text before the host parses or walks them;
+ * - all or nothing: a call that fails returns only its error, never partial dispatches;
+ * - one QuickJS runtime per plugin; after LIMIT_* the plugin's runtime is rebuilt from its
+ *   cached code, after a module fault the whole engine is, and after too many failures in a
+ *   window the plugin fails fast with PLUGIN_ERRORED until it is loaded again;
+ * - calls run one at a time, in arrival order.
+ */
+import type { QuickJSSyncVariant, QuickJSWASMModule } from 'quickjs-emscripten-core';
+import {
+  CorralError,
+  LIMIT_PROFILES,
+  checkJsonBounds,
+  measureJsonText,
+  resolveLimits,
+  utf8Length,
+  validateDisposePluginParams,
+  validateEventParams,
+  validateLoadPluginParams,
+  validateRenderParams,
+  validateUINodeWithin,
+  type CallDiagnostic,
+  type Diagnostic,
+  type Dispatch,
+  type DispatchSource,
+  type DisposePluginParams,
+  type EventParams,
+  type EventResult,
+  type HealthResult,
+  type JSONValue,
+  type LoadPluginParams,
+  type LogDiagnostic,
+  type PluginMeta,
+  type RenderParams,
+  type RenderResult,
+  type RpcNotification,
+  type RpcOp,
+  type RpcRequest,
+  type RpcResult,
+  type RuntimeLimits,
+  type Validation,
+} from '@corral/contracts';
+import { createSystemClock, type Clock } from '../clock.js';
+import { Engine } from './engine.js';
+import { PluginVm, failureFacts, type CallSink } from './pluginVm.js';
+
+/** How a runtime is built. */
+export interface RuntimeOptions {
+  /** The QuickJS build; `@jitl/quickjs-wasmfile-release-sync` and the quickjs-ng one are tested. */
+  variant: QuickJSSyncVariant;
+  /** A precompiled module for the variant's .wasm, so replacing the engine skips compilation. */
+  wasmModule?: WebAssembly.Module;
+  /** Time source (default: `performance`, `Date`, `setTimeout`). */
+  clock?: Clock;
+  /** Which host this is; stamped on every dispatch. Default `in-thread`. */
+  source?: DispatchSource;
+  /** Global action types the host accepts; others come back with `accepted: false`. Default none. */
+  allowedGlobalActions?: readonly string[] | ((type: string) => boolean);
+  /** Upper bound on any plugin's limits, whatever a load asks for. Default: the generous profile. */
+  limitsCeiling?: RuntimeLimits;
+  /** Hard ceiling of the shared WebAssembly heap. Default 1 GiB. */
+  heapLimitBytes?: number;
+  /** Failures (LIMIT_* or faults) within `windowMs` after which a plugin is errored. Default 5 in 60 s. */
+  failureThreshold?: { count: number; windowMs: number };
+  /** UUID source for dispatch ids. Default `crypto.randomUUID`. */
+  randomUUID?: () => string;
+  /** Seed source when a call brings none. Default `crypto.getRandomValues`. */
+  randomSeed?: () => number;
+  /** Test hook: called with every QuickJS module the runtime creates (e.g. for leak checks). */
+  onModule?: (module: QuickJSWASMModule) => void;
+}
+
+/** The in-thread engine. Every method throws CorralError on failure. */
+export interface Runtime {
+  loadPlugin(params: LoadPluginParams): Promise<PluginMeta>;
+  render(params: RenderParams): Promise<RenderResult>;
+  event(params: EventParams): Promise<EventResult>;
+  disposePlugin(params: DisposePluginParams): Promise<null>;
+  health(): Promise<HealthResult>;
+  /** Run one contract request (its params are validated like the methods'). */
+  execute(request: RpcRequest): Promise<RpcResult>;
+  /** Diagnostics and log lines as they happen. Returns an unsubscribe function. */
+  onNotification(listener: (notification: RpcNotification) => void): () => void;
+  /** Free every plugin runtime and the engine. */
+  dispose(): void;
+}
+
+interface PluginRecord {
+  pluginId: string;
+  code: string;
+  limits: RuntimeLimits;
+  meta: PluginMeta;
+  reducers: ReadonlySet<string>;
+  widgets: ReadonlySet<string>;
+  handlers: ReadonlySet<string>;
+  vm: PluginVm | null;
+  failures: number[];
+  status: 'ready' | 'errored';
+}
+
+const DEFAULT_HEAP_LIMIT = 1024 * 1024 * 1024;
+/** Free heap tolerated after a memory failure before the engine is compacted. */
+const COMPACT_SLACK = 8 * 1024 * 1024;
+
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const runtime = new RuntimeImpl(options);
+  await runtime.start();
+  return runtime;
+}
+
+function check<T>(result: Validation<T>): T {
+  if (result.ok) return result.value;
+  const first = result.issues[0]!;
+  throw new CorralError('INVALID_REQUEST', `Invalid request: ${result.message}`, {
+    path: first.path,
+    issue: first.message,
+  });
+}
+
+class RuntimeImpl implements Runtime {
+  private readonly clock: Clock;
+  private readonly source: DispatchSource;
+  private readonly ceiling: RuntimeLimits;
+  private readonly threshold: { count: number; windowMs: number };
+  private readonly allowGlobal: (type: string) => boolean;
+  private readonly uuid: () => string;
+  private readonly seed: () => number;
+  private readonly listeners = new Set<(n: RpcNotification) => void>();
+  private readonly plugins = new Map<string, PluginRecord>();
+  private engine: Engine | null = null;
+  private moduleRestarts = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.clock = options.clock ?? createSystemClock();
+    this.source = options.source ?? 'in-thread';
+    this.ceiling = options.limitsCeiling ?? LIMIT_PROFILES.generous;
+    this.threshold = options.failureThreshold ?? { count: 5, windowMs: 60_000 };
+    const allowed = options.allowedGlobalActions ?? [];
+    this.allowGlobal = typeof allowed === 'function' ? allowed : (type) => allowed.includes(type);
+    this.uuid = options.randomUUID ?? (() => crypto.randomUUID());
+    this.seed = options.randomSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]!);
+  }
+
+  async start(): Promise<void> {
+    this.engine = await this.newEngine();
+  }
+
+  private async newEngine(): Promise<Engine> {
+    const engine = await Engine.create({
+      variant: this.options.variant,
+      heapLimitBytes: this.options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT,
+      ...(this.options.wasmModule ? { wasmModule: this.options.wasmModule } : {}),
+    });
+    this.options.onModule?.(engine.module);
+    return engine;
+  }
+
+  onNotification(listener: (notification: RpcNotification) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(notification: RpcNotification): void {
+    for (const listener of this.listeners) listener(notification);
+  }
+
+  /** Calls run one at a time; a failed call never blocks the next. */
+  private serial<T>(task: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(async () => {
+      if (this.disposed) throw new CorralError('OVERLOADED', 'The runtime has been disposed');
+      await this.healEngine();
+      return task();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  execute(request: RpcRequest): Promise<RpcResult> {
+    switch (request.op) {
+      case 'loadPlugin':
+        return this.loadPlugin(request.params);
+      case 'render':
+        return this.render(request.params);
+      case 'event':
+        return this.event(request.params);
+      case 'disposePlugin':
+        return this.disposePlugin(request.params);
+      case 'health':
+        return this.health();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
+    return this.serial(() => {
+      const { pluginId, code, profile, limits: overrides } = check(validateLoadPluginParams(params));
+      const limits = resolveLimits(profile, overrides, this.ceiling);
+      const codeBytes = utf8Length(code);
+      if (codeBytes > limits.maxCodeBytes) {
+        throw new CorralError(
+          'CODE_TOO_LARGE',
+          `The plugin source is ${codeBytes} bytes; the limit is ${limits.maxCodeBytes}`,
+          {
+            codeBytes,
+            maxCodeBytes: limits.maxCodeBytes,
+          },
+        );
+      }
+      const started = this.clock.now();
+      try {
+        const { vm, meta } = this.instantiate(pluginId, code, limits);
+        const previous = this.plugins.get(pluginId);
+        this.plugins.set(pluginId, {
+          pluginId,
+          code,
+          limits,
+          meta,
+          reducers: new Set(meta.reducers),
+          widgets: new Set(meta.widgets.map((w) => w.id)),
+          handlers: new Set(meta.handlers),
+          vm,
+          failures: [],
+          status: 'ready',
+        });
+        if (previous) this.release(previous);
+        this.callDiagnostic(pluginId, 'loadPlugin', started, null, false, false);
+        return meta;
+      } catch (error) {
+        const failure = CorralError.fromUnknown(error);
+        const { outcome } = failureFacts(failure);
+        this.callDiagnostic(
+          pluginId,
+          'loadPlugin',
+          started,
+          failure,
+          outcome.interrupted,
+          outcome.memoryError,
+        );
+        if (failure.code === 'LIMIT_MEMORY') this.engine?.compactAfterMemoryFailure(COMPACT_SLACK);
+        throw failure;
+      }
+    });
+  }
+
+  /** Build a VM, evaluate the code under the load deadline and read its metadata. */
+  private instantiate(
+    pluginId: string,
+    code: string,
+    limits: RuntimeLimits,
+  ): { vm: PluginVm; meta: PluginMeta } {
+    const engine = this.engine!;
+    const vm = new PluginVm(engine, this.clock, limits);
+    try {
+      const { output } = vm.load(code, limits.loadTimeoutMs);
+      const shape = measureJsonText(output, limits.maxStateBytes + 64 * 1024, 256);
+      if (shape.bytes > limits.maxStateBytes + 64 * 1024) {
+        throw new CorralError('INVALID_PLUGIN', 'The plugin definition (with its initialState) is too large');
+      }
+      const parsed = JSON.parse(output) as Omit<PluginMeta, 'pluginId'>;
+      const meta: PluginMeta = { pluginId, ...parsed };
+      if (utf8Length(JSON.stringify(meta.initialState)) > limits.maxStateBytes) {
+        throw new CorralError(
+          'INVALID_PLUGIN',
+          `initialState is larger than maxStateBytes (${limits.maxStateBytes})`,
+        );
+      }
+      return { vm, meta };
+    } catch (error) {
+      this.discard(vm, error);
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  render(params: RenderParams): Promise<RenderResult> {
+    return this.serial(() => {
+      const p = check(validateRenderParams(params));
+      const plugin = this.usable(p.pluginId);
+      if (!plugin.widgets.has(p.widgetId)) {
+        throw new CorralError('UNKNOWN_WIDGET', `Plugin '${p.pluginId}' has no widget '${p.widgetId}'`, {
+          widgetId: p.widgetId,
+          widgets: [...plugin.widgets],
+        });
+      }
+      return this.runCall(plugin, 'render', p.widgetId, p, plugin.limits.renderTimeoutMs, (output, call) => {
+        const limits = plugin.limits;
+        const tree = this.parseOutput(
+          output,
+          limits.maxOutputBytes,
+          limits.maxOutputDepth * 2 + 6,
+          'render output',
+        );
+        const valid = validateUINodeWithin(tree, {
+          maxDepth: limits.maxOutputDepth,
+          maxNodes: limits.maxOutputNodes,
+        });
+        if (!valid.ok) {
+          const tooBig = /deeper than|more than/.test(valid.message);
+          const first = valid.issues[0]!;
+          throw new CorralError(
+            tooBig ? 'OUTPUT_TOO_LARGE' : 'INVALID_OUTPUT',
+            `Widget '${p.widgetId}' rendered an invalid UI tree: ${valid.message}`,
+            { path: first.path, issue: first.message },
+          );
+        }
+        return { tree: valid.value, diagnostics: [call.diagnostic(), ...call.logs] };
+      });
+    });
+  }
+
+  event(params: EventParams): Promise<EventResult> {
+    return this.serial(() => {
+      const p = check(validateEventParams(params));
+      const plugin = this.usable(p.pluginId);
+      if (!plugin.widgets.has(p.widgetId)) {
+        throw new CorralError('UNKNOWN_WIDGET', `Plugin '${p.pluginId}' has no widget '${p.widgetId}'`, {
+          widgetId: p.widgetId,
+        });
+      }
+      if (!plugin.handlers.has(p.handler)) {
+        throw new CorralError('UNKNOWN_HANDLER', `Plugin '${p.pluginId}' has no handler '${p.handler}'`, {
+          handler: p.handler,
+          handlers: [...plugin.handlers],
+        });
+      }
+      return this.runCall(plugin, 'event', p.handler, p, plugin.limits.eventTimeoutMs, (output, call) => {
+        const pluginState = this.parseOutput(
+          output,
+          plugin.limits.maxStateBytes,
+          130,
+          'plugin state',
+        ) as JSONValue;
+        const dispatches: Dispatch[] = call.intents.map(({ scope, type, payloadJson }) => {
+          const accepted = scope === 'plugin' ? plugin.reducers.has(type) : this.allowGlobal(type);
+          const dispatch: Dispatch = {
+            type,
+            meta: {
+              dispatchId: this.uuid(),
+              scope,
+              pluginId: plugin.pluginId,
+              ts: call.now,
+              source: this.source,
+              accepted,
+            },
+          };
+          if (payloadJson !== '')
+            dispatch.payload = this.parseOutput(
+              payloadJson,
+              plugin.limits.maxPayloadBytes,
+              70,
+              'payload',
+            ) as JSONValue;
+          if (!accepted) {
+            dispatch.meta.reason =
+              scope === 'plugin'
+                ? `the plugin has no reducer '${type}'`
+                : `global action type '${type}' is not on the host's allowlist`;
+          }
+          return dispatch;
+        });
+        const dispatchDiagnostics: Diagnostic[] = dispatches.map((d) => ({
+          kind: 'dispatch',
+          dispatchId: d.meta.dispatchId,
+          pluginId: plugin.pluginId,
+          scope: d.meta.scope,
+          type: d.type,
+          accepted: d.meta.accepted,
+        }));
+        for (const diagnostic of dispatchDiagnostics) {
+          if (diagnostic.kind === 'dispatch') this.notify({ notification: 'diagnostic', diagnostic });
+        }
+        return {
+          pluginState,
+          dispatches,
+          diagnostics: [call.diagnostic(), ...dispatchDiagnostics, ...call.logs],
+        };
+      });
+    });
+  }
+
+  /**
+   * The shared path of render and event: size the states, pick now/seed, make sure the
+   * plugin has a VM, run the call, check the output, account failures.
+   */
+  private runCall<T>(
+    plugin: PluginRecord,
+    op: 'render' | 'event',
+    name: string,
+    p: RenderParams | EventParams,
+    timeoutMs: number,
+    finish: (output: string, call: CallRecord) => T,
+  ): T {
+    const limits = plugin.limits;
+    const started = this.clock.now();
+    const now = p.now ?? this.clock.epochNow();
+    const seed = p.seed ?? this.seed() >>> 0;
+    const pluginStateJson = this.stateJson(p.pluginState, limits, 'pluginState');
+    const globalStateJson = this.stateJson(p.globalState, limits, 'globalState');
+    const eventJson = 'event' in p ? `,"event":${JSON.stringify(p.event)}` : '';
+    const input = `{"pluginState":${pluginStateJson},"globalState":${globalStateJson},"now":${now},"seed":${seed}${eventJson}}`;
+    const call = new CallRecord(plugin, now, seed, op, started, this.clock, (n) => this.notify(n));
+    let interrupted = false;
+    let memoryError = false;
+    try {
+      const vm = this.vmFor(plugin);
+      const heapBefore = this.engine!.heapBytes();
+      const result = vm.call(op, name, input, timeoutMs, call);
+      interrupted = result.outcome.interrupted;
+      // The heap only grows when the free pool ran out; only then is the plugin's own usage
+      // worth measuring against its limit (it costs ~0.1 ms).
+      if (this.engine!.heapBytes() > heapBefore && vm.memoryUsage() > limits.memoryBytes) {
+        memoryError = true;
+        throw Object.assign(
+          new CorralError(
+            'LIMIT_MEMORY',
+            `The plugin holds more than its ${limits.memoryBytes}-byte memory limit`,
+            {
+              memoryBytes: limits.memoryBytes,
+            },
+          ),
+          { recycle: true },
+        );
+      }
+      const value = finish(result.output, call);
+      call.finish(null, interrupted, memoryError);
+      return value;
+    } catch (error) {
+      const failure = CorralError.fromUnknown(error);
+      const facts = failureFacts(failure);
+      call.finish(
+        failure,
+        facts.outcome.interrupted || interrupted,
+        facts.outcome.memoryError || memoryError,
+      );
+      if (facts.recycle) this.recordFailure(plugin);
+      if (failure.code === 'LIMIT_MEMORY') this.engine?.compactAfterMemoryFailure(COMPACT_SLACK);
+      throw failure;
+    }
+  }
+
+  private stateJson(state: JSONValue, limits: RuntimeLimits, what: string): string {
+    const text = JSON.stringify(state);
+    const bytes = utf8Length(text);
+    if (bytes > limits.maxStateBytes) {
+      throw new CorralError(
+        'INVALID_STATE',
+        `${what} is ${bytes} bytes; the limit is ${limits.maxStateBytes}`,
+        {
+          state: what,
+          bytes,
+          maxStateBytes: limits.maxStateBytes,
+        },
+      );
+    }
+    return text;
+  }
+
+  /**
+   * Size a VM output from its text (bytes, bracket depth, forbidden keys) before parsing it,
+   * then parse and check it is plain JSON within bounds.
+   */
+  private parseOutput(text: string, maxBytes: number, maxDepth: number, what: string): unknown {
+    const shape = measureJsonText(text, maxBytes, maxDepth);
+    if (shape.bytes > maxBytes) {
+      throw new CorralError('OUTPUT_TOO_LARGE', `The ${what} is larger than ${maxBytes} bytes`, { maxBytes });
+    }
+    if (shape.depth > maxDepth) {
+      throw new CorralError('OUTPUT_TOO_LARGE', `The ${what} is nested deeper than ${maxDepth}`, {
+        maxDepth,
+      });
+    }
+    // JSON.parse makes "__proto__" an own key, but any host code that later copies the object
+    // with assignment would set a prototype: refuse it outright.
+    if (text.includes('"__proto__"')) {
+      throw new CorralError('INVALID_OUTPUT', `The ${what} contains a "__proto__" key`, { key: '__proto__' });
+    }
+    const value: unknown = JSON.parse(text);
+    const issue = checkJsonBounds(value, { maxDepth, maxValues: maxBytes, maxStringLength: maxBytes });
+    if (issue)
+      throw new CorralError('INVALID_OUTPUT', `The ${what} is not valid JSON: ${issue.message}`, {
+        path: issue.path,
+      });
+    return value;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  disposePlugin(params: DisposePluginParams): Promise<null> {
+    return this.serial(() => {
+      const { pluginId } = check(validateDisposePluginParams(params));
+      const plugin = this.plugins.get(pluginId);
+      if (!plugin) throw new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId });
+      this.plugins.delete(pluginId);
+      this.release(plugin);
+      return null;
+    });
+  }
+
+  health(): Promise<HealthResult> {
+    return this.serial(() => {
+      const engine = this.engine!;
+      return {
+        source: this.source,
+        engine: engine.name,
+        heapBytes: engine.heapBytes(),
+        moduleRestarts: this.moduleRestarts,
+        plugins: [...this.plugins.values()].map((p) => ({
+          pluginId: p.pluginId,
+          status: p.status,
+          memoryBytes: p.vm && !p.vm.broken ? p.vm.memoryUsage() : 0,
+          recentFailures: this.recentFailures(p),
+          limits: p.limits,
+        })),
+      };
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const plugin of this.plugins.values()) this.release(plugin);
+    this.plugins.clear();
+    this.engine = null;
+    this.listeners.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  private usable(pluginId: string): PluginRecord {
+    const plugin = this.plugins.get(pluginId);
+    if (!plugin) throw new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId });
+    if (plugin.status === 'errored') {
+      throw new CorralError(
+        'PLUGIN_ERRORED',
+        `Plugin '${pluginId}' failed too often and is disabled until it is reloaded`,
+        {
+          pluginId,
+          recentFailures: this.recentFailures(plugin),
+        },
+      );
+    }
+    return plugin;
+  }
+
+  /** The plugin's VM, rebuilt from its cached code if a failure recycled it. */
+  private vmFor(plugin: PluginRecord): PluginVm {
+    if (plugin.vm && !plugin.vm.broken) return plugin.vm;
+    const { vm } = this.instantiate(plugin.pluginId, plugin.code, plugin.limits);
+    plugin.vm = vm;
+    return vm;
+  }
+
+  private recordFailure(plugin: PluginRecord): void {
+    if (plugin.vm) this.discard(plugin.vm, null);
+    plugin.vm = null;
+    plugin.failures.push(this.clock.now());
+    if (this.recentFailures(plugin) >= this.threshold.count) plugin.status = 'errored';
+  }
+
+  private recentFailures(plugin: PluginRecord): number {
+    const since = this.clock.now() - this.threshold.windowMs;
+    plugin.failures = plugin.failures.filter((t) => t >= since);
+    return plugin.failures.length;
+  }
+
+  /** Free a VM; if the module cannot free it cleanly, the module is in doubt. */
+  private discard(vm: PluginVm, _cause: unknown): void {
+    if (this.engine?.poisoned) {
+      vm.broken = true;
+      return;
+    }
+    try {
+      vm.dispose();
+    } catch {
+      if (this.engine) this.engine.poisoned = true;
+    }
+  }
+
+  private release(plugin: PluginRecord): void {
+    if (plugin.vm) this.discard(plugin.vm, null);
+    plugin.vm = null;
+  }
+
+  /**
+   * Replace a poisoned engine: a fresh module and heap, every plugin rebuilt from its cached
+   * code. Plugin state is host-owned, so nothing is lost. Old VMs are dropped, never disposed:
+   * freeing runtimes of a module in doubt is what aborts it.
+   */
+  private async healEngine(): Promise<void> {
+    if (!this.engine?.poisoned) return;
+    for (const plugin of this.plugins.values()) {
+      if (plugin.vm) plugin.vm.broken = true;
+      plugin.vm = null;
+    }
+    this.engine = await this.newEngine();
+    this.moduleRestarts++;
+    for (const plugin of this.plugins.values()) {
+      if (plugin.status === 'errored') continue;
+      try {
+        plugin.vm = this.instantiate(plugin.pluginId, plugin.code, plugin.limits).vm;
+      } catch {
+        plugin.vm = null; // rebuilt (and its failure reported) on its next call
+      }
+    }
+  }
+
+  private callDiagnostic(
+    pluginId: string,
+    op: RpcOp,
+    started: number,
+    failure: CorralError | null,
+    interrupted: boolean,
+    memoryError: boolean,
+  ): CallDiagnostic {
+    const diagnostic: CallDiagnostic = {
+      kind: 'call',
+      pluginId,
+      op,
+      elapsedMs: round(this.clock.now() - started),
+      interrupted,
+      memoryError,
+    };
+    if (failure) diagnostic.errorCode = failure.code;
+    this.notify({ notification: 'diagnostic', diagnostic });
+    return diagnostic;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/**
+ * Everything one render/event call collects: the bridge sink (intents, logs, now), and its
+ * call diagnostic once it ends.
+ */
+class CallRecord implements CallSink {
+  readonly intents: { scope: 'plugin' | 'global'; type: string; payloadJson: string }[] = [];
+  readonly logs: LogDiagnostic[] = [];
+  private droppedLogs = 0;
+  private readonly result: CallDiagnostic;
+
+  constructor(
+    private readonly plugin: PluginRecord,
+    readonly now: number,
+    readonly seed: number,
+    private readonly op: 'render' | 'event',
+    private readonly started: number,
+    private readonly clock: Clock,
+    private readonly notify: (n: RpcNotification) => void,
+  ) {
+    this.result = {
+      kind: 'call',
+      pluginId: plugin.pluginId,
+      op,
+      elapsedMs: 0,
+      interrupted: false,
+      memoryError: false,
+      now,
+      seed,
+    };
+  }
+
+  dispatch(scope: 'plugin' | 'global', type: string, payloadJson: string): void {
+    const limits = this.plugin.limits;
+    if (this.op !== 'event') {
+      throw new CorralError('DISPATCH_LIMIT', 'render cannot dispatch actions', { op: this.op });
+    }
+    if (this.intents.length >= limits.maxDispatchesPerEvent) {
+      throw new CorralError(
+        'DISPATCH_LIMIT',
+        `The handler dispatched more than ${limits.maxDispatchesPerEvent} actions`,
+        {
+          maxDispatchesPerEvent: limits.maxDispatchesPerEvent,
+        },
+      );
+    }
+    const bytes = utf8Length(payloadJson);
+    if (bytes > limits.maxPayloadBytes) {
+      throw new CorralError(
+        'DISPATCH_LIMIT',
+        `The payload of '${type.slice(0, 100)}' is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`,
+        {
+          maxPayloadBytes: limits.maxPayloadBytes,
+        },
+      );
+    }
+    if (type.length === 0 || type.length > 200) {
+      throw new CorralError('DISPATCH_LIMIT', 'An action type must be 1 to 200 characters', {
+        type: type.slice(0, 200),
+      });
+    }
+    this.intents.push({ scope, type, payloadJson });
+  }
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    const limits = this.plugin.limits;
+    if (this.logs.length >= limits.maxLogsPerCall) {
+      this.droppedLogs++;
+      return;
+    }
+    let text = message.length > limits.maxLogBytes ? message.slice(0, limits.maxLogBytes) : message;
+    while (utf8Length(text) > limits.maxLogBytes) text = text.slice(0, -1);
+    const entry: LogDiagnostic = { kind: 'log', pluginId: this.plugin.pluginId, level, message: text };
+    this.logs.push(entry);
+    this.notify({ notification: 'log', log: entry });
+  }
+
+  callNow(): number {
+    return this.now;
+  }
+
+  /** Complete the call's diagnostic (already referenced by the result) and publish it. */
+  finish(failure: CorralError | null, interrupted: boolean, memoryError: boolean): void {
+    if (this.droppedLogs > 0) {
+      const note: LogDiagnostic = {
+        kind: 'log',
+        pluginId: this.plugin.pluginId,
+        level: 'warn',
+        message: `${this.droppedLogs} log line(s) dropped (maxLogsPerCall ${this.plugin.limits.maxLogsPerCall})`,
+      };
+      this.logs.push(note);
+      this.notify({ notification: 'log', log: note });
+    }
+    this.result.elapsedMs = round(this.clock.now() - this.started);
+    this.result.interrupted = interrupted;
+    this.result.memoryError = memoryError;
+    if (failure) this.result.errorCode = failure.code;
+    this.notify({ notification: 'diagnostic', diagnostic: this.result });
+  }
+
+  diagnostic(): CallDiagnostic {
+    return this.result;
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * @module pluginVm
+ * One plugin's QuickJS runtime and context, and the single path every call into it takes:
+ * arm the deadline and the heap budget, call the bootstrap's entry with JSON strings, drain
+ * promise jobs under the same deadline and a job budget, and turn whatever happened into either
+ * an output string or a CorralError.
+ *
+ * Engine facts this is built for:
+ * - the interrupt handler does not run while promise jobs run unless we drain them ourselves;
+ * - an interrupt can be swallowed into a promise rejection (quickjs), so "interrupted" is a
+ *   sticky host-side flag rather than something read back from the VM;
+ * - when the host's own stack overflows inside QuickJS (or the module aborts), the module's C
+ *   state is unknown: disposing that runtime later can abort the module, so the engine is
+ *   marked poisoned and replaced instead.
+ */
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
+import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
+import type { Clock } from '../clock.js';
+import { BOOTSTRAP_SOURCE, ENTRY_GLOBAL } from './bootstrap.js';
+import type { Engine } from './engine.js';
+
+/** Receives what a plugin's bridge calls report during one call. */
+export interface CallSink {
+  dispatch(scope: 'plugin' | 'global', type: string, payloadJson: string): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  callNow(): number;
+}
+
+/** What a call reported besides its output. */
+export interface CallOutcome {
+  interrupted: boolean;
+  memoryError: boolean;
+}
+
+/** Codes after which the plugin's runtime is thrown away and rebuilt from its code. */
+const RECYCLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'LIMIT_TIME',
+  'LIMIT_MEMORY',
+  'LIMIT_STACK',
+  'INTERNAL',
+]);
+
+/** First char of an entry result carrying a bootstrap failure / a plugin throw. */
+const FAILURE_MARK = 1;
+const THROW_MARK = 2;
+const MAX_STACK_TEXT = 2000;
+
+/** The in-VM limits the bootstrap enforces before serializing anything. */
+function vmLimits(limits: RuntimeLimits): string {
+  return JSON.stringify({
+    // A tree of depth d nests about 2d JSON levels (node + children array), plus binding args.
+    maxTreeDepth: limits.maxOutputDepth * 2 + 6,
+    maxTreeObjects: limits.maxOutputNodes * 8,
+    maxStateDepth: 128,
+    maxStateObjects: Math.max(64, Math.floor(limits.maxStateBytes / 2)),
+    maxPayloadObjects: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
+  });
+}
+
+export class PluginVm {
+  private readonly runtime: QuickJSRuntime;
+  private readonly context: QuickJSContext;
+  private entry: QuickJSHandle | null = null;
+  private readonly ops: Record<'render' | 'event' | 'meta' | 'limits', QuickJSHandle>;
+  private deadline = 0;
+  private timeoutMs = 0;
+  private timedOut = false;
+  private sink: CallSink | null = null;
+  private hostFailure: CorralError | null = null;
+  /** Set once the VM must not be used or disposed normally again. */
+  broken = false;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly clock: Clock,
+    readonly limits: RuntimeLimits,
+  ) {
+    this.runtime = engine.module.newRuntime();
+    // QuickJS's own limit still refuses single huge allocations up front; the engine's heap
+    // gate catches everything else.
+    this.runtime.setMemoryLimit(limits.memoryBytes);
+    this.runtime.setMaxStackSize(limits.stackBytes);
+    this.runtime.setInterruptHandler(() => {
+      if (this.engine.growRefused) return true;
+      if (this.clock.now() > this.deadline) {
+        this.timedOut = true;
+        return true;
+      }
+      return false;
+    });
+    this.context = this.runtime.newContext();
+    this.ops = {
+      render: this.context.newString('render'),
+      event: this.context.newString('event'),
+      meta: this.context.newString('meta'),
+      limits: this.context.newString('limits'),
+    };
+    this.installBridge();
+  }
+
+  private installBridge(): void {
+    const ctx = this.context;
+    const bridge: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void> = {
+      hostDispatchPlugin: (type, payload) =>
+        this.sink?.dispatch('plugin', ctx.getString(type!), ctx.getString(payload!)),
+      hostDispatchGlobal: (type, payload) =>
+        this.sink?.dispatch('global', ctx.getString(type!), ctx.getString(payload!)),
+      hostNow: () => ctx.newNumber(this.sink ? this.sink.callNow() : 0),
+      hostLog: (level, message) =>
+        this.sink?.log(ctx.getString(level!) as 'debug' | 'info' | 'warn' | 'error', ctx.getString(message!)),
+    };
+    for (const [name, fn] of Object.entries(bridge)) {
+      const handle = ctx.newFunction(name, (...args) => {
+        try {
+          return fn(...args);
+        } catch (error) {
+          // A host-side refusal (e.g. DISPATCH_LIMIT) is remembered: the plugin may catch the
+          // VM error, but the call fails anyway.
+          const failure = CorralError.fromUnknown(error);
+          this.hostFailure ??= failure;
+          throw new Error(failure.message);
+        }
+      });
+      ctx.setProp(ctx.global, name, handle);
+      handle.dispose();
+    }
+  }
+
+  /**
+   * Evaluate the bootstrap and the plugin's code, then read its metadata. Runs under the load
+   * deadline and the heap budget like any call.
+   */
+  load(code: string, timeoutMs: number): { output: string; outcome: CallOutcome } {
+    return this.guard(timeoutMs, null, () => {
+      const boot = this.context.evalCode(BOOTSTRAP_SOURCE, 'corral-bootstrap.js');
+      if (boot.error) {
+        boot.error.dispose();
+        throw new CorralError('INTERNAL', 'the plugin bootstrap failed to evaluate');
+      }
+      boot.value.dispose();
+      this.entry = this.context.getProp(this.context.global, ENTRY_GLOBAL);
+      this.context.setProp(this.context.global, ENTRY_GLOBAL, this.context.undefined);
+      this.callEntry(this.ops.limits, '', vmLimits(this.limits), 'INTERNAL');
+      const result = this.context.evalCode(code, 'plugin.js');
+      if (result.error) {
+        this.throwFromVm(result.error, 'LOAD_FAILED');
+      }
+      result.value.dispose();
+      this.drainJobs();
+      return this.callEntry(this.ops.meta, '', '', 'INVALID_PLUGIN');
+    });
+  }
+
+  /** Run a render or event through the bootstrap's entry point. */
+  call(
+    op: 'render' | 'event',
+    name: string,
+    inputJson: string,
+    timeoutMs: number,
+    sink: CallSink,
+  ): { output: string; outcome: CallOutcome } {
+    return this.guard(timeoutMs, sink, () => {
+      const output = this.callEntry(this.ops[op], name, inputJson, 'PLUGIN_THREW');
+      this.drainJobs();
+      return output;
+    });
+  }
+
+  /** Bytes this plugin's runtime holds, as QuickJS accounts them. */
+  memoryUsage(): number {
+    if (this.broken) return 0;
+    const handle = this.runtime.computeMemoryUsage();
+    try {
+      const usage = this.context.dump(handle) as { memory_used_size?: number };
+      return usage.memory_used_size ?? 0;
+    } finally {
+      handle.dispose();
+    }
+  }
+
+  /** Free the runtime. Throws if the module aborts; the caller then poisons the engine. */
+  dispose(): void {
+    if (this.broken) return;
+    this.broken = true;
+    this.entry?.dispose();
+    for (const handle of Object.values(this.ops)) handle.dispose();
+    this.context.dispose();
+    this.runtime.dispose();
+  }
+
+  private callEntry(op: QuickJSHandle, name: string, input: string, throwCode: ErrorCode): string {
+    const ctx = this.context;
+    if (!this.entry) throw new CorralError('INTERNAL', 'the plugin VM has no entry point');
+    const nameHandle = ctx.newString(name);
+    const inputHandle = ctx.newString(input);
+    const result = ctx.callFunction(this.entry, ctx.undefined, op, nameHandle, inputHandle);
+    nameHandle.dispose();
+    inputHandle.dispose();
+    if (result.error) this.throwFromVm(result.error, throwCode);
+    const text = ctx.typeof(result.value) === 'string' ? ctx.getString(result.value) : '';
+    result.value.dispose();
+    const mark = text.charCodeAt(0);
+    if (mark === FAILURE_MARK || mark === THROW_MARK) {
+      const info = JSON.parse(text.slice(1)) as {
+        code?: ErrorCode;
+        message: string;
+        name?: string;
+        stack?: string;
+      };
+      if (mark === FAILURE_MARK) throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message);
+      throw this.classifyThrow(info, throwCode);
+    }
+    return text;
+  }
+
+  /** Map an error value that escaped the entry (engine-raised: interrupt, OOM, stack). */
+  private throwFromVm(handle: QuickJSHandle, fallback: ErrorCode): never {
+    let info: { name?: string; message?: string; stack?: string } = {};
+    try {
+      const ctx = this.context;
+      if (ctx.typeof(handle) === 'object') {
+        for (const key of ['name', 'message', 'stack'] as const) {
+          const prop = ctx.getProp(handle, key);
+          if (ctx.typeof(prop) === 'string') info[key] = ctx.getString(prop).slice(0, MAX_STACK_TEXT);
+          prop.dispose();
+        }
+      } else if (ctx.typeof(handle) === 'string') {
+        info = { message: ctx.getString(handle).slice(0, MAX_STACK_TEXT) };
+      }
+    } catch {
+      // An out-of-memory heap may not even let us read the error; the flags still tell.
+    } finally {
+      handle.dispose();
+    }
+    throw this.classifyThrow(info, fallback);
+  }
+
+  private classifyThrow(
+    info: { name?: string; message?: string; stack?: string },
+    fallback: ErrorCode,
+  ): CorralError {
+    const message = info.message ?? '';
+    if (this.engine.growRefused) return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+    if (this.timedOut) return limitError('LIMIT_TIME', this.timeoutMs);
+    if (isStackOverflow(info.name, message)) return limitError('LIMIT_STACK', this.limits.stackBytes);
+    if (
+      info.name === 'InternalError' &&
+      /out of memory|string too long|invalid array buffer length/i.test(message)
+    ) {
+      return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+    }
+    if (info.name === 'RangeError' && /invalid array (buffer )?length|array too long/i.test(message)) {
+      return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+    }
+    if (info.name === 'InternalError' && message === 'interrupted')
+      return limitError('LIMIT_TIME', this.timeoutMs);
+    const details: JSONObject = {};
+    if (info.name) details.name = info.name;
+    details.message = message;
+    if (info.stack) details.stack = info.stack;
+    const what = fallback === 'LOAD_FAILED' ? 'Loading the plugin failed' : 'The plugin threw';
+    return new CorralError(
+      fallback,
+      `${what}: ${info.name ? `${info.name}: ` : ''}${message}`.slice(0, 500),
+      details,
+    );
+  }
+
+  /**
+   * Run promise jobs one at a time, so the deadline (checked by the interrupt handler inside a
+   * job, and here between jobs) and the job budget both hold.
+   */
+  private drainJobs(): void {
+    let jobs = 0;
+    while (this.runtime.hasPendingJob()) {
+      if (this.clock.now() > this.deadline) {
+        this.timedOut = true;
+        throw limitError('LIMIT_TIME', this.timeoutMs);
+      }
+      if (++jobs > this.limits.maxPendingJobs) {
+        this.timedOut = true;
+        throw new CorralError(
+          'LIMIT_TIME',
+          `the call queued more than ${this.limits.maxPendingJobs} promise jobs`,
+          {
+            limit: 'maxPendingJobs',
+            maxPendingJobs: this.limits.maxPendingJobs,
+          },
+        );
+      }
+      const result = this.runtime.executePendingJobs(1);
+      if (result.error) {
+        // A rejected job is the plugin's business, unless it was our interrupt or the heap gate.
+        result.error.dispose();
+        if (this.timedOut) throw limitError('LIMIT_TIME', this.timeoutMs);
+        if (this.engine.growRefused) throw limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+      }
+    }
+  }
+
+  /**
+   * The one guarded section around every entry into the VM: arms the deadline and heap
+   * budget, converts host-level faults into a poisoned engine, and reports what happened.
+   */
+  private guard(
+    timeoutMs: number,
+    sink: CallSink | null,
+    body: () => string,
+  ): { output: string; outcome: CallOutcome } {
+    if (this.broken) throw new CorralError('INTERNAL', 'the plugin VM was already disposed');
+    this.timeoutMs = timeoutMs;
+    this.deadline = this.clock.now() + timeoutMs;
+    this.timedOut = false;
+    this.hostFailure = null;
+    this.sink = sink;
+    this.engine.beginCall(this.limits.memoryBytes);
+    let failure: CorralError | null = null;
+    let output = '';
+    try {
+      output = body();
+    } catch (error) {
+      failure = error instanceof CorralError ? error : this.hostFault(error);
+    } finally {
+      this.engine.endCall();
+      this.sink = null;
+    }
+    const outcome: CallOutcome = { interrupted: this.timedOut, memoryError: this.engine.growRefused };
+    // Sticky flags win over whatever the plugin did with the VM-side error.
+    if (this.engine.growRefused) failure = limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+    else if (this.timedOut && failure?.code !== 'LIMIT_TIME') failure = limitError('LIMIT_TIME', timeoutMs);
+    else if (this.hostFailure) failure = this.hostFailure;
+    if (failure) {
+      throw Object.assign(failure, { outcome, recycle: RECYCLE_CODES.has(failure.code) });
+    }
+    return { output, outcome };
+  }
+
+  /** Something threw on the host side of the boundary: the module's state is unknown. */
+  private hostFault(error: unknown): CorralError {
+    this.broken = true;
+    this.engine.poisoned = true;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof RangeError && /call stack/i.test(message)) {
+      return new CorralError(
+        'LIMIT_STACK',
+        'The plugin recursed past the host stack; the engine is being replaced',
+        {
+          limit: 'stackBytes',
+          stackBytes: this.limits.stackBytes,
+        },
+      );
+    }
+    if (this.engine.growRefused) return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+    return new CorralError('INTERNAL', `The QuickJS module failed: ${message.slice(0, 300)}`);
+  }
+}
+
+function isStackOverflow(name: string | undefined, message: string): boolean {
+  return (
+    (name === 'InternalError' && /stack overflow/i.test(message)) ||
+    (name === 'RangeError' && /maximum call stack size exceeded/i.test(message)) ||
+    (name === 'SyntaxError' && /stack overflow/i.test(message))
+  );
+}
+
+function limitError(code: 'LIMIT_TIME' | 'LIMIT_MEMORY' | 'LIMIT_STACK', limit: number): CorralError {
+  switch (code) {
+    case 'LIMIT_TIME':
+      return new CorralError(code, `The call overran its ${limit} ms deadline and was interrupted`, {
+        limitMs: limit,
+      });
+    case 'LIMIT_MEMORY':
+      return new CorralError(code, `The plugin went past its ${limit}-byte memory limit`, {
+        memoryBytes: limit,
+      });
+    case 'LIMIT_STACK':
+      return new CorralError(code, `The plugin recursed past its ${limit}-byte stack limit`, {
+        stackBytes: limit,
+      });
+  }
+}
+
+/** Read back what `guard` attached to a failure. */
+export function failureFacts(error: CorralError): { outcome: CallOutcome; recycle: boolean } {
+  const facts = error as CorralError & { outcome?: CallOutcome; recycle?: boolean };
+  return {
+    outcome: facts.outcome ?? { interrupted: false, memoryError: false },
+    recycle: facts.recycle ?? false,
+  };
+}

@@ -85,6 +85,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
 
   // --- definePlugin -----------------------------------------------------------------------
   var plugin = null;
+  var defineFailure = null; // why definePlugin refused, reported as INVALID_PLUGIN by "meta"
+
   function names(obj, what) {
     if (obj === undefined) return [];
     if (obj === null || typeof obj !== "object") throw fail("INVALID_PLUGIN", what + " must be an object");
@@ -95,6 +97,9 @@ export const BOOTSTRAP_SOURCE = String.raw`
     return out;
   }
   g.definePlugin = function definePlugin(def) {
+    try { define(def); } catch (e) { if (defineFailure === null) defineFailure = e; throw e; }
+  };
+  function define(def) {
     if (plugin !== null) throw fail("INVALID_PLUGIN", "definePlugin may be called only once");
     if (def === null || typeof def !== "object") throw fail("INVALID_PLUGIN", "definePlugin expects an object");
     var widgetIds = names(def.widgets, "widgets");
@@ -119,7 +124,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
     plugin = { def: def, widgets: def.widgets || {}, handlers: def.handlers || {}, reducers: def.reducers || {},
       meta: { title: def.title === undefined ? "Untitled plugin" : def.title, widgets: widgets, handlers: handlers,
         reducers: reducers, initialState: def.initialState === undefined ? null : def.initialState } };
-  };
+  }
 
   // --- output checks ----------------------------------------------------------------------
   function isThenable(v) {
@@ -131,8 +136,9 @@ export const BOOTSTRAP_SOURCE = String.raw`
     if (isThenable(value)) throw fail("INVALID_OUTPUT", what + " is a Promise; render, handlers and reducers are synchronous");
     var stack = [value, 1], objects = 0;
     while (stack.length > 0) {
-      var depth = stack.pop(), v = stack.pop();
-      if (v === null || typeof v !== "object") continue;
+      var depth = stack.pop(), v = stack.pop(), type = typeof v;
+      if (type === "function" || type === "symbol" || type === "bigint") throw fail("INVALID_OUTPUT", what + " contains a " + type + ", which JSON cannot carry");
+      if (v === null || type !== "object") continue;
       if (++objects > maxObjects) throw fail("OUTPUT_TOO_LARGE", what + " has more than " + maxObjects + " objects");
       if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", what + " is nested deeper than " + maxDepth);
       if (isArray(v)) { for (var i = 0; i < v.length; i++) stack.push(v[i], depth + 1); continue; }
@@ -208,6 +214,10 @@ export const BOOTSTRAP_SOURCE = String.raw`
 
   function run(op, name, inputJson) {
     if (op === "limits") { limits = parse(inputJson); return ""; }
+    if (op === "refusal") {
+      if (defineFailure !== null) throw fail(defineFailure.code || "INVALID_PLUGIN", defineFailure.message);
+      return "";
+    }
     if (op === "meta") {
       if (plugin === null) throw fail("INVALID_PLUGIN", "the plugin did not call definePlugin");
       checkShape(plugin.meta.initialState, limits.maxStateDepth, limits.maxStateObjects, "initialState");

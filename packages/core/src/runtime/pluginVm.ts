@@ -81,7 +81,9 @@ export class PluginVm {
     this.runtime.setMemoryLimit(limits.memoryBytes);
     this.runtime.setMaxStackSize(limits.stackBytes);
     this.runtime.setInterruptHandler(() => {
-      if (this.engine.growRefused) return true;
+      // A refused grow or a host-side refusal (e.g. DISPATCH_LIMIT) ends the call at once,
+      // whatever the plugin does with the error it got.
+      if (this.engine.growRefused || this.hostFailure) return true;
       if (this.clock.now() > this.deadline) {
         this.timedOut = true;
         return true;
@@ -139,15 +141,45 @@ export class PluginVm {
       }
       boot.value.dispose();
       this.entry = this.context.getProp(this.context.global, ENTRY_GLOBAL);
-      this.context.setProp(this.context.global, ENTRY_GLOBAL, this.context.undefined);
+      const removed = this.context.evalCode(`delete globalThis.${ENTRY_GLOBAL}`);
+      (removed.error ?? removed.value).dispose();
       this.callEntry(this.ops.limits, '', vmLimits(this.limits), 'INTERNAL');
       const result = this.context.evalCode(code, 'plugin.js');
       if (result.error) {
-        this.throwFromVm(result.error, 'LOAD_FAILED');
+        // A definePlugin refusal thrown at top level is INVALID_PLUGIN, anything else LOAD_FAILED.
+        let loadError: CorralError;
+        try {
+          this.throwFromVm(result.error, 'LOAD_FAILED');
+        } catch (error) {
+          loadError = CorralError.fromUnknown(error);
+        }
+        if (loadError!.code === 'LOAD_FAILED') {
+          try {
+            const refusal = this.context.newString('refusal');
+            try {
+              this.callEntry(refusal, '', '', 'INVALID_PLUGIN');
+            } finally {
+              refusal.dispose();
+            }
+          } catch (error) {
+            if (error instanceof CorralError && error.code === 'INVALID_PLUGIN') throw error;
+          }
+        }
+        throw loadError!;
       }
       result.value.dispose();
       this.drainJobs();
-      return this.callEntry(this.ops.meta, '', '', 'INVALID_PLUGIN');
+      try {
+        return this.callEntry(this.ops.meta, '', '', 'INVALID_PLUGIN');
+      } catch (error) {
+        if (
+          error instanceof CorralError &&
+          (error.code === 'INVALID_OUTPUT' || error.code === 'OUTPUT_TOO_LARGE')
+        ) {
+          throw new CorralError('INVALID_PLUGIN', `The plugin definition is invalid: ${error.message}`);
+        }
+        throw error;
+      }
     });
   }
 

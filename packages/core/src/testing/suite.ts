@@ -1,0 +1,851 @@
+/**
+ * @module suite
+ * The conformance suite. Every assertion is on what a user of a SandboxClient would notice:
+ * results, error codes (never classes or messages), timing against the deadline, diagnostics,
+ * and that the host, other plugins and the same plugin keep working after every attack.
+ */
+import {
+  CorralError,
+  LIMIT_PROFILES,
+  validateDiagnostic,
+  validateEventResult,
+  validatePluginMeta,
+  validateRenderResult,
+  type Diagnostic,
+  type DispatchSource,
+  type ErrorCode,
+  type JSONValue,
+  type LoadPluginParams,
+  type UINode,
+} from '@corral/contracts';
+import type { SandboxClient } from '../rpc/createSandboxClient.js';
+import { ATTACKS, FORBIDDEN_GLOBALS, armedPlugin, returning, type AttackSite } from './attacks.js';
+
+/** Matchers the suite uses; vitest's and jest's `expect` satisfy it. */
+export interface Assertion {
+  toBe(expected: unknown): void;
+  toEqual(expected: unknown): void;
+  toMatchObject(expected: object): void;
+  toContain(expected: unknown): void;
+  toMatch(expected: RegExp | string): void;
+  toBeGreaterThan(expected: number): void;
+  toBeGreaterThanOrEqual(expected: number): void;
+  toBeLessThanOrEqual(expected: number): void;
+  toHaveLength(expected: number): void;
+  toBeTypeOf(expected: string): void;
+  not: Assertion;
+}
+
+/** The injected test framework. */
+export interface TestFramework {
+  describe(name: string, body: () => void): void;
+  it(name: string, body: () => Promise<void> | void, timeoutMs?: number): void;
+  expect(actual: unknown, message?: string): Assertion;
+  beforeAll(body: () => Promise<void> | void, timeoutMs?: number): void;
+  afterAll(body: () => Promise<void> | void, timeoutMs?: number): void;
+}
+
+/** The shared benchmark fixtures (read by the host's test file; core reads no files). */
+export interface ConformanceFixtures {
+  counter: string;
+  todo50: string;
+  todo50State: JSONValue;
+}
+
+export interface ConformanceOptions {
+  /** Shown in test names, e.g. `in-thread (quickjs)`. */
+  name: string;
+  /**
+   * A fresh client. The host behind it must allow exactly one global action type,
+   * `notifications/add`, and use the default failure threshold (5 failures in 60 s).
+   */
+  createClient(): Promise<SandboxClient>;
+  fixtures: ConformanceFixtures;
+  /** The `source` this host stamps on dispatches. */
+  source: DispatchSource;
+  /** Extra time the host's transport adds to a failing call (beyond deadline + 10 ms). Default 0. */
+  transportSlackMs?: number;
+}
+
+const NOW = 1_700_000_000_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function defineConformanceSuite(t: TestFramework, options: ConformanceOptions): void {
+  const { describe, it, expect, beforeAll, afterAll } = t;
+  const { fixtures } = options;
+  const slack = 10 + (options.transportSlackMs ?? 0);
+  let client: SandboxClient;
+  const diagnostics: Diagnostic[] = [];
+  let seq = 0;
+  const uid = (name: string) => `${name}-${++seq}`;
+
+  async function rejection(promise: Promise<unknown>): Promise<CorralError> {
+    try {
+      await promise;
+    } catch (error) {
+      return CorralError.fromUnknown(error);
+    }
+    throw new Error('expected the call to fail, but it succeeded');
+  }
+
+  async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<CorralError> {
+    const error = await rejection(promise);
+    expect(`${error.code}: ${error.message}`).toMatch(new RegExp(`^${code}: `));
+    return error;
+  }
+
+  /** Diagnostics arrive asynchronously over some transports: wait for a matching one. */
+  async function waitForDiagnostic(match: (d: Diagnostic) => boolean, timeoutMs = 2000): Promise<Diagnostic> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = diagnostics.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error('expected diagnostic never arrived');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async function load(code: string, extra: Partial<LoadPluginParams> = {}): Promise<string> {
+    const pluginId = extra.pluginId ?? uid('plugin');
+    await client.loadPlugin({ pluginId, code, ...extra });
+    return pluginId;
+  }
+
+  const render = (pluginId: string, pluginState: JSONValue = {}, extra: object = {}) =>
+    client.render({ pluginId, widgetId: 'main', pluginState, globalState: {}, now: NOW, seed: 1, ...extra });
+
+  const event = (pluginId: string, handler: string, pluginState: JSONValue, extra: object = {}) =>
+    client.event({
+      pluginId,
+      widgetId: 'main',
+      handler,
+      event: { name: 'click' },
+      pluginState,
+      globalState: {},
+      now: NOW,
+      seed: 1,
+      ...extra,
+    });
+
+  /** The host and a bystander plugin still work. */
+  let bystander: string;
+  async function expectHealthy(): Promise<void> {
+    const health = await client.health();
+    expect(health.source).toBe(options.source);
+    const out = await render(bystander, { count: 41 });
+    expect(JSON.stringify(out.tree)).toContain('Count: 41');
+  }
+
+  function countNodes(tree: UINode): number {
+    let n = 0;
+    const stack: UINode[] = [tree];
+    while (stack.length) {
+      const node = stack.pop()!;
+      n++;
+      if ('children' in node) stack.push(...node.children);
+    }
+    return n;
+  }
+
+  describe(`conformance: ${options.name}`, () => {
+    beforeAll(async () => {
+      client = await options.createClient();
+      client.onDiagnostic((d) => diagnostics.push(d));
+      bystander = await load(fixtures.counter, { pluginId: 'bystander-counter' });
+    }, 60_000);
+
+    afterAll(async () => {
+      await client?.close();
+    }, 30_000);
+
+    // ------------------------------------------------------------------------------------------
+    describe('shared fixtures', () => {
+      it('loads counter and reports its metadata', async () => {
+        const meta = await client.loadPlugin({ pluginId: 'counter', code: fixtures.counter });
+        expect(validatePluginMeta(meta).ok).toBe(true);
+        expect(meta).toEqual({
+          pluginId: 'counter',
+          title: 'Counter',
+          widgets: [{ id: 'main', title: 'Counter' }],
+          handlers: ['inc'],
+          reducers: ['increment'],
+          initialState: { count: 0 },
+        });
+      });
+
+      it('renders counter from the host state', async () => {
+        const result = await render('counter', { count: 5 });
+        expect(validateRenderResult(result).ok).toBe(true);
+        expect(result.tree).toEqual({
+          kind: 'panel',
+          title: 'Counter',
+          children: [
+            { kind: 'text', text: 'Count: 5' },
+            { kind: 'button', label: '+1', onClick: { handler: 'inc' } },
+          ],
+        });
+      });
+
+      it('handles a counter click: reducer applied, dispatch stamped by the host', async () => {
+        const result = await event('counter', 'inc', { count: 5 });
+        expect(validateEventResult(result).ok).toBe(true);
+        expect(result.pluginState).toEqual({ count: 6 });
+        expect(result.dispatches).toHaveLength(1);
+        const [d] = result.dispatches;
+        expect(d).toMatchObject({
+          type: 'increment',
+          payload: { by: 1 },
+          meta: { scope: 'plugin', pluginId: 'counter', ts: NOW, source: options.source, accepted: true },
+        });
+        expect(d!.meta.dispatchId).toMatch(UUID);
+      });
+
+      it('renders todo50 to its 48-node tree', async () => {
+        await client.loadPlugin({ pluginId: 'todo50', code: fixtures.todo50 });
+        const { tree } = await render('todo50', fixtures.todo50State);
+        expect(countNodes(tree)).toBe(48);
+        expect(JSON.stringify(tree).length).toBeGreaterThan(3000);
+      });
+
+      it('handles todo50 toggle, inc and a global remove', async () => {
+        const state = fixtures.todo50State as {
+          items: { id: string; done: boolean }[];
+          count: number;
+          step: number;
+        };
+        const toggled = await client.event({
+          pluginId: 'todo50',
+          widgetId: 'main',
+          handler: 'toggle',
+          event: { name: 'change', args: { id: 'item-1' }, value: true },
+          pluginState: state,
+          globalState: {},
+        });
+        const items = (toggled.pluginState as typeof state).items;
+        expect(items[1]!.done).toBe(!state.items[1]!.done);
+        expect(items[0]!.done).toBe(state.items[0]!.done);
+
+        const inc = await event('todo50', 'inc', state);
+        expect((inc.pluginState as typeof state).count).toBe(state.count + state.step);
+
+        const removed = await client.event({
+          pluginId: 'todo50',
+          widgetId: 'main',
+          handler: 'remove',
+          event: { name: 'click', args: { id: 'item-3' } },
+          pluginState: state,
+          globalState: {},
+        });
+        expect(removed.pluginState).toEqual(state);
+        expect(removed.dispatches).toHaveLength(1);
+        expect(removed.dispatches[0]).toMatchObject({
+          type: 'notifications/add',
+          payload: { text: 'removed item-3' },
+          meta: { scope: 'global', accepted: true, source: options.source },
+        });
+      });
+
+      it('refuses global actions off the allowlist and plugin actions without a reducer', async () => {
+        const id =
+          await load(`definePlugin({ reducers: { ok: function (s) { return s; } }, widgets: { main: { render: function () { return { kind: "divider" }; } } },
+          handlers: { go: function (ctx) { ctx.dispatchGlobalAction("admin/deleteEverything", { all: true }); ctx.dispatchPluginAction("missing"); ctx.dispatchPluginAction("ok"); } } });`);
+        const result = await event(id, 'go', { v: 1 });
+        expect(result.dispatches.map((d) => [d.type, d.meta.scope, d.meta.accepted])).toEqual([
+          ['admin/deleteEverything', 'global', false],
+          ['missing', 'plugin', false],
+          ['ok', 'plugin', true],
+        ]);
+        expect(result.dispatches[0]!.meta.reason).toMatch(/allowlist/);
+        expect(result.dispatches[1]!.meta.reason).toMatch(/reducer/);
+        expect(result.pluginState).toEqual({ v: 1 });
+      });
+
+      it('stamps a unique dispatchId on every dispatch', async () => {
+        const ids = new Set<string>();
+        for (let i = 0; i < 20; i++) {
+          const r = await event('counter', 'inc', { count: i });
+          for (const d of r.dispatches) ids.add(d.meta.dispatchId);
+        }
+        expect(ids.size).toBe(20);
+      });
+
+      it('reloading under the same id replaces the plugin; a failed reload keeps the old one', async () => {
+        const id = await load(returning('{ kind: "text", text: "v1" }'));
+        await client.loadPlugin({ pluginId: id, code: returning('{ kind: "text", text: "v2" }') });
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'v2' });
+        await expectCode(client.loadPlugin({ pluginId: id, code: 'definePlugin({' }), 'LOAD_FAILED');
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'v2' });
+      });
+
+      it('disposes a plugin: it is gone, and the host reports it no more', async () => {
+        const id = await load(fixtures.counter);
+        expect((await client.health()).plugins.map((p) => p.pluginId)).toContain(id);
+        await client.disposePlugin({ pluginId: id });
+        await expectCode(render(id, { count: 1 }), 'UNKNOWN_PLUGIN');
+        expect((await client.health()).plugins.map((p) => p.pluginId)).not.toContain(id);
+      });
+
+      it('reports health: engine, heap and each plugin with status, memory and limits', async () => {
+        const health = await client.health();
+        expect(health.source).toBe(options.source);
+        expect(health.engine).toMatch(/^quickjs/);
+        expect(health.heapBytes).toBeGreaterThan(0);
+        const counter = health.plugins.find((p) => p.pluginId === 'counter')!;
+        expect(counter.status).toBe('ready');
+        expect(counter.memoryBytes).toBeGreaterThan(0);
+        expect(counter.limits).toEqual(LIMIT_PROFILES.default);
+      });
+    });
+
+    // ------------------------------------------------------------------------------------------
+    describe('error codes', () => {
+      it('INVALID_REQUEST names the offending path', async () => {
+        const error = await expectCode(
+          client.render({ pluginId: 'counter', widgetId: 'main', pluginState: {} } as never),
+          'INVALID_REQUEST',
+        );
+        expect(JSON.stringify(error.details)).toMatch(/globalState/);
+        await expectCode(client.loadPlugin({ pluginId: '', code: 'x' }), 'INVALID_REQUEST');
+        await expectCode(
+          client.loadPlugin({ pluginId: 'p', code: 'x', profile: 'huge' as never }),
+          'INVALID_REQUEST',
+        );
+        await expectCode(
+          client.event({
+            pluginId: 'counter',
+            widgetId: 'main',
+            handler: 'inc',
+            event: { name: 'hover' as never },
+            pluginState: {},
+            globalState: {},
+          }),
+          'INVALID_REQUEST',
+        );
+      });
+
+      it('CODE_TOO_LARGE for source past maxCodeBytes', async () => {
+        const code = `// ${'x'.repeat(LIMIT_PROFILES.strict.maxCodeBytes)}\n${fixtures.counter}`;
+        await expectCode(
+          client.loadPlugin({ pluginId: uid('big'), code, profile: 'strict' }),
+          'CODE_TOO_LARGE',
+        );
+      });
+
+      it('LOAD_FAILED for a syntax error or a throwing top level', async () => {
+        await expectCode(
+          client.loadPlugin({ pluginId: uid('syntax'), code: 'definePlugin({' }),
+          'LOAD_FAILED',
+        );
+        const error = await expectCode(
+          client.loadPlugin({ pluginId: uid('throws'), code: 'throw new Error("boom at load")' }),
+          'LOAD_FAILED',
+        );
+        expect(error.message).toMatch(/boom at load/);
+      });
+
+      it('INVALID_PLUGIN when definePlugin is missing, repeated or malformed', async () => {
+        const cases = [
+          '1 + 1',
+          'definePlugin({}); definePlugin({});',
+          'definePlugin({ widgets: { main: { title: "no render" } } })',
+          'definePlugin({ widgets: { main: { render: function () {}, refreshMs: 10 } } })',
+          'definePlugin({ handlers: { go: 42 } })',
+          'definePlugin({ initialState: { f: function () {} }, widgets: {} })',
+          'definePlugin(null)',
+        ];
+        for (const code of cases)
+          await expectCode(client.loadPlugin({ pluginId: uid('invalid'), code }), 'INVALID_PLUGIN');
+      });
+
+      it('accepts refreshMs of at least 250 and reports it', async () => {
+        const meta = await client.loadPlugin({
+          pluginId: uid('refresh'),
+          code: 'definePlugin({ widgets: { clock: { title: "Clock", refreshMs: 1000, render: function (c) { return { kind: "text", text: String(c.now()) }; } } } })',
+        });
+        expect(meta.widgets).toEqual([{ id: 'clock', title: 'Clock', refreshMs: 1000 }]);
+      });
+
+      it('UNKNOWN_PLUGIN, UNKNOWN_WIDGET, UNKNOWN_HANDLER', async () => {
+        await expectCode(render('never-loaded'), 'UNKNOWN_PLUGIN');
+        await expectCode(
+          client.render({ pluginId: 'counter', widgetId: 'side', pluginState: {}, globalState: {} }),
+          'UNKNOWN_WIDGET',
+        );
+        await expectCode(event('counter', 'nope', { count: 1 }), 'UNKNOWN_HANDLER');
+      });
+
+      it('PLUGIN_THREW with the plugin-side error in details', async () => {
+        const id = await load(armedPlugin('render', 'throw new TypeError("kaboom");'));
+        const error = await expectCode(render(id, { attack: true }), 'PLUGIN_THREW');
+        expect(error.details).toMatchObject({ name: 'TypeError', message: 'kaboom' });
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'ok' });
+        const odd = await load(armedPlugin('handler', 'throw 42;'));
+        await expectCode(event(odd, 'go', { attack: true }), 'PLUGIN_THREW');
+      });
+
+      it('INVALID_OUTPUT for trees that are not UINodes', async () => {
+        for (const expr of [
+          '{ kind: "script", src: "x.js" }',
+          '{ kind: "text" }',
+          '{ kind: "text", text: "x", style: "color:red" }',
+          '"just a string"',
+          'null',
+        ]) {
+          await expectCode(render(await load(returning(expr))), 'INVALID_OUTPUT');
+        }
+      });
+
+      it('OUTPUT_TOO_LARGE past maxOutputNodes, maxOutputDepth or maxOutputBytes', async () => {
+        const nodes = await load(
+          returning(
+            '{ kind: "list", children: Array.from({ length: 3000 }, function () { return { kind: "divider" }; }) }',
+          ),
+          { profile: 'strict' },
+        );
+        await expectCode(render(nodes), 'OUTPUT_TOO_LARGE');
+        const deep = await load(
+          returning(
+            '(function () { var n = { kind: "divider" }; for (var i = 0; i < 40; i++) n = { kind: "column", children: [n] }; return n; })()',
+          ),
+          { profile: 'strict' },
+        );
+        await expectCode(render(deep), 'OUTPUT_TOO_LARGE');
+        const bytes = await load(returning('{ kind: "text", text: "x".repeat(300000) }'), {
+          profile: 'strict',
+        });
+        await expectCode(render(bytes), 'OUTPUT_TOO_LARGE');
+      });
+
+      it('INVALID_STATE for a state snapshot past maxStateBytes', async () => {
+        const id = await load(fixtures.counter, { profile: 'strict' });
+        await expectCode(
+          render(id, { blob: 'x'.repeat(LIMIT_PROFILES.strict.maxStateBytes) }),
+          'INVALID_STATE',
+        );
+        await expectCode(
+          event(
+            id,
+            'inc',
+            { count: 1 },
+            { globalState: { blob: 'y'.repeat(LIMIT_PROFILES.strict.maxStateBytes) } },
+          ),
+          'INVALID_STATE',
+        );
+      });
+
+      it('PLUGIN_ERRORED after repeated limit failures, until reloaded', async () => {
+        const code = armedPlugin('render', ATTACKS.infiniteLoop);
+        const id = await load(code, { limits: { renderTimeoutMs: 5 } });
+        for (let i = 0; i < 5; i++) await expectCode(render(id, { attack: true }), 'LIMIT_TIME');
+        await expectCode(render(id), 'PLUGIN_ERRORED');
+        const health = await client.health();
+        expect(health.plugins.find((p) => p.pluginId === id)).toMatchObject({ status: 'errored' });
+        await client.loadPlugin({ pluginId: id, code, limits: { renderTimeoutMs: 5 } });
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'ok' });
+      });
+    });
+
+    // ------------------------------------------------------------------------------------------
+    describe('limits and profiles', () => {
+      it('a load may tighten a deadline below its profile', async () => {
+        const id = await load(armedPlugin('render', ATTACKS.infiniteLoop), {
+          limits: { renderTimeoutMs: 8 },
+        });
+        const started = Date.now();
+        await expectCode(render(id, { attack: true }), 'LIMIT_TIME');
+        expect(Date.now() - started).toBeLessThanOrEqual(8 + slack);
+      });
+
+      it('profiles differ: strict caps dispatches at 16, generous allows more', async () => {
+        const code = armedPlugin(
+          'handler',
+          'for (var i = 0; i < 40; i++) ctx.dispatchGlobalAction("notifications/add", i);',
+        );
+        const strict = await load(code, { profile: 'strict' });
+        await expectCode(event(strict, 'go', { attack: true }), 'DISPATCH_LIMIT');
+        const generous = await load(code, { profile: 'generous' });
+        const result = await event(generous, 'go', { attack: true });
+        expect(result.dispatches).toHaveLength(41);
+      });
+
+      it('limits a caller asks for are clamped to the host ceiling', async () => {
+        const id = await load(fixtures.counter, {
+          limits: { renderTimeoutMs: 10_000_000, memoryBytes: 2 ** 40 },
+        });
+        const plugin = (await client.health()).plugins.find((p) => p.pluginId === id)!;
+        expect(plugin.limits.renderTimeoutMs).toBeLessThanOrEqual(LIMIT_PROFILES.generous.renderTimeoutMs);
+        expect(plugin.limits.memoryBytes).toBeLessThanOrEqual(LIMIT_PROFILES.generous.memoryBytes);
+      });
+    });
+
+    // ------------------------------------------------------------------------------------------
+    describe('determinism', () => {
+      const probe = returning(
+        '{ kind: "text", text: JSON.stringify([ctx.now(), Date.now(), new Date().toISOString(), Math.random(), Math.random(), ctx.pluginState]) }',
+      );
+
+      it('same code + state + now + seed ⇒ same tree; now() and Date agree', async () => {
+        const id = await load(probe);
+        const a = await render(id, { x: 1 }, { now: NOW, seed: 7 });
+        const b = await render(id, { x: 1 }, { now: NOW, seed: 7 });
+        expect(a.tree).toEqual(b.tree);
+        const values = JSON.parse((a.tree as { text: string }).text) as unknown[];
+        expect(values.slice(0, 3)).toEqual([NOW, NOW, new Date(NOW).toISOString()]);
+        const c = await render(id, { x: 1 }, { now: NOW, seed: 8 });
+        expect(c.tree).not.toEqual(a.tree);
+      });
+
+      it('fills in now and seed when absent and reports them, so the call can be replayed', async () => {
+        const id = await load(probe);
+        const first = await client.render({
+          pluginId: id,
+          widgetId: 'main',
+          pluginState: { y: 2 },
+          globalState: {},
+        });
+        const call = first.diagnostics.find((d) => d.kind === 'call');
+        expect(call).toMatchObject({ kind: 'call', op: 'render' });
+        const { now, seed } = call as { now: number; seed: number };
+        expect(now).toBeGreaterThan(NOW);
+        expect(seed).toBeTypeOf('number');
+        const replay = await client.render({
+          pluginId: id,
+          widgetId: 'main',
+          pluginState: { y: 2 },
+          globalState: {},
+          now,
+          seed,
+        });
+        expect(replay.tree).toEqual(first.tree);
+      });
+
+      it('same event + now + seed ⇒ same pluginState and dispatch types/payloads', async () => {
+        const id =
+          await load(`definePlugin({ reducers: { roll: function (s, p) { return { total: s.total + p.r, at: p.at }; } },
+          widgets: { main: { render: function () { return { kind: "divider" }; } } },
+          handlers: { go: function (ctx) { ctx.dispatchPluginAction("roll", { r: Math.random(), at: ctx.now() }); ctx.dispatchGlobalAction("notifications/add", { r: Math.random() }); } } });`);
+        const a = await event(id, 'go', { total: 0 }, { now: NOW, seed: 99 });
+        const b = await event(id, 'go', { total: 0 }, { now: NOW, seed: 99 });
+        expect(a.pluginState).toEqual(b.pluginState);
+        expect(a.dispatches.map((d) => [d.type, d.payload])).toEqual(
+          b.dispatches.map((d) => [d.type, d.payload]),
+        );
+        expect(a.dispatches[0]!.meta.dispatchId).not.toBe(b.dispatches[0]!.meta.dispatchId);
+      });
+
+      it('a plugin cannot measure time inside a call', async () => {
+        const id = await load(
+          returning(
+            '(function () { var t0 = Date.now(); for (var i = 0; i < 1e5; i++) {} return { kind: "text", text: String(Date.now() - t0) + "/" + String(ctx.now() - t0) }; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: '0/0' });
+      });
+    });
+
+    // ------------------------------------------------------------------------------------------
+    describe('diagnostics', () => {
+      it('every call emits {pluginId, op, elapsedMs, interrupted, memoryError, errorCode?}', async () => {
+        const id = await load(armedPlugin('render', ATTACKS.infiniteLoop), { profile: 'strict' });
+        await render(id);
+        const ok = await waitForDiagnostic(
+          (d) => d.kind === 'call' && d.pluginId === id && d.op === 'render',
+        );
+        expect(validateDiagnostic(ok).ok).toBe(true);
+        expect(ok).toMatchObject({ interrupted: false, memoryError: false });
+        expect((ok as { errorCode?: string }).errorCode).toBe(undefined);
+        await expectCode(render(id, { attack: true }), 'LIMIT_TIME');
+        const failed = await waitForDiagnostic(
+          (d) => d.kind === 'call' && d.pluginId === id && d.errorCode === 'LIMIT_TIME',
+        );
+        expect(failed).toMatchObject({ interrupted: true, op: 'render' });
+        expect((failed as { elapsedMs: number }).elapsedMs).toBeGreaterThanOrEqual(
+          LIMIT_PROFILES.strict.renderTimeoutMs,
+        );
+        await waitForDiagnostic((d) => d.kind === 'call' && d.pluginId === id && d.op === 'loadPlugin');
+      });
+
+      it('memory failures are flagged', async () => {
+        const id = await load(armedPlugin('render', ATTACKS.typedArrays), { profile: 'strict' });
+        await expectCode(render(id, { attack: true }), 'LIMIT_MEMORY');
+        await waitForDiagnostic(
+          (d) => d.kind === 'call' && d.pluginId === id && d.memoryError && d.errorCode === 'LIMIT_MEMORY',
+        );
+      });
+
+      it('every dispatch emits {dispatchId, pluginId, scope, type, accepted}', async () => {
+        const result = await event('counter', 'inc', { count: 1 });
+        const dispatchId = result.dispatches[0]!.meta.dispatchId;
+        const d = await waitForDiagnostic((x) => x.kind === 'dispatch' && x.dispatchId === dispatchId);
+        expect(d).toEqual({
+          kind: 'dispatch',
+          dispatchId,
+          pluginId: 'counter',
+          scope: 'plugin',
+          type: 'increment',
+          accepted: true,
+        });
+        expect(result.diagnostics.some((x) => x.kind === 'dispatch' && x.dispatchId === dispatchId)).toBe(
+          true,
+        );
+      });
+
+      it('forwards log() lines with level and pluginId, bounded in count and length', async () => {
+        const id = await load(
+          returning(
+            '(function () { ctx.log("hello", { a: 1 }); ctx.log.warn("careful"); ctx.log.error("x".repeat(5000)); for (var i = 0; i < 100; i++) ctx.log("spam " + i); return { kind: "divider" }; })()',
+          ),
+          { profile: 'strict' },
+        );
+        const result = await render(id);
+        const logs = result.diagnostics.filter((d) => d.kind === 'log');
+        expect(logs[0]).toEqual({ kind: 'log', pluginId: id, level: 'info', message: 'hello {"a":1}' });
+        expect(logs[1]).toMatchObject({ level: 'warn', message: 'careful' });
+        expect((logs[2] as { message: string }).message.length).toBeLessThanOrEqual(
+          LIMIT_PROFILES.strict.maxLogBytes,
+        );
+        expect(logs.length).toBeLessThanOrEqual(LIMIT_PROFILES.strict.maxLogsPerCall + 1);
+        await waitForDiagnostic((d) => d.kind === 'log' && d.pluginId === id && d.message === 'careful');
+      });
+    });
+
+    // ------------------------------------------------------------------------------------------
+    describe('adversarial: each fails with the right code within the deadline, and everything recovers', () => {
+      const timeouts = LIMIT_PROFILES.strict;
+
+      /**
+       * Memory bombs get a small heap and a long deadline, so each test isolates the limit it
+       * is about (an allocation loop in QuickJS fills ~16 MiB per 100 ms here).
+       */
+      const memoryLimits = { memoryBytes: 4 * 1024 * 1024, renderTimeoutMs: 100, eventTimeoutMs: 100 };
+
+      async function attack(site: AttackSite, body: string, code: ErrorCode): Promise<void> {
+        const limits = code === 'LIMIT_MEMORY' ? memoryLimits : {};
+        const id = await load(armedPlugin(site, body), { profile: 'strict', limits });
+        await client.health(); // let any pending engine repair finish outside the timed call
+        const profile = { ...timeouts, ...limits };
+        const deadline = site === 'render' ? profile.renderTimeoutMs : profile.eventTimeoutMs;
+        const started = Date.now();
+        const call = site === 'render' ? render(id, { attack: true }) : event(id, 'go', { attack: true });
+        await expectCode(call, code);
+        expect(Date.now() - started).toBeLessThanOrEqual(deadline + slack);
+        await expectHealthy();
+        if (site === 'render')
+          expect((await render(id, { attack: false })).tree).toEqual({ kind: 'text', text: 'ok' });
+        else expect((await event(id, 'go', { attack: false })).pluginState).toEqual({ attack: false, n: 1 });
+      }
+
+      it('while(true){} at top level', async () => {
+        const id = uid('top-loop');
+        const started = Date.now();
+        await expectCode(
+          client.loadPlugin({ pluginId: id, code: ATTACKS.infiniteLoop, profile: 'strict' }),
+          'LIMIT_TIME',
+        );
+        expect(Date.now() - started).toBeLessThanOrEqual(timeouts.loadTimeoutMs + slack);
+        await expectHealthy();
+        await client.loadPlugin({ pluginId: id, code: fixtures.counter });
+        expect(JSON.stringify((await render(id, { count: 3 })).tree)).toContain('Count: 3');
+      });
+
+      it('while(true){} in render', () => attack('render', ATTACKS.infiniteLoop, 'LIMIT_TIME'));
+      it('while(true){} in a handler', () => attack('handler', ATTACKS.infiniteLoop, 'LIMIT_TIME'));
+      it('while(true){} in a reducer', () => attack('reducer', ATTACKS.infiniteLoop, 'LIMIT_TIME'));
+      it('deep recursion', () => attack('render', ATTACKS.deepRecursion, 'LIMIT_STACK'));
+      it('deep recursion in a reducer', () => attack('reducer', ATTACKS.deepRecursion, 'LIMIT_STACK'));
+      it('allocation bomb: string doubling', () => attack('render', ATTACKS.stringDoubling, 'LIMIT_MEMORY'));
+      it('allocation bomb: array push', () => attack('render', ATTACKS.arrayPush, 'LIMIT_MEMORY'));
+      it('allocation bomb: object graph', () => attack('handler', ATTACKS.objectGraph, 'LIMIT_MEMORY'));
+      it('allocation bomb: typed arrays', () => attack('render', ATTACKS.typedArrays, 'LIMIT_MEMORY'));
+      it('allocation bomb: one 1 GB ArrayBuffer', () =>
+        attack('render', ATTACKS.oneHugeAllocation, 'LIMIT_MEMORY'));
+      it('allocation bomb: one 1e9-element array', () =>
+        attack('reducer', ATTACKS.hugeArray, 'LIMIT_MEMORY'));
+      it('ReDoS /(a+)+$/', () => attack('render', ATTACKS.redos, 'LIMIT_TIME'));
+      it('endless microtask chain', () => attack('render', ATTACKS.microtaskLoop, 'LIMIT_TIME'));
+      it('endless async/await loop', () => attack('handler', ATTACKS.asyncChain, 'LIMIT_TIME'));
+      it('promise fan-out past the job budget', () => attack('render', ATTACKS.promiseFanOut, 'LIMIT_TIME'));
+      it('a thrown object whose message getter loops', () =>
+        attack('render', ATTACKS.getterLoop, 'LIMIT_TIME'));
+
+      it('a memory bomb leaves every other plugin working', async () => {
+        const others = await Promise.all(Array.from({ length: 10 }, () => load(fixtures.counter)));
+        await attack('render', ATTACKS.typedArrays, 'LIMIT_MEMORY');
+        for (const [i, id] of others.entries()) {
+          expect(JSON.stringify((await render(id, { count: i })).tree)).toContain(`Count: ${i}`);
+        }
+      });
+
+      it('dispatch flood', () =>
+        attack('handler', 'while (true) ctx.dispatchPluginAction("set", 1);', 'DISPATCH_LIMIT'));
+      it('dispatch flood that swallows the refusal', () =>
+        attack(
+          'handler',
+          'for (var i = 0; i < 1e4; i++) { try { ctx.dispatchGlobalAction("notifications/add", i); } catch (e) {} }',
+          'DISPATCH_LIMIT',
+        ));
+      it('a payload past maxPayloadBytes', () =>
+        attack(
+          'handler',
+          'ctx.dispatchGlobalAction("notifications/add", { blob: "x".repeat(100000) });',
+          'DISPATCH_LIMIT',
+        ));
+      it('render trying to dispatch', async () => {
+        const id = await load(
+          returning(
+            '(function () { ctx.dispatchPluginAction && ctx.dispatchPluginAction("x"); return { kind: "divider" }; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({ kind: 'divider' });
+      });
+
+      // [attack, expression, expected code, deadline override for heavy construction]
+      const outputs: [string, string, ErrorCode, number?][] = [
+        [
+          'returning a cycle',
+          '(function () { var n = { kind: "panel", children: [] }; n.children.push(n); return n; })()',
+          'OUTPUT_TOO_LARGE',
+        ],
+        ['returning a function', 'function () { return 1; }', 'INVALID_OUTPUT'],
+        [
+          'returning a function in a binding',
+          '{ kind: "button", label: "x", onClick: function () {} }',
+          'INVALID_OUTPUT',
+        ],
+        ['returning a symbol', '{ kind: "text", text: Symbol("s") }', 'INVALID_OUTPUT'],
+        ['returning a BigInt', '{ kind: "text", text: 10n }', 'INVALID_OUTPUT'],
+        ['returning undefined', 'undefined', 'INVALID_OUTPUT'],
+        ['returning a Promise', 'Promise.resolve({ kind: "divider" })', 'INVALID_OUTPUT'],
+        ['a getter that loops', '{ kind: "text", get text() { while (true) {} } }', 'LIMIT_TIME'],
+        [
+          'toJSON that throws',
+          '{ kind: "text", text: "x", toJSON: function () { throw new Error("no") } }',
+          'INVALID_OUTPUT',
+        ],
+        [
+          'a __proto__ key',
+          'JSON.parse(\'{ "kind": "text", "text": "x", "__proto__": { "polluted": true } }\')',
+          'INVALID_OUTPUT',
+        ],
+        [
+          'a constructor key',
+          '{ kind: "text", text: "x", constructor: { prototype: { polluted: true } } }',
+          'INVALID_OUTPUT',
+        ],
+        [
+          'a 100,000-deep array as a UI tree',
+          '(function () { var a = []; for (var i = 0; i < 100000; i++) a = [a]; return a; })()',
+          'OUTPUT_TOO_LARGE',
+          100,
+        ],
+        [
+          'an exponentially shared DAG',
+          '(function () { var n = { kind: "divider" }; for (var i = 0; i < 40; i++) n = { kind: "row", children: [n, n] }; return n; })()',
+          'OUTPUT_TOO_LARGE',
+          100,
+        ],
+      ];
+      for (const [name, expr, code, renderTimeoutMs = timeouts.renderTimeoutMs] of outputs) {
+        it(name, async () => {
+          const id = await load(armedPlugin('render', `return (${expr});`), {
+            profile: 'strict',
+            limits: { renderTimeoutMs },
+          });
+          const started = Date.now();
+          await expectCode(render(id, { attack: true }), code);
+          expect(Date.now() - started).toBeLessThanOrEqual(renderTimeoutMs + slack);
+          expect((await render(id)).tree).toEqual({ kind: 'text', text: 'ok' });
+          await expectHealthy();
+        });
+      }
+
+      it('a reducer returning a __proto__ key or a function-valued state', async () => {
+        await attack(
+          'reducer',
+          'return JSON.parse(\'{ "__proto__": { "admin": true } }\');',
+          'INVALID_OUTPUT',
+        );
+        await attack('reducer', 'return function () {};', 'INVALID_OUTPUT');
+        await attack('reducer', 'return Promise.resolve(state);', 'INVALID_OUTPUT');
+        expect(({} as Record<string, unknown>).admin).toBe(undefined);
+      });
+
+      it('a handler returning a Promise', () =>
+        attack('handler', 'return Promise.resolve(1);', 'INVALID_OUTPUT'));
+
+      it('probes of globalThis find no host objects', async () => {
+        const id = await load(
+          returning('{ kind: "text", text: JSON.stringify(Object.getOwnPropertyNames(globalThis)) }'),
+        );
+        const names = JSON.parse(((await render(id)).tree as { text: string }).text) as string[];
+        for (const name of FORBIDDEN_GLOBALS) expect(names, `globalThis.${name}`).not.toContain(name);
+        expect(names).toContain('definePlugin');
+        const typeofs = await load(
+          returning(
+            '{ kind: "text", text: [typeof window, typeof fetch, typeof process, typeof require, typeof setTimeout, typeof WebAssembly, typeof XMLHttpRequest, typeof document].join() }',
+          ),
+        );
+        expect((await render(typeofs)).tree).toEqual({
+          kind: 'text',
+          text: Array(8).fill('undefined').join(),
+        });
+      });
+
+      it("this.constructor.constructor('return this')() yields only the VM's realm", async () => {
+        const id = await load(
+          returning(
+            '(function () { var g = ctx.constructor.constructor("return this")(); return { kind: "text", text: [g === globalThis, typeof g.process, typeof g.definePlugin, typeof g.require].join() }; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'true,undefined,function,undefined' });
+      });
+
+      it("Function('return this')() yields only the VM's realm", async () => {
+        const id = await load(
+          returning(
+            '(function () { var g = Function("return this")(); var h = (0, eval)("this"); return { kind: "text", text: [g === globalThis, h === globalThis, typeof g.fetch, typeof g.Buffer].join() }; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'true,true,undefined,undefined' });
+      });
+
+      it('Error.prepareStackTrace cannot reach the host', async () => {
+        const before = (Error as unknown as { prepareStackTrace?: unknown }).prepareStackTrace;
+        const id = await load(
+          armedPlugin(
+            'render',
+            'Error.prepareStackTrace = function (e, frames) { return frames && frames[0] && frames[0].getThis ? String(typeof frames[0].getThis()) : "none"; }; throw new Error("probe");',
+          ),
+        );
+        const error = await expectCode(render(id, { attack: true }), 'PLUGIN_THREW');
+        expect(JSON.stringify(error.details)).not.toMatch(/process|require|node:/);
+        expect((Error as unknown as { prepareStackTrace?: unknown }).prepareStackTrace).toBe(before);
+        await expectHealthy();
+      });
+
+      it('Symbol tricks are invisible to the host', async () => {
+        const id = await load(
+          returning(
+            '(function () { var o = { kind: "text", text: "x" }; o[Symbol.toPrimitive] = function () { while (true) {} }; o[Symbol.for("nodejs.util.inspect.custom")] = function () { return "pwned"; }; o[Symbol.iterator] = function () { while (true) {} }; return o; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'x' });
+      });
+
+      it('dynamic import() reaches nothing', async () => {
+        const id = await load(
+          armedPlugin(
+            'render',
+            'var r = "pending"; import("fs").then(function () { r = "loaded"; }, function () { r = "refused"; }); return { kind: "text", text: typeof r };',
+          ),
+        );
+        const result = await render(id, { attack: true });
+        expect(result.tree).toEqual({ kind: 'text', text: 'string' });
+        await expectHealthy();
+      });
+
+      it('a huge state returned by a reducer', () =>
+        attack('reducer', 'return { blob: "x".repeat(2000000) };', 'OUTPUT_TOO_LARGE'));
+    });
+  });
+}

@@ -6,6 +6,7 @@ import debugVariant from '@jitl/quickjs-wasmfile-debug-sync';
 import releaseVariant from '@jitl/quickjs-wasmfile-release-sync';
 import { TestQuickJSWASMModule, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { describe, expect, it } from 'vitest';
+import { LIMIT_PROFILES } from '@corral/contracts';
 import { createRuntime } from '@corral/core';
 import { armedPlugin, ATTACKS, returning } from '@corral/core/testing';
 import { readFixtures } from './fixtures.js';
@@ -19,7 +20,13 @@ const CYCLES = Number(process.env.CORRAL_LEAK_CYCLES ?? 300);
 describe('leaks', () => {
   it(`${CYCLES} load/render/event/dispose cycles (with failures among them) leave nothing allocated`, async () => {
     const modules: QuickJSWASMModule[] = [];
-    const runtime = await createRuntime({ variant: debugVariant, onModule: (m) => modules.push(m) });
+    // The unoptimized debug build evaluates a plugin in ~160 ms: give loads room.
+    const slowLoads = { loadTimeoutMs: 10_000 };
+    const runtime = await createRuntime({
+      variant: debugVariant,
+      onModule: (m) => modules.push(m),
+      limitsCeiling: { ...LIMIT_PROFILES.generous, ...slowLoads },
+    });
     const failing = [
       armedPlugin('render', ATTACKS.infiniteLoop),
       armedPlugin('render', 'throw new Error("x")'),
@@ -32,7 +39,11 @@ describe('leaks', () => {
       if (i % 50 === 25) {
         // Every kind of failed call must free what it allocated too.
         const code = failing[((i / 50) % failing.length) | 0]!;
-        await runtime.loadPlugin({ pluginId, code, limits: { renderTimeoutMs: 5, eventTimeoutMs: 5 } });
+        await runtime.loadPlugin({
+          pluginId,
+          code,
+          limits: { ...slowLoads, renderTimeoutMs: 5, eventTimeoutMs: 5 },
+        });
         const call =
           code === failing[3]
             ? runtime.event({
@@ -51,7 +62,11 @@ describe('leaks', () => {
         await runtime.disposePlugin({ pluginId });
         continue;
       }
-      await runtime.loadPlugin({ pluginId, code: counter });
+      await runtime.loadPlugin({
+        pluginId,
+        code: counter,
+        limits: { ...slowLoads, renderTimeoutMs: 1000, eventTimeoutMs: 1000 },
+      });
       await runtime.render({ pluginId, widgetId: 'main', pluginState: { count: i }, globalState: {} });
       const result = await runtime.event({
         pluginId,

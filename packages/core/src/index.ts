@@ -21,3 +21,9 @@ export {
 export { createInProcessTransportPair, type Transport } from './rpc/transport.js';
 export { createSystemClock, type Clock } from './clock.js';
 export { createInProcessSandbox, type InProcessSandboxOptions } from './createInProcessSandbox.js';
+export {
+  createHttpSandbox,
+  createHttpTransport,
+  RPC_STREAM_TYPE,
+  type HttpSandboxOptions,
+} from './http/createHttpSandbox.js';

@@ -1,0 +1,445 @@
+/**
+ * @module createServer
+ * The Express 5 app: middleware (request id + logs, helmet, CORS, drain guard, API keys, rate
+ * limit, JSON-only bodies), the REST routes and `/v1/rpc` over one PluginHost, health and
+ * metrics, JSON 404 and error handlers, and a graceful `close()` (stop accepting, drain what is
+ * in flight, close the sandbox).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import cors from 'cors';
+import helmet from 'helmet';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { pino, type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { CorralError } from '@corral/contracts';
+import { RPC_STREAM_TYPE } from '@corral/core';
+import { loadConfig, type ServerConfig } from './config.js';
+import { invalidRequest, retryAfterOf, sendError, sendJson, statusOf, toJson } from './http.js';
+import { createMetrics, type ServerMetrics } from './metrics.js';
+import { contentPluginId } from './pluginCache.js';
+import { createPluginHost, type Exchange, type PluginHost } from './pluginHost.js';
+import { createServerSandbox, type SandboxFactory, type ServerSandbox } from './sandbox.js';
+
+export interface CreateServerOptions {
+  /** Where plugins run (default: `@corral/worker-node`'s pool). */
+  createSandbox?: SandboxFactory;
+  /** A pino logger (default: one at `config.logLevel` on stdout). */
+  logger?: Logger;
+}
+
+export interface CorralServer {
+  /** The Express app (routes answer 503 until `start()` has booted the sandbox). */
+  app: Express;
+  /** The metrics registry. */
+  metrics: ServerMetrics;
+  /** Boot the workers, then listen. Resolves with the URL the server answers on. */
+  start(): Promise<{ url: string }>;
+  /** Stop accepting, let in-flight requests finish (up to `drainTimeoutMs`), close the sandbox. */
+  close(): Promise<void>;
+}
+
+const UNAUTHENTICATED_PATHS = new Set(['/', '/healthz', '/readyz']);
+
+export function createServer(
+  config: ServerConfig = loadConfig(),
+  options: CreateServerOptions = {},
+): CorralServer {
+  const logger =
+    options.logger ??
+    pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
+  const keys = new Map(config.apiKeys.map((key) => [sha256(key), `key-${sha256(key).slice(0, 16)}`]));
+  let sandbox: ServerSandbox | null = null;
+  let host: PluginHost | null = null;
+  let httpServer: Server | null = null;
+  let draining = false;
+  let closing: Promise<void> | null = null;
+  let active = 0;
+  let idle: (() => void) | null = null;
+
+  const metrics = createMetrics({
+    loadedPlugins: () => host?.loaded() ?? 0,
+    inFlight: () => host?.inFlight() ?? 0,
+    workerRestarts: () => sandbox?.restarts() ?? 0,
+    workerQueueDepth: () => sandbox?.queueDepth() ?? 0,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', config.trustProxy);
+
+  // Count every request (for the drain) and time it (for metrics).
+  app.use((req, res, next) => {
+    const started = performance.now();
+    active++;
+    res.once('close', () => {
+      active--;
+      if (active === 0) idle?.();
+      const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      metrics.http(req.method, route, res.statusCode, (performance.now() - started) / 1000);
+    });
+    next();
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId(req, res) {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      customProps: (_req, res) => {
+        const code = (res as Response).locals?.errorCode as unknown;
+        return code ? { code } : {};
+      },
+      // One short line per request: no headers (they carry keys), no bodies (they carry state).
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: {
+        ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      },
+    }),
+  );
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: { 'script-src': ["'self'", "'wasm-unsafe-eval'"], 'worker-src': ["'self'"] },
+      },
+    }),
+  );
+  if (config.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
+        methods: ['GET', 'POST', 'DELETE'],
+        allowedHeaders: ['content-type', 'accept', 'authorization', 'x-api-key', 'x-request-id'],
+        exposedHeaders: ['retry-after', 'x-request-id', 'location', 'ratelimit', 'ratelimit-policy'],
+        maxAge: 600,
+      }),
+    );
+  }
+  // Refuse new work while booting or draining; /healthz keeps saying the process is alive.
+  app.use((req, res, next) => {
+    if (req.path === '/healthz' || (host && !draining)) return next();
+    res.setHeader('connection', 'close');
+    sendError(
+      res,
+      new CorralError('OVERLOADED', draining ? 'The server is shutting down' : 'The server is starting', {
+        retryAfterSeconds: 1,
+      }),
+    );
+  });
+
+  app.get('/', (_req, res) => {
+    sendJson(res, 200, {
+      service: 'corral',
+      routes: [
+        'POST /v1/plugins',
+        'POST /v1/plugins/:pluginId/render',
+        'POST /v1/plugins/:pluginId/events',
+        'DELETE /v1/plugins/:pluginId',
+        'POST /v1/rpc',
+        'GET /healthz',
+        'GET /readyz',
+        'GET /metrics',
+      ],
+    });
+  });
+  app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      const health = await withTimeout(sandbox!.health(), 2000);
+      sendJson(res, 200, {
+        status: 'ready',
+        engine: health.engine,
+        plugins: host!.loaded(),
+        inFlight: host!.inFlight(),
+      });
+    } catch (error) {
+      sendError(res, CorralError.fromUnknown(error), 503);
+    }
+  });
+
+  // --- who is calling -------------------------------------------------------------------------
+  app.use((req, res, next) => {
+    const presented = presentedKey(req);
+    res.locals.tenant =
+      keys.size === 0 ? 'public' : presented === null ? null : (keys.get(sha256(presented)) ?? null);
+    next();
+  });
+  if (config.rateLimitMax > 0) {
+    app.use(
+      rateLimit({
+        windowMs: config.rateLimitWindowMs,
+        limit: config.rateLimitMax,
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+        skip: (req) => UNAUTHENTICATED_PATHS.has(req.path),
+        keyGenerator: (req, res) =>
+          keys.size > 0 && res.locals.tenant
+            ? `key:${res.locals.tenant}`
+            : `ip:${ipKeyGenerator(req.ip ?? '')}`,
+        handler(req, res) {
+          const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+          const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 1;
+          sendError(
+            res,
+            new CorralError(
+              'RATE_LIMITED',
+              `More than ${config.rateLimitMax} requests in ${config.rateLimitWindowMs} ms`,
+              {
+                limit: config.rateLimitMax,
+                windowMs: config.rateLimitWindowMs,
+                retryAfterSeconds: seconds,
+              },
+            ),
+          );
+        },
+        validate: { xForwardedForHeader: false },
+      }),
+    );
+  }
+  app.use((req, res, next) => {
+    if (keys.size === 0 || res.locals.tenant || UNAUTHENTICATED_PATHS.has(req.path)) return next();
+    res.setHeader('www-authenticate', 'Bearer realm="corral"');
+    const message =
+      presentedKey(req) === null
+        ? 'An API key is required: send `authorization: Bearer <key>` or `x-api-key: <key>`'
+        : 'The API key is not valid';
+    sendError(res, new CorralError('UNAUTHORIZED', message));
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  // --- the API --------------------------------------------------------------------------------
+  const v1 = express.Router();
+  v1.use((req, res, next) => {
+    if (req.method !== 'POST' || req.is('application/json')) return next();
+    const type = req.headers['content-type'];
+    sendError(
+      res,
+      invalidRequest('', `the body must be application/json, not ${type ? `'${type}'` : 'missing'}`),
+      415,
+    );
+  });
+  v1.use(express.json({ limit: config.maxBodyBytes, strict: true, type: 'application/json' }));
+
+  const tenantOf = (res: Response) => res.locals.tenant as string;
+  const execute = (res: Response, message: unknown, collect = false) =>
+    host!.execute(tenantOf(res), message, { collect });
+
+  v1.post('/plugins', async (req, res) => {
+    const body = objectBody(req);
+    const extra = Object.keys(body).find((key) => key !== 'code' && key !== 'profile');
+    if (extra !== undefined) throw invalidRequest('', `must NOT have additional properties ('${extra}')`);
+    const pluginId =
+      typeof body.code === 'string'
+        ? contentPluginId(body.code, typeof body.profile === 'string' ? body.profile : undefined)
+        : 'sha256-';
+    const exchange = await execute(res, { id: 0, op: 'loadPlugin', params: { pluginId, ...body } });
+    if (exchange.response.ok) res.setHeader('location', `/v1/plugins/${pluginId}`);
+    reply(res, exchange, 201);
+  });
+  v1.post('/plugins/:pluginId/render', async (req, res) => {
+    const params = { ...paramsBody(req), pluginId: req.params.pluginId };
+    reply(res, await execute(res, { id: 0, op: 'render', params }), 200);
+  });
+  v1.post('/plugins/:pluginId/events', async (req, res) => {
+    const params = { ...paramsBody(req), pluginId: req.params.pluginId };
+    reply(res, await execute(res, { id: 0, op: 'event', params }), 200);
+  });
+  v1.delete('/plugins/:pluginId', async (req, res) => {
+    reply(
+      res,
+      await execute(res, { id: 0, op: 'disposePlugin', params: { pluginId: req.params.pluginId } }),
+      204,
+    );
+  });
+  // One contract request in, the contract response out. A client that accepts NDJSON also gets
+  // the notifications the call produced, first, exactly as a worker posts them.
+  v1.post('/rpc', async (req, res) => {
+    const stream = req.accepts(['application/json', RPC_STREAM_TYPE]) === RPC_STREAM_TYPE;
+    const exchange = await execute(res, req.body, stream);
+    const { response, rename } = exchange;
+    if (!response.ok) {
+      res.locals.errorCode = response.error.code;
+      const retryAfter = retryAfterOf(response.error);
+      if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
+    }
+    res.status(response.ok ? 200 : statusOf(response.error.code));
+    if (!stream) return void res.type('application/json').send(toJson(response, rename));
+    const lines = [...exchange.notifications, response].map((m) => toJson(m, rename));
+    res.type(RPC_STREAM_TYPE).send(`${lines.join('\n')}\n`);
+  });
+  for (const [path, allow] of [
+    ['/plugins', 'POST'],
+    ['/plugins/:pluginId', 'DELETE'],
+    ['/plugins/:pluginId/render', 'POST'],
+    ['/plugins/:pluginId/events', 'POST'],
+    ['/rpc', 'POST'],
+  ] as const) {
+    v1.all(path, (req, res) => {
+      res.setHeader('allow', allow);
+      sendError(res, invalidRequest('', `${req.method} is not allowed here; use ${allow}`), 405);
+    });
+  }
+  app.use('/v1', v1);
+
+  app.use((req, res) => {
+    sendError(res, invalidRequest('', `no route ${req.method} ${req.path.slice(0, 200)}`), 404);
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return void res.destroy();
+    const { status, error: corral } = fromHttpError(error, config.maxBodyBytes);
+    if (corral.code === 'INTERNAL') req.log?.error({ err: error }, 'request failed with a defect');
+    sendError(res, corral, status);
+  });
+
+  return {
+    app,
+    metrics,
+    async start() {
+      if (httpServer) throw new Error('The server is already started');
+      sandbox = await (options.createSandbox ?? createServerSandbox)(config);
+      host = createPluginHost({
+        sandbox,
+        maxPlugins: config.maxPlugins,
+        maxQueue: config.maxQueue,
+        onCall: (op, code, seconds) => metrics.call(op, code, seconds),
+        onDefect: (error, op) => logger.error({ err: error, op }, 'a call failed with a defect'),
+      });
+      const server = app.listen(config.port, config.host);
+      httpServer = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve).once('error', reject);
+      });
+      server.requestTimeout = 30_000;
+      const { address, port } = server.address() as AddressInfo;
+      const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+      logger.info({ url, poolSize: config.poolSize, engine: config.engine }, 'corral server listening');
+      return { url };
+    },
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        const server = httpServer;
+        if (server) {
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          if (active > 0) {
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, config.drainTimeoutMs);
+              idle = () => (clearTimeout(timer), resolve());
+            });
+          }
+          server.closeAllConnections();
+          await closed;
+        }
+        await sandbox?.close();
+        logger.info('corral server closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Send a host answer: the result on success, `{ error }` with the table's status otherwise. */
+function reply(res: Response, { response, rename }: Exchange, success: 200 | 201 | 204): void {
+  if (!response.ok) return sendError(res, response.error, undefined, rename);
+  if (success === 204) return void res.status(204).end();
+  sendJson(res, success, response.result, rename);
+}
+
+function objectBody(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalidRequest('', 'must be object');
+  return body as Record<string, unknown>;
+}
+
+/** A REST body: the op's params without `pluginId`, which the URL names. */
+function paramsBody(req: Request): Record<string, unknown> {
+  const body = objectBody(req);
+  if ('pluginId' in body)
+    throw invalidRequest('/pluginId', 'must not be set in the body; the URL names the plugin');
+  return body;
+}
+
+function presentedKey(req: Request): string | null {
+  const auth = req.headers.authorization;
+  const bearer = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
+  if (bearer) return bearer;
+  const key = req.headers['x-api-key'];
+  return typeof key === 'string' && key !== '' ? key : null;
+}
+
+/** Map whatever reached the error handler (body-parser's errors included) to a status and a code. */
+function fromHttpError(
+  error: unknown,
+  maxBodyBytes: number,
+): { status: number | undefined; error: CorralError } {
+  if (error instanceof CorralError) return { status: undefined, error };
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    type?: unknown;
+    status?: unknown;
+    expose?: unknown;
+    message?: unknown;
+  };
+  switch (e.type) {
+    case 'entity.too.large':
+      return {
+        status: 413,
+        error: new CorralError('INVALID_REQUEST', `The body is larger than ${maxBodyBytes} bytes`, {
+          path: '',
+          issue: 'body too large',
+          limitBytes: maxBodyBytes,
+        }),
+      };
+    case 'entity.parse.failed':
+      return { status: 400, error: invalidRequest('', `must be valid JSON (${String(e.message)})`) };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, error: invalidRequest('', String(e.message)) };
+  }
+  const status = typeof e.status === 'number' ? e.status : 500;
+  if (status >= 400 && status < 500) {
+    return {
+      status,
+      error: invalidRequest('', e.expose === true ? String(e.message) : 'the request could not be read'),
+    };
+  }
+  return {
+    status: undefined,
+    error: new CorralError('INTERNAL', 'Internal error; the request id is in the logs'),
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CorralError('OVERLOADED', `No answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * @module metrics
+ * Prometheus metrics (prom-client) on a registry of the server's own, so several servers in
+ * one process (tests, benchmarks) never share counters.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricSources {
+  loadedPlugins(): number;
+  inFlight(): number;
+  workerRestarts(): number;
+  workerQueueDepth(): number;
+}
+
+export interface ServerMetrics {
+  registry: Registry;
+  /** Record one contract call: its op, outcome code (`ok` or an error code) and duration. */
+  call(op: string, code: string, seconds: number): void;
+  /** Record one HTTP request. */
+  http(method: string, route: string, status: number, seconds: number): void;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export function createMetrics(sources: MetricSources): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'corral_process_' });
+  const calls = new Counter({
+    name: 'corral_calls_total',
+    help: 'Contract calls by operation and outcome code (ok, or the error code).',
+    labelNames: ['op', 'code'],
+    registers: [registry],
+  });
+  const callSeconds = new Histogram({
+    name: 'corral_call_duration_seconds',
+    help: 'Contract call latency inside the server (queue + worker), by operation and outcome.',
+    labelNames: ['op', 'outcome'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'corral_http_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const requestSeconds = new Histogram({
+    name: 'corral_http_request_duration_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['route'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge('corral_plugins_loaded', 'Plugins held warm by this replica (the LRU).', sources.loadedPlugins);
+  gauge(
+    'corral_queue_depth',
+    'Contract calls in flight in this server (bounded by CORRAL_MAX_QUEUE).',
+    sources.inFlight,
+  );
+  gauge(
+    'corral_worker_queue_depth',
+    'Calls sent to worker threads and not yet settled.',
+    sources.workerQueueDepth,
+  );
+  gauge(
+    'corral_worker_restarts',
+    'Worker threads replaced since start (killed or crashed).',
+    sources.workerRestarts,
+  );
+  return {
+    registry,
+    call(op, code, seconds) {
+      calls.inc({ op, code });
+      callSeconds.observe({ op, outcome: code === 'ok' ? 'ok' : 'error' }, seconds);
+    },
+    http(method, route, status, seconds) {
+      requests.inc({ method, route, status: String(status) });
+      requestSeconds.observe({ route }, seconds);
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * @module pluginHost
+ * The contract, served against a SandboxClient: what `answer` in core does against a runtime,
+ * plus what only a server needs — tenant-scoped plugin ids, the LRU of warm plugins, a bounded
+ * number of calls in flight, the `server` source stamp, metrics, and the notifications a call
+ * produced (so `/v1/rpc` can hand them to the client exactly as a worker would post them).
+ * The REST routes and `/v1/rpc` both go through `execute`, so they cannot drift apart.
+ */
+import {
+  CorralError,
+  validateDisposePluginParams,
+  validateEventParams,
+  validateLoadPluginParams,
+  validateRenderParams,
+  type Diagnostic,
+  type EventResult,
+  type HealthResult,
+  type RpcNotification,
+  type RpcOp,
+  type RpcRequest,
+  type RpcResponse,
+  type RpcResult,
+  type Validation,
+} from '@corral/contracts';
+import { readRequest } from '@corral/core';
+import { createPluginCache, type PluginCache } from './pluginCache.js';
+import type { ServerSandbox } from './sandbox.js';
+
+/** One answered request. */
+export interface Exchange {
+  /** The contract response (ids as the caller knows them once `rename` is applied). */
+  response: RpcResponse;
+  /** Notifications the call produced, in order (only when asked to collect them). */
+  notifications: RpcNotification[];
+  /** Sandbox id → the caller's id, applied when the answer is serialized. */
+  rename: { from: string; to: string } | null;
+}
+
+export interface PluginHost {
+  /** Answer one contract request for a tenant; never throws. */
+  execute(tenant: string, message: unknown, options?: { collect?: boolean }): Promise<Exchange>;
+  /** Calls in flight (the bounded queue). */
+  inFlight(): number;
+  /** Plugins held warm. */
+  loaded(): number;
+}
+
+export interface PluginHostOptions {
+  sandbox: ServerSandbox;
+  maxPlugins: number;
+  maxQueue: number;
+  /** Called once per call with its op, outcome code (`ok` or the error code) and duration. */
+  onCall?: (op: string, code: string, seconds: number) => void;
+  /** Called with defects (INTERNAL), for the log. */
+  onDefect?: (error: CorralError, op: string) => void;
+}
+
+const VALIDATORS: Record<Exclude<RpcOp, 'health'>, (value: unknown) => Validation<unknown>> = {
+  loadPlugin: validateLoadPluginParams,
+  render: validateRenderParams,
+  event: validateEventParams,
+  disposePlugin: validateDisposePluginParams,
+};
+
+export function createPluginHost(options: PluginHostOptions): PluginHost {
+  const { sandbox } = options;
+  let inFlight = 0;
+  const cache: PluginCache = createPluginCache(options.maxPlugins, (evicted) => {
+    void sandbox.disposePlugin({ pluginId: evicted.key }).catch(() => undefined);
+  });
+  // One listener for the whole sandbox, fanned out to the calls collecting for that plugin.
+  const collectors = new Map<string, Set<RpcNotification[]>>();
+  sandbox.onDiagnostic((diagnostic: Diagnostic) => {
+    const sinks = collectors.get(diagnostic.pluginId);
+    if (!sinks) return;
+    const notification: RpcNotification =
+      diagnostic.kind === 'log'
+        ? { notification: 'log', log: diagnostic }
+        : { notification: 'diagnostic', diagnostic };
+    for (const sink of sinks) sink.push(notification);
+  });
+
+  async function run(tenant: string, request: RpcRequest, key: string | null): Promise<RpcResult> {
+    const params = request.params as unknown as Record<string, unknown>;
+    const inSandbox = { ...params, pluginId: key } as never;
+    switch (request.op) {
+      case 'loadPlugin': {
+        const meta = await sandbox.loadPlugin(inSandbox);
+        cache.hold({ key: key!, tenant, pluginId: request.params.pluginId });
+        return meta;
+      }
+      case 'render':
+        return sandbox.render(inSandbox);
+      case 'event':
+        return stampEvent(await sandbox.event(inSandbox));
+      case 'disposePlugin':
+        cache.drop(key!);
+        await sandbox.disposePlugin(inSandbox);
+        return null;
+      case 'health':
+        return healthOf(tenant, await sandbox.health());
+    }
+  }
+
+  /** Only this tenant's plugins, under the ids it knows them by. */
+  function healthOf(tenant: string, health: HealthResult): HealthResult {
+    const plugins = health.plugins.flatMap((p) => {
+      const held = cache.peek(p.pluginId);
+      return held && held.tenant === tenant ? [{ ...p, pluginId: held.pluginId }] : [];
+    });
+    return { ...health, source: 'server', plugins };
+  }
+
+  return {
+    inFlight: () => inFlight,
+    loaded: () => cache.size(),
+    async execute(tenant, message, { collect = false } = {}) {
+      const started = performance.now();
+      const request = readRequest(message);
+      const op: string = 'ok' in request ? 'invalid' : request.op;
+      let rename: Exchange['rename'] = null;
+      const notifications: RpcNotification[] = [];
+      const done = (response: RpcResponse): Exchange => {
+        options.onCall?.(op, response.ok ? 'ok' : response.error.code, (performance.now() - started) / 1000);
+        return { response, notifications, rename };
+      };
+      if ('ok' in request) return done(request);
+      const { id } = request;
+      const fail = (error: CorralError) => done({ id, ok: false, error: error.toWire() });
+
+      const invalid = checkParams(request);
+      if (invalid) return fail(invalid);
+      let key: string | null = null;
+      if (request.op !== 'health') {
+        const { pluginId } = request.params;
+        key = cache.keyOf(tenant, pluginId);
+        rename = { from: key, to: pluginId };
+        if (request.op !== 'loadPlugin' && !cache.use(key)) {
+          return fail(new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId }));
+        }
+      }
+      if (inFlight >= options.maxQueue) {
+        return fail(
+          new CorralError('OVERLOADED', `The server has ${inFlight} calls in flight; retry shortly`, {
+            maxQueue: options.maxQueue,
+            retryAfterSeconds: 1,
+          }),
+        );
+      }
+
+      let sink: Set<RpcNotification[]> | undefined;
+      if (collect && key) {
+        sink = collectors.get(key) ?? new Set();
+        collectors.set(key, sink.add(notifications));
+      }
+      inFlight++;
+      try {
+        return done({ id, ok: true, result: await run(tenant, request, key) });
+      } catch (error) {
+        const failure = CorralError.fromUnknown(error);
+        // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
+        if (failure.code === 'UNKNOWN_PLUGIN' && key) cache.drop(key);
+        if (failure.code !== 'INTERNAL') return fail(failure);
+        // A defect: the log gets everything, the caller only the code (no messages, no stacks).
+        options.onDefect?.(failure, op);
+        return fail(
+          new CorralError('INTERNAL', 'Internal error in the Corral server; its log has the details'),
+        );
+      } finally {
+        inFlight--;
+        if (sink) {
+          sink.delete(notifications);
+          if (sink.size === 0) collectors.delete(key!);
+        }
+      }
+    },
+  };
+}
+
+/** Validate params with the contract's validators, exactly as the runtime would. */
+function checkParams(request: RpcRequest): CorralError | null {
+  if (request.op === 'health') {
+    const extra = Object.keys(request.params)[0];
+    return extra === undefined
+      ? null
+      : new CorralError(
+          'INVALID_REQUEST',
+          `Invalid request: /: must NOT have additional properties ('${extra}')`,
+          {
+            path: '',
+            issue: `must NOT have additional properties ('${extra}')`,
+          },
+        );
+  }
+  const result = VALIDATORS[request.op](request.params);
+  if (result.ok) return null;
+  const first = result.issues[0]!;
+  return new CorralError('INVALID_REQUEST', `Invalid request: ${result.message}`, {
+    path: first.path,
+    issue: first.message,
+  });
+}
+
+/**
+ * The server is the host callers talk to, so dispatches carry `source: 'server'` whichever
+ * worker ran the call (see the README: worker-node stamps `node-worker` and has no option yet).
+ */
+function stampEvent(result: EventResult): EventResult {
+  for (const dispatch of result.dispatches) dispatch.meta.source = 'server';
+  return result;
+}

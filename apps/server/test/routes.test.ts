@@ -1,0 +1,512 @@
+/**
+ * Every route and every status over real HTTP: a real server on an ephemeral loopback port,
+ * worker threads running real plugins, Node's own fetch.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMIT_PROFILES } from '@corral/contracts';
+import { createServerSandbox } from '../src/index.js';
+import { call, fixtures, hello, looping, startServer, unstoppable, type TestServer } from './helpers.js';
+
+const json = { 'content-type': 'application/json' };
+const render = (state: unknown = { name: 'Ada' }) => ({
+  widgetId: 'main',
+  pluginState: state,
+  globalState: {},
+});
+
+describe('routes', () => {
+  let server: TestServer;
+  let url: string;
+  let counterId: string;
+
+  beforeAll(async () => {
+    server = await startServer();
+    url = server.url;
+    counterId = (await call(url, 'POST', '/v1/plugins', { code: fixtures.counter })).body.pluginId;
+  });
+  afterAll(() => server?.close());
+
+  it('GET / lists the routes; /healthz and /readyz answer 200', async () => {
+    expect((await call(url, 'GET', '/')).body.routes).toContain('POST /v1/rpc');
+    expect(await call(url, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call(url, 'GET', '/readyz')).toMatchObject({
+      status: 200,
+      body: { status: 'ready', engine: 'quickjs' },
+    });
+  });
+
+  it('POST /v1/plugins → 201 PluginMeta under a content-derived id, idempotently', async () => {
+    const first = await call(url, 'POST', '/v1/plugins', { code: hello });
+    const expected = `sha256-${createHash('sha256').update(`default\n${hello}`).digest('hex')}`;
+    expect(first.status).toBe(201);
+    expect(first.headers.get('location')).toBe(`/v1/plugins/${expected}`);
+    expect(first.body).toEqual({
+      pluginId: expected,
+      title: 'Hello',
+      widgets: [{ id: 'main', title: 'main' }],
+      handlers: [],
+      reducers: [],
+      initialState: null,
+    });
+    const again = await call(url, 'POST', '/v1/plugins', { code: hello, profile: 'default' });
+    expect(again).toMatchObject({ status: 201, body: { pluginId: expected } });
+    const strict = await call(url, 'POST', '/v1/plugins', { code: hello, profile: 'strict' });
+    expect(strict.body.pluginId).toBe(
+      `sha256-${createHash('sha256').update(`strict\n${hello}`).digest('hex')}`,
+    );
+  });
+
+  it('POST /v1/plugins/:id/render → 200 {tree, diagnostics}', async () => {
+    const { body } = await call(url, 'POST', '/v1/plugins', { code: hello });
+    const out = await call(url, 'POST', `/v1/plugins/${body.pluginId}/render`, render());
+    expect(out.status).toBe(200);
+    expect(out.body.tree).toEqual({ kind: 'text', text: 'Hello Ada' });
+    expect(out.body.diagnostics[0]).toMatchObject({ kind: 'call', op: 'render', pluginId: body.pluginId });
+  });
+
+  it('POST /v1/plugins/:id/events → 200 {pluginState, dispatches, diagnostics}, stamped by the server', async () => {
+    const out = await call(url, 'POST', `/v1/plugins/${counterId}/events`, {
+      widgetId: 'main',
+      handler: 'inc',
+      event: { name: 'click' },
+      pluginState: { count: 1 },
+      globalState: {},
+      now: 1_700_000_000_000,
+    });
+    expect(out.status).toBe(200);
+    expect(out.body.pluginState).toEqual({ count: 2 });
+    expect(out.body.dispatches[0]).toMatchObject({
+      type: 'increment',
+      meta: { scope: 'plugin', pluginId: counterId, source: 'server', accepted: true, ts: 1_700_000_000_000 },
+    });
+  });
+
+  it('DELETE /v1/plugins/:id → 204, then 404 UNKNOWN_PLUGIN', async () => {
+    const { body } = await call(url, 'POST', '/v1/plugins', { code: `${hello}\n// to delete` });
+    const gone = await call(url, 'DELETE', `/v1/plugins/${body.pluginId}`);
+    expect(gone.status).toBe(204);
+    expect(gone.text).toBe('');
+    const after = await call(url, 'POST', `/v1/plugins/${body.pluginId}/render`, render());
+    expect(after).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_PLUGIN' } } });
+    expect((await call(url, 'DELETE', `/v1/plugins/${body.pluginId}`)).status).toBe(404);
+  });
+
+  describe('POST /v1/rpc', () => {
+    it('takes a contract request and returns the contract response', async () => {
+      const load = await call(url, 'POST', '/v1/rpc', {
+        id: 'a',
+        op: 'loadPlugin',
+        params: { pluginId: 'my-counter', code: fixtures.counter },
+      });
+      expect(load).toMatchObject({
+        status: 200,
+        body: { id: 'a', ok: true, result: { pluginId: 'my-counter' } },
+      });
+      const out = await call(url, 'POST', '/v1/rpc', {
+        id: 2,
+        op: 'render',
+        params: { pluginId: 'my-counter', ...render({ count: 7 }) },
+      });
+      expect(out.body).toMatchObject({ id: 2, ok: true, result: { tree: { kind: 'panel' } } });
+      expect(JSON.stringify(out.body.result.tree)).toContain('Count: 7');
+      const health = await call(url, 'POST', '/v1/rpc', { id: 3, op: 'health', params: {} });
+      expect(health.body.result.source).toBe('server');
+      expect(health.body.result.plugins.map((p: { pluginId: string }) => p.pluginId)).toContain('my-counter');
+    });
+
+    it('a failure keeps the contract body and takes the code table status', async () => {
+      const out = await call(url, 'POST', '/v1/rpc', {
+        id: 9,
+        op: 'render',
+        params: { pluginId: 'never-loaded', ...render() },
+      });
+      expect(out.status).toBe(404);
+      expect(out.body).toEqual({
+        id: 9,
+        ok: false,
+        error: {
+          code: 'UNKNOWN_PLUGIN',
+          message: "No plugin 'never-loaded' is loaded",
+          details: { pluginId: 'never-loaded' },
+        },
+      });
+      const envelope = await call(url, 'POST', '/v1/rpc', { id: 1, op: 'explode', params: {} });
+      expect(envelope.status).toBe(400);
+      expect(envelope.body).toMatchObject({
+        id: 1,
+        ok: false,
+        error: { code: 'INVALID_REQUEST', details: { path: '/op' } },
+      });
+      const noId = await call(url, 'POST', '/v1/rpc', []);
+      expect(noId.body).toMatchObject({ id: null, ok: false, error: { code: 'INVALID_REQUEST' } });
+    });
+
+    it('with Accept: application/x-ndjson, streams the call notifications before the response', async () => {
+      await call(url, 'POST', '/v1/rpc', {
+        id: 1,
+        op: 'loadPlugin',
+        params: {
+          pluginId: 'logger',
+          code: 'definePlugin({ widgets: { main: { render: function (ctx) { ctx.log("hi"); return { kind: "divider" }; } } } })',
+        },
+      });
+      const res = await fetch(`${url}/v1/rpc`, {
+        method: 'POST',
+        headers: { ...json, accept: 'application/x-ndjson' },
+        body: JSON.stringify({ id: 5, op: 'render', params: { pluginId: 'logger', ...render() } }),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+      const lines = (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.at(-1)).toMatchObject({ id: 5, ok: true });
+      expect(lines.slice(0, -1)).toEqual(
+        expect.arrayContaining([
+          { notification: 'log', log: { kind: 'log', pluginId: 'logger', level: 'info', message: 'hi' } },
+          expect.objectContaining({
+            notification: 'diagnostic',
+            diagnostic: expect.objectContaining({ op: 'render' }),
+          }),
+        ]),
+      );
+    });
+  });
+
+  describe('400 INVALID_REQUEST names the JSON path', () => {
+    it('for params that break the contract', async () => {
+      const missing = await call(url, 'POST', `/v1/plugins/${counterId}/render`, {
+        widgetId: 'main',
+        pluginState: {},
+      });
+      expect(missing.status).toBe(400);
+      expect(missing.body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { path: '' } });
+      expect(missing.body.error.details.issue).toMatch(/globalState/);
+      const hover = await call(url, 'POST', `/v1/plugins/${counterId}/events`, {
+        widgetId: 'main',
+        handler: 'inc',
+        event: { name: 'hover' },
+        pluginState: {},
+        globalState: {},
+      });
+      expect(hover.body.error).toMatchObject({ code: 'INVALID_REQUEST', details: { path: '/event/name' } });
+      const profile = await call(url, 'POST', '/v1/plugins', { code: hello, profile: 'huge' });
+      expect(profile.body.error.details.path).toBe('/profile');
+      const extra = await call(url, 'POST', '/v1/plugins', { code: hello, limits: {} });
+      expect(extra.body.error.details.issue).toMatch(/additional properties \('limits'\)/);
+      const idInBody = await call(url, 'POST', `/v1/plugins/${counterId}/render`, {
+        ...render(),
+        pluginId: 'x',
+      });
+      expect(idInBody.body.error.details.path).toBe('/pluginId');
+    });
+
+    it('for malformed JSON and bodies that are not objects, as JSON (never HTML)', async () => {
+      for (const body of ['{"code":', 'nope', '"a string"', '[1,2]', '']) {
+        const out = await call(url, 'POST', '/v1/plugins', body, json);
+        expect(out.status, body).toBe(400);
+        expect(out.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(out.body.error.code).toBe('INVALID_REQUEST');
+        expect(out.text).not.toMatch(/<html|at .*\.ts:\d+/i);
+      }
+    });
+  });
+
+  it('404 UNKNOWN_PLUGIN, UNKNOWN_WIDGET, UNKNOWN_HANDLER, and unknown routes', async () => {
+    expect((await call(url, 'POST', '/v1/plugins/sha256-nope/render', render())).body.error.code).toBe(
+      'UNKNOWN_PLUGIN',
+    );
+    const widget = await call(url, 'POST', `/v1/plugins/${counterId}/render`, {
+      ...render(),
+      widgetId: 'side',
+    });
+    expect(widget).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_WIDGET' } } });
+    const handler = await call(url, 'POST', `/v1/plugins/${counterId}/events`, {
+      widgetId: 'main',
+      handler: 'nope',
+      event: { name: 'click' },
+      pluginState: {},
+      globalState: {},
+    });
+    expect(handler).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_HANDLER' } } });
+    const route = await call(url, 'GET', '/wp-admin.php');
+    expect(route).toMatchObject({ status: 404, body: { error: { code: 'INVALID_REQUEST' } } });
+  });
+
+  it('405 for a known path with the wrong method, with Allow', async () => {
+    const out = await call(url, 'GET', '/v1/rpc');
+    expect(out).toMatchObject({ status: 405, body: { error: { code: 'INVALID_REQUEST' } } });
+    expect(out.headers.get('allow')).toBe('POST');
+  });
+
+  it('413 for a body past CORRAL_MAX_BODY_BYTES, and CODE_TOO_LARGE for code past maxCodeBytes', async () => {
+    const huge = await call(url, 'POST', '/v1/plugins', { code: 'x'.repeat(6 * 1024 * 1024) });
+    expect(huge).toMatchObject({
+      status: 413,
+      body: { error: { code: 'INVALID_REQUEST', details: { limitBytes: 5 * 1024 * 1024 } } },
+    });
+    const code = `// ${'x'.repeat(LIMIT_PROFILES.strict.maxCodeBytes)}\n${hello}`;
+    const big = await call(url, 'POST', '/v1/plugins', { code, profile: 'strict' });
+    expect(big).toMatchObject({ status: 413, body: { error: { code: 'CODE_TOO_LARGE' } } });
+  });
+
+  it('415 for a body that is not application/json', async () => {
+    const text = await call(url, 'POST', '/v1/plugins', '{"code":"x"}', { 'content-type': 'text/plain' });
+    expect(text).toMatchObject({ status: 415, body: { error: { code: 'INVALID_REQUEST' } } });
+    const none = await fetch(`${url}/v1/rpc`, { method: 'POST', body: new Uint8Array([1, 2, 3]) });
+    expect(none.status).toBe(415);
+    const latin = await call(url, 'POST', '/v1/plugins', '{}', {
+      'content-type': 'application/json; charset=latin9',
+    });
+    expect(latin.status).toBe(415);
+  });
+
+  it('422 for plugin-caused failures', async () => {
+    const cases: [string, unknown, string][] = [
+      ['definePlugin({', undefined, 'LOAD_FAILED'],
+      ['1 + 1', undefined, 'INVALID_PLUGIN'],
+      [
+        'definePlugin({ widgets: { main: { render: function () { throw new Error("x"); } } } })',
+        render(),
+        'PLUGIN_THREW',
+      ],
+      [looping, render({ loop: true }), 'LIMIT_TIME'],
+      [
+        'definePlugin({ widgets: { main: { render: function () { return { kind: "script" }; } } } })',
+        render(),
+        'INVALID_OUTPUT',
+      ],
+    ];
+    for (const [code, renderBody, expected] of cases) {
+      const load = await call(url, 'POST', '/v1/plugins', { code });
+      const out = renderBody
+        ? await call(url, 'POST', `/v1/plugins/${load.body.pluginId}/render`, renderBody)
+        : load;
+      expect(out.status, expected).toBe(422);
+      expect(out.body.error.code).toBe(expected);
+    }
+    const strict = await call(url, 'POST', '/v1/plugins', { code: fixtures.counter, profile: 'strict' });
+    const state = await call(
+      url,
+      'POST',
+      `/v1/plugins/${strict.body.pluginId}/render`,
+      render({ blob: 'x'.repeat(300_000) }),
+    );
+    expect(state).toMatchObject({ status: 422, body: { error: { code: 'INVALID_STATE' } } });
+  });
+
+  it('503 WORKER_CRASHED with Retry-After when a call the interrupt cannot stop gets its worker killed', async () => {
+    const { body } = await call(url, 'POST', '/v1/plugins', { code: unstoppable, profile: 'generous' });
+    const path = `/v1/plugins/${body.pluginId}/render`;
+    const [stuck, queued] = await Promise.all([
+      call(url, 'POST', path, render({ stuck: true })),
+      call(url, 'POST', path, render({})),
+    ]);
+    expect(stuck).toMatchObject({
+      status: 422,
+      body: { error: { code: 'LIMIT_TIME', details: { killed: true } } },
+    });
+    expect(queued).toMatchObject({ status: 503, body: { error: { code: 'WORKER_CRASHED' } } });
+    expect(queued.headers.get('retry-after')).toBe('1');
+    // The replacement worker reloaded the plugin from cached code.
+    expect((await call(url, 'POST', path, render({}))).body.tree).toEqual({ kind: 'text', text: 'ok' });
+    const metrics = (await call(url, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(/^corral_worker_restarts [1-9]/m);
+  });
+
+  it('answers with a request id, helmet headers and a CSP fit for WASM without unsafe-eval', async () => {
+    const out = await fetch(`${url}/healthz`, { headers: { 'x-request-id': 'trace-42' } });
+    expect(out.headers.get('x-request-id')).toBe('trace-42');
+    const csp = out.headers.get('content-security-policy')!;
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).toContain("worker-src 'self'");
+    expect(csp).not.toContain("'unsafe-eval'");
+    expect(out.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(out.headers.get('x-powered-by')).toBe(null);
+    const generated = await fetch(`${url}/healthz`, { headers: { 'x-request-id': '<script>' } });
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('GET /metrics: calls by op and code, latency histograms, plugins, restarts, queue depth', async () => {
+    const metrics = await call(url, 'GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    for (const line of [
+      /^corral_calls_total\{op="render",code="ok"\} \d+/m,
+      /^corral_calls_total\{op="render",code="UNKNOWN_PLUGIN"\} \d+/m,
+      /^corral_call_duration_seconds_bucket\{le="0.005",op="render",outcome="ok"\} \d+/m,
+      /^corral_plugins_loaded \d+/m,
+      /^corral_worker_restarts \d+/m,
+      /^corral_queue_depth 0/m,
+      /^corral_worker_queue_depth \d+/m,
+      /^corral_http_requests_total\{method="POST",route="\/v1\/plugins",status="201"\} \d+/m,
+    ])
+      expect(metrics.text).toMatch(line);
+  });
+});
+
+describe('configured servers', () => {
+  it('401 without a valid API key; keys isolate tenants', async () => {
+    const server = await startServer({ CORRAL_API_KEYS: 'alpha-key, beta-key' });
+    try {
+      const { url } = server;
+      const none = await call(url, 'POST', '/v1/plugins', { code: hello });
+      expect(none).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect((await call(url, 'POST', '/v1/plugins', { code: hello }, { 'x-api-key': 'gamma' })).status).toBe(
+        401,
+      );
+      expect((await call(url, 'GET', '/metrics')).status).toBe(401);
+      expect((await call(url, 'GET', '/healthz')).status).toBe(200);
+      expect((await call(url, 'GET', '/readyz')).status).toBe(200);
+
+      const alpha = { authorization: 'Bearer alpha-key' };
+      const beta = { 'x-api-key': 'beta-key' };
+      const rpc = (headers: Record<string, string>, op: string, params: object) =>
+        call(url, 'POST', '/v1/rpc', { id: 1, op, params }, headers);
+      expect((await rpc(alpha, 'loadPlugin', { pluginId: 'mine', code: hello })).status).toBe(200);
+      // beta cannot see, render, replace or dispose alpha's plugin
+      expect((await rpc(beta, 'render', { pluginId: 'mine', ...render() })).body.error.code).toBe(
+        'UNKNOWN_PLUGIN',
+      );
+      expect((await rpc(beta, 'disposePlugin', { pluginId: 'mine' })).status).toBe(404);
+      await rpc(beta, 'loadPlugin', {
+        pluginId: 'mine',
+        code: 'definePlugin({ widgets: { main: { render: function () { return { kind: "text", text: "beta" }; } } } })',
+      });
+      expect((await rpc(alpha, 'render', { pluginId: 'mine', ...render() })).body.result.tree).toEqual({
+        kind: 'text',
+        text: 'Hello Ada',
+      });
+      expect((await rpc(beta, 'render', { pluginId: 'mine', ...render() })).body.result.tree.text).toBe(
+        'beta',
+      );
+      const health = await rpc(alpha, 'health', {});
+      expect(health.body.result.plugins.map((p: { pluginId: string }) => p.pluginId)).toEqual(['mine']);
+      expect((await call(url, 'GET', '/metrics', undefined, alpha)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('429 RATE_LIMITED with Retry-After, per key', async () => {
+    const server = await startServer({ CORRAL_RATE_LIMIT_MAX: '3', CORRAL_API_KEYS: 'k1,k2' });
+    try {
+      const statuses: number[] = [];
+      let last;
+      for (let i = 0; i < 4; i++) {
+        last = await call(
+          server.url,
+          'POST',
+          '/v1/rpc',
+          { id: i, op: 'health', params: {} },
+          { 'x-api-key': 'k1' },
+        );
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(last!.body.error).toMatchObject({ code: 'RATE_LIMITED', details: { limit: 3 } });
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+      const other = await call(
+        server.url,
+        'POST',
+        '/v1/rpc',
+        { id: 1, op: 'health', params: {} },
+        { 'x-api-key': 'k2' },
+      );
+      expect(other.status).toBe(200);
+      expect((await call(server.url, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('503 OVERLOADED with Retry-After when CORRAL_MAX_QUEUE calls are in flight', async () => {
+    const server = await startServer({ CORRAL_MAX_QUEUE: '1' });
+    try {
+      const { url } = server;
+      const { body } = await call(url, 'POST', '/v1/plugins', { code: looping });
+      const path = `/v1/plugins/${body.pluginId}/render`;
+      const [busy, refused] = await Promise.all([
+        call(url, 'POST', path, render({ loop: true })),
+        new Promise((r) => setTimeout(r, 10)).then(() => call(url, 'POST', path, render({}))),
+      ]);
+      expect(busy.body.error.code).toBe('LIMIT_TIME');
+      expect(refused).toMatchObject({ status: 503, body: { error: { code: 'OVERLOADED' } } });
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect((await call(url, 'POST', path, render({}))).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('CORS only for the configured origins', async () => {
+    const server = await startServer({ CORRAL_CORS_ORIGINS: 'https://app.example' });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${server.url}/v1/rpc`, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': 'POST',
+            'access-control-request-headers': 'content-type',
+          },
+        });
+      const allowed = await preflight('https://app.example');
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBe(null);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps at most CORRAL_MAX_PLUGINS warm, evicting the least recently used', async () => {
+    const server = await startServer({ CORRAL_MAX_PLUGINS: '2' });
+    try {
+      const ids: string[] = [];
+      for (const name of ['a', 'b', 'c']) {
+        ids.push(
+          (await call(server.url, 'POST', '/v1/plugins', { code: `${hello} // ${name}` })).body.pluginId,
+        );
+        if (name === 'b') await call(server.url, 'POST', `/v1/plugins/${ids[0]}/render`, render()); // a is used again
+      }
+      const statuses = await Promise.all(
+        ids.map(async (id) => (await call(server.url, 'POST', `/v1/plugins/${id}/render`, render())).status),
+      );
+      expect(statuses).toEqual([200, 404, 200]);
+      expect((await call(server.url, 'GET', '/metrics')).text).toMatch(/^corral_plugins_loaded 2$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('500 INTERNAL for a defect: JSON with a code, no stack', async () => {
+    // The one injected fault: a sandbox whose health() has a bug (a TypeError, not a CorralError).
+    const server = await startServer(
+      {},
+      {
+        createSandbox: async (config) => {
+          const sandbox = await createServerSandbox(config);
+          return Object.assign(sandbox, {
+            health: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')")),
+          });
+        },
+      },
+    );
+    try {
+      const out = await call(server.url, 'POST', '/v1/rpc', { id: 1, op: 'health', params: {} });
+      expect(out.status).toBe(500);
+      expect(out.body).toMatchObject({ id: 1, ok: false, error: { code: 'INTERNAL' } });
+      expect(out.text).not.toMatch(/\.ts:\d+|\n\s+at |reading 'x'/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a bad configuration at start-up, naming the variable', async () => {
+    await expect(startServer({ CORRAL_POOL_SIZE: 'many' })).rejects.toThrow(/CORRAL_POOL_SIZE/);
+    await expect(startServer({ CORRAL_PROFILE: 'huge' })).rejects.toThrow(/CORRAL_PROFILE/);
+  });
+});

@@ -41,6 +41,8 @@ export interface CorralServer {
   close(): Promise<void>;
 }
 
+/** Requests in one `/v1/rpc` batch. */
+const MAX_BATCH = 8;
 const UNAUTHENTICATED_PATHS = new Set(['/', '/healthz', '/readyz']);
 
 export function createServer(
@@ -57,7 +59,7 @@ export function createServer(
   let draining = false;
   let closing: Promise<void> | null = null;
   let active = 0;
-  let idle: (() => void) | null = null;
+  let lastActivity = 0;
 
   const metrics = createMetrics({
     loadedPlugins: () => host?.loaded() ?? 0,
@@ -74,10 +76,11 @@ export function createServer(
   // Count every request (for the drain) and time it (for metrics).
   app.use((req, res, next) => {
     const started = performance.now();
+    lastActivity = started;
     active++;
     res.once('close', () => {
       active--;
-      if (active === 0) idle?.();
+      lastActivity = performance.now();
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       metrics.http(req.method, route, res.statusCode, (performance.now() - started) / 1000);
     });
@@ -132,16 +135,12 @@ export function createServer(
       }),
     );
   }
-  // Refuse new work while booting or draining; /healthz keeps saying the process is alive.
+  // Refuse work until the workers are booted. While draining, requests on connections already
+  // open are still served, each told `connection: close` so clients move to another replica.
   app.use((req, res, next) => {
-    if (req.path === '/healthz' || (host && !draining)) return next();
-    res.setHeader('connection', 'close');
-    sendError(
-      res,
-      new CorralError('OVERLOADED', draining ? 'The server is shutting down' : 'The server is starting', {
-        retryAfterSeconds: 1,
-      }),
-    );
+    if (draining) res.setHeader('connection', 'close');
+    if (req.path === '/healthz' || host) return next();
+    sendError(res, new CorralError('OVERLOADED', 'The server is starting', { retryAfterSeconds: 1 }));
   });
 
   app.get('/', (_req, res) => {
@@ -161,6 +160,12 @@ export function createServer(
   });
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
+    if (draining) {
+      return sendError(
+        res,
+        new CorralError('OVERLOADED', 'The server is shutting down', { retryAfterSeconds: 1 }),
+      );
+    }
     try {
       const health = await withTimeout(sandbox!.health(), 2000);
       sendJson(res, 200, {
@@ -271,21 +276,34 @@ export function createServer(
       204,
     );
   });
-  // One contract request in, the contract response out. A client that accepts NDJSON also gets
-  // the notifications the call produced, first, exactly as a worker posts them.
+  // One contract request in, the contract response out; the status is the code table's. A
+  // client that accepts NDJSON also gets the notifications the call produced, first, exactly as
+  // a worker posts them. An array is a batch, run in order on this replica (the HTTP client
+  // sends `[loadPlugin, call]` after an UNKNOWN_PLUGIN); it answers 200 with every response.
   v1.post('/rpc', async (req, res) => {
     const stream = req.accepts(['application/json', RPC_STREAM_TYPE]) === RPC_STREAM_TYPE;
-    const exchange = await execute(res, req.body, stream);
-    const { response, rename } = exchange;
-    if (!response.ok) {
-      res.locals.errorCode = response.error.code;
-      const retryAfter = retryAfterOf(response.error);
+    const batch: unknown = req.body;
+    if (Array.isArray(batch) && (batch.length === 0 || batch.length > MAX_BATCH)) {
+      throw invalidRequest('', `a batch holds 1 to ${MAX_BATCH} requests`);
+    }
+    const exchanges: Exchange[] = [];
+    for (const message of Array.isArray(batch) ? batch : [batch])
+      exchanges.push(await execute(res, message, stream));
+    const last = exchanges.at(-1)!.response;
+    if (!last.ok) {
+      res.locals.errorCode = last.error.code;
+      const retryAfter = retryAfterOf(last.error);
       if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
     }
-    res.status(response.ok ? 200 : statusOf(response.error.code));
-    if (!stream) return void res.type('application/json').send(toJson(response, rename));
-    const lines = [...exchange.notifications, response].map((m) => toJson(m, rename));
-    res.type(RPC_STREAM_TYPE).send(`${lines.join('\n')}\n`);
+    res.status(Array.isArray(batch) || last.ok ? 200 : statusOf(last.error.code));
+    if (stream) {
+      const lines = exchanges.flatMap(({ notifications, response, rename }) =>
+        [...notifications, response].map((m) => toJson(m, rename)),
+      );
+      return void res.type(RPC_STREAM_TYPE).send(`${lines.join('\n')}\n`);
+    }
+    const bodies = exchanges.map(({ response, rename }) => toJson(response, rename));
+    res.type('application/json').send(Array.isArray(batch) ? `[${bodies.join(',')}]` : bodies[0]);
   });
   for (const [path, allow] of [
     ['/plugins', 'POST'],
@@ -330,6 +348,7 @@ export function createServer(
         server.once('listening', resolve).once('error', reject);
       });
       server.requestTimeout = 30_000;
+      server.on('connection', () => (lastActivity = performance.now()));
       const { address, port } = server.address() as AddressInfo;
       const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
       logger.info({ url, poolSize: config.poolSize, engine: config.engine }, 'corral server listening');
@@ -340,14 +359,17 @@ export function createServer(
         draining = true;
         const server = httpServer;
         if (server) {
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeIdleConnections();
-          if (active > 0) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, config.drainTimeoutMs);
-              idle = () => (clearTimeout(timer), resolve());
-            });
-          }
+          const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+          // Closing the listener resets connections still waiting in the kernel's accept queue,
+          // so first keep accepting — readiness failing, every answer `connection: close` —
+          // until neither a connection nor a request has arrived for a moment. Then stop
+          // listening and drop the (now idle) connections.
+          await quiet(
+            () => lastActivity,
+            () => active,
+            config.drainTimeoutMs,
+          );
+          server.close();
           server.closeAllConnections();
           await closed;
         }
@@ -357,6 +379,19 @@ export function createServer(
       return closing;
     },
   };
+}
+
+/**
+ * Resolve once no request is in progress and nothing new has arrived for a settle time, or
+ * when the timeout passes.
+ */
+async function quiet(lastActivity: () => number, active: () => number, timeoutMs: number): Promise<void> {
+  const settleMs = 250;
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (active() === 0 && performance.now() - lastActivity() >= settleMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /** Send a host answer: the result on success, `{ error }` with the table's status otherwise. */

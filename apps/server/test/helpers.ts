@@ -79,9 +79,12 @@ export const hello =
 export const looping =
   'definePlugin({ widgets: { main: { render: function (ctx) { if (ctx.pluginState.loop) { while (true) {} } return { kind: "text", text: "ok" }; } } } })';
 
-/** A plugin whose render blocks in one C call the QuickJS interrupt cannot stop (the worker is killed). */
+/**
+ * A plugin whose render sits in built-in sorts the QuickJS interrupt cannot stop (it is only
+ * polled every ~10,000 JS operations; 30 long C calls are far fewer), so the host kills the worker.
+ */
 export const unstoppable =
-  'definePlugin({ widgets: { main: { render: function (ctx) { if (ctx.pluginState.stuck) Object.keys(new Array(4e5).fill(0)).reverse().sort(); return { kind: "text", text: "ok" }; } } } })';
+  'definePlugin({ widgets: { main: { render: function (ctx) { if (ctx.pluginState.stuck) { var k = Object.keys(new Array(2e5).fill(0)); for (var j = 0; j < 30; j++) { k.reverse(); k.sort(); } } return { kind: "text", text: "ok" }; } } } })';
 
 /** A plugin whose render spins `ctx.pluginState.spins` iterations (time inside a call is frozen). */
 export const spinning =

@@ -138,8 +138,32 @@ describe('routes', () => {
         ok: false,
         error: { code: 'INVALID_REQUEST', details: { path: '/op' } },
       });
-      const noId = await call(url, 'POST', '/v1/rpc', []);
+      const noId = await call(url, 'POST', '/v1/rpc', { op: 'health', params: {} });
       expect(noId.body).toMatchObject({ id: null, ok: false, error: { code: 'INVALID_REQUEST' } });
+    });
+
+    it('an array is a batch, run in order on one replica, answered 200 with every response', async () => {
+      const out = await call(url, 'POST', '/v1/rpc', [
+        { id: 'load', op: 'loadPlugin', params: { pluginId: 'batched', code: hello } },
+        { id: 'call', op: 'render', params: { pluginId: 'batched', ...render() } },
+        {
+          id: 'bad',
+          op: 'render',
+          params: { pluginId: 'batched', widgetId: 'side', pluginState: {}, globalState: {} },
+        },
+      ]);
+      expect(out.status).toBe(200);
+      expect(out.body.map((r: { id: string; ok: boolean }) => [r.id, r.ok])).toEqual([
+        ['load', true],
+        ['call', true],
+        ['bad', false],
+      ]);
+      expect(out.body[1].result.tree).toEqual({ kind: 'text', text: 'Hello Ada' });
+      expect(out.body[2].error.code).toBe('UNKNOWN_WIDGET');
+      expect((await call(url, 'POST', '/v1/rpc', [])).status).toBe(400);
+      expect(
+        (await call(url, 'POST', '/v1/rpc', Array(9).fill({ id: 1, op: 'health', params: {} }))).status,
+      ).toBe(400);
     });
 
     it('with Accept: application/x-ndjson, streams the call notifications before the response', async () => {

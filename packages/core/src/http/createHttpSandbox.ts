@@ -12,12 +12,16 @@
  * replica behind a load balancer) transparently re-sends the code and retries once.
  */
 import {
+  CorralError,
   isErrorCode,
+  validateLoadPluginParams,
   type ErrorCode,
   type JSONObject,
   type RequestId,
   type RpcFailure,
+  type RpcNotification,
   type RpcOutbound,
+  type RpcResponse,
 } from '@corral/contracts';
 import {
   createSandboxClient,
@@ -48,12 +52,35 @@ export interface HttpSandboxOptions {
 
 /** A contract SandboxClient talking to a Corral server over HTTP. */
 export function createHttpSandbox(options: HttpSandboxOptions): SandboxClient {
-  return createSandboxClient(createHttpTransport(options), { graceMs: 2000, ...options.client });
+  const client = createSandboxClient(createHttpTransport(options), { graceMs: 2000, ...options.client });
+  const load = client.loadPlugin.bind(client);
+  // Refuse a malformed load here, without a round trip. Also needed for correctness: core's
+  // client derives the load deadline from `profile`, and an unknown profile yields no deadline,
+  // so its watchdog would fail the call with LIMIT_TIME before the server's INVALID_REQUEST
+  // arrives (an in-process answer always wins that race; an HTTP one never does).
+  client.loadPlugin = async (params) => {
+    const valid = validateLoadPluginParams(params);
+    if (!valid.ok) {
+      const first = valid.issues[0]!;
+      throw new CorralError('INVALID_REQUEST', `Invalid request: ${valid.message}`, {
+        path: first.path,
+        issue: first.message,
+      });
+    }
+    return load(params);
+  };
+  return client;
 }
 
 /**
  * The transport alone: `post` sends one RPC request, listeners receive the messages the server
- * answered with. Exposed for hosts that want their own client options or a pool of replicas.
+ * answered with. Exposed for hosts that want their own client options.
+ *
+ * It also keeps the params of every plugin the server accepted. When a render or event comes
+ * back UNKNOWN_PLUGIN (the replica behind the load balancer never saw the plugin, or evicted
+ * it), it re-sends the load and the call together as one batch — one HTTP request, so both land
+ * on the same replica whatever the load balancer does — and delivers the call's answer.
+ * Core's client, which would re-load with two separate requests, never sees the miss.
  */
 export function createHttpTransport(options: HttpSandboxOptions): Transport {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -66,6 +93,7 @@ export function createHttpTransport(options: HttpSandboxOptions): Transport {
   };
   const listeners = new Set<(message: unknown) => void>();
   const inFlight = new Set<AbortController>();
+  const loaded = new Map<string, unknown>();
   let closed = false;
 
   const deliver = (message: RpcOutbound) => {
@@ -73,38 +101,60 @@ export function createHttpTransport(options: HttpSandboxOptions): Transport {
     for (const listener of listeners) listener(message);
   };
 
-  async function exchange(
-    message: unknown,
-    id: RequestId | null,
-    signal: AbortSignal,
-  ): Promise<RpcOutbound[]> {
+  async function exchange(body: unknown, pluginId: string | null, signal: AbortSignal): Promise<Answer> {
     let response: Response;
-    let body: string;
+    let text: string;
     try {
-      response = await fetchImpl(url, { method: 'POST', headers, body: JSON.stringify(message), signal });
-      body = await response.text();
+      response = await fetchImpl(url, {
+        method: 'POST',
+        // Lets a load balancer hash on the plugin, so its calls find a warm replica.
+        headers:
+          pluginId === null ? headers : { ...headers, 'x-corral-plugin': encodeURIComponent(pluginId) },
+        body: JSON.stringify(body),
+        signal,
+      });
+      text = await response.text();
     } catch (error) {
-      return [
-        failure(id, 'WORKER_CRASHED', `The Corral server could not be reached: ${describe(error)}`, {
-          transport: 'http',
-        }),
-      ];
+      const message = `The Corral server could not be reached: ${describe(error)}`;
+      return {
+        notifications: [],
+        responses: [failure(null, 'WORKER_CRASHED', message, { transport: 'http' })],
+      };
     }
-    return readAnswer(response, body, id);
+    return readAnswer(response, text);
+  }
+
+  async function send(message: unknown, signal: AbortSignal): Promise<void> {
+    const raw = (isRecord(message) ? message : {}) as { id?: unknown; op?: unknown; params?: unknown };
+    const id = typeof raw.id === 'number' || typeof raw.id === 'string' ? raw.id : null;
+    const params = isRecord(raw.params) ? raw.params : {};
+    const pluginId = typeof params.pluginId === 'string' ? params.pluginId : null;
+    if (raw.op === 'disposePlugin' && pluginId !== null) loaded.delete(pluginId);
+
+    const first = await exchange(message, pluginId, signal);
+    first.notifications.forEach(deliver);
+    let answer = first.responses.at(-1)!;
+    if (raw.op === 'loadPlugin' && pluginId !== null && answer.ok) loaded.set(pluginId, params);
+    const reload = pluginId === null ? undefined : loaded.get(pluginId);
+    if ((raw.op === 'render' || raw.op === 'event') && reload && isUnknownPlugin(answer)) {
+      const batch = await exchange(
+        [{ id: 'reload', op: 'loadPlugin', params: reload }, message],
+        pluginId,
+        signal,
+      );
+      batch.notifications.forEach(deliver);
+      const [load, call] = batch.responses;
+      answer = load && !load.ok ? load : (call ?? load!);
+    }
+    deliver({ ...answer, id } as RpcOutbound);
   }
 
   return {
     post(message) {
       if (closed) return;
-      const raw = message as { id?: unknown };
-      const id = typeof raw?.id === 'number' || typeof raw?.id === 'string' ? raw.id : null;
       const controller = new AbortController();
       inFlight.add(controller);
-      void exchange(message, id, controller.signal)
-        .then((messages) => {
-          for (const m of messages) deliver(m);
-        })
-        .finally(() => inFlight.delete(controller));
+      void send(message, controller.signal).finally(() => inFlight.delete(controller));
     },
     on(listener) {
       listeners.add(listener);
@@ -115,48 +165,59 @@ export function createHttpTransport(options: HttpSandboxOptions): Transport {
       for (const controller of inFlight) controller.abort();
       inFlight.clear();
       listeners.clear();
+      loaded.clear();
     },
   };
 }
 
+/** What one HTTP exchange produced: its notifications, then its responses in request order. */
+interface Answer {
+  notifications: RpcNotification[];
+  responses: RpcResponse[];
+}
+
+function isUnknownPlugin(response: RpcResponse): boolean {
+  return !response.ok && response.error.code === 'UNKNOWN_PLUGIN';
+}
+
 /**
- * Turn an HTTP answer into the messages a worker would have posted. HTTP pairs one request
- * with one answer, so the final response always carries the request's own id (a server that
- * could not read the id answers `id: null`).
+ * Read an HTTP answer: NDJSON lines, one JSON response, or a batch's array of responses. A body
+ * with `{ error }` and no `ok` is a refusal of the HTTP request itself (401, 413, 429, 503, …);
+ * anything else is not a Corral answer at all and fails by its status.
  */
-function readAnswer(response: Response, body: string, id: RequestId | null): RpcOutbound[] {
+function readAnswer(response: Response, text: string): Answer {
   const type = response.headers.get('content-type') ?? '';
-  const lines = type.includes(RPC_STREAM_TYPE) ? body.split('\n').filter((l) => l.trim() !== '') : [body];
-  const messages: RpcOutbound[] = [];
-  for (const line of lines) {
-    const value = parse(line);
-    if (isRecord(value) && 'notification' in value) {
-      messages.push(value as unknown as RpcOutbound);
-      continue;
-    }
-    if (isRecord(value) && typeof value.ok === 'boolean') {
-      if (value.ok) messages.push({ id: id as RequestId, ok: true, result: value.result as never });
-      else messages.push({ id, ok: false, error: readError(value.error, response) });
-      return messages;
-    }
-    // `{ error }` without `ok`: the server refused the request before it reached the contract
-    // (401, 413, 429, 503, …); anything else is not a Corral answer at all.
-    if (isRecord(value) && isRecord(value.error)) {
-      messages.push({ id, ok: false, error: readError(value.error, response) });
-      return messages;
-    }
-    break;
+  let values: unknown[];
+  if (type.includes(RPC_STREAM_TYPE))
+    values = text
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map(parse);
+  else {
+    const value = parse(text);
+    values = Array.isArray(value) ? value : [value];
   }
-  const code = codeForStatus(response.status);
-  messages.push(
-    failure(
-      id,
-      code,
-      `The Corral server answered HTTP ${response.status} without a contract response`,
-      withRetryAfter({ status: response.status }, response),
-    ),
-  );
-  return messages;
+  const answer: Answer = { notifications: [], responses: [] };
+  for (const value of values) {
+    if (!isRecord(value)) break;
+    if (typeof value.notification === 'string')
+      answer.notifications.push(value as unknown as RpcNotification);
+    else if (value.ok === true) answer.responses.push(value as unknown as RpcResponse);
+    else if (value.ok === false || isRecord(value.error))
+      answer.responses.push({ id: null, ok: false, error: readError(value.error, response) });
+    else break;
+  }
+  if (answer.responses.length === 0) {
+    answer.responses.push(
+      failure(
+        null,
+        codeForStatus(response.status),
+        `The Corral server answered HTTP ${response.status} without a contract response`,
+        withRetryAfter({ status: response.status }, response),
+      ),
+    );
+  }
+  return answer;
 }
 
 function readError(value: unknown, response: Response): RpcFailure['error'] {

@@ -1,0 +1,163 @@
+/**
+ * createHttpSandbox's own behaviour, against a scripted `fetch` (the real server runs it in
+ * apps/server's tests): how HTTP-level failures become contract codes, notifications, the
+ * one-batch re-load after UNKNOWN_PLUGIN, headers, and close.
+ */
+import { describe, expect, it } from 'vitest';
+import { CorralError, type RpcRequest } from '@corral/contracts';
+import { createHttpSandbox } from '@corral/core';
+
+type Script = (body: unknown, init: RequestInit) => Response | Promise<Response>;
+
+function scripted(script: Script) {
+  const sent: { body: unknown; headers: Record<string, string> }[] = [];
+  const fetch: typeof globalThis.fetch = async (_url, init = {}) => {
+    const body: unknown = JSON.parse(String(init.body));
+    sent.push({ body, headers: init.headers as Record<string, string> });
+    return script(body, init);
+  };
+  return { client: createHttpSandbox({ baseUrl: 'http://corral.test/', apiKey: 'k', fetch }), sent };
+}
+
+const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(value), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+const ok = (body: unknown, result: unknown) => json({ id: (body as RpcRequest).id, ok: true, result });
+const renderParams = { pluginId: 'p', widgetId: 'main', pluginState: {}, globalState: {} };
+const meta = { pluginId: 'p', title: 't', widgets: [], handlers: [], reducers: [], initialState: null };
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return CorralError.fromUnknown(error).code;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('createHttpSandbox', () => {
+  it('posts one contract request to /v1/rpc with the key, and resolves with the result', async () => {
+    const { client, sent } = scripted((body) => ok(body, { tree: { kind: 'divider' }, diagnostics: [] }));
+    expect((await client.render(renderParams)).tree).toEqual({ kind: 'divider' });
+    expect(sent[0]!.body).toMatchObject({ op: 'render', params: renderParams });
+    expect(sent[0]!.headers).toMatchObject({
+      authorization: 'Bearer k',
+      'content-type': 'application/json',
+      'x-corral-plugin': 'p',
+    });
+  });
+
+  it('turns HTTP-level failures into contract codes', async () => {
+    const cases: [Script, string][] = [
+      [() => Promise.reject(new TypeError('fetch failed')), 'WORKER_CRASHED'],
+      [() => new Response('<html>Bad gateway</html>', { status: 502 }), 'OVERLOADED'],
+      [() => new Response('oops', { status: 500 }), 'INTERNAL'],
+      [() => json({ error: { code: 'UNAUTHORIZED', message: 'no key' } }, 401), 'UNAUTHORIZED'],
+      [() => json({ error: { code: 'NOT_A_CODE', message: 'x' } }, 429), 'RATE_LIMITED'],
+      [
+        () => json({ error: { code: 'OVERLOADED', message: 'busy' } }, 503, { 'retry-after': '2' }),
+        'OVERLOADED',
+      ],
+      [
+        () => new Response('{"id":1,', { status: 200, headers: { 'content-type': 'application/json' } }),
+        'INTERNAL',
+      ],
+    ];
+    for (const [script, code] of cases) {
+      const { client } = scripted(script);
+      expect(await codeOf(client.health()), code).toBe(code);
+    }
+    const { client } = scripted(() =>
+      json({ error: { code: 'OVERLOADED', message: 'busy' } }, 503, { 'retry-after': '2' }),
+    );
+    const error = CorralError.fromUnknown(
+      await client.health().then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error.details).toEqual({ retryAfterSeconds: 2 });
+  });
+
+  it('delivers NDJSON notifications to onDiagnostic before the call resolves', async () => {
+    const log = { kind: 'log', pluginId: 'p', level: 'info', message: 'hi' } as const;
+    const { client } = scripted(
+      (body) =>
+        new Response(
+          `${JSON.stringify({ notification: 'log', log })}\n${JSON.stringify({ id: (body as RpcRequest).id, ok: true, result: { tree: { kind: 'divider' }, diagnostics: [] } })}\n`,
+          { headers: { 'content-type': 'application/x-ndjson' } },
+        ),
+    );
+    const seen: unknown[] = [];
+    client.onDiagnostic((d) => seen.push(d));
+    await client.render(renderParams);
+    expect(seen).toEqual([log]);
+  });
+
+  it('after UNKNOWN_PLUGIN, re-sends load and call as one batch (one replica), once', async () => {
+    let calls = 0;
+    const { client, sent } = scripted((body) => {
+      if (Array.isArray(body)) {
+        return json([
+          { id: body[0].id, ok: true, result: meta },
+          { id: body[1].id, ok: true, result: { tree: { kind: 'divider' }, diagnostics: [] } },
+        ]);
+      }
+      const request = body as RpcRequest;
+      if (request.op === 'loadPlugin') return ok(body, meta);
+      calls++;
+      return json({ id: request.id, ok: false, error: { code: 'UNKNOWN_PLUGIN', message: 'gone' } }, 404);
+    });
+    await client.loadPlugin({ pluginId: 'p', code: 'definePlugin({})' });
+    expect((await client.render(renderParams)).tree).toEqual({ kind: 'divider' });
+    expect(calls).toBe(1);
+    expect(
+      sent.map((s) =>
+        Array.isArray(s.body) ? s.body.map((r: RpcRequest) => r.op) : (s.body as RpcRequest).op,
+      ),
+    ).toEqual(['loadPlugin', 'render', ['loadPlugin', 'render']]);
+  });
+
+  it('a failed re-load fails the call with the load error', async () => {
+    const { client } = scripted((body) => {
+      if (Array.isArray(body))
+        return json([
+          { id: body[0].id, ok: false, error: { code: 'LOAD_FAILED', message: 'syntax' } },
+          { id: body[1].id, ok: false, error: { code: 'UNKNOWN_PLUGIN', message: 'gone' } },
+        ]);
+      const request = body as RpcRequest;
+      if (request.op === 'loadPlugin') return ok(body, meta);
+      return json({ id: request.id, ok: false, error: { code: 'UNKNOWN_PLUGIN', message: 'gone' } }, 404);
+    });
+    await client.loadPlugin({ pluginId: 'p', code: 'definePlugin({})' });
+    expect(await codeOf(client.render(renderParams))).toBe('LOAD_FAILED');
+  });
+
+  it('refuses a malformed load without a round trip', async () => {
+    const { client, sent } = scripted((body) => ok(body, meta));
+    expect(await codeOf(client.loadPlugin({ pluginId: 'p', code: 'x', profile: 'huge' as never }))).toBe(
+      'INVALID_REQUEST',
+    );
+    expect(sent).toHaveLength(0);
+  });
+
+  it('close() aborts requests in flight and fails their calls', async () => {
+    let aborted = false;
+    const { client } = scripted(
+      (_body, init) =>
+        new Promise<Response>((_resolve, reject) => {
+          init.signal!.addEventListener('abort', () => {
+            aborted = true;
+            reject(new DOMException('aborted', 'AbortError'));
+          });
+        }),
+    );
+    const pending = codeOf(client.health());
+    await new Promise((r) => setTimeout(r, 5));
+    await client.close();
+    expect(await pending).toBe('OVERLOADED');
+    expect(aborted).toBe(true);
+  });
+});

@@ -18,6 +18,7 @@ export {
   type SandboxClientOptions,
   type Supervisor,
 } from './rpc/createSandboxClient.js';
+export { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from './rpc/createSandboxPool.js';
 export { createInProcessTransportPair, type Transport } from './rpc/transport.js';
 export { createSystemClock, type Clock } from './clock.js';
 export { createInProcessSandbox, type InProcessSandboxOptions } from './createInProcessSandbox.js';

@@ -1,0 +1,20 @@
+/**
+ * @module handshake
+ * What the host and the worker entry agree on besides core's RPC messages: the boot data and
+ * the `ready` word. Kept apart from worker.ts so the host never loads the worker entry.
+ */
+import type { RuntimeLimits } from '@corral/contracts';
+
+/** What the host passes in `workerData` (structured-cloned). */
+export interface WorkerBoot {
+  /** Checked inside the worker, so a bad value fails at boot like any other broken worker. */
+  engine: string;
+  allowedGlobalActions: string[];
+  limitsCeiling?: RuntimeLimits;
+  heapLimitBytes?: number;
+  /** The variant's .wasm compiled once by the host, so a boot skips compilation. */
+  wasmModule?: WebAssembly.Module;
+}
+
+/** Posted once by the worker when it takes requests; never an RPC message. */
+export const READY = 'corral:worker-ready';

@@ -132,7 +132,6 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
       let booted = taken ? await taken.catch(() => null) : null;
       if (!booted || booted.exited) booted = await boot();
       serving[i] = booted;
-      refillSpare(); // only after a boot that worked: a worker that cannot boot never loops here
       return booted.transport;
     },
     async kill(transport) {
@@ -150,7 +149,12 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
       return createSandboxClient(first, {
         supervisor: supervisorFor(i),
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-        onRestart: () => void restarts++,
+        onRestart() {
+          restarts++;
+          // Only after a replacement booted and re-loaded its plugins: the spare's boot does not
+          // compete with that reload, and a worker that cannot boot never loops here.
+          setTimeout(refillSpare, 0);
+        },
       });
     }),
   );

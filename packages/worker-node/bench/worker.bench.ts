@@ -1,0 +1,207 @@
+/**
+ * @module worker.bench
+ * The benchmark of @corral/worker-node (not a test: it prints a table), on the shared fixtures
+ * (`../shared/bench`, or $CORRAL_BENCH_DIR):
+ *
+ * 1. render todo50 through createNodeSandbox (poolSize 1) against a raw worker path measured in
+ *    the same run — a bare worker_threads + quickjs-emscripten-core round trip doing the same
+ *    render with JSON strings (target ≤ 1.2×);
+ * 2. hard-kill-to-next-success: from the moment the watchdog kills a stuck worker (the stuck
+ *    call's LIMIT_TIME) to the next successful render of the same plugin, with and without the
+ *    hot spare (target ≤ 20 ms with it).
+ *
+ *   pnpm bench                       # from src (threads boot through tsx)
+ *   CORRAL_BENCH_FROM_DIST=1 pnpm bench   # after `pnpm build`: threads boot plain dist JS
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
+import quickjs from '@jitl/quickjs-wasmfile-release-sync';
+import { CorralError, type JSONValue } from '@corral/contracts';
+import { createRuntime } from '@corral/core';
+import { armedPlugin } from '@corral/core/testing';
+import type * as WorkerNode from '../src/index.js';
+
+const { createNodeSandbox } = (await import(
+  process.env.CORRAL_BENCH_FROM_DIST ? '../dist/index.js' : '../src/index.js'
+)) as typeof WorkerNode;
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = process.env.CORRAL_BENCH_DIR ?? resolve(packageDir, '../..', '../shared/bench');
+const TODO50 = readFileSync(resolve(benchDir, 'todo50.plugin.js'), 'utf8');
+const TODO50_STATE = JSON.parse(readFileSync(resolve(benchDir, 'todo50.state.json'), 'utf8')) as JSONValue;
+const NOW = 1_700_000_000_000;
+const SEED = 42;
+const CALLS = 3000;
+const WARMUP = 300;
+const KILLS = 20;
+/** Naive substring search in C: the QuickJS interrupt never fires, only a kill stops it. */
+const STUCK = armedPlugin('render', 'var h = "a".repeat(2e5), n = "a".repeat(1e5) + "b"; h.indexOf(n);');
+
+// --- the raw path: what a hand-rolled host would do, nothing more ---------------------------------------
+const RAW_SHIM = 'var __def; function definePlugin(d) { __def = d; }\n';
+const RAW_ENTRY = `(function (name, json) { var i = JSON.parse(json);
+  return JSON.stringify(__def.widgets[name].render({ pluginState: i.pluginState, globalState: i.globalState })); })`;
+
+/** A raw VM: the state goes in as one JSON string, the tree comes out as one. */
+async function rawVm(code: string): Promise<(json: string) => string> {
+  const ctx = (await newQuickJSWASMModuleFromVariant(quickjs)).newRuntime().newContext();
+  ctx.unwrapResult(ctx.evalCode(RAW_SHIM + code)).dispose();
+  const entry = ctx.unwrapResult(ctx.evalCode(RAW_ENTRY));
+  const main = ctx.newString('main');
+  return (json) => {
+    const arg = ctx.newString(json);
+    const out = ctx.unwrapResult(ctx.callFunction(entry, ctx.undefined, main, arg));
+    arg.dispose();
+    const text = ctx.getString(out);
+    out.dispose();
+    return text;
+  };
+}
+
+// The same VM in a bare worker_threads Worker: one string in, one string out.
+const RAW_WORKER = `
+import { parentPort, workerData } from 'node:worker_threads';
+import { newQuickJSWASMModuleFromVariant } from ${JSON.stringify(import.meta.resolve('quickjs-emscripten-core'))};
+import quickjs from ${JSON.stringify(import.meta.resolve('@jitl/quickjs-wasmfile-release-sync'))};
+${rawVm.toString()}
+const RAW_SHIM = ${JSON.stringify(RAW_SHIM)};
+const RAW_ENTRY = ${JSON.stringify(RAW_ENTRY)};
+const render = await rawVm(workerData.code);
+parentPort.on('message', (json) => parentPort.postMessage(render(json)));
+parentPort.postMessage('ready');
+`;
+
+async function rawWorker(
+  code: string,
+): Promise<{ render: (json: string) => Promise<unknown>; close: () => Promise<number> }> {
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(RAW_WORKER)}`), {
+    workerData: { code },
+  });
+  await new Promise((r) => worker.once('message', r));
+  return {
+    render: (json) =>
+      new Promise((resolveRender) => {
+        worker.once('message', (text: string) => resolveRender(JSON.parse(text)));
+        worker.postMessage(json);
+      }),
+    close: () => worker.terminate(),
+  };
+}
+
+// --- measuring ---------------------------------------------------------------------------------------
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+const fmt = (x: number): string => (x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`);
+const rows: string[][] = [['metric', 'raw', 'corral', 'ratio', 'target', 'pass/fail']];
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** Arms alternate in rounds so that machine drift hits both alike. */
+async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): Promise<number[][]> {
+  for (const arm of arms) for (let i = 0; i < WARMUP; i++) await arm();
+  const out = arms.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++)
+    for (const [a, arm] of arms.entries()) for (let i = 0; i < n / rounds; i++) out[a]!.push(await arm());
+  return out;
+}
+
+// 1. render: corral's pool vs the raw worker, and the same two in-thread for context --------------------
+{
+  const params = {
+    pluginId: 'todo50',
+    widgetId: 'main',
+    pluginState: TODO50_STATE,
+    globalState: {},
+    now: NOW,
+    seed: SEED,
+  };
+  const json = JSON.stringify({ pluginState: TODO50_STATE, globalState: {}, now: NOW, seed: SEED });
+  const rawInThread = await rawVm(TODO50);
+  const runtime = await createRuntime({ variant: quickjs });
+  await runtime.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  const raw = await rawWorker(TODO50);
+  const sandbox = await createNodeSandbox({ poolSize: 1 });
+  await sandbox.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  const [ri, ci, rw, cw] = await sample(
+    [
+      () => time(async () => JSON.parse(rawInThread(json))),
+      () => time(() => runtime.render(params)),
+      () => time(() => raw.render(json)),
+      () => time(() => sandbox.render(params)),
+    ],
+    CALLS,
+  );
+  const row = (metric: string, r: number, c: number, target: number | null) => {
+    const ratio = c / r;
+    rows.push([
+      metric,
+      fmt(r),
+      fmt(c),
+      `${ratio.toFixed(2)}×`,
+      target === null ? 'info' : `≤ ${target}×`,
+      target === null ? '' : ratio <= target ? 'pass' : 'FAIL',
+    ]);
+  };
+  const p50 = (xs: number[]) => quantile(xs, 0.5);
+  row('render todo50 p50 via a worker (poolSize 1)', p50(rw!), p50(cw!), 1.2);
+  row('render todo50 p95 via a worker (poolSize 1)', quantile(rw!, 0.95), quantile(cw!, 0.95), null);
+  row('render todo50 p50 in-thread (core runtime, no worker)', p50(ri!), p50(ci!), null);
+  row('what the worker boundary adds, p50', p50(rw!) - p50(ri!), p50(cw!) - p50(ci!), null);
+  await sandbox.close();
+  await raw.close();
+  runtime.dispose();
+}
+
+// 2. hard kill → next success ----------------------------------------------------------------------------
+for (const hotSpare of [true, false]) {
+  const sandbox = await createNodeSandbox({ poolSize: 1, hotSpare, graceMs: 50 });
+  await sandbox.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  await sandbox.loadPlugin({ pluginId: 'stuck', code: STUCK, profile: 'strict' });
+  const params = { pluginId: 'todo50', widgetId: 'main', pluginState: TODO50_STATE, globalState: {} };
+  const samples: number[] = [];
+  for (let k = 0; k < KILLS; k++) {
+    await new Promise((r) => setTimeout(r, hotSpare ? 1500 : 50)); // let the spare boot
+    const killedAt = await sandbox
+      .render({ pluginId: 'stuck', widgetId: 'main', pluginState: { attack: true }, globalState: {} })
+      .then(
+        () => Number.NaN,
+        (e: unknown) => (CorralError.fromUnknown(e).code === 'LIMIT_TIME' ? performance.now() : Number.NaN),
+      );
+    for (;;) {
+      const ok = await sandbox.render(params).then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+    }
+    samples.push(performance.now() - killedAt);
+  }
+  const p50 = quantile(samples, 0.5);
+  rows.push([
+    `hard kill → next success p50 (${hotSpare ? 'hot spare' : 'no spare'}, ${KILLS} kills)`,
+    '',
+    fmt(p50),
+    '',
+    hotSpare ? '≤ 20 ms' : 'info',
+    hotSpare ? (p50 <= 20 ? 'pass' : 'FAIL') : '',
+  ]);
+  rows.push([`  … p95`, '', fmt(quantile(samples, 0.95)), '', 'info', '']);
+  if (sandbox.restarts() !== KILLS) throw new Error(`expected ${KILLS} restarts, saw ${sandbox.restarts()}`);
+  await sandbox.close();
+}
+
+const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(`node ${process.version}, ${process.env.CORRAL_BENCH_FROM_DIST ? 'dist' : 'src (tsx)'} threads`);
+console.log(line(rows[0]!));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const r of rows.slice(1)) console.log(line(r));

@@ -42,19 +42,36 @@ export function checkJsonBounds(
   value: unknown,
   bounds: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS,
 ): BoundsIssue | null {
-  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 0, path: '' }];
-  let values = 0;
-  while (stack.length > 0) {
-    const item = stack.pop()!;
-    if (++values > bounds.maxValues) {
-      return { path: item.path, bound: 'values', message: `more than ${bounds.maxValues} values` };
+  // Parallel stacks; a value's path is rebuilt from parent links only when it fails, so the
+  // common (valid) case allocates no strings.
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
+  const parents: number[] = [-1];
+  const keys: (string | number)[] = [''];
+  const visited: { parent: number; key: string | number }[] = [];
+  const pathOf = (parent: number, key: string | number): string => {
+    const parts: string[] = [];
+    if (parent >= 0 || key !== '') parts.push(typeof key === 'number' ? String(key) : escapePointer(key));
+    for (let p = parent; p >= 0; p = visited[p]!.parent) {
+      const k = visited[p]!.key;
+      if (p === 0 && k === '') break;
+      parts.push(typeof k === 'number' ? String(k) : escapePointer(k));
     }
-    const v = item.value;
+    return parts.length ? '/' + parts.reverse().join('/') : '';
+  };
+  let count = 0;
+  while (values.length > 0) {
+    const v = values.pop();
+    const depth = depths.pop()!;
+    const parent = parents.pop()!;
+    const key = keys.pop()!;
+    if (++count > bounds.maxValues)
+      return { path: pathOf(parent, key), bound: 'values', message: `more than ${bounds.maxValues} values` };
     switch (typeof v) {
       case 'string':
         if (v.length > bounds.maxStringLength) {
           return {
-            path: item.path,
+            path: pathOf(parent, key),
             bound: 'string-length',
             message: `string longer than ${bounds.maxStringLength}`,
           };
@@ -64,45 +81,56 @@ export function checkJsonBounds(
         continue;
       case 'number':
         if (!Number.isFinite(v))
-          return { path: item.path, bound: 'not-json', message: 'number is not finite' };
+          return { path: pathOf(parent, key), bound: 'not-json', message: 'number is not finite' };
         continue;
       case 'object': {
         if (v === null) continue;
-        const depth = item.depth + 1;
-        if (depth > bounds.maxDepth) {
-          return { path: item.path, bound: 'depth', message: `nested deeper than ${bounds.maxDepth}` };
+        if (depth + 1 > bounds.maxDepth) {
+          return {
+            path: pathOf(parent, key),
+            bound: 'depth',
+            message: `nested deeper than ${bounds.maxDepth}`,
+          };
         }
+        const self = visited.length;
+        visited.push({ parent, key });
         if (Array.isArray(v)) {
           for (let i = v.length - 1; i >= 0; i--) {
             if (v[i] === undefined)
-              return { path: `${item.path}/${i}`, bound: 'not-json', message: 'undefined in array' };
-            stack.push({ value: v[i], depth, path: `${item.path}/${i}` });
+              return { path: pathOf(self, i), bound: 'not-json', message: 'undefined in array' };
+            values.push(v[i]);
+            depths.push(depth + 1);
+            parents.push(self);
+            keys.push(i);
           }
           continue;
         }
         const proto = Object.getPrototypeOf(v);
         if (proto !== Object.prototype && proto !== null) {
-          return { path: item.path, bound: 'not-json', message: 'not a plain object' };
+          return { path: pathOf(parent, key), bound: 'not-json', message: 'not a plain object' };
         }
-        const keys = Object.keys(v);
-        for (let i = keys.length - 1; i >= 0; i--) {
-          const key = keys[i]!;
-          if (key.length > bounds.maxStringLength) {
+        const own = Object.keys(v);
+        for (let i = own.length - 1; i >= 0; i--) {
+          const k = own[i]!;
+          if (k.length > bounds.maxStringLength) {
             return {
-              path: item.path,
+              path: pathOf(parent, key),
               bound: 'string-length',
               message: `key longer than ${bounds.maxStringLength}`,
             };
           }
-          const child = (v as Record<string, unknown>)[key];
+          const child = (v as Record<string, unknown>)[k];
           // JSON.stringify drops undefined-valued keys; accept them as absent.
           if (child === undefined) continue;
-          stack.push({ value: child, depth, path: `${item.path}/${escapePointer(key)}` });
+          values.push(child);
+          depths.push(depth + 1);
+          parents.push(self);
+          keys.push(k);
         }
         continue;
       }
       default:
-        return { path: item.path, bound: 'not-json', message: `${typeof v} is not JSON` };
+        return { path: pathOf(parent, key), bound: 'not-json', message: `${typeof v} is not JSON` };
     }
   }
   return null;

@@ -104,19 +104,20 @@ function makeValidator<T>(
 export const DEFAULT_TREE_BOUNDS: Readonly<TreeBounds> = { maxDepth: 128, maxNodes: 50_000 };
 
 /**
- * Validate a UI tree under explicit bounds (a plugin's output limits).
+ * Validate a UI tree under explicit bounds (a plugin's output limits). Pass `json: null` when
+ * the value was just produced by `JSON.parse` of text already sized with `measureJsonText`:
+ * it is plain JSON by construction, so only the tree bounds and the schema remain to check.
  */
 export function validateUINodeWithin(
   value: unknown,
   tree: Readonly<TreeBounds>,
-  json: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS,
+  json: Readonly<JsonBounds> | null = DEFAULT_JSON_BOUNDS,
 ): Validation<UINode> {
   return makeValidator<UINode>(generated.validateUINode, (v) => {
+    const issue = checkTreeBounds(v, tree);
     // A tree of depth d nests JSON about 2d deep (node object + children array).
-    return (
-      checkTreeBounds(v, tree) ??
-      checkJsonBounds(v, { ...json, maxDepth: Math.min(json.maxDepth, tree.maxDepth * 2 + 8) })
-    );
+    if (issue || json === null) return issue;
+    return checkJsonBounds(v, { ...json, maxDepth: Math.min(json.maxDepth, tree.maxDepth * 2 + 8) });
   })(value);
 }
 

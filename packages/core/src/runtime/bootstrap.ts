@@ -130,20 +130,35 @@ export const BOOTSTRAP_SOURCE = String.raw`
   function isThenable(v) {
     return v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function";
   }
-  // Walks with an explicit stack, counting objects and depth, before JSON.stringify recurses.
+  // Walks with an explicit stack, counting objects and depth, before JSON.stringify recurses
+  // (which QuickJS cannot interrupt). Scalars are checked in place and never pushed: most values
+  // of a UI tree are strings, so this halves the walk.
+  function bad(type) { return type === "function" || type === "symbol" || type === "bigint"; }
   function checkShape(value, maxDepth, maxObjects, what) {
     if (value === undefined) throw fail("INVALID_OUTPUT", what + " is undefined");
     if (isThenable(value)) throw fail("INVALID_OUTPUT", what + " is a Promise; render, handlers and reducers are synchronous");
-    var stack = [value, 1], objects = 0;
+    var rootType = typeof value;
+    if (bad(rootType)) throw fail("INVALID_OUTPUT", what + " is a " + rootType);
+    if (value === null || rootType !== "object") return;
+    var stack = [value, 1], objects = 0, i, c, t;
     while (stack.length > 0) {
-      var depth = stack.pop(), v = stack.pop(), type = typeof v;
-      if (type === "function" || type === "symbol" || type === "bigint") throw fail("INVALID_OUTPUT", what + " contains a " + type + ", which JSON cannot carry");
-      if (v === null || type !== "object") continue;
+      var depth = stack.pop(), v = stack.pop();
       if (++objects > maxObjects) throw fail("OUTPUT_TOO_LARGE", what + " has more than " + maxObjects + " objects");
       if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", what + " is nested deeper than " + maxDepth);
-      if (isArray(v)) { for (var i = 0; i < v.length; i++) stack.push(v[i], depth + 1); continue; }
+      if (isArray(v)) {
+        for (i = 0; i < v.length; i++) {
+          c = v[i]; t = typeof c;
+          if (t === "object") { if (c !== null) stack.push(c, depth + 1); }
+          else if (bad(t)) throw fail("INVALID_OUTPUT", what + " contains a " + t + ", which JSON cannot carry");
+        }
+        continue;
+      }
       var ks = keys(v);
-      for (var j = 0; j < ks.length; j++) stack.push(v[ks[j]], depth + 1);
+      for (i = 0; i < ks.length; i++) {
+        c = v[ks[i]]; t = typeof c;
+        if (t === "object") { if (c !== null) stack.push(c, depth + 1); }
+        else if (bad(t)) throw fail("INVALID_OUTPUT", what + " contains a " + t + ", which JSON cannot carry");
+      }
     }
   }
   function serialize(value, what) {

@@ -16,7 +16,6 @@ import type { QuickJSSyncVariant, QuickJSWASMModule } from 'quickjs-emscripten-c
 import {
   CorralError,
   LIMIT_PROFILES,
-  checkJsonBounds,
   measureJsonText,
   resolveLimits,
   utf8Length,
@@ -72,6 +71,14 @@ export interface RuntimeOptions {
   randomUUID?: () => string;
   /** Seed source when a call brings none. Default `crypto.getRandomValues`. */
   randomSeed?: () => number;
+  /**
+   * Native stack of the thread this runtime runs on (default 984 KiB, V8's default). QuickJS's
+   * recursion — plugin code, and JSON.stringify/parse of deep values — also uses the host's
+   * stack, about 32× its own limit (measured), and if the host overflows first the module is
+   * left in an unknown state and must be replaced. So a plugin's effective `stackBytes` is at
+   * most 1/32 of this. Workers that raise their stack (`resourceLimits.stackSizeMb`) say so here.
+   */
+  hostStackBytes?: number;
   /** Test hook: called with every QuickJS module the runtime creates (e.g. for leak checks). */
   onModule?: (module: QuickJSWASMModule) => void;
 }
@@ -105,6 +112,9 @@ interface PluginRecord {
 }
 
 const DEFAULT_HEAP_LIMIT = 1024 * 1024 * 1024;
+const DEFAULT_HOST_STACK = 984 * 1024;
+/** Host stack used per byte of QuickJS stack, worst case measured (deep JSON, array literals). */
+const HOST_STACK_RATIO = 32;
 /** Free heap tolerated after a memory failure before the engine is compacted. */
 const COMPACT_SLACK = 8 * 1024 * 1024;
 
@@ -112,6 +122,22 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runtime = new RuntimeImpl(options);
   await runtime.start();
   return runtime;
+}
+
+/**
+ * Validate call params with the (potentially large) states set aside: the schema checks the
+ * envelope, and the states are checked by the one JSON.stringify the call needs anyway.
+ */
+function checkCall<T extends RenderParams | EventParams>(
+  validate: (v: unknown) => Validation<T>,
+  params: T,
+): T {
+  if (typeof params !== 'object' || params === null) return check(validate(params));
+  const envelope: Record<string, unknown> = { ...params };
+  if ('pluginState' in envelope) envelope.pluginState = null;
+  if ('globalState' in envelope) envelope.globalState = null;
+  check(validate(envelope));
+  return params;
 }
 
 function check<T>(result: Validation<T>): T {
@@ -127,6 +153,7 @@ class RuntimeImpl implements Runtime {
   private readonly clock: Clock;
   private readonly source: DispatchSource;
   private readonly ceiling: RuntimeLimits;
+  private readonly maxStackBytes: number;
   private readonly threshold: { count: number; windowMs: number };
   private readonly allowGlobal: (type: string) => boolean;
   private readonly uuid: () => string;
@@ -142,6 +169,7 @@ class RuntimeImpl implements Runtime {
     this.clock = options.clock ?? createSystemClock();
     this.source = options.source ?? 'in-thread';
     this.ceiling = options.limitsCeiling ?? LIMIT_PROFILES.generous;
+    this.maxStackBytes = Math.floor((options.hostStackBytes ?? DEFAULT_HOST_STACK) / HOST_STACK_RATIO);
     this.threshold = options.failureThreshold ?? { count: 5, windowMs: 60_000 };
     const allowed = options.allowedGlobalActions ?? [];
     this.allowGlobal = typeof allowed === 'function' ? allowed : (type) => allowed.includes(type);
@@ -203,6 +231,7 @@ class RuntimeImpl implements Runtime {
     return this.serial(() => {
       const { pluginId, code, profile, limits: overrides } = check(validateLoadPluginParams(params));
       const limits = resolveLimits(profile, overrides, this.ceiling);
+      limits.stackBytes = Math.max(16 * 1024, Math.min(limits.stackBytes, this.maxStackBytes));
       const codeBytes = utf8Length(code);
       if (codeBytes > limits.maxCodeBytes) {
         throw new CorralError(
@@ -282,7 +311,7 @@ class RuntimeImpl implements Runtime {
   // ---------------------------------------------------------------------------------------
   render(params: RenderParams): Promise<RenderResult> {
     return this.serial(() => {
-      const p = check(validateRenderParams(params));
+      const p = checkCall(validateRenderParams, params);
       const plugin = this.usable(p.pluginId);
       if (!plugin.widgets.has(p.widgetId)) {
         throw new CorralError('UNKNOWN_WIDGET', `Plugin '${p.pluginId}' has no widget '${p.widgetId}'`, {
@@ -298,10 +327,14 @@ class RuntimeImpl implements Runtime {
           limits.maxOutputDepth * 2 + 6,
           'render output',
         );
-        const valid = validateUINodeWithin(tree, {
-          maxDepth: limits.maxOutputDepth,
-          maxNodes: limits.maxOutputNodes,
-        });
+        const valid = validateUINodeWithin(
+          tree,
+          {
+            maxDepth: limits.maxOutputDepth,
+            maxNodes: limits.maxOutputNodes,
+          },
+          null,
+        );
         if (!valid.ok) {
           const tooBig = /deeper than|more than/.test(valid.message);
           const first = valid.issues[0]!;
@@ -318,7 +351,7 @@ class RuntimeImpl implements Runtime {
 
   event(params: EventParams): Promise<EventResult> {
     return this.serial(() => {
-      const p = check(validateEventParams(params));
+      const p = checkCall(validateEventParams, params);
       const plugin = this.usable(p.pluginId);
       if (!plugin.widgets.has(p.widgetId)) {
         throw new CorralError('UNKNOWN_WIDGET', `Plugin '${p.pluginId}' has no widget '${p.widgetId}'`, {
@@ -447,7 +480,16 @@ class RuntimeImpl implements Runtime {
   }
 
   private stateJson(state: JSONValue, limits: RuntimeLimits, what: string): string {
-    const text = JSON.stringify(state);
+    // Over RPC the service already bounded the whole request; in-thread callers are host code.
+    // Either way this is the one place the state is serialized, so it is checked here.
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(state);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new CorralError('INVALID_STATE', `${what} is not JSON: ${reason}`, { state: what });
+    }
+    if (text === undefined) throw new CorralError('INVALID_STATE', `${what} is not JSON`, { state: what });
     const bytes = utf8Length(text);
     if (bytes > limits.maxStateBytes) {
       throw new CorralError(
@@ -482,13 +524,8 @@ class RuntimeImpl implements Runtime {
     if (text.includes('"__proto__"')) {
       throw new CorralError('INVALID_OUTPUT', `The ${what} contains a "__proto__" key`, { key: '__proto__' });
     }
-    const value: unknown = JSON.parse(text);
-    const issue = checkJsonBounds(value, { maxDepth, maxValues: maxBytes, maxStringLength: maxBytes });
-    if (issue)
-      throw new CorralError('INVALID_OUTPUT', `The ${what} is not valid JSON: ${issue.message}`, {
-        path: issue.path,
-      });
-    return value;
+    // Text from the VM's JSON.stringify, already sized: parsing it yields plain JSON.
+    return JSON.parse(text) as unknown;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -130,42 +130,50 @@ export const BOOTSTRAP_SOURCE = String.raw`
   function isThenable(v) {
     return v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function";
   }
-  // Walks with an explicit stack, counting objects and depth, before JSON.stringify recurses
-  // (which QuickJS cannot interrupt). Scalars are checked in place and never pushed: most values
-  // of a UI tree are strings, so this halves the walk.
-  function bad(type) { return type === "function" || type === "symbol" || type === "bigint"; }
-  function checkShape(value, maxDepth, maxObjects, what) {
+  // JSON.stringify cannot be interrupted, so its work is bounded in the same pass by a replacer:
+  // being JS, it lets the interrupt handler run, and it counts values (an exponentially shared
+  // DAG stops at the count instead of serializing for seconds) and refuses what JSON would drop
+  // silently. Depth is bounded by QuickJS's own stack check inside JSON.stringify — the host
+  // keeps that limit far inside its own stack — and cycles are a TypeError.
+  // (A separate walk in JS did the same at three times the cost.)
+  var budget = 0, spent = 0, context = "", maxDepth = 0, path = [], depth = 0;
+  function guard(key, v) {
+    if (++spent > budget) throw fail("OUTPUT_TOO_LARGE", context + " has more than " + budget + " values");
+    // Track depth from the holder (this): JSON.stringify visits depth-first, so the holder
+    // is always on the path. QuickJS's own cycle check scans that path at every level, so
+    // without this bound a deep value costs time quadratic in its depth.
+    var holder = this;
+    while (depth > 0 && path[depth - 1] !== holder) depth--;
+    if (depth === 0) path[depth++] = holder;
+    var type = typeof v;
+    if (type === "object") {
+      if (v !== null) {
+        if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", context + " is nested deeper than " + maxDepth);
+        path[depth++] = v;
+      }
+    } else if (type === "function" || type === "symbol") {
+      throw fail("INVALID_OUTPUT", context + " contains a " + type + (key === "" ? "" : " at '" + key + "'") + ", which JSON cannot carry");
+    }
+    return v;
+  }
+  function serialize(value, what, maxValues, maxNesting, maxBytes, tooLarge) {
     if (value === undefined) throw fail("INVALID_OUTPUT", what + " is undefined");
     if (isThenable(value)) throw fail("INVALID_OUTPUT", what + " is a Promise; render, handlers and reducers are synchronous");
-    var rootType = typeof value;
-    if (bad(rootType)) throw fail("INVALID_OUTPUT", what + " is a " + rootType);
-    if (value === null || rootType !== "object") return;
-    var stack = [value, 1], objects = 0, i, c, t;
-    while (stack.length > 0) {
-      var depth = stack.pop(), v = stack.pop();
-      if (++objects > maxObjects) throw fail("OUTPUT_TOO_LARGE", what + " has more than " + maxObjects + " objects");
-      if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", what + " is nested deeper than " + maxDepth);
-      if (isArray(v)) {
-        for (i = 0; i < v.length; i++) {
-          c = v[i]; t = typeof c;
-          if (t === "object") { if (c !== null) stack.push(c, depth + 1); }
-          else if (bad(t)) throw fail("INVALID_OUTPUT", what + " contains a " + t + ", which JSON cannot carry");
-        }
-        continue;
-      }
-      var ks = keys(v);
-      for (i = 0; i < ks.length; i++) {
-        c = v[ks[i]]; t = typeof c;
-        if (t === "object") { if (c !== null) stack.push(c, depth + 1); }
-        else if (bad(t)) throw fail("INVALID_OUTPUT", what + " contains a " + t + ", which JSON cannot carry");
-      }
-    }
-  }
-  function serialize(value, what) {
+    budget = maxValues; spent = 0; context = what; maxDepth = maxNesting; depth = 0;
     var text;
-    try { text = stringify(value); }
-    catch (e) { throw fail("INVALID_OUTPUT", what + " cannot be serialized: " + (e && e.message)); }
+    try { text = stringify(value, guard); path.length = 0; }
+    catch (e) {
+      path.length = 0;
+      if (failure !== null) throw e;
+      var message = e && e.message;
+      if (/stack overflow|call stack/i.test(message)) throw fail("OUTPUT_TOO_LARGE", what + " is nested too deeply to serialize");
+      if (/out of memory|string too long/i.test(message)) throw fail("OUTPUT_TOO_LARGE", what + " is too large to serialize");
+      throw fail("INVALID_OUTPUT", what + " cannot be serialized: " + message);
+    }
     if (typeof text !== "string") throw fail("INVALID_OUTPUT", what + " is not JSON");
+    // UTF-8 takes at least one byte per UTF-16 unit: longer text is certainly over the limit,
+    // so it is refused here instead of being copied out of the VM (the host measures exactly).
+    if (text.length > maxBytes) throw fail(tooLarge || "OUTPUT_TOO_LARGE", what + " is larger than " + maxBytes + " bytes");
     return text;
   }
 
@@ -194,7 +202,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
       if (typeof type !== "string") throw fail("INVALID_OUTPUT", "action type must be a string");
       var json;
       if (payload === undefined) json = "";
-      else { checkShape(payload, 64, limits.maxPayloadObjects, "payload of '" + type + "'"); json = serialize(payload, "payload of '" + type + "'"); }
+      else json = serialize(payload, "payload of '" + type + "'", limits.maxPayloadValues, 64, limits.maxPayloadBytes, "DISPATCH_LIMIT");
       if (scope === "plugin") { hostDispatchPlugin(type, json); intents.push(type, json); }
       else hostDispatchGlobal(type, json);
     };
@@ -206,8 +214,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
   function render(widgetId, input) {
     var w = plugin.widgets[widgetId];
     var tree = w.render(freeze({ pluginState: input.pluginState, globalState: input.globalState, now: now, log: log }));
-    checkShape(tree, limits.maxTreeDepth, limits.maxTreeObjects, "render output");
-    return serialize(tree, "render output");
+    return serialize(tree, "render output", limits.maxTreeValues, limits.maxTreeDepth, limits.maxTreeBytes);
   }
   function event(handlerName, input) {
     intents = [];
@@ -221,10 +228,10 @@ export const BOOTSTRAP_SOURCE = String.raw`
       var type = intents[i];
       if (!hasOwn.call(plugin.reducers, type)) continue; // reported as not accepted by the host
       state = plugin.reducers[type](state, intents[i + 1] === "" ? undefined : parse(intents[i + 1]));
-      checkShape(state, limits.maxStateDepth, limits.maxStateObjects, "state returned by reducer '" + type + "'");
+      if (isThenable(state)) throw fail("INVALID_OUTPUT", "reducer '" + type + "' returned a Promise; reducers are synchronous");
     }
     intents = [];
-    return serialize(state, "plugin state");
+    return serialize(state, "plugin state", limits.maxStateValues, 128, limits.maxStateBytes);
   }
 
   function run(op, name, inputJson) {
@@ -235,8 +242,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
     }
     if (op === "meta") {
       if (plugin === null) throw fail("INVALID_PLUGIN", "the plugin did not call definePlugin");
-      checkShape(plugin.meta.initialState, limits.maxStateDepth, limits.maxStateObjects, "initialState");
-      return serialize(plugin.meta, "plugin metadata");
+      try { return serialize(plugin.meta, "plugin metadata", limits.maxStateValues + 10000, 130, limits.maxStateBytes + 65536); }
+      catch (e) { if (failure !== null) failure = { code: "INVALID_PLUGIN", message: "initialState: " + failure.message }; throw e; }
     }
     var input = parse(inputJson);
     begin(input);

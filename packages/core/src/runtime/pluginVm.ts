@@ -47,13 +47,17 @@ const MAX_STACK_TEXT = 2000;
 
 /** The in-VM limits the bootstrap enforces before serializing anything. */
 function vmLimits(limits: RuntimeLimits): string {
+  // Every value of a serialized output takes at least a byte or two of JSON, so these counts
+  // stop an exponentially shared structure long before its text would reach the byte limits.
   return JSON.stringify({
+    maxTreeValues: limits.maxOutputNodes * 8,
     // A tree of depth d nests about 2d JSON levels (node + children array), plus binding args.
     maxTreeDepth: limits.maxOutputDepth * 2 + 6,
-    maxTreeObjects: limits.maxOutputNodes * 8,
-    maxStateDepth: 128,
-    maxStateObjects: Math.max(64, Math.floor(limits.maxStateBytes / 2)),
-    maxPayloadObjects: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
+    maxTreeBytes: limits.maxOutputBytes,
+    maxStateBytes: limits.maxStateBytes,
+    maxPayloadBytes: limits.maxPayloadBytes,
+    maxStateValues: Math.max(64, Math.floor(limits.maxStateBytes / 2)),
+    maxPayloadValues: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
   });
 }
 
@@ -113,6 +117,9 @@ export class PluginVm {
     };
     for (const [name, fn] of Object.entries(bridge)) {
       const handle = ctx.newFunction(name, (...args) => {
+        // Once refused, the call is over: later bridge calls return at once instead of
+        // building another VM error per call (a plugin may loop, catching them).
+        if (this.hostFailure) return;
         try {
           return fn(...args);
         } catch (error) {
@@ -357,12 +364,15 @@ export class PluginVm {
       this.sink = null;
     }
     const outcome: CallOutcome = { interrupted: this.timedOut, memoryError: this.engine.growRefused };
-    // Sticky flags win over whatever the plugin did with the VM-side error.
-    if (this.engine.growRefused) failure = limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    else if (this.timedOut && failure?.code !== 'LIMIT_TIME') failure = limitError('LIMIT_TIME', timeoutMs);
+    // Sticky flags win over whatever the plugin did with the VM-side error, except that an
+    // output the serializer could not fit is reported as what it is (and still recycled).
+    if (this.engine.growRefused && failure?.code !== 'OUTPUT_TOO_LARGE') {
+      failure = limitError('LIMIT_MEMORY', this.limits.memoryBytes);
+    } else if (this.timedOut && failure?.code !== 'LIMIT_TIME') failure = limitError('LIMIT_TIME', timeoutMs);
     else if (this.hostFailure) failure = this.hostFailure;
     if (failure) {
-      throw Object.assign(failure, { outcome, recycle: RECYCLE_CODES.has(failure.code) });
+      const recycle = RECYCLE_CODES.has(failure.code) || outcome.memoryError;
+      throw Object.assign(failure, { outcome, recycle });
     }
     return { output, outcome };
   }

@@ -50,12 +50,13 @@ interface Booted {
   exited: boolean;
 }
 
-const BOOT_TIMEOUT_MS = 30_000;
+const BOOT_TIMEOUT_MS = 10_000;
 const require = createRequire(import.meta.url);
 // Inside the repo this module runs from src (the `@corral/source` condition) with no build. A
-// thread cannot run .ts by itself, and on Node 20 `execArgv: ['--import', 'tsx']` does not reach
-// a Worker's own entry (ERR_UNKNOWN_FILE_EXTENSION, measured), so from src the thread boots via
-// a data: module that registers tsx in that thread, then imports src/worker.ts. From dist: plain JS.
+// thread cannot run .ts by itself, and on Node 20 `--import tsx` registers its loader on the main
+// thread only, so `execArgv: ['--import', 'tsx']` leaves a Worker's entry unloadable
+// (ERR_UNKNOWN_FILE_EXTENSION, measured). From src the thread therefore boots a data: module that
+// registers tsx in that thread, then imports src/worker.ts. From dist it runs dist/worker.js.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_URL = FROM_SOURCE
   ? new URL(
@@ -73,7 +74,8 @@ const WASM: Record<string, string> = {
 
 export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promise<NodeSandbox> {
   const engine: string = options.engine ?? 'quickjs';
-  // Compiled once here and cloned into every thread: a boot then skips WebAssembly compilation.
+  // Compiled once here and cloned into every thread: a boot skips compiling the .wasm (≈150 ms
+  // of a ~400 ms boot from src, measured).
   const wasm = Object.hasOwn(WASM, engine) ? readFileSync(require.resolve(WASM[engine]!)) : null;
   const data: WorkerBoot = {
     engine,
@@ -82,24 +84,29 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
     ...(options.heapLimitBytes ? { heapLimitBytes: options.heapLimitBytes } : {}),
     ...(wasm ? { wasmModule: await WebAssembly.compile(wasm) } : {}),
   };
-  // QuickJS recursion needs about 32× its stack limit of thread stack (measured): 16 MB for the
-  // generous 512 KiB; 32 MB leaves room for the host's own frames.
+  // QuickJS recurses on the thread's own stack too. Measured at the generous 512 KiB VM stack:
+  // plain, getter, proxy, toJSON and sort recursion stop at the VM limit even on 4 MB, but the
+  // parser (deeply nested parentheses in eval) overflowed the thread at 4 and 8 MB — the engine
+  // then has to be replaced — and held at 16 MB. 32 MB leaves room; it is only reserved.
   const resourceLimits = { maxOldGenerationSizeMb: 256, stackSizeMb: 32, ...options.resourceLimits };
-  const live = new Map<Transport, Booted>();
+  const threads = new Set<Worker>();
   const serving: (Booted | undefined)[] = [];
   let spare: Promise<Booted> | null = null;
+  let spareReady: Booted | null = null;
   let restarts = 0;
   let boots = 0;
   let closing = false;
 
   function boot(): Promise<Booted> {
+    if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
     boots++;
     const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits, execArgv: EXEC_ARGV });
     const booted: Booted = { worker, exited: false, transport: workerTransport(worker) };
     worker.on('error', () => undefined); // reported through onClose; never an uncaught host error
+    threads.add(worker);
     worker.once('exit', () => {
       booted.exited = true;
-      live.delete(booted.transport);
+      threads.delete(worker);
     });
     return new Promise<Booted>((resolve, reject) => {
       const settle = (reason: string | null) => {
@@ -114,29 +121,30 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
       const onExit = (code: number) => settle(`exited with code ${code}`);
       const timer = setTimeout(() => settle(`not ready after ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    }).then((b) => (live.set(b.transport, b), b));
+    });
   }
 
   function refillSpare(): Promise<unknown> | null {
     if (options.hotSpare === false || closing || spare) return null;
     const next = boot();
     spare = next;
-    return next.catch(() => (spare === next ? (spare = null) : undefined));
+    return next.then(
+      (b) => (spare === next ? (spareReady = b) : undefined),
+      () => (spare === next ? (spare = null) : undefined),
+    );
   }
 
   /** Member `i`'s supervisor: replacements come from the shared hot spare when it is up. */
   const supervisorFor = (i: number): Supervisor => ({
     async spawn() {
       const taken = spare;
-      spare = null;
+      spare = spareReady = null;
       let booted = taken ? await taken.catch(() => null) : null;
       if (!booted || booted.exited) booted = await boot();
       serving[i] = booted;
       return booted.transport;
     },
-    async kill(transport) {
-      await live.get(transport)?.worker.terminate();
-    },
+    kill: (transport) => transport.close?.(),
   });
 
   // The spare boots beside the members, so the pool starts with nothing left booting.
@@ -160,18 +168,20 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
   );
   await firstSpare;
   const pool = createSandboxPool(members, {
+    // After every member closed: the spare, booting replacements and threads killed earlier
+    // but still exiting all go too, so close() resolves with no thread left.
     async onClose() {
       closing = true;
-      const last = spare;
-      spare = null;
-      await last?.then((b) => b.worker.terminate()).catch(() => undefined);
+      spare = spareReady = null;
+      await Promise.all([...threads].map((worker) => worker.terminate()));
     },
   });
   const sandbox = Object.assign(pool, { restarts: () => restarts });
   internals.set(sandbox, {
     workerOf: (pluginId) => serving[pool.memberOf(pluginId) ?? 0]?.worker,
     boots: () => boots,
-    threads: () => live.size,
+    threads: () => threads.size,
+    spareReady: () => spareReady !== null && !spareReady.exited,
   });
   return sandbox;
 }
@@ -184,8 +194,10 @@ export const internals = new WeakMap<
     workerOf(pluginId: string): Worker | undefined;
     /** Threads started so far (members, replacements, spares; failed boots included). */
     boots(): number;
-    /** Threads booted and not exited. */
+    /** Threads started and not exited yet. */
     threads(): number;
+    /** Whether a booted hot spare is waiting. */
+    spareReady(): boolean;
   }
 >();
 
@@ -193,9 +205,11 @@ createNodeSandbox satisfies (options?: NodeSandboxOptions) => Promise<SandboxCli
 
 function workerTransport(worker: Worker): Transport {
   return {
-    post: (message) => worker.postMessage(message),
+    post: (message) => worker.postMessage(JSON.stringify(message)),
     on(listener) {
-      const onMessage = (message: unknown) => message !== READY && listener(message);
+      const onMessage = (text: unknown) => {
+        if (text !== READY) for (const message of JSON.parse(text as string) as unknown[]) listener(message);
+      };
       worker.on('message', onMessage);
       return () => worker.off('message', onMessage);
     },

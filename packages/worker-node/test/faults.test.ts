@@ -190,7 +190,7 @@ describe('node worker faults', () => {
     let victimFailures = 0;
     for (let kill = 1; kill <= 100; kill++) {
       // Each kill lands on a pool whose spare is up, as a rare crash in production would.
-      await until(() => hooks.threads() === 3);
+      await until(() => hooks.spareReady() && hooks.threads() === 3);
       const worker = hooks.workerOf('victim')!;
       const calls = [settle(inc(sandbox, 'victim', victimCount)), settle(inc(sandbox, 'other', otherCount))];
       await sleep(Math.random() * 3); // mid-call or between calls, whichever it hits

@@ -490,6 +490,8 @@ class RuntimeImpl implements Runtime {
       throw new CorralError('INVALID_STATE', `${what} is not JSON: ${reason}`, { state: what });
     }
     if (text === undefined) throw new CorralError('INVALID_STATE', `${what} is not JSON`, { state: what });
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no exact count.
+    if (text.length * 3 <= limits.maxStateBytes) return text;
     const bytes = utf8Length(text);
     if (bytes > limits.maxStateBytes) {
       throw new CorralError(

@@ -1,0 +1,556 @@
+/**
+ * @module core.bench
+ * The benchmark of @corral/core against a raw quickjs-emscripten floor measured in the same run,
+ * on the shared fixtures (`../shared/bench`, or $CORRAL_BENCH_DIR). Not a test: it prints a table.
+ *
+ *   pnpm bench                                   # both variants
+ *   CORRAL_BENCH_VARIANTS=quickjs pnpm bench     # one of: quickjs, quickjs-ng
+ *   NODE_OPTIONS=--expose-gc pnpm bench          # collect garbage between measuring rounds
+ *
+ * Raw and corral are sampled in alternating rounds so that machine drift hits both alike. Every
+ * raw baseline does the same work as corral on its best path: state in as one JSON string parsed
+ * inside the VM, result out as one JSON string parsed on the host.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  newQuickJSWASMModuleFromVariant,
+  shouldInterruptAfterDeadline,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSSyncVariant,
+  type QuickJSWASMModule,
+} from 'quickjs-emscripten-core';
+import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
+import NG_RELEASE_SYNC from '@jitl/quickjs-ng-wasmfile-release-sync';
+import {
+  LIMIT_PROFILES,
+  measureJsonText,
+  utf8Length,
+  validateRenderParams,
+  validateUINodeWithin,
+  type EventParams,
+  type JSONValue,
+  type RenderParams,
+} from '@corral/contracts';
+import { createInProcessSandbox, createRuntime, type Runtime } from '../src/index.js';
+
+// --- fixtures ---------------------------------------------------------------------------------
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = process.env.CORRAL_BENCH_DIR ?? resolve(packageDir, '../..', '../shared/bench');
+const fixture = (name: string): string => readFileSync(resolve(benchDir, name), 'utf8');
+const COUNTER = fixture('counter.plugin.js');
+const TODO50 = fixture('todo50.plugin.js');
+const TODO50_STATE = JSON.parse(fixture('todo50.state.json')) as JSONValue;
+const COUNTER_STATE: JSONValue = { count: 41 };
+const SPIN = 'definePlugin({ widgets: { main: { render: function () { while (true) {} } } } });';
+// Spins only when asked, so the VM can be rebuilt (untimed) between timed interrupts.
+const SPIN_IF = `definePlugin({ widgets: { main: { render: function (ctx) {
+  if (ctx.pluginState.spin) while (true) {}
+  return { kind: "text", text: "ok" };
+} } } });`;
+const NOW = 1_700_000_000_000;
+const SEED = 42;
+const TIMEOUT_MS = 20;
+
+// Deadlines far above any measured call, so a busy machine cannot turn a slow sample into a
+// LIMIT_TIME; they only arm a timer and change nothing on the measured path.
+const SLACK = { loadTimeoutMs: 5000, renderTimeoutMs: 5000, eventTimeoutMs: 5000 };
+const CEILING = { ...LIMIT_PROFILES.generous, ...SLACK };
+
+const LOADS = 200;
+const CALLS = 2000;
+const WARMUP = 200;
+const MEMORY_PLUGINS = 500;
+const INTERRUPTS = 30;
+const KiB = 1024;
+const GiB = 1024 * 1024 * 1024;
+
+// --- the raw floor: quickjs-emscripten-core used directly ---------------------------------------
+const RAW_SHIM = 'var __def; function definePlugin(d) { __def = d; }\n';
+const RAW_META = `JSON.stringify({ title: __def.title,
+  widgets: Object.keys(__def.widgets).map(function (id) { return { id: id, title: __def.widgets[id].title || id }; }),
+  handlers: Object.keys(__def.handlers || {}), reducers: Object.keys(__def.reducers || {}),
+  initialState: __def.initialState === undefined ? null : __def.initialState })`;
+const RAW_ENTRY = `(function (op, name, json) {
+  var i = JSON.parse(json), s = i.pluginState, out = [];
+  if (op === "render") return JSON.stringify(__def.widgets[name].render({ pluginState: s, globalState: i.globalState }));
+  function d(scope) { return function (type, payload) { out.push({ scope: scope, type: type, payload: payload }); }; }
+  __def.handlers[name]({ event: i.event, pluginState: s, globalState: i.globalState,
+    dispatchPluginAction: d("plugin"), dispatchGlobalAction: d("global") });
+  for (var k = 0; k < out.length; k++) {
+    var r = out[k].scope === "plugin" && __def.reducers[out[k].type];
+    if (r) s = r(s, out[k].payload);
+  }
+  return JSON.stringify({ pluginState: s, dispatches: out });
+})`;
+
+class RawPlugin {
+  readonly rt: QuickJSRuntime;
+  readonly ctx: QuickJSContext;
+  readonly meta: unknown;
+  private readonly entry: QuickJSHandle;
+  private readonly strings = new Map<string, QuickJSHandle>();
+
+  constructor(module: QuickJSWASMModule, code: string) {
+    this.rt = module.newRuntime();
+    const ctx = (this.ctx = this.rt.newContext());
+    ctx.unwrapResult(ctx.evalCode(RAW_SHIM + code, 'plugin.js')).dispose();
+    this.entry = ctx.unwrapResult(ctx.evalCode(RAW_ENTRY));
+    const meta = ctx.unwrapResult(ctx.evalCode(RAW_META));
+    this.meta = JSON.parse(ctx.getString(meta));
+    meta.dispose();
+  }
+
+  private str(s: string): QuickJSHandle {
+    let h = this.strings.get(s);
+    if (!h) this.strings.set(s, (h = this.ctx.newString(s)));
+    return h;
+  }
+
+  call(op: 'render' | 'event', name: string, input: object): unknown {
+    const ctx = this.ctx;
+    const arg = ctx.newString(JSON.stringify(input));
+    const result = ctx.callFunction(this.entry, ctx.undefined, this.str(op), this.str(name), arg);
+    arg.dispose();
+    const out = ctx.unwrapResult(result);
+    const text = ctx.getString(out);
+    out.dispose();
+    return JSON.parse(text);
+  }
+
+  memoryUsed(): number {
+    const h = this.rt.computeMemoryUsage();
+    const used = (this.ctx.dump(h) as { memory_used_size: number }).memory_used_size;
+    h.dispose();
+    return used;
+  }
+
+  dispose(): void {
+    for (const h of this.strings.values()) h.dispose();
+    this.entry.dispose();
+    this.ctx.dispose();
+    this.rt.dispose();
+  }
+}
+
+// --- measuring ------------------------------------------------------------------------------------
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+/** Each arm times itself (so setup/teardown stays out); arms alternate in rounds. */
+type Arm = () => number | Promise<number>;
+async function sample(n: number, arms: Arm[], rounds = 10, warmup = 0): Promise<number[][]> {
+  for (const arm of arms) for (let i = 0; i < warmup; i++) await arm();
+  const out = arms.map(() => [] as number[]);
+  const per = Math.ceil(n / rounds);
+  for (let r = 0; r < rounds; r++) {
+    for (let a = 0; a < arms.length; a++) {
+      gc();
+      for (let i = 0; i < per; i++) out[a]!.push(await arms[a]!());
+    }
+  }
+  return out;
+}
+
+function timeSync(fn: () => unknown): number {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+}
+
+async function timeAsync(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** Load MEMORY_PLUGINS plugins, noting the heap each time it grows (see the memory section). */
+async function fillHeap(
+  heap: () => number,
+  load: (i: number) => unknown,
+): Promise<{ perPlugin: number; slope: number }> {
+  const start = heap();
+  const steps: [number, number][] = [];
+  for (let i = 0; i < MEMORY_PLUGINS; i++) {
+    const before = heap();
+    await load(i);
+    if (heap() > before) steps.push([i, before]);
+  }
+  const first = steps[0];
+  const last = steps[steps.length - 1];
+  const slope = first && last && last !== first ? (last[1] - first[1]) / (last[0] - first[0]) : NaN;
+  return { perPlugin: (heap() - start) / MEMORY_PLUGINS, slope };
+}
+
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+const median = (xs: readonly number[]): number => quantile(xs, 0.5);
+const p95 = (xs: readonly number[]): number => quantile(xs, 0.95);
+
+interface Row {
+  metric: string;
+  raw: string;
+  corral: string;
+  ratio: string;
+  target: string;
+  pass: string;
+}
+const rows: Row[] = [];
+
+function ms(x: number): string {
+  return x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`;
+}
+
+/** A row comparing raw and corral times against a ratio target (null: informational). */
+function ratioRow(metric: string, raw: number, corral: number, target: number | null): void {
+  const ratio = corral / raw;
+  rows.push({
+    metric,
+    raw: ms(raw),
+    corral: ms(corral),
+    ratio: `${ratio.toFixed(2)}×`,
+    target: target === null ? 'info' : `≤ ${target}×`,
+    pass: target === null ? '' : ratio <= target ? 'pass' : 'FAIL',
+  });
+}
+
+function plainRow(metric: string, raw: string, corral: string, ratio = '', target = 'info', pass = ''): void {
+  rows.push({ metric, raw, corral, ratio, target, pass });
+}
+
+function printTable(): void {
+  const header: Row = {
+    metric: 'metric',
+    raw: 'raw',
+    corral: 'corral',
+    ratio: 'ratio',
+    target: 'target',
+    pass: 'pass/fail',
+  };
+  const keys = Object.keys(header) as (keyof Row)[];
+  const width = Object.fromEntries(
+    keys.map((k) => [k, Math.max(...[header, ...rows].map((r) => r[k].length))]),
+  );
+  const line = (r: Row): string => `| ${keys.map((k) => r[k].padEnd(width[k]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${keys.map((k) => '-'.repeat(width[k]! + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+// --- the benchmark of one variant ------------------------------------------------------------
+const renderParams = (pluginId: string, pluginState: JSONValue): RenderParams => ({
+  pluginId,
+  widgetId: 'main',
+  pluginState,
+  globalState: {},
+  now: NOW,
+  seed: SEED,
+});
+const eventParams = (
+  pluginId: string,
+  handler: string,
+  args: JSONValue | undefined,
+  pluginState: JSONValue,
+): EventParams => ({
+  pluginId,
+  widgetId: 'main',
+  handler,
+  event: args === undefined ? { name: 'click' } : { name: 'change', args },
+  pluginState,
+  globalState: {},
+  now: NOW,
+  seed: SEED,
+});
+/** What the raw VM function receives: the same fields corral's bootstrap gets. */
+const rawInput = (p: RenderParams | EventParams): object => ({
+  pluginState: p.pluginState,
+  globalState: p.globalState,
+  now: p.now,
+  seed: p.seed,
+  ...('event' in p ? { event: p.event } : {}),
+});
+
+async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise<void> {
+  const module = await newQuickJSWASMModuleFromVariant(variant);
+  const runtime = await createRuntime({ variant, limitsCeiling: CEILING });
+  const engine = (await runtime.health()).engine;
+  const tag = (s: string): string => `${engine} ${s}`;
+  console.error(`[${label}] engine ${engine}`);
+
+  // 1. cold load ----------------------------------------------------------------------------
+  {
+    const [raw, corral] = await sample(
+      LOADS,
+      [
+        () => {
+          let p: RawPlugin | null = null;
+          const t = timeSync(() => (p = new RawPlugin(module, TODO50)));
+          p!.dispose();
+          return t;
+        },
+        async () => {
+          const t = await timeAsync(() =>
+            runtime.loadPlugin({ pluginId: 'cold', code: TODO50, limits: SLACK }),
+          );
+          await runtime.disposePlugin({ pluginId: 'cold' });
+          return t;
+        },
+      ],
+      10,
+      20,
+    );
+    ratioRow(tag('load todo50 p50'), median(raw!), median(corral!), 1.3);
+    ratioRow(tag('load todo50 p95'), p95(raw!), p95(corral!), 1.3);
+  }
+
+  // 2-4. render and event --------------------------------------------------------------------
+  const sandbox = await createInProcessSandbox({ variant, limitsCeiling: CEILING });
+  const raws: Record<string, RawPlugin> = {
+    counter: new RawPlugin(module, COUNTER),
+    todo50: new RawPlugin(module, TODO50),
+  };
+  for (const [id, code] of [
+    ['counter', COUNTER],
+    ['todo50', TODO50],
+  ] as const) {
+    await runtime.loadPlugin({ pluginId: id, code, limits: SLACK });
+    await sandbox.loadPlugin({ pluginId: id, code, limits: SLACK });
+  }
+  const renders = {
+    counter: renderParams('counter', COUNTER_STATE),
+    todo50: renderParams('todo50', TODO50_STATE),
+  };
+  const sandboxRatios: [string, number, number][] = [];
+  for (const id of ['counter', 'todo50'] as const) {
+    const p = renders[id];
+    const raw = raws[id]!;
+    // The same tree, whichever path made it.
+    const expected = JSON.stringify(raw.call('render', 'main', rawInput(p)));
+    if (JSON.stringify((await runtime.render(p)).tree) !== expected)
+      throw new Error(`${id}: corral tree differs`);
+    if (JSON.stringify((await sandbox.render(p)).tree) !== expected)
+      throw new Error(`${id}: sandbox tree differs`);
+    const [r, c, s] = await sample(
+      CALLS,
+      [
+        () => timeSync(() => raw.call('render', 'main', rawInput(p))),
+        () => timeAsync(() => runtime.render(p)),
+        () => timeAsync(() => sandbox.render(p)),
+      ],
+      10,
+      WARMUP,
+    );
+    ratioRow(tag(`render ${id} p50`), median(r!), median(c!), 1.15);
+    ratioRow(tag(`render ${id} p95`), p95(r!), p95(c!), 1.15);
+    sandboxRatios.push([id, median(r!), median(s!)]);
+  }
+  const events = {
+    counter: eventParams('counter', 'inc', undefined, COUNTER_STATE),
+    todo50: eventParams('todo50', 'toggle', { id: 'item-3' }, TODO50_STATE),
+  };
+  for (const id of ['counter', 'todo50'] as const) {
+    const p = events[id];
+    const raw = raws[id]!;
+    const expected = JSON.stringify(
+      (raw.call('event', p.handler, rawInput(p)) as { pluginState: unknown }).pluginState,
+    );
+    if (JSON.stringify((await runtime.event(p)).pluginState) !== expected)
+      throw new Error(`${id}: corral state differs`);
+    const [r, c] = await sample(
+      CALLS,
+      [
+        () => timeSync(() => raw.call('event', p.handler, rawInput(p))),
+        () => timeAsync(() => runtime.event(p)),
+      ],
+      10,
+      WARMUP,
+    );
+    ratioRow(tag(`event ${id} ${p.handler} p50`), median(r!), median(c!), 1.3);
+    ratioRow(tag(`event ${id} ${p.handler} p95`), p95(r!), p95(c!), 1.3);
+  }
+  for (const [id, r, s] of sandboxRatios)
+    ratioRow(tag(`render ${id} via in-process sandbox p50`), r, s, null);
+  if (label === 'quickjs') await breakdown(runtime, raws.todo50!, renders.todo50);
+  for (const raw of Object.values(raws)) raw.dispose();
+  await sandbox.close();
+  runtime.dispose();
+
+  // 5. memory per plugin ---------------------------------------------------------------------
+  {
+    // Emscripten grows the heap in steps of >= 20%, so growth / N is only as fine as a step.
+    // The heap is full whenever it grows: the (plugins loaded, size before growing) points lie
+    // on the true usage curve, and their slope is the per-plugin heap cost to ~1%.
+    let memory: WebAssembly.Memory | null = null;
+    const memRuntime = await createRuntime({
+      variant,
+      limitsCeiling: CEILING,
+      onModule: (m) => (memory = m.getWasmMemory()),
+    });
+    const corral = await fillHeap(
+      () => memory!.buffer.byteLength,
+      (i) => memRuntime.loadPlugin({ pluginId: `todo-${i}`, code: TODO50, limits: SLACK }),
+    );
+    const accounted = median((await memRuntime.health()).plugins.map((p) => p.memoryBytes));
+    memRuntime.dispose();
+
+    const memModule = await newQuickJSWASMModuleFromVariant(variant);
+    const rawPlugins: RawPlugin[] = [];
+    const raw = await fillHeap(
+      () => memModule.getWasmMemory().buffer.byteLength,
+      () => rawPlugins.push(new RawPlugin(memModule, TODO50)),
+    );
+    const rawAccounted = median(rawPlugins.map((p) => p.memoryUsed()));
+    for (const p of rawPlugins) p.dispose();
+
+    const kib = (b: number): string => `${(b / KiB).toFixed(0)} KiB`;
+    const x = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+    const ok = (b: number): string => (b <= 128 * KiB ? 'pass' : 'FAIL');
+    const target = '≤ 128 KiB';
+    const label = tag(`heap growth / plugin (${MEMORY_PLUGINS} todo50)`);
+    plainRow(
+      label,
+      kib(raw.perPlugin),
+      kib(corral.perPlugin),
+      x(corral.perPlugin, raw.perPlugin),
+      target,
+      ok(corral.perPlugin),
+    );
+    const slope = tag('  heap / plugin, slope at growth points');
+    plainRow(slope, kib(raw.slope), kib(corral.slope), x(corral.slope, raw.slope), target, ok(corral.slope));
+    const used = tag('QuickJS memory_used_size / plugin');
+    plainRow(used, kib(rawAccounted), kib(accounted), x(accounted, rawAccounted));
+    const fit = (b: number): string => `${Math.floor(GiB / b)}`;
+    plainRow(tag('todo50 plugins per GiB (by slope)'), fit(raw.slope), fit(corral.slope));
+  }
+
+  // 6. interrupt overshoot ---------------------------------------------------------------------
+  {
+    const spinRuntime = await createRuntime({
+      variant,
+      limitsCeiling: CEILING,
+      failureThreshold: { count: 1_000_000, windowMs: 60_000 },
+    });
+    const limits = { loadTimeoutMs: SLACK.loadTimeoutMs, renderTimeoutMs: TIMEOUT_MS };
+    await spinRuntime.loadPlugin({ pluginId: 'spin', code: SPIN, limits });
+    await spinRuntime.loadPlugin({ pluginId: 'spin-if', code: SPIN_IF, limits });
+    const overrun = async (p: RenderParams): Promise<number> => {
+      const t = performance.now();
+      try {
+        await spinRuntime.render(p);
+      } catch (error) {
+        const elapsed = performance.now() - t;
+        if ((error as { code?: string }).code !== 'LIMIT_TIME') throw error;
+        return elapsed - TIMEOUT_MS;
+      }
+      throw new Error('the spinning render returned');
+    };
+    const spin = renderParams('spin', null);
+    const spinWarm = renderParams('spin-if', { spin: true });
+    const rebuild = renderParams('spin-if', { spin: false });
+    const rawSpin = new RawPlugin(module, SPIN);
+    const rawOverrun = (): number => {
+      rawSpin.rt.setInterruptHandler(shouldInterruptAfterDeadline(Date.now() + TIMEOUT_MS));
+      const t = performance.now();
+      try {
+        rawSpin.call('render', 'main', rawInput(spin));
+      } catch {
+        return performance.now() - t - TIMEOUT_MS;
+      }
+      throw new Error('the spinning raw render returned');
+    };
+    const [raw, corral, warm] = await sample(
+      INTERRUPTS,
+      [
+        rawOverrun,
+        () => overrun(spin),
+        async () => {
+          await spinRuntime.render(rebuild); // rebuilds the recycled VM, untimed
+          return overrun(spinWarm);
+        },
+      ],
+      3,
+      2,
+    );
+    rawSpin.dispose();
+    spinRuntime.dispose();
+    const fmt = (xs: number[]): string => `${ms(median(xs))} / ${ms(Math.max(...xs))}`;
+    plainRow(tag(`interrupt overshoot p50 / max (${TIMEOUT_MS} ms)`), fmt(raw!), fmt(corral!));
+    plainRow(tag('  same, VM rebuilt before each call'), fmt(raw!), fmt(warm!));
+  }
+}
+
+/**
+ * Where the host side of one todo50 render goes, timed piece by piece with the contract's own
+ * functions (the same calls runtime.render makes, in the same order). The VM side is the rest.
+ */
+async function breakdown(runtime: Runtime, raw: RawPlugin, p: RenderParams): Promise<void> {
+  const tree = (await runtime.render(p)).tree;
+  const treeText = JSON.stringify(tree);
+  const limits = { maxOutputBytes: 1024 * KiB, maxOutputDepth: 64, maxOutputNodes: 10_000 };
+  // Only what corral adds on the host: the raw path also stringifies the state and parses the
+  // output, so those are not counted here.
+  const pieces: [string, () => unknown][] = [
+    [
+      'params envelope validation (states set aside)',
+      () => validateRenderParams({ ...p, pluginState: null, globalState: null }),
+    ],
+    ['state size checks (utf8Length ×2)', () => utf8Length(JSON.stringify(p.pluginState)) + utf8Length('{}')],
+    [
+      'output sizing before parse (measureJsonText)',
+      () => measureJsonText(treeText, limits.maxOutputBytes, limits.maxOutputDepth * 2 + 6),
+    ],
+    [
+      'tree validation (tree bounds + ajv schema)',
+      () =>
+        validateUINodeWithin(
+          tree,
+          { maxDepth: limits.maxOutputDepth, maxNodes: limits.maxOutputNodes },
+          null,
+        ),
+    ],
+  ];
+  const arms: Arm[] = [
+    () => timeSync(() => raw.call('render', 'main', rawInput(p))),
+    () => timeAsync(() => runtime.render(p)),
+    ...pieces.map(
+      ([, fn]): Arm =>
+        () =>
+          timeSync(fn),
+    ),
+  ];
+  const times = (await sample(CALLS, arms, 10, WARMUP)).map(median);
+  const [rawT, corralT, ...pieceT] = times as [number, number, ...number[]];
+  const hostT = pieceT.slice(0, 4).reduce((a, b) => a + b, 0);
+  console.log(
+    '\nWhere a todo50 render goes (quickjs; medians; host pieces timed alone, same calls as runtime.render):',
+  );
+  console.log(`  raw floor                                    ${ms(rawT)}`);
+  console.log(`  corral runtime.render                        ${ms(corralT)}  (+${ms(corralT - rawT)})`);
+  pieces.forEach(([name], i) => console.log(`    ${name.padEnd(60)} ${ms(pieceT[i]!)}`));
+  console.log(`    host-side checks (first four)                                ${ms(hostT)}`);
+  console.log(
+    `    rest (in-VM serialization guard, call setup, queue, diagnostics) ${ms(corralT - rawT - hostT)}`,
+  );
+}
+
+// --- main ---------------------------------------------------------------------------------------
+const VARIANTS: [string, QuickJSSyncVariant][] = [
+  ['quickjs', RELEASE_SYNC],
+  ['quickjs-ng', NG_RELEASE_SYNC],
+];
+const wanted = process.env.CORRAL_BENCH_VARIANTS?.split(',').map((s) => s.trim());
+const started = performance.now();
+console.log(
+  `@corral/core bench — fixtures ${benchDir}, node ${process.version}, gc ${gc.name === 'gc' ? 'exposed' : 'not exposed'}`,
+);
+for (const [label, variant] of VARIANTS) {
+  if (wanted && !wanted.includes(label)) continue;
+  await benchVariant(label, variant);
+}
+console.log('');
+printTable();
+console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s; times are medians unless marked p95.`);

@@ -84,10 +84,10 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
     ...(options.heapLimitBytes ? { heapLimitBytes: options.heapLimitBytes } : {}),
     ...(wasm ? { wasmModule: await WebAssembly.compile(wasm) } : {}),
   };
-  // QuickJS recurses on the thread's own stack too. Measured at the generous 512 KiB VM stack:
-  // plain, getter, proxy, toJSON and sort recursion stop at the VM limit even on 4 MB, but the
-  // parser (deeply nested parentheses in eval) overflowed the thread at 4 and 8 MB — the engine
-  // then has to be replaced — and held at 16 MB. 32 MB leaves room; it is only reserved.
+  // QuickJS recurses on the thread's stack too, up to ~32× its own limit: at the generous 512 KiB
+  // VM stack the parser (nested parentheses in eval) overflowed 4 and 8 MB threads and held at
+  // 16 MB (measured). The worker tells core its stack size, and core caps each plugin's stack at
+  // 1/32 of it; 32 MB keeps every profile uncapped. Only reserved, not committed.
   const resourceLimits = { maxOldGenerationSizeMb: 256, stackSizeMb: 32, ...options.resourceLimits };
   const threads = new Set<Worker>();
   const serving: (Booted | undefined)[] = [];

@@ -4,7 +4,7 @@
  * it over the parent port with core's RPC service, and says `ready` once it takes requests.
  * Everything else — limits, validation, the bridge — is core's.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import type { QuickJSSyncVariant } from 'quickjs-emscripten-core';
 import { createRuntime, createRuntimeService, type Transport } from '@corral/core';
 import { READY, type WorkerBoot } from './handshake.js';
@@ -29,6 +29,9 @@ if (!load) throw new Error(`@corral/worker-node: unknown engine '${boot.engine}'
 const runtime = await createRuntime({
   variant: (await load()).default,
   source: 'node-worker',
+  // What V8 leaves JS and WebAssembly of this thread's stack (Node keeps 192 KiB back): core caps
+  // each plugin's stackBytes at 1/32 of it, so QuickJS's own limit trips before the thread's.
+  hostStackBytes: (resourceLimits.stackSizeMb ?? 4) * 1024 * 1024 - 192 * 1024,
   allowedGlobalActions: boot.allowedGlobalActions,
   ...(boot.limitsCeiling ? { limitsCeiling: boot.limitsCeiling } : {}),
   ...(boot.heapLimitBytes ? { heapLimitBytes: boot.heapLimitBytes } : {}),

@@ -1,0 +1,205 @@
+/**
+ * @module server.bench
+ * `pnpm bench` (not a test): autocannon against real servers on loopback, ~10 s per scenario.
+ *
+ * 1. a bare Express JSON route (bareServer.ts) — the baseline, measured in the same run;
+ * 2. Corral rendering the todo50 widget through POST /v1/plugins/:id/render (target: at least
+ *    50 % of the bare route's throughput);
+ * 3. nine benign todo50 plugins rendered alone, then again while a tenth, hostile plugin is
+ *    hammered with renders that loop until their deadline (and is re-loaded whenever it is
+ *    disabled as PLUGIN_ERRORED) — target: benign p99 at most 2× the unloaded p99.
+ *
+ * Servers run as child processes (`node --import tsx`, as `pnpm start` does) so autocannon's
+ * own event loop is not theirs. Env: CORRAL_BENCH_DIR (fixtures), BENCH_SECONDS (default 10),
+ * BENCH_CONNECTIONS (default 10), CORRAL_POOL_SIZE (passed to the server).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const serverDir = resolve(here, '..');
+const benchDir = process.env.CORRAL_BENCH_DIR ?? resolve(serverDir, '../../../shared/bench');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const todo50 = readFileSync(join(benchDir, 'todo50.plugin.js'), 'utf8');
+const todo50State: unknown = JSON.parse(readFileSync(join(benchDir, 'todo50.state.json'), 'utf8'));
+const renderBody = JSON.stringify({ widgetId: 'main', pluginState: todo50State, globalState: {} });
+const hostile = 'definePlugin({ widgets: { main: { render: function () { while (true) {} } } } })';
+const json = { 'content-type': 'application/json' };
+
+function start(
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@corral/source', script], {
+    cwd: serverDir,
+    env: { ...process.env, PORT: '0', CORRAL_LOG_LEVEL: 'warn', CORRAL_RATE_LIMIT_MAX: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolvePromise({ url: match[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
+  });
+}
+
+async function load(url: string, code: string): Promise<string> {
+  const res = await fetch(`${url}/v1/plugins`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ code }),
+  });
+  const body = (await res.json()) as { pluginId?: string };
+  if (res.status !== 201 || !body.pluginId)
+    throw new Error(`load failed: ${res.status} ${JSON.stringify(body)}`);
+  return body.pluginId;
+}
+
+interface Figures {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function run(name: string, options: autocannon.Options, warmup = true): Promise<Figures> {
+  if (warmup) await autocannon({ ...options, duration: 2 });
+  const result = await autocannon({ ...options, duration: seconds });
+  const figures = {
+    name,
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+  console.log(
+    `${name.padEnd(44)} ${String(figures.rps).padStart(6)} req/s  p50 ${figures.p50} ms  p99 ${figures.p99} ms  non-2xx ${figures.non2xx}  errors ${figures.errors}`,
+  );
+  return figures;
+}
+
+const poolSize = process.env.CORRAL_POOL_SIZE;
+console.log(
+  `server bench: ${seconds} s per scenario, ${connections} connections, loopback, pool ${poolSize ?? 'default (cores)'}`,
+);
+const bare = await start('bench/bareServer.ts', {
+  BARE_RESPONSE_BYTES: String(
+    await (async () => {
+      // Size the bare answer like a real todo50 render answer.
+      const probe = await start('src/main.ts', { CORRAL_POOL_SIZE: '1' });
+      try {
+        const id = await load(probe.url, todo50);
+        const res = await fetch(`${probe.url}/v1/plugins/${id}/render`, {
+          method: 'POST',
+          headers: json,
+          body: renderBody,
+        });
+        return (await res.text()).length;
+      } finally {
+        probe.child.kill('SIGTERM');
+      }
+    })(),
+  ),
+});
+const corral = await start('src/main.ts');
+try {
+  const baseline = await run('bare Express JSON route', {
+    url: `${bare.url}/bare`,
+    connections,
+    method: 'POST',
+    headers: json,
+    body: renderBody,
+  });
+  const todoId = await load(corral.url, todo50);
+  const render = await run('Corral render todo50', {
+    url: `${corral.url}/v1/plugins/${todoId}/render`,
+    connections,
+    method: 'POST',
+    headers: json,
+    body: renderBody,
+  });
+
+  const benign = await Promise.all(
+    Array.from({ length: 9 }, (_, i) => load(corral.url, `${todo50}\n// tenant ${i}`)),
+  );
+  const benignOptions: autocannon.Options = {
+    url: corral.url,
+    connections: 9,
+    requests: benign.map((id) => ({
+      method: 'POST',
+      path: `/v1/plugins/${id}/render`,
+      headers: json,
+      body: renderBody,
+    })),
+  };
+  const unloaded = await run('9 benign plugins, alone', benignOptions);
+
+  const hostileId = await load(corral.url, hostile);
+  let reloads = 0;
+  let disabled = false;
+  const attacker = autocannon({
+    url: corral.url,
+    connections: 1,
+    duration: seconds + 3,
+    requests: [
+      {
+        setupRequest: (request) => {
+          if (!disabled)
+            return {
+              ...request,
+              method: 'POST',
+              path: `/v1/plugins/${hostileId}/render`,
+              headers: json,
+              body: renderBody,
+            };
+          disabled = false;
+          reloads++;
+          return {
+            ...request,
+            method: 'POST',
+            path: '/v1/plugins',
+            headers: json,
+            body: JSON.stringify({ code: hostile }),
+          };
+        },
+        onResponse: (_status, body) => {
+          if (body.includes('PLUGIN_ERRORED')) disabled = true;
+        },
+      },
+    ],
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const loaded = await run('9 benign plugins + 1 hostile (loop render)', benignOptions, false);
+  const attack = await attacker;
+  console.log(
+    `  hostile client: ${attack.requests.total} requests (renders overrunning their 50 ms deadline), ${reloads} re-loads after PLUGIN_ERRORED`,
+  );
+
+  const ratio = render.rps / baseline.rps;
+  const p99Ratio = loaded.p99 / Math.max(unloaded.p99, 1);
+  console.log('');
+  console.log('| scenario | req/s | p50 ms | p99 ms |');
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const f of [baseline, render, unloaded, loaded])
+    console.log(`| ${f.name} | ${f.rps} | ${f.p50} | ${f.p99} |`);
+  console.log('');
+  console.log(
+    `render throughput = ${(ratio * 100).toFixed(0)} % of the bare route (target ≥ 50 %): ${ratio >= 0.5 ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `benign p99 with a hostile neighbour = ${p99Ratio.toFixed(2)}× unloaded (target ≤ 2×): ${p99Ratio <= 2 ? 'met' : 'NOT met'}`,
+  );
+} finally {
+  bare.child.kill('SIGTERM');
+  corral.child.kill('SIGTERM');
+}

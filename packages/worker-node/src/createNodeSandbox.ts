@@ -205,7 +205,9 @@ createNodeSandbox satisfies (options?: NodeSandboxOptions) => Promise<SandboxCli
 
 function workerTransport(worker: Worker): Transport {
   return {
-    post: (message) => worker.postMessage(JSON.stringify(message)),
+    // Requests go structured-cloned, so what the caller passed is what the worker validates (JSON
+    // text would quietly turn NaN into null or drop undefined); replies come back as JSON text.
+    post: (message) => worker.postMessage(message),
     on(listener) {
       const onMessage = (text: unknown) => {
         if (text !== READY) for (const message of JSON.parse(text as string) as unknown[]) listener(message);

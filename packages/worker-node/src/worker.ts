@@ -60,8 +60,9 @@ for (let round = 0; round < 10; round++) {
   }
 }
 
-// Messages cross as JSON text, batched per turn of the event loop: a call's diagnostics and its
-// response leave as one string, which is cheaper than structured-cloning each object apart.
+// Replies leave as JSON text (core builds them from JSON), batched per turn of the event loop: a
+// call's diagnostics and its response cross as one string, cheaper than cloning each apart.
+// Requests arrive structured-cloned, exactly as the caller passed them, for core to validate.
 let batch: unknown[] | null = null;
 const transport: Transport = {
   post(message) {
@@ -75,9 +76,8 @@ const transport: Transport = {
     batch.push(message);
   },
   on(listener) {
-    const onMessage = (text: string) => listener(JSON.parse(text));
-    port.on('message', onMessage);
-    return () => port.off('message', onMessage);
+    port.on('message', listener);
+    return () => port.off('message', listener);
   },
 };
 createRuntimeService(runtime, transport);

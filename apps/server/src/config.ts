@@ -14,6 +14,8 @@ export interface ServerConfig {
   host: string;
   /** Worker threads running plugins. Env `CORRAL_POOL_SIZE`, default the available cores. */
   poolSize: number;
+  /** Worker threads of the quarantine lane (0: none). Env `CORRAL_QUARANTINE_POOL_SIZE`, default 1. */
+  quarantinePoolSize: number;
   /** QuickJS build. Env `CORRAL_ENGINE`, default `quickjs`. */
   engine: 'quickjs' | 'quickjs-ng';
   /** The most any plugin may be granted (the limits ceiling). Env `CORRAL_PROFILE`, default `generous`. */
@@ -48,6 +50,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = {
   port: 8787,
   host: '127.0.0.1',
   poolSize: Math.max(1, availableParallelism()),
+  quarantinePoolSize: 1,
   engine: 'quickjs',
   profile: 'generous',
   maxBodyBytes: 5 * 1024 * 1024,
@@ -98,6 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: int('PORT', d.port, 0, 65535),
     host: text('HOST') ?? d.host,
     poolSize: int('CORRAL_POOL_SIZE', d.poolSize, 1, 256),
+    quarantinePoolSize: int('CORRAL_QUARANTINE_POOL_SIZE', d.quarantinePoolSize, 0, 256),
     engine: oneOf('CORRAL_ENGINE', ['quickjs', 'quickjs-ng'], d.engine),
     profile: oneOf('CORRAL_PROFILE', Object.keys(LIMIT_PROFILES) as LimitProfile[], d.profile),
     maxBodyBytes: int('CORRAL_MAX_BODY_BYTES', d.maxBodyBytes, 1024),

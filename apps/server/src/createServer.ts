@@ -54,6 +54,7 @@ export function createServer(
     pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
   const keys = new Map(config.apiKeys.map((key) => [sha256(key), `key-${sha256(key).slice(0, 16)}`]));
   let sandbox: ServerSandbox | null = null;
+  let quarantine: ServerSandbox | null = null;
   let host: PluginHost | null = null;
   let httpServer: Server | null = null;
   let draining = false;
@@ -63,9 +64,10 @@ export function createServer(
 
   const metrics = createMetrics({
     loadedPlugins: () => host?.loaded() ?? 0,
+    quarantinedPlugins: () => host?.quarantined() ?? 0,
     inFlight: () => host?.inFlight() ?? 0,
-    workerRestarts: () => sandbox?.restarts() ?? 0,
-    workerQueueDepth: () => sandbox?.queueDepth() ?? 0,
+    workerRestarts: () => (sandbox?.restarts() ?? 0) + (quarantine?.restarts() ?? 0),
+    workerQueueDepth: () => (sandbox?.queueDepth() ?? 0) + (quarantine?.queueDepth() ?? 0),
   });
 
   const app = express();
@@ -334,9 +336,16 @@ export function createServer(
     metrics,
     async start() {
       if (httpServer) throw new Error('The server is already started');
-      sandbox = await (options.createSandbox ?? createServerSandbox)(config);
+      const createSandbox = options.createSandbox ?? createServerSandbox;
+      [sandbox, quarantine] = await Promise.all([
+        createSandbox(config),
+        config.quarantinePoolSize > 0
+          ? createSandbox({ ...config, poolSize: config.quarantinePoolSize })
+          : null,
+      ]);
       host = createPluginHost({
         sandbox,
+        quarantine,
         maxPlugins: config.maxPlugins,
         maxQueue: config.maxQueue,
         onCall: (op, code, seconds) => metrics.call(op, code, seconds),
@@ -373,7 +382,7 @@ export function createServer(
           server.closeAllConnections();
           await closed;
         }
-        await sandbox?.close();
+        await Promise.all([sandbox?.close(), quarantine?.close()]);
         logger.info('corral server closed');
       })();
       return closing;

@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface MetricSources {
   loadedPlugins(): number;
+  quarantinedPlugins(): number;
   inFlight(): number;
   workerRestarts(): number;
   workerQueueDepth(): number;
@@ -61,6 +62,11 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
       },
     });
   gauge('corral_plugins_loaded', 'Plugins held warm by this replica (the LRU).', sources.loadedPlugins);
+  gauge(
+    'corral_plugins_quarantined',
+    'Plugins held in the quarantine lane (re-loaded after overrunning a limit).',
+    sources.quarantinedPlugins,
+  );
   gauge(
     'corral_queue_depth',
     'Contract calls in flight in this server (bounded by CORRAL_MAX_QUEUE).',

@@ -18,6 +18,8 @@ export interface HeldPlugin {
   tenant: string;
   /** The id the tenant knows it by. */
   pluginId: string;
+  /** Whether it runs in the quarantine lane (it overran a limit before being loaded again). */
+  quarantined: boolean;
 }
 
 export interface PluginCache {
@@ -34,6 +36,7 @@ export interface PluginCache {
   /** Find by sandbox id without touching recency. */
   peek(key: string): HeldPlugin | undefined;
   size(): number;
+  count(match: (plugin: HeldPlugin) => boolean): number;
 }
 
 export function createPluginCache(maxPlugins: number, onEvict: (plugin: HeldPlugin) => void): PluginCache {
@@ -62,6 +65,11 @@ export function createPluginCache(maxPlugins: number, onEvict: (plugin: HeldPlug
     heldBy: (tenant) => [...held.values()].filter((p) => p.tenant === tenant),
     peek: (key) => held.get(key),
     size: () => held.size,
+    count(match) {
+      let n = 0;
+      for (const plugin of held.values()) if (match(plugin)) n++;
+      return n;
+    },
   };
 }
 

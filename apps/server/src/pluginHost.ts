@@ -2,9 +2,16 @@
  * @module pluginHost
  * The contract, served against a SandboxClient: what `answer` in core does against a runtime,
  * plus what only a server needs — tenant-scoped plugin ids, the LRU of warm plugins, a bounded
- * number of calls in flight, the `server` source stamp, metrics, and the notifications a call
- * produced (so `/v1/rpc` can hand them to the client exactly as a worker would post them).
- * The REST routes and `/v1/rpc` both go through `execute`, so they cannot drift apart.
+ * number of calls in flight, the `server` source stamp, metrics, the quarantine lane, and the
+ * notifications a call produced (so `/v1/rpc` can hand them to the client exactly as a worker
+ * would post them). The REST routes and `/v1/rpc` both go through `execute`, so they cannot
+ * drift apart.
+ *
+ * The quarantine lane: a plugin whose call overran a limit (time, memory, stack) is a suspect,
+ * and the next time it is loaded — a client re-loading it after PLUGIN_ERRORED, say — it goes to
+ * a separate small pool. A hostile plugin then slows only other suspects, never the benign
+ * plugins sharing the main workers. (Moving it at once would reset the runtime's failure count
+ * and so its circuit breaker; waiting for the re-load keeps both.)
  */
 import {
   CorralError,
@@ -43,10 +50,14 @@ export interface PluginHost {
   inFlight(): number;
   /** Plugins held warm. */
   loaded(): number;
+  /** Plugins held in the quarantine lane. */
+  quarantined(): number;
 }
 
 export interface PluginHostOptions {
   sandbox: ServerSandbox;
+  /** Where suspects run once re-loaded; without one they stay in `sandbox`. */
+  quarantine?: ServerSandbox | null;
   maxPlugins: number;
   maxQueue: number;
   /** Called once per call with its op, outcome code (`ok` or the error code) and duration. */
@@ -62,43 +73,69 @@ const VALIDATORS: Record<Exclude<RpcOp, 'health'>, (value: unknown) => Validatio
   disposePlugin: validateDisposePluginParams,
 };
 
+/** Failures that mark a plugin as a suspect: it held its worker as long as it was allowed to. */
+const SUSPECT_CODES: ReadonlySet<string> = new Set(['LIMIT_TIME', 'LIMIT_MEMORY', 'LIMIT_STACK']);
+const MAX_SUSPECTS = 4096;
+
 export function createPluginHost(options: PluginHostOptions): PluginHost {
   const { sandbox } = options;
+  const quarantine = options.quarantine ?? null;
+  const laneOf = (quarantined: boolean) => (quarantined && quarantine ? quarantine : sandbox);
   let inFlight = 0;
+  const suspects = new Set<string>();
   const cache: PluginCache = createPluginCache(options.maxPlugins, (evicted) => {
-    void sandbox.disposePlugin({ pluginId: evicted.key }).catch(() => undefined);
+    void laneOf(evicted.quarantined)
+      .disposePlugin({ pluginId: evicted.key })
+      .catch(() => undefined);
   });
-  // One listener for the whole sandbox, fanned out to the calls collecting for that plugin.
+  // One listener per sandbox, fanned out to the calls collecting for that plugin.
   const collectors = new Map<string, Set<RpcNotification[]>>();
-  sandbox.onDiagnostic((diagnostic: Diagnostic) => {
-    const sinks = collectors.get(diagnostic.pluginId);
-    if (!sinks) return;
-    const notification: RpcNotification =
-      diagnostic.kind === 'log'
-        ? { notification: 'log', log: diagnostic }
-        : { notification: 'diagnostic', diagnostic };
-    for (const sink of sinks) sink.push(notification);
-  });
+  for (const lane of quarantine ? [sandbox, quarantine] : [sandbox]) {
+    lane.onDiagnostic((diagnostic: Diagnostic) => {
+      const sinks = collectors.get(diagnostic.pluginId);
+      if (!sinks) return;
+      const notification: RpcNotification =
+        diagnostic.kind === 'log'
+          ? { notification: 'log', log: diagnostic }
+          : { notification: 'diagnostic', diagnostic };
+      for (const sink of sinks) sink.push(notification);
+    });
+  }
+
+  function suspect(key: string): void {
+    if (!quarantine || cache.peek(key)?.quarantined) return;
+    suspects.delete(key);
+    suspects.add(key);
+    if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.values().next().value!);
+  }
 
   async function run(tenant: string, request: RpcRequest, key: string | null): Promise<RpcResult> {
     const params = request.params as unknown as Record<string, unknown>;
     const inSandbox = { ...params, pluginId: key } as never;
+    const held = key === null ? undefined : cache.peek(key);
+    const lane = laneOf(held?.quarantined ?? false);
     switch (request.op) {
       case 'loadPlugin': {
-        const meta = await sandbox.loadPlugin(inSandbox);
-        cache.hold({ key: key!, tenant, pluginId: request.params.pluginId });
+        const quarantined = quarantine !== null && suspects.has(key!);
+        const meta = await laneOf(quarantined).loadPlugin(inSandbox);
+        cache.hold({ key: key!, tenant, pluginId: request.params.pluginId, quarantined });
+        if (held && held.quarantined !== quarantined) {
+          void lane.disposePlugin({ pluginId: key! }).catch(() => undefined);
+        }
         return meta;
       }
       case 'render':
-        return sandbox.render(inSandbox);
+        return lane.render(inSandbox);
       case 'event':
-        return stampEvent(await sandbox.event(inSandbox));
+        return stampEvent(await lane.event(inSandbox));
       case 'disposePlugin':
         cache.drop(key!);
-        await sandbox.disposePlugin(inSandbox);
+        await lane.disposePlugin(inSandbox);
         return null;
-      case 'health':
-        return healthOf(tenant, await sandbox.health());
+      case 'health': {
+        const [main, other] = await Promise.all([sandbox.health(), quarantine?.health()]);
+        return healthOf(tenant, other ? mergeHealth(main, other) : main);
+      }
     }
   }
 
@@ -114,6 +151,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
   return {
     inFlight: () => inFlight,
     loaded: () => cache.size(),
+    quarantined: () => cache.count((p) => p.quarantined),
     async execute(tenant, message, { collect = false } = {}) {
       const started = performance.now();
       const request = readRequest(message);
@@ -158,6 +196,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
         return done({ id, ok: true, result: await run(tenant, request, key) });
       } catch (error) {
         const failure = CorralError.fromUnknown(error);
+        if (key && SUSPECT_CODES.has(failure.code)) suspect(key);
         // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
         if (failure.code === 'UNKNOWN_PLUGIN' && key) cache.drop(key);
         if (failure.code !== 'INTERNAL') return fail(failure);
@@ -174,6 +213,15 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
         }
       }
     },
+  };
+}
+
+function mergeHealth(a: HealthResult, b: HealthResult): HealthResult {
+  return {
+    ...a,
+    heapBytes: a.heapBytes + b.heapBytes,
+    moduleRestarts: a.moduleRestarts + b.moduleRestarts,
+    plugins: [...a.plugins, ...b.plugins],
   };
 }
 

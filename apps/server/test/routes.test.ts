@@ -339,6 +339,25 @@ describe('routes', () => {
     expect(metrics).toMatch(/^corral_worker_restarts [1-9]/m);
   });
 
+  it('a plugin that overran a limit is re-loaded into the quarantine lane, away from benign plugins', async () => {
+    const hostile = await call(url, 'POST', '/v1/plugins', { code: `${looping} // quarantine` });
+    const path = `/v1/plugins/${hostile.body.pluginId}/render`;
+    expect((await call(url, 'POST', path, render({ loop: true }))).body.error.code).toBe('LIMIT_TIME');
+    // Re-loading it (as a client does after PLUGIN_ERRORED) puts it in the quarantine lane.
+    expect((await call(url, 'POST', '/v1/plugins', { code: `${looping} // quarantine` })).status).toBe(201);
+    expect((await call(url, 'GET', '/metrics')).text).toMatch(/^corral_plugins_quarantined 1$/m);
+    // With one main worker, a benign render used to wait behind the loop; now it does not.
+    const order: string[] = [];
+    await Promise.all([
+      call(url, 'POST', path, render({ loop: true })).then((r) => order.push(`hostile ${r.body.error.code}`)),
+      new Promise((r) => setTimeout(r, 5))
+        .then(() => call(url, 'POST', `/v1/plugins/${counterId}/render`, render({ count: 1 })))
+        .then((r) => order.push(`benign ${r.status}`)),
+    ]);
+    expect(order).toEqual(['benign 200', 'hostile LIMIT_TIME']);
+    expect((await call(url, 'POST', path, render({}))).body.tree).toEqual({ kind: 'text', text: 'ok' });
+  });
+
   it('answers with a request id, helmet headers and a CSP fit for WASM without unsafe-eval', async () => {
     const out = await fetch(`${url}/healthz`, { headers: { 'x-request-id': 'trace-42' } });
     expect(out.headers.get('x-request-id')).toBe('trace-42');
@@ -361,6 +380,7 @@ describe('routes', () => {
       /^corral_calls_total\{op="render",code="UNKNOWN_PLUGIN"\} \d+/m,
       /^corral_call_duration_seconds_bucket\{le="0.005",op="render",outcome="ok"\} \d+/m,
       /^corral_plugins_loaded \d+/m,
+      /^corral_plugins_quarantined \d+/m,
       /^corral_worker_restarts \d+/m,
       /^corral_queue_depth 0/m,
       /^corral_worker_queue_depth \d+/m,

@@ -161,24 +161,25 @@ export function createServer(
     });
   });
   app.get('/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
+  // Ready = the workers booted (start() resolved) and not draining. Deliberately no call into
+  // the workers: under load a health call would queue behind plugin calls, and a balancer that
+  // then pulled a busy replica would only push its load onto the others. Back-pressure is the
+  // 503 of the bounded queue; dead workers are replaced by their supervisor.
+  app.get('/readyz', (_req, res) => {
     if (draining) {
       return sendError(
         res,
         new CorralError('OVERLOADED', 'The server is shutting down', { retryAfterSeconds: 1 }),
       );
     }
-    try {
-      const health = await withTimeout(sandbox!.health(), 2000);
-      sendJson(res, 200, {
-        status: 'ready',
-        engine: health.engine,
-        plugins: host!.loaded(),
-        inFlight: host!.inFlight(),
-      });
-    } catch (error) {
-      sendError(res, CorralError.fromUnknown(error), 503);
-    }
+    sendJson(res, 200, {
+      status: 'ready',
+      engine: config.engine,
+      poolSize: config.poolSize,
+      plugins: host!.loaded(),
+      inFlight: host!.inFlight(),
+      maxQueue: config.maxQueue,
+    });
   });
 
   // --- who is calling -------------------------------------------------------------------------
@@ -476,14 +477,4 @@ function fromHttpError(
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new CorralError('OVERLOADED', `No answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => (clearTimeout(timer), resolve(value)),
-      (error: unknown) => (clearTimeout(timer), reject(error)),
-    );
-  });
 }

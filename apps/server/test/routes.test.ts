@@ -485,6 +485,19 @@ describe('configured servers', () => {
     }
   });
 
+  it('while draining: /readyz 503, requests still served with connection: close, then closed', async () => {
+    const server = await startServer();
+    const { body } = await call(server.url, 'POST', '/v1/plugins', { code: hello });
+    const closing = server.close();
+    const ready = await call(server.url, 'GET', '/readyz');
+    expect(ready).toMatchObject({ status: 503, body: { error: { code: 'OVERLOADED' } } });
+    const served = await call(server.url, 'POST', `/v1/plugins/${body.pluginId}/render`, render());
+    expect(served.status).toBe(200);
+    expect(served.headers.get('connection')).toBe('close');
+    await closing;
+    await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
+  });
+
   it('CORS only for the configured origins', async () => {
     const server = await startServer({ CORRAL_CORS_ORIGINS: 'https://app.example' });
     try {

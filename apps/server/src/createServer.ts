@@ -293,8 +293,8 @@ export function createServer(
     for (const message of Array.isArray(batch) ? batch : [batch])
       exchanges.push(await execute(res, message, stream));
     const last = exchanges.at(-1)!.response;
-    if (!last.ok) {
-      res.locals.errorCode = last.error.code;
+    if (!last.ok) res.locals.errorCode = last.error.code;
+    if (!last.ok && !Array.isArray(batch)) {
       const retryAfter = retryAfterOf(last.error);
       if (retryAfter !== null) res.setHeader('retry-after', String(retryAfter));
     }

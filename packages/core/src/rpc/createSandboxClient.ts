@@ -200,7 +200,7 @@ class Client implements SandboxClient {
     timeoutMs: number,
   ): Promise<RpcResult> {
     if (this.closed) throw new CorralError('OVERLOADED', 'The sandbox client was closed');
-    await this.ready;
+    await this.waitReady(timeoutMs);
     if (!this.transport) await this.respawn('no worker');
     const transport = this.transport;
     if (!transport) {
@@ -222,6 +222,21 @@ class Client implements SandboxClient {
       }
       this.armWatchdog();
     });
+  }
+
+  /** Wait for a replacement worker, but no longer than the call's own deadline plus grace. */
+  private async waitReady(timeoutMs: number): Promise<void> {
+    let timer: unknown = null;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('expired'), timeoutMs + this.graceMs);
+    });
+    const outcome = await Promise.race([this.ready.then(() => 'ready' as const), expired]);
+    this.clock.clearTimeout(timer);
+    if (outcome === 'expired') {
+      throw new CorralError('WORKER_CRASHED', 'No worker became ready within the call deadline', {
+        timeoutMs,
+      });
+    }
   }
 
   // --- transport events -----------------------------------------------------------------------
@@ -272,11 +287,17 @@ class Client implements SandboxClient {
     this.timer = this.clock.setTimeout(() => this.overrun(head), wait + 1);
   }
 
-  private overrun(head: Pending): void {
+  private overrun(head: Pending, confirmed = false): void {
     this.timer = null;
     if (this.pending.get(head.id) !== head) return this.armWatchdog();
     const startedAt = Math.max(head.sentAt, this.lastProgress);
     if (this.clock.now() < startedAt + head.timeoutMs + this.graceMs) return this.armWatchdog();
+    if (!confirmed) {
+      // Timers can run before messages that already arrived (a host that was itself blocked):
+      // give queued replies one more turn before declaring the worker stuck.
+      this.timer = this.clock.setTimeout(() => this.overrun(head, true), 0);
+      return;
+    }
     this.pending.delete(head.id);
     head.reject(
       new CorralError(

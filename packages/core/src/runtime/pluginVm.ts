@@ -363,6 +363,9 @@ export class PluginVm {
       this.engine.endCall();
       this.sink = null;
     }
+    // A built-in that never calls back (e.g. a naive substring search over a huge string) can
+    // run far past the deadline without one interrupt: a call that would succeed late fails.
+    if (!failure && !this.timedOut && this.clock.now() > this.deadline) this.timedOut = true;
     const outcome: CallOutcome = { interrupted: this.timedOut, memoryError: this.engine.growRefused };
     // Sticky flags win over whatever the plugin did with the VM-side error, except that an
     // output the serializer could not fit is reported as what it is (and still recycled).

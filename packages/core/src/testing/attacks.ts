@@ -48,6 +48,7 @@ export const ATTACKS = {
   asyncChain: '(async function f() { while (true) { await null; } })();',
   promiseFanOut: 'for (var i = 0; i < 1e6; i++) Promise.resolve(i).then(function (x) { return x + 1; });',
   getterLoop: 'throw { get message() { while (true) {} } };',
+  uninterruptibleSearch: '"a".repeat(14000).indexOf("a".repeat(7000) + "b");',
 } as const;
 
 /** Every name a plugin must never see on its global object. */

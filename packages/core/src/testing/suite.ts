@@ -669,6 +669,15 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
       it('promise fan-out past the job budget', () => attack('render', ATTACKS.promiseFanOut, 'LIMIT_TIME'));
       it('a thrown object whose message getter loops', () =>
         attack('render', ATTACKS.getterLoop, 'LIMIT_TIME'));
+      it('a built-in the interrupt cannot stop still fails LIMIT_TIME when it finishes late', async () => {
+        // A naive substring search never calls back into JS, so no interrupt fires inside it.
+        // In-thread the call ends when the built-in does; worker hosts kill the thread at
+        // deadline + grace (their fault suites time that).
+        const id = await load(armedPlugin('render', ATTACKS.uninterruptibleSearch), { profile: 'strict' });
+        await expectCode(render(id, { attack: true }), 'LIMIT_TIME');
+        await expectHealthy();
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'ok' });
+      });
 
       it('a memory bomb leaves every other plugin working', async () => {
         const others = await Promise.all(Array.from({ length: 10 }, () => load(fixtures.counter)));

@@ -10,20 +10,21 @@
  *    disabled as PLUGIN_ERRORED) — target: benign p99 at most 2× the unloaded p99.
  *
  * Servers run as child processes (`node --import tsx`, as `pnpm start` does) so autocannon's
- * own event loop is not theirs. Env: CORRAL_BENCH_DIR (fixtures), BENCH_SECONDS (default 10),
- * BENCH_CONNECTIONS (default 10), CORRAL_POOL_SIZE (passed to the server).
+ * own event loop is not theirs. Env: CORRAL_BENCH_DIR (fixtures), CORRAL_BENCH_SECONDS (default 10),
+ * CORRAL_BENCH_CONNECTIONS (default 10), CORRAL_POOL_SIZE (passed to the server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { createNodeSandbox } from '@corral/worker-node';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverDir = resolve(here, '..');
 const benchDir = process.env.CORRAL_BENCH_DIR ?? resolve(serverDir, '../../../shared/bench');
-const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const seconds = Number(process.env.CORRAL_BENCH_SECONDS ?? 10);
+const connections = Number(process.env.CORRAL_BENCH_CONNECTIONS ?? 10);
 const todo50 = readFileSync(join(benchDir, 'todo50.plugin.js'), 'utf8');
 const todo50State: unknown = JSON.parse(readFileSync(join(benchDir, 'todo50.state.json'), 'utf8'));
 const renderBody = JSON.stringify({ widgetId: 'main', pluginState: todo50State, globalState: {} });
@@ -185,6 +186,39 @@ try {
     `  hostile client: ${attack.requests.total} requests (renders overrunning their 50 ms deadline), ${reloads} re-loads after PLUGIN_ERRORED`,
   );
 
+  // The ceiling HTTP sits on: the same renders straight into a worker pool of the same size,
+  // no HTTP (the loop runs in this process, as the server's main thread would).
+  const pool = await createNodeSandbox(poolSize ? { poolSize: Number(poolSize) } : {});
+  const direct = await (async () => {
+    const ids = ['p0', 'p1', 'p2', 'p3'];
+    for (const pluginId of ids) await pool.loadPlugin({ pluginId, code: todo50 });
+    const params = (pluginId: string) => ({
+      pluginId,
+      widgetId: 'main',
+      pluginState: todo50State as never,
+      globalState: {},
+    });
+    const loop = async (ms: number) => {
+      let n = 0;
+      const end = performance.now() + ms;
+      await Promise.all(
+        Array.from({ length: connections }, async (_, k) => {
+          while (performance.now() < end) {
+            await pool.render(params(ids[k % ids.length]!));
+            n++;
+          }
+        }),
+      );
+      return n;
+    };
+    await loop(2000);
+    return Math.round((await loop(seconds * 1000)) / seconds);
+  })();
+  await pool.close();
+  console.log(
+    `${'worker pool alone, no HTTP (the ceiling)'.padEnd(44)} ${String(direct).padStart(6)} renders/s`,
+  );
+
   const ratio = render.rps / baseline.rps;
   const p99Ratio = loaded.p99 / Math.max(unloaded.p99, 1);
   console.log('');
@@ -194,7 +228,8 @@ try {
     console.log(`| ${f.name} | ${f.rps} | ${f.p50} | ${f.p99} |`);
   console.log('');
   console.log(
-    `render throughput = ${(ratio * 100).toFixed(0)} % of the bare route (target ≥ 50 %): ${ratio >= 0.5 ? 'met' : 'NOT met'}`,
+    `render throughput = ${(ratio * 100).toFixed(0)} % of the bare route (target ≥ 50 %): ${ratio >= 0.5 ? 'met' : 'NOT met'}; ` +
+      `${((render.rps / direct) * 100).toFixed(0)} % of the worker pool alone`,
   );
   console.log(
     `benign p99 with a hostile neighbour = ${p99Ratio.toFixed(2)}× unloaded (target ≤ 2×): ${p99Ratio <= 2 ? 'met' : 'NOT met'}`,

@@ -18,73 +18,82 @@ const { counter, todo50, todo50State } = readFixtures();
 const CYCLES = Number(process.env.CORRAL_LEAK_CYCLES ?? 300);
 
 describe('leaks', () => {
-  it(`${CYCLES} load/render/event/dispose cycles (with failures among them) leave nothing allocated`, async () => {
-    const modules: QuickJSWASMModule[] = [];
-    // The unoptimized debug build evaluates a plugin in ~160 ms: give loads room.
-    const slowLoads = { loadTimeoutMs: 10_000 };
-    const runtime = await createRuntime({
-      variant: debugVariant,
-      onModule: (m) => modules.push(m),
-      limitsCeiling: { ...LIMIT_PROFILES.generous, ...slowLoads },
-    });
-    const failing = [
-      armedPlugin('render', ATTACKS.infiniteLoop),
-      armedPlugin('render', 'throw new Error("x")'),
-      returning('{ kind: "text", text: Symbol("s") }'),
-      armedPlugin('handler', ATTACKS.microtaskLoop),
-    ];
-    let failures = 0;
-    for (let i = 0; i < CYCLES; i++) {
-      const pluginId = `p${i % 7}`;
-      if (i % 50 === 25) {
-        // Every kind of failed call must free what it allocated too.
-        const code = failing[((i / 50) % failing.length) | 0]!;
+  it(
+    `${CYCLES} load/render/event/dispose cycles (with failures among them) leave nothing allocated`,
+    async () => {
+      const modules: QuickJSWASMModule[] = [];
+      // The unoptimized debug build evaluates a plugin in ~160 ms: give loads room.
+      const slowLoads = { loadTimeoutMs: 10_000 };
+      const runtime = await createRuntime({
+        variant: debugVariant,
+        onModule: (m) => modules.push(m),
+        limitsCeiling: { ...LIMIT_PROFILES.generous, ...slowLoads },
+      });
+      const failing = [
+        armedPlugin('render', ATTACKS.infiniteLoop),
+        armedPlugin('render', 'throw new Error("x")'),
+        returning('{ kind: "text", text: Symbol("s") }'),
+        armedPlugin('handler', ATTACKS.microtaskLoop),
+      ];
+      let failures = 0;
+      for (let i = 0; i < CYCLES; i++) {
+        const pluginId = `p${i % 7}`;
+        if (i % 50 === 25) {
+          // Every kind of failed call must free what it allocated too.
+          const code = failing[((i / 50) % failing.length) | 0]!;
+          await runtime.loadPlugin({
+            pluginId,
+            code,
+            limits: { ...slowLoads, renderTimeoutMs: 5, eventTimeoutMs: 5 },
+          });
+          const call =
+            code === failing[3]
+              ? runtime.event({
+                  pluginId,
+                  widgetId: 'main',
+                  handler: 'go',
+                  event: { name: 'click' },
+                  pluginState: { attack: true },
+                  globalState: {},
+                })
+              : runtime.render({
+                  pluginId,
+                  widgetId: 'main',
+                  pluginState: { attack: true },
+                  globalState: {},
+                });
+          await call.then(
+            () => undefined,
+            () => failures++,
+          );
+          await runtime.disposePlugin({ pluginId });
+          continue;
+        }
         await runtime.loadPlugin({
           pluginId,
-          code,
-          limits: { ...slowLoads, renderTimeoutMs: 5, eventTimeoutMs: 5 },
+          code: counter,
+          limits: { ...slowLoads, renderTimeoutMs: 1000, eventTimeoutMs: 1000 },
         });
-        const call =
-          code === failing[3]
-            ? runtime.event({
-                pluginId,
-                widgetId: 'main',
-                handler: 'go',
-                event: { name: 'click' },
-                pluginState: { attack: true },
-                globalState: {},
-              })
-            : runtime.render({ pluginId, widgetId: 'main', pluginState: { attack: true }, globalState: {} });
-        await call.then(
-          () => undefined,
-          () => failures++,
-        );
+        await runtime.render({ pluginId, widgetId: 'main', pluginState: { count: i }, globalState: {} });
+        const result = await runtime.event({
+          pluginId,
+          widgetId: 'main',
+          handler: 'inc',
+          event: { name: 'click' },
+          pluginState: { count: i },
+          globalState: {},
+        });
+        expect(result.pluginState).toEqual({ count: i + 1 });
         await runtime.disposePlugin({ pluginId });
-        continue;
       }
-      await runtime.loadPlugin({
-        pluginId,
-        code: counter,
-        limits: { ...slowLoads, renderTimeoutMs: 1000, eventTimeoutMs: 1000 },
-      });
-      await runtime.render({ pluginId, widgetId: 'main', pluginState: { count: i }, globalState: {} });
-      const result = await runtime.event({
-        pluginId,
-        widgetId: 'main',
-        handler: 'inc',
-        event: { name: 'click' },
-        pluginState: { count: i },
-        globalState: {},
-      });
-      expect(result.pluginState).toEqual({ count: i + 1 });
-      await runtime.disposePlugin({ pluginId });
-    }
-    expect(failures).toBe(Math.floor((CYCLES + 25) / 50));
-    expect(modules).toHaveLength(1); // no engine replacement hid anything
-    expect((await runtime.health()).plugins).toEqual([]);
-    new TestQuickJSWASMModule(modules[0]!).assertNoMemoryAllocated();
-    runtime.dispose();
-  }, 120_000 + CYCLES * 500);
+      expect(failures).toBe(Math.floor((CYCLES + 25) / 50));
+      expect(modules).toHaveLength(1); // no engine replacement hid anything
+      expect((await runtime.health()).plugins).toEqual([]);
+      new TestQuickJSWASMModule(modules[0]!).assertNoMemoryAllocated();
+      runtime.dispose();
+    },
+    120_000 + CYCLES * 500,
+  );
 
   it('10,000 release-build cycles: the heap stops growing after warm-up', async () => {
     const runtime = await createRuntime({ variant: releaseVariant });

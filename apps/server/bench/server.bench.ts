@@ -14,6 +14,7 @@
  * CORRAL_BENCH_CONNECTIONS (default 10), CORRAL_POOL_SIZE (passed to the server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +45,8 @@ function start(
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
+      if (env.CORRAL_LOG_LEVEL === 'info')
+        process.stderr.write(`[${script}] ${chunk.toString().slice(0, 400)}`);
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) resolvePromise({ url: match[1]!, child });
     });
@@ -51,16 +54,30 @@ function start(
   });
 }
 
-async function load(url: string, code: string): Promise<string> {
-  const res = await fetch(`${url}/v1/plugins`, {
-    method: 'POST',
-    headers: json,
-    body: JSON.stringify({ code }),
+/**
+ * POST JSON on a connection of its own. Not fetch: in this process undici's pooled keep-alive
+ * sockets were found closed under a request after the autocannon runs ("other side closed").
+ */
+function post(url: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { ...json, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject).end(body);
   });
-  const body = (await res.json()) as { pluginId?: string };
-  if (res.status !== 201 || !body.pluginId)
-    throw new Error(`load failed: ${res.status} ${JSON.stringify(body)}`);
-  return body.pluginId;
+}
+
+async function load(url: string, code: string): Promise<string> {
+  const { status, text } = await post(`${url}/v1/plugins`, JSON.stringify({ code }));
+  const pluginId = status === 201 ? (JSON.parse(text) as { pluginId: string }).pluginId : null;
+  if (!pluginId) throw new Error(`load on ${url} failed: ${status} ${text.slice(0, 300)}`);
+  return pluginId;
 }
 
 interface Figures {
@@ -100,12 +117,7 @@ const bare = await start('bench/bareServer.ts', {
       const probe = await start('src/main.ts', { CORRAL_POOL_SIZE: '1' });
       try {
         const id = await load(probe.url, todo50);
-        const res = await fetch(`${probe.url}/v1/plugins/${id}/render`, {
-          method: 'POST',
-          headers: json,
-          body: renderBody,
-        });
-        return (await res.text()).length;
+        return (await post(`${probe.url}/v1/plugins/${id}/render`, renderBody)).text.length;
       } finally {
         probe.child.kill('SIGTERM');
       }
@@ -130,61 +142,62 @@ try {
     body: renderBody,
   });
 
-  const benign = await Promise.all(
-    Array.from({ length: 9 }, (_, i) => load(corral.url, `${todo50}\n// tenant ${i}`)),
-  );
-  const benignOptions: autocannon.Options = {
-    url: corral.url,
-    connections: 9,
-    requests: benign.map((id) => ({
-      method: 'POST',
-      path: `/v1/plugins/${id}/render`,
-      headers: json,
-      body: renderBody,
-    })),
-  };
-  const unloaded = await run('9 benign plugins, alone', benignOptions);
-
-  const hostileId = await load(corral.url, hostile);
-  let reloads = 0;
-  let disabled = false;
-  const attacker = autocannon({
-    url: corral.url,
-    connections: 1,
-    duration: seconds + 3,
-    requests: [
-      {
-        setupRequest: (request) => {
-          if (!disabled)
-            return {
-              ...request,
-              method: 'POST',
-              path: `/v1/plugins/${hostileId}/render`,
-              headers: json,
-              body: renderBody,
-            };
-          disabled = false;
-          reloads++;
-          return {
-            ...request,
-            method: 'POST',
-            path: '/v1/plugins',
-            headers: json,
-            body: JSON.stringify({ code: hostile }),
-          };
+  /** Nine benign plugins rendered alone, then beside a hammered hostile one, on `url`. */
+  async function neighbours(url: string, label: string): Promise<[Figures, Figures]> {
+    const benign = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => load(url, `${todo50}\n// tenant ${i}`)),
+    );
+    const benignOptions: autocannon.Options = {
+      url,
+      connections: 9,
+      requests: benign.map((id) => ({
+        method: 'POST',
+        path: `/v1/plugins/${id}/render`,
+        headers: json,
+        body: renderBody,
+      })),
+    };
+    const alone = await run(`9 benign plugins, alone${label}`, benignOptions);
+    const hostileId = await load(url, hostile);
+    let reloads = 0;
+    let disabled = false;
+    const attacker = autocannon({
+      url,
+      connections: 1,
+      duration: seconds + 3,
+      requests: [
+        {
+          setupRequest: (request) => {
+            const render = { path: `/v1/plugins/${hostileId}/render`, body: renderBody };
+            const reload = { path: '/v1/plugins', body: JSON.stringify({ code: hostile }) };
+            const next = disabled ? reload : render;
+            if (disabled) reloads++;
+            disabled = false;
+            return { ...request, method: 'POST', headers: json, ...next };
+          },
+          onResponse: (_status, body) => {
+            if (body.includes('PLUGIN_ERRORED')) disabled = true;
+          },
         },
-        onResponse: (_status, body) => {
-          if (body.includes('PLUGIN_ERRORED')) disabled = true;
-        },
-      },
-    ],
-  });
-  await new Promise((r) => setTimeout(r, 1000));
-  const loaded = await run('9 benign plugins + 1 hostile (loop render)', benignOptions, false);
-  const attack = await attacker;
-  console.log(
-    `  hostile client: ${attack.requests.total} requests (renders overrunning their 50 ms deadline), ${reloads} re-loads after PLUGIN_ERRORED`,
-  );
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const loaded = await run(`9 benign + 1 hostile (loop render)${label}`, benignOptions, false);
+    const attack = await attacker;
+    console.log(
+      `  hostile client: ${attack.requests.total} requests (renders overrunning their 50 ms deadline), ${reloads} re-loads after PLUGIN_ERRORED`,
+    );
+    return [alone, loaded];
+  }
+  const [unloaded, loaded] = await neighbours(corral.url, '');
+  // The same without the quarantine lane, to show what it buys.
+  const exposed = await start('src/main.ts', { CORRAL_QUARANTINE_POOL_SIZE: '0' });
+  let unguarded: [Figures, Figures];
+  try {
+    unguarded = await neighbours(exposed.url, ', no quarantine');
+  } finally {
+    exposed.child.kill('SIGTERM');
+  }
 
   // The ceiling HTTP sits on: the same renders straight into a worker pool of the same size,
   // no HTTP (the loop runs in this process, as the server's main thread would).
@@ -224,7 +237,7 @@ try {
   console.log('');
   console.log('| scenario | req/s | p50 ms | p99 ms |');
   console.log('| --- | ---: | ---: | ---: |');
-  for (const f of [baseline, render, unloaded, loaded])
+  for (const f of [baseline, render, unloaded, loaded, ...unguarded])
     console.log(`| ${f.name} | ${f.rps} | ${f.p50} | ${f.p99} |`);
   console.log('');
   console.log(
@@ -232,7 +245,8 @@ try {
       `${((render.rps / direct) * 100).toFixed(0)} % of the worker pool alone`,
   );
   console.log(
-    `benign p99 with a hostile neighbour = ${p99Ratio.toFixed(2)}× unloaded (target ≤ 2×): ${p99Ratio <= 2 ? 'met' : 'NOT met'}`,
+    `benign p99 with a hostile neighbour = ${p99Ratio.toFixed(2)}× unloaded (target ≤ 2×): ${p99Ratio <= 2 ? 'met' : 'NOT met'}; ` +
+      `without the quarantine lane ${(unguarded[1].p99 / Math.max(unguarded[0].p99, 1)).toFixed(2)}×`,
   );
 } finally {
   bare.child.kill('SIGTERM');

@@ -6,7 +6,7 @@
  * in flight, close the sandbox).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import cors from 'cors';
@@ -352,12 +352,13 @@ export function createServer(
         onCall: (op, code, seconds) => metrics.call(op, code, seconds),
         onDefect: (error, op) => logger.error({ err: error, op }, 'a call failed with a defect'),
       });
-      const server = app.listen(config.port, config.host);
+      // Slow clients get 408 and are dropped: headers within 10 s, the whole request within 30 s.
+      const server = createHttpServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
       httpServer = server;
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve).once('error', reject);
+        server.listen(config.port, config.host);
       });
-      server.requestTimeout = 30_000;
       server.on('connection', () => (lastActivity = performance.now()));
       const { address, port } = server.address() as AddressInfo;
       const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;

@@ -131,7 +131,14 @@ export function createServer(
       cors({
         origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins,
         methods: ['GET', 'POST', 'DELETE'],
-        allowedHeaders: ['content-type', 'accept', 'authorization', 'x-api-key', 'x-request-id'],
+        allowedHeaders: [
+          'content-type',
+          'accept',
+          'authorization',
+          'x-api-key',
+          'x-request-id',
+          'x-corral-plugin',
+        ],
         exposedHeaders: ['retry-after', 'x-request-id', 'location', 'ratelimit', 'ratelimit-policy'],
         maxAge: 600,
       }),

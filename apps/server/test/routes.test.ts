@@ -507,12 +507,14 @@ describe('configured servers', () => {
           headers: {
             origin,
             'access-control-request-method': 'POST',
-            'access-control-request-headers': 'content-type',
+            'access-control-request-headers': 'content-type, authorization, x-corral-plugin',
           },
         });
       const allowed = await preflight('https://app.example');
       expect(allowed.status).toBe(204);
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      // what createHttpSandbox sends from a browser
+      expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization.*x-corral-plugin/);
       expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBe(null);
     } finally {
       await server.close();

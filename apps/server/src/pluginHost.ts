@@ -197,6 +197,11 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       } catch (error) {
         const failure = CorralError.fromUnknown(error);
         if (key && SUSPECT_CODES.has(failure.code)) suspect(key);
+        // After a memory or stack failure the worker may rebuild its engine, and it does so at
+        // the start of its next call. Make that call ours, now, rather than a caller's.
+        if (failure.code === 'LIMIT_MEMORY' || failure.code === 'LIMIT_STACK') {
+          void Promise.all([sandbox.health(), quarantine?.health()]).catch(() => undefined);
+        }
         // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
         if (failure.code === 'UNKNOWN_PLUGIN' && key) cache.drop(key);
         if (failure.code !== 'INTERNAL') return fail(failure);

@@ -1,6 +1,7 @@
 /**
  * Test helpers: real servers on ephemeral loopback ports, real fetch, the shared fixtures.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,30 @@ export async function startServer(
   const server = createServer(config, options);
   const { url } = await server.start();
   return { url, close: () => server.close() };
+}
+
+/**
+ * Start main.ts on a free port, as `pnpm start` does (one node process with tsx's loader: the
+ * `tsx` CLI would put a relaying parent process in front, and signals would reach that one).
+ */
+export function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@corral/source', 'src/main.ts'], {
+    cwd: serverDir,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CORRAL_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    void exited.then((code) => reject(new Error(`main.ts exited (${code}) before listening:\n${output}`)));
+  });
+  return { child, url, exited, output: () => output };
 }
 
 export interface Answer {

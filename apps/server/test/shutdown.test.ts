@@ -3,33 +3,8 @@
  * a burst of slow requests in flight, then SIGTERM. Every request already accepted completes,
  * new connections are refused, and the process exits 0.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { call, serverDir, spinning } from './helpers.js';
-
-/**
- * Start main.ts on a free port, as `pnpm start` does (one node process with tsx's loader: the
- * `tsx` CLI would put a relaying parent process in front, and signals would reach that one).
- */
-function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@corral/source', 'src/main.ts'], {
-    cwd: serverDir,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CORRAL_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]!);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    void exited.then((code) => reject(new Error(`main.ts exited (${code}) before listening:\n${output}`)));
-  });
-  return { child, url, exited, output: () => output };
-}
+import { call, spinning, startMain } from './helpers.js';
 
 describe('SIGTERM', () => {
   it('drains every in-flight request, refuses new connections, closes the workers, exits 0', async () => {

@@ -20,7 +20,6 @@ import {
   validateLoadPluginParams,
   validateRenderParams,
   type Diagnostic,
-  type EventResult,
   type HealthResult,
   type RpcNotification,
   type RpcOp,
@@ -127,7 +126,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       case 'render':
         return lane.render(inSandbox);
       case 'event':
-        return stampEvent(await lane.event(inSandbox));
+        return lane.event(inSandbox);
       case 'disposePlugin':
         cache.drop(key!);
         await lane.disposePlugin(inSandbox);
@@ -145,7 +144,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       const held = cache.peek(p.pluginId);
       return held && held.tenant === tenant ? [{ ...p, pluginId: held.pluginId }] : [];
     });
-    return { ...health, source: 'server', plugins };
+    return { ...health, plugins };
   }
 
   return {
@@ -252,13 +251,4 @@ function checkParams(request: RpcRequest): CorralError | null {
     path: first.path,
     issue: first.message,
   });
-}
-
-/**
- * The server is the host callers talk to, so dispatches carry `source: 'server'` whichever
- * worker ran the call (see the README: worker-node stamps `node-worker` and has no option yet).
- */
-function stampEvent(result: EventResult): EventResult {
-  for (const dispatch of result.dispatches) dispatch.meta.source = 'server';
-  return result;
 }

@@ -23,6 +23,7 @@ export const createServerSandbox: SandboxFactory = (config) =>
   createNodeSandbox({
     poolSize: config.poolSize,
     engine: config.engine,
+    source: 'server',
     allowedGlobalActions: config.allowedGlobalActions,
     limitsCeiling: LIMIT_PROFILES[config.profile],
   });

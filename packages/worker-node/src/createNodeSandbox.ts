@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
-import { CorralError, type RuntimeLimits } from '@corral/contracts';
+import { CorralError, type DispatchSource, type RuntimeLimits } from '@corral/contracts';
 import {
   createSandboxClient,
   createSandboxPool,
@@ -23,6 +23,8 @@ export interface NodeSandboxOptions {
   poolSize?: number;
   /** Default `quickjs`. */
   engine?: 'quickjs' | 'quickjs-ng';
+  /** What dispatches and health are stamped with: `server` when this backs an HTTP server. Default `node-worker`. */
+  source?: DispatchSource;
   /** Global action types the host accepts. Default none. */
   allowedGlobalActions?: string[];
   /** Upper bound on any plugin's limits. Default: the generous profile. */
@@ -80,6 +82,7 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
   const data: WorkerBoot = {
     engine,
     allowedGlobalActions: options.allowedGlobalActions ?? [],
+    source: options.source ?? 'node-worker',
     ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
     ...(options.heapLimitBytes ? { heapLimitBytes: options.heapLimitBytes } : {}),
     ...(wasm ? { wasmModule: await WebAssembly.compile(wasm) } : {}),

@@ -3,13 +3,15 @@
  * What the host and the worker entry agree on besides core's RPC messages: the boot data and
  * the `ready` word. Kept apart from worker.ts so the host never loads the worker entry.
  */
-import type { RuntimeLimits } from '@corral/contracts';
+import type { DispatchSource, RuntimeLimits } from '@corral/contracts';
 
 /** What the host passes in `workerData` (structured-cloned). */
 export interface WorkerBoot {
   /** Checked inside the worker, so a bad value fails at boot like any other broken worker. */
   engine: string;
   allowedGlobalActions: string[];
+  /** What dispatches are stamped with. */
+  source: DispatchSource;
   limitsCeiling?: RuntimeLimits;
   heapLimitBytes?: number;
   /** The variant's .wasm compiled once by the host, so a boot skips compilation. */

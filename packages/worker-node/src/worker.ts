@@ -28,7 +28,7 @@ if (!load) throw new Error(`@corral/worker-node: unknown engine '${boot.engine}'
 
 const runtime = await createRuntime({
   variant: (await load()).default,
-  source: 'node-worker',
+  source: boot.source,
   // What V8 leaves JS and WebAssembly of this thread's stack (Node keeps 192 KiB back): core caps
   // each plugin's stackBytes at 1/32 of it, so QuickJS's own limit trips before the thread's.
   hostStackBytes: (resourceLimits.stackSizeMb ?? 4) * 1024 * 1024 - 192 * 1024,

@@ -12,6 +12,7 @@
  */
 import {
   CorralError,
+  LIMIT_PROFILES,
   resolveLimits,
   type Diagnostic,
   type DisposePluginParams,
@@ -118,7 +119,11 @@ class Client implements SandboxClient {
 
   // --- public API ---------------------------------------------------------------------------
   async loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
-    const limits = resolveLimits(params?.profile, params?.limits ?? {});
+    // An unknown profile is the other side's INVALID_REQUEST to report; the deadline here must
+    // still be a real one.
+    const profile =
+      params?.profile && Object.hasOwn(LIMIT_PROFILES, params.profile) ? params.profile : 'default';
+    const limits = resolveLimits(profile, params?.limits ?? {});
     const meta = (await this.call(
       'loadPlugin',
       params,

@@ -138,6 +138,8 @@ describe('node worker faults', () => {
     const hooks = internals.get(sandbox)!;
     const first = await settle(sandbox.loadPlugin({ pluginId: 'x', code: counter }));
     expect(first).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    // health() asks every member, so it returns once the other member has given up too.
+    expect(await settle(sandbox.health())).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
     const boots = hooks.boots();
     // Per member: its first boot, then the client's 3 attempts; plus one spare. Never more.
     expect(boots).toBeLessThanOrEqual(2 * (1 + 3) + 1);

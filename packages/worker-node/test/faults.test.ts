@@ -144,12 +144,14 @@ describe('node worker faults', () => {
     // Per member: its first boot, then the client's 3 attempts; plus one spare. Never more.
     expect(boots).toBeLessThanOrEqual(2 * (1 + 3) + 1);
 
+    // Each call starts only when awaited: a fast failure must not reject before it is awaited.
+    const sb = sandbox;
     for (const call of [
-      sandbox.loadPlugin({ pluginId: 'y', code: counter }),
-      render(sandbox, 'x', {}),
-      sandbox.health(),
+      () => sb.loadPlugin({ pluginId: 'y', code: counter }),
+      () => render(sb, 'x', {}),
+      () => sb.health(),
     ]) {
-      const settled = await settle(call);
+      const settled = await settle(call());
       expect(settled).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
       expect(settled.ms).toBeLessThan(50);
     }

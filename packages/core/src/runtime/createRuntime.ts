@@ -312,13 +312,7 @@ class RuntimeImpl implements Runtime {
   render(params: RenderParams): Promise<RenderResult> {
     return this.serial(() => {
       const p = checkCall(validateRenderParams, params);
-      const plugin = this.usable(p.pluginId);
-      if (!plugin.widgets.has(p.widgetId)) {
-        throw new CorralError('UNKNOWN_WIDGET', `Plugin '${p.pluginId}' has no widget '${p.widgetId}'`, {
-          widgetId: p.widgetId,
-          widgets: [...plugin.widgets],
-        });
-      }
+      const plugin = this.usable(p.pluginId, p.widgetId);
       return this.runCall(plugin, 'render', p.widgetId, p, plugin.limits.renderTimeoutMs, (output, call) => {
         const limits = plugin.limits;
         const tree = this.parseOutput(
@@ -352,12 +346,7 @@ class RuntimeImpl implements Runtime {
   event(params: EventParams): Promise<EventResult> {
     return this.serial(() => {
       const p = checkCall(validateEventParams, params);
-      const plugin = this.usable(p.pluginId);
-      if (!plugin.widgets.has(p.widgetId)) {
-        throw new CorralError('UNKNOWN_WIDGET', `Plugin '${p.pluginId}' has no widget '${p.widgetId}'`, {
-          widgetId: p.widgetId,
-        });
-      }
+      const plugin = this.usable(p.pluginId, p.widgetId);
       if (!plugin.handlers.has(p.handler)) {
         throw new CorralError('UNKNOWN_HANDLER', `Plugin '${p.pluginId}' has no handler '${p.handler}'`, {
           handler: p.handler,
@@ -571,7 +560,8 @@ class RuntimeImpl implements Runtime {
   }
 
   // ---------------------------------------------------------------------------------------
-  private usable(pluginId: string): PluginRecord {
+  /** The plugin, if it is loaded, not errored, and (when asked) has the widget. */
+  private usable(pluginId: string, widgetId?: string): PluginRecord {
     const plugin = this.plugins.get(pluginId);
     if (!plugin) throw new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId });
     if (plugin.status === 'errored') {
@@ -583,6 +573,12 @@ class RuntimeImpl implements Runtime {
           recentFailures: this.recentFailures(plugin),
         },
       );
+    }
+    if (widgetId !== undefined && !plugin.widgets.has(widgetId)) {
+      throw new CorralError('UNKNOWN_WIDGET', `Plugin '${pluginId}' has no widget '${widgetId}'`, {
+        widgetId,
+        widgets: [...plugin.widgets],
+      });
     }
     return plugin;
   }

@@ -303,7 +303,7 @@ class RuntimeImpl implements Runtime {
       }
       return { vm, meta };
     } catch (error) {
-      this.discard(vm, error);
+      this.discard(vm);
       throw error;
     }
   }
@@ -592,8 +592,7 @@ class RuntimeImpl implements Runtime {
   }
 
   private recordFailure(plugin: PluginRecord): void {
-    if (plugin.vm) this.discard(plugin.vm, null);
-    plugin.vm = null;
+    this.release(plugin);
     plugin.failures.push(this.clock.now());
     if (this.recentFailures(plugin) >= this.threshold.count) plugin.status = 'errored';
   }
@@ -605,7 +604,7 @@ class RuntimeImpl implements Runtime {
   }
 
   /** Free a VM; if the module cannot free it cleanly, the module is in doubt. */
-  private discard(vm: PluginVm, _cause: unknown): void {
+  private discard(vm: PluginVm): void {
     if (this.engine?.poisoned) {
       vm.broken = true;
       return;
@@ -618,7 +617,7 @@ class RuntimeImpl implements Runtime {
   }
 
   private release(plugin: PluginRecord): void {
-    if (plugin.vm) this.discard(plugin.vm, null);
+    if (plugin.vm) this.discard(plugin.vm);
     plugin.vm = null;
   }
 

@@ -131,45 +131,53 @@ export const BOOTSTRAP_SOURCE = String.raw`
     return v !== null && (typeof v === "object" || typeof v === "function") && typeof v.then === "function";
   }
   // JSON.stringify cannot be interrupted, so its work is bounded in the same pass by a replacer:
-  // being JS, it lets the interrupt handler run, and it counts values (an exponentially shared
-  // DAG stops at the count instead of serializing for seconds) and refuses what JSON would drop
-  // silently. Depth is bounded by QuickJS's own stack check inside JSON.stringify — the host
-  // keeps that limit far inside its own stack — and cycles are a TypeError.
-  // (A separate walk in JS did the same at three times the cost.)
-  var budget = 0, spent = 0, context = "", maxDepth = 0, path = [], depth = 0;
-  function guard(key, v) {
+  // being JS, it lets the interrupt handler run, and it counts values, so an exponentially
+  // shared DAG stops at the count instead of serializing for seconds. Depth is bounded by
+  // QuickJS's own stack check: the host runs the final serialization of a call ("output") with
+  // a stack just deep enough for the output's depth limit, because QuickJS's cycle check scans
+  // the whole path at every level and a deep value would otherwise cost time quadratic in its
+  // depth. Functions are refused by a toJSON on Function.prototype that the plugin cannot
+  // replace; symbols are dropped as JSON drops them (the host's schema check still applies).
+  var budget = 0, spent = 0, context = "", serializing = false;
+  function count(key, v) {
     if (++spent > budget) throw fail("OUTPUT_TOO_LARGE", context + " has more than " + budget + " values");
-    // Track depth from the holder (this): JSON.stringify visits depth-first, so the holder
-    // is always on the path. QuickJS's own cycle check scans that path at every level, so
-    // without this bound a deep value costs time quadratic in its depth.
+    return v;
+  }
+  defineProperty(Function.prototype, "toJSON", { value: function toJSON(key) {
+    if (serializing) throw fail("INVALID_OUTPUT", context + " contains a function" + (key === "" ? "" : " at '" + key + "'") + ", which JSON cannot carry");
+    return undefined;
+  } });
+  // Dispatch payloads are serialized mid-call on the plugin's own stack, so their depth is
+  // tracked from the holder (this) instead: JSON.stringify visits depth-first, so the holder is
+  // always on the path.
+  var maxDepth = 0, path = [], depth = 0;
+  function countDeep(key, v) {
+    if (++spent > budget) throw fail("OUTPUT_TOO_LARGE", context + " has more than " + budget + " values");
     var holder = this;
     while (depth > 0 && path[depth - 1] !== holder) depth--;
     if (depth === 0) path[depth++] = holder;
-    var type = typeof v;
-    if (type === "object") {
-      if (v !== null) {
-        if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", context + " is nested deeper than " + maxDepth);
-        path[depth++] = v;
-      }
-    } else if (type === "function" || type === "symbol") {
-      throw fail("INVALID_OUTPUT", context + " contains a " + type + (key === "" ? "" : " at '" + key + "'") + ", which JSON cannot carry");
+    if (v !== null && typeof v === "object") {
+      if (depth > maxDepth) throw fail("OUTPUT_TOO_LARGE", context + " is nested deeper than " + maxDepth);
+      path[depth++] = v;
     }
     return v;
   }
-  function serialize(value, what, maxValues, maxNesting, maxBytes, tooLarge) {
+  function serialize(value, what, maxValues, maxBytes, tooLarge, maxNesting) {
     if (value === undefined) throw fail("INVALID_OUTPUT", what + " is undefined");
+    if (typeof value === "function" || typeof value === "symbol") throw fail("INVALID_OUTPUT", what + " is a " + typeof value + ", which JSON cannot carry");
     if (isThenable(value)) throw fail("INVALID_OUTPUT", what + " is a Promise; render, handlers and reducers are synchronous");
-    budget = maxValues; spent = 0; context = what; maxDepth = maxNesting; depth = 0;
+    budget = maxValues; spent = 0; context = what; maxDepth = maxNesting || 0; depth = 0;
     var text;
-    try { text = stringify(value, guard); path.length = 0; }
+    serializing = true;
+    try { text = stringify(value, maxNesting ? countDeep : count); }
     catch (e) {
-      path.length = 0;
       if (failure !== null) throw e;
       var message = e && e.message;
       if (/stack overflow|call stack/i.test(message)) throw fail("OUTPUT_TOO_LARGE", what + " is nested too deeply to serialize");
       if (/out of memory|string too long/i.test(message)) throw fail("OUTPUT_TOO_LARGE", what + " is too large to serialize");
       throw fail("INVALID_OUTPUT", what + " cannot be serialized: " + message);
     }
+    finally { serializing = false; path.length = 0; }
     if (typeof text !== "string") throw fail("INVALID_OUTPUT", what + " is not JSON");
     // UTF-8 takes at least one byte per UTF-16 unit: longer text is certainly over the limit,
     // so it is refused here instead of being copied out of the VM (the host measures exactly).
@@ -179,6 +187,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
 
   // --- per-call context -------------------------------------------------------------------
   var limits = null;
+  var pending = null; // what render or event produced, until the host asks for its "output"
   function begin(input) {
     callNow = input.now;
     seedState = input.seed | 0;
@@ -202,7 +211,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
       if (typeof type !== "string") throw fail("INVALID_OUTPUT", "action type must be a string");
       var json;
       if (payload === undefined) json = "";
-      else json = serialize(payload, "payload of '" + type + "'", limits.maxPayloadValues, 64, limits.maxPayloadBytes, "DISPATCH_LIMIT");
+      else json = serialize(payload, "payload of '" + type + "'", limits.maxPayloadValues, limits.maxPayloadBytes, "DISPATCH_LIMIT", 64);
       if (scope === "plugin") { hostDispatchPlugin(type, json); intents.push(type, json); }
       else hostDispatchGlobal(type, json);
     };
@@ -214,7 +223,9 @@ export const BOOTSTRAP_SOURCE = String.raw`
   function render(widgetId, input) {
     var w = plugin.widgets[widgetId];
     var tree = w.render(freeze({ pluginState: input.pluginState, globalState: input.globalState, now: now, log: log }));
-    return serialize(tree, "render output", limits.maxTreeValues, limits.maxTreeDepth, limits.maxTreeBytes);
+    if (isThenable(tree)) throw fail("INVALID_OUTPUT", "render output is a Promise; render, handlers and reducers are synchronous");
+    pending = { value: tree, what: "render output", values: limits.maxTreeValues, bytes: limits.maxTreeBytes };
+    return "";
   }
   function event(handlerName, input) {
     intents = [];
@@ -231,7 +242,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
       if (isThenable(state)) throw fail("INVALID_OUTPUT", "reducer '" + type + "' returned a Promise; reducers are synchronous");
     }
     intents = [];
-    return serialize(state, "plugin state", limits.maxStateValues, 128, limits.maxStateBytes);
+    pending = { value: state, what: "plugin state", values: limits.maxStateValues, bytes: limits.maxStateBytes };
+    return "";
   }
 
   function run(op, name, inputJson) {
@@ -242,9 +254,17 @@ export const BOOTSTRAP_SOURCE = String.raw`
     }
     if (op === "meta") {
       if (plugin === null) throw fail("INVALID_PLUGIN", "the plugin did not call definePlugin");
-      try { return serialize(plugin.meta, "plugin metadata", limits.maxStateValues + 10000, 130, limits.maxStateBytes + 65536); }
+      try { return serialize(plugin.meta, "plugin metadata", limits.maxStateValues + 10000, limits.maxStateBytes + 65536, null, 130); }
       catch (e) { if (failure !== null) failure = { code: "INVALID_PLUGIN", message: "initialState: " + failure.message }; throw e; }
     }
+    if (op === "output") {
+      // The second half of a render or event, run by the host on a shallow stack.
+      var p = pending;
+      pending = null;
+      if (p === null) throw fail("INVALID_OUTPUT", "there is no output to serialize");
+      return serialize(p.value, p.what, p.values, p.bytes);
+    }
+    pending = null;
     var input = parse(inputJson);
     begin(input);
     return op === "render" ? render(name, input) : event(name, input);

@@ -117,6 +117,8 @@ const DEFAULT_HOST_STACK = 984 * 1024;
 const HOST_STACK_RATIO = 32;
 /** Free heap tolerated after a memory failure before the engine is compacted. */
 const COMPACT_SLACK = 8 * 1024 * 1024;
+/** How deep a plugin state may nest. */
+const STATE_DEPTH = 128;
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runtime = new RuntimeImpl(options);
@@ -163,6 +165,8 @@ class RuntimeImpl implements Runtime {
   private engine: Engine | null = null;
   private moduleRestarts = 0;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Calls running or queued. */
+  private busy = 0;
   private disposed = false;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -200,14 +204,32 @@ class RuntimeImpl implements Runtime {
     for (const listener of this.listeners) listener(notification);
   }
 
-  /** Calls run one at a time; a failed call never blocks the next. */
-  private serial<T>(task: () => Promise<T> | T): Promise<T> {
+  /**
+   * Calls run one at a time; a failed call never blocks the next. When nothing is queued and
+   * the engine is sound, the call runs at once (its promise is already settled); otherwise it
+   * waits its turn, and a poisoned engine is replaced first.
+   */
+  private serial<T>(task: () => T): Promise<T> {
+    if (this.busy === 0 && !this.disposed && !this.engine?.poisoned) {
+      this.busy++;
+      try {
+        return Promise.resolve(task());
+      } catch (error) {
+        return Promise.reject(error as Error);
+      } finally {
+        this.busy--;
+      }
+    }
+    this.busy++;
     const run = this.queue.then(async () => {
       if (this.disposed) throw new CorralError('OVERLOADED', 'The runtime has been disposed');
       await this.healEngine();
       return task();
     });
-    this.queue = run.catch(() => undefined);
+    const settled = (): void => {
+      this.busy--;
+    };
+    this.queue = run.then(settled, settled);
     return run;
   }
 
@@ -315,12 +337,7 @@ class RuntimeImpl implements Runtime {
       const plugin = this.usable(p.pluginId, p.widgetId);
       return this.runCall(plugin, 'render', p.widgetId, p, plugin.limits.renderTimeoutMs, (output, call) => {
         const limits = plugin.limits;
-        const tree = this.parseOutput(
-          output,
-          limits.maxOutputBytes,
-          limits.maxOutputDepth * 2 + 6,
-          'render output',
-        );
+        const tree = this.parseOutput(output, limits.maxOutputBytes, 'render output');
         const valid = validateUINodeWithin(
           tree,
           {
@@ -357,7 +374,6 @@ class RuntimeImpl implements Runtime {
         const pluginState = this.parseOutput(
           output,
           plugin.limits.maxStateBytes,
-          130,
           'plugin state',
         ) as JSONValue;
         const dispatches: Dispatch[] = call.intents.map(({ scope, type, payloadJson }) => {
@@ -377,7 +393,6 @@ class RuntimeImpl implements Runtime {
             dispatch.payload = this.parseOutput(
               payloadJson,
               plugin.limits.maxPayloadBytes,
-              70,
               'payload',
             ) as JSONValue;
           if (!accepted) {
@@ -434,7 +449,9 @@ class RuntimeImpl implements Runtime {
     try {
       const vm = this.vmFor(plugin);
       const heapBefore = this.engine!.heapBytes();
-      const result = vm.call(op, name, input, timeoutMs, call);
+      // Render output nests about two JSON levels per tree level (node + children array).
+      const outputDepth = op === 'render' ? limits.maxOutputDepth * 2 + 6 : STATE_DEPTH;
+      const result = vm.call(op, name, input, timeoutMs, call, outputDepth);
       interrupted = result.outcome.interrupted;
       // The heap only grows when the free pool ran out; only then is the plugin's own usage
       // worth measuring against its limit (it costs ~0.1 ms).
@@ -497,18 +514,15 @@ class RuntimeImpl implements Runtime {
   }
 
   /**
-   * Size a VM output from its text (bytes, bracket depth, forbidden keys) before parsing it,
-   * then parse and check it is plain JSON within bounds.
+   * Size a VM output from its text before parsing it, then parse it. The VM already bounded
+   * its value count and (by the serializer's stack) its depth, and JSON.parse does not recurse,
+   * so the text's size is all that needs checking first; exact depth and node limits are
+   * checked by the walk that validates the result.
    */
-  private parseOutput(text: string, maxBytes: number, maxDepth: number, what: string): unknown {
-    const shape = measureJsonText(text, maxBytes, maxDepth);
-    if (shape.bytes > maxBytes) {
+  private parseOutput(text: string, maxBytes: number, what: string): unknown {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no exact count.
+    if (text.length * 3 > maxBytes && utf8Length(text) > maxBytes) {
       throw new CorralError('OUTPUT_TOO_LARGE', `The ${what} is larger than ${maxBytes} bytes`, { maxBytes });
-    }
-    if (shape.depth > maxDepth) {
-      throw new CorralError('OUTPUT_TOO_LARGE', `The ${what} is nested deeper than ${maxDepth}`, {
-        maxDepth,
-      });
     }
     // JSON.parse makes "__proto__" an own key, but any host code that later copies the object
     // with assignment would set a prototype: refuse it outright.

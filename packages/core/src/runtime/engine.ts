@@ -21,6 +21,9 @@ import {
 
 const PAGE = 64 * 1024;
 
+/** Serializer stack costs are a property of the build: measured once per variant. */
+const serializerStacks = new WeakMap<QuickJSSyncVariant, { base: number; perLevel: number }>();
+
 /** How the shared module is built. */
 export interface EngineOptions {
   /** The QuickJS build, e.g. `@jitl/quickjs-wasmfile-release-sync`. */
@@ -40,6 +43,8 @@ export class Engine {
   private growLimit = Number.POSITIVE_INFINITY;
   /** Heap size right after boot: the baseline compaction compares against. */
   bootHeapBytes = 0;
+  /** QuickJS stack JSON.stringify needs: a fixed base plus a cost per nesting level. */
+  private serializerStack = { base: 0, perLevel: 0 };
 
   private constructor(
     readonly module: QuickJSWASMModule,
@@ -70,8 +75,20 @@ export class Engine {
     );
     const engine = new Engine(module, memory, detectEngineName(module));
     gate.engine = engine;
+    let stack = serializerStacks.get(options.variant);
+    if (!stack) serializerStacks.set(options.variant, (stack = measureSerializerStack(module)));
+    engine.serializerStack = stack;
     engine.bootHeapBytes = engine.heapBytes();
     return engine;
+  }
+
+  /**
+   * The QuickJS stack on which JSON.stringify (with a JS replacer, called from the bootstrap's
+   * entry) can nest a little past `maxDepth` levels and no further.
+   */
+  serializationStackBytes(maxDepth: number): number {
+    const { base, perLevel } = this.serializerStack;
+    return Math.ceil(base + perLevel * maxDepth * 1.25 + 1024);
   }
 
   /** Bytes the shared heap currently spans (it never shrinks). */
@@ -97,6 +114,50 @@ export class Engine {
   /** Close the budget: outside calls the heap grows only for runtime creation. */
   endCall(): void {
     this.growLimit = Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * How much QuickJS stack JSON.stringify takes per nesting level, and before the first, in this
+ * build (debug builds take several times what release builds do): the deepest array it can
+ * serialize is found at two stack sizes, and the line through both points gives the cost.
+ */
+function measureSerializerStack(module: QuickJSWASMModule): { base: number; perLevel: number } {
+  const runtime = module.newRuntime();
+  const context = runtime.newContext();
+  try {
+    const probe = context.unwrapResult(
+      context.evalCode(`(function deepest() {
+        function nest(n) { var v = []; for (var i = 0; i < n; i++) v = [v]; return v; }
+        function fits(n) {
+          try { JSON.stringify(nest(n), function (k, v) { return v; }); return true; } catch (e) { return false; }
+        }
+        var lo = 0, hi = 1024;
+        while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (fits(mid)) lo = mid; else hi = mid - 1; }
+        return lo;
+      })`),
+    );
+    const deepest = (stackBytes: number): number => {
+      runtime.setMaxStackSize(stackBytes);
+      const result = context.callFunction(probe, context.undefined);
+      // Too small a stack to even enter the probe: nothing fits.
+      const depth = result.error ? 0 : context.getNumber(result.value);
+      (result.error ?? result.value).dispose();
+      return depth;
+    };
+    try {
+      let small = 2 * 1024;
+      let shallow = deepest(small);
+      while (shallow < 32 && small < 256 * 1024) shallow = deepest((small *= 2));
+      const deep = deepest(small * 2);
+      const perLevel = small / Math.max(1, deep - shallow);
+      return { base: Math.max(0, small - shallow * perLevel), perLevel };
+    } finally {
+      probe.dispose();
+    }
+  } finally {
+    context.dispose();
+    runtime.dispose();
   }
 }
 

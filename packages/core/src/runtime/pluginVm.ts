@@ -51,8 +51,6 @@ function vmLimits(limits: RuntimeLimits): string {
   // stop an exponentially shared structure long before its text would reach the byte limits.
   return JSON.stringify({
     maxTreeValues: limits.maxOutputNodes * 8,
-    // A tree of depth d nests about 2d JSON levels (node + children array), plus binding args.
-    maxTreeDepth: limits.maxOutputDepth * 2 + 6,
     maxTreeBytes: limits.maxOutputBytes,
     maxStateBytes: limits.maxStateBytes,
     maxPayloadBytes: limits.maxPayloadBytes,
@@ -65,7 +63,7 @@ export class PluginVm {
   private readonly runtime: QuickJSRuntime;
   private readonly context: QuickJSContext;
   private entry: QuickJSHandle | null = null;
-  private readonly ops: Record<'render' | 'event' | 'meta' | 'limits', QuickJSHandle>;
+  private readonly ops: Record<'render' | 'event' | 'meta' | 'limits' | 'output' | 'empty', QuickJSHandle>;
   private deadline = 0;
   private timeoutMs = 0;
   private timedOut = false;
@@ -100,6 +98,8 @@ export class PluginVm {
       event: this.context.newString('event'),
       meta: this.context.newString('meta'),
       limits: this.context.newString('limits'),
+      output: this.context.newString('output'),
+      empty: this.context.newString(''),
     };
     this.installBridge();
   }
@@ -190,18 +190,27 @@ export class PluginVm {
     });
   }
 
-  /** Run a render or event through the bootstrap's entry point. */
+  /**
+   * Run a render or event through the bootstrap's entry point, then serialize what it produced
+   * in a second entry call on a stack only as deep as the output may nest (`outputDepth`).
+   */
   call(
     op: 'render' | 'event',
     name: string,
     inputJson: string,
     timeoutMs: number,
     sink: CallSink,
+    outputDepth: number,
   ): { output: string; outcome: CallOutcome } {
     return this.guard(timeoutMs, sink, () => {
-      const output = this.callEntry(this.ops[op], name, inputJson, 'PLUGIN_THREW');
+      this.callEntry(this.ops[op], name, inputJson, 'PLUGIN_THREW');
       this.drainJobs();
-      return output;
+      this.runtime.setMaxStackSize(this.engine.serializationStackBytes(outputDepth));
+      try {
+        return this.callEntry(this.ops.output, this.ops.empty, this.ops.empty, 'PLUGIN_THREW');
+      } finally {
+        this.runtime.setMaxStackSize(this.limits.stackBytes);
+      }
     });
   }
 
@@ -227,16 +236,22 @@ export class PluginVm {
     this.runtime.dispose();
   }
 
-  private callEntry(op: QuickJSHandle, name: string, input: string, throwCode: ErrorCode): string {
+  private callEntry(
+    op: QuickJSHandle,
+    name: string | QuickJSHandle,
+    input: string | QuickJSHandle,
+    throwCode: ErrorCode,
+  ): string {
     const ctx = this.context;
     if (!this.entry) throw new CorralError('INTERNAL', 'the plugin VM has no entry point');
-    const nameHandle = ctx.newString(name);
-    const inputHandle = ctx.newString(input);
+    const nameHandle = typeof name === 'string' ? ctx.newString(name) : name;
+    const inputHandle = typeof input === 'string' ? ctx.newString(input) : input;
     const result = ctx.callFunction(this.entry, ctx.undefined, op, nameHandle, inputHandle);
-    nameHandle.dispose();
-    inputHandle.dispose();
+    if (nameHandle !== name) nameHandle.dispose();
+    if (inputHandle !== input) inputHandle.dispose();
     if (result.error) this.throwFromVm(result.error, throwCode);
-    const text = ctx.typeof(result.value) === 'string' ? ctx.getString(result.value) : '';
+    // The entry returns a string or throws.
+    const text = ctx.getString(result.value);
     result.value.dispose();
     const mark = text.charCodeAt(0);
     if (mark === FAILURE_MARK || mark === THROW_MARK) {

@@ -12,9 +12,6 @@
  * Failures are thrown as `{ __corral: CODE, message }` objects the host maps to error codes.
  */
 
-/** Name under which the bootstrap publishes its entry point, removed by the host after reading it. */
-export const ENTRY_GLOBAL = '__corral_entry';
-
 export const BOOTSTRAP_SOURCE = String.raw`
 (function () {
   "use strict";
@@ -270,9 +267,10 @@ export const BOOTSTRAP_SOURCE = String.raw`
     return op === "render" ? render(name, input) : event(name, input);
   }
 
-  // The one entry point. Returns the output JSON, or "\u0001" + a bootstrap failure, or
-  // "\u0002" + what the plugin threw. Engine-raised interrupts are uncatchable and escape.
-  g.${ENTRY_GLOBAL} = function entry(op, name, inputJson) {
+  // The one entry point, which the script evaluates to (so it is never on the global object).
+  // Returns the output JSON, or "\u0001" + a bootstrap failure, or "\u0002" + what the plugin
+  // threw. Engine-raised interrupts are uncatchable and escape.
+  return function entry(op, name, inputJson) {
     failure = null;
     var out;
     try { out = run(op, name, inputJson); }

@@ -167,6 +167,9 @@ class RuntimeImpl implements Runtime {
   private queue: Promise<unknown> = Promise.resolve();
   /** Calls running or queued. */
   private busy = 0;
+  /** A booted VM waiting for the next load, and the timer that builds one. */
+  private spare: PluginVm | null = null;
+  private spareTimer: ReturnType<typeof setTimeout> | null = null;
   private disposed = false;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -183,6 +186,7 @@ class RuntimeImpl implements Runtime {
 
   async start(): Promise<void> {
     this.engine = await this.newEngine();
+    this.buildSpare();
   }
 
   private async newEngine(): Promise<Engine> {
@@ -307,10 +311,9 @@ class RuntimeImpl implements Runtime {
     code: string,
     limits: RuntimeLimits,
   ): { vm: PluginVm; meta: PluginMeta } {
-    const engine = this.engine!;
-    const vm = new PluginVm(engine, this.clock, limits);
+    const vm = this.freshVm();
     try {
-      const { output } = vm.load(code, limits.loadTimeoutMs);
+      const { output } = vm.load(code, limits);
       const shape = measureJsonText(output, limits.maxStateBytes + 64 * 1024, 256);
       if (shape.bytes > limits.maxStateBytes + 64 * 1024) {
         throw new CorralError('INVALID_PLUGIN', 'The plugin definition (with its initialState) is too large');
@@ -327,6 +330,38 @@ class RuntimeImpl implements Runtime {
     } catch (error) {
       this.discard(vm);
       throw error;
+    }
+  }
+
+  /**
+   * A booted VM for a plugin: the spare built while the runtime was idle if there is one (a
+   * load then skips runtime creation and the bootstrap, most of its cost), else a new one.
+   * Either way the next spare is built once the current task is over.
+   */
+  private freshVm(): PluginVm {
+    const engine = this.engine!;
+    const spare = this.spare;
+    this.spare = null;
+    this.scheduleSpare();
+    if (spare && spare.engine === engine && !spare.broken) return spare;
+    return new PluginVm(engine, this.clock);
+  }
+
+  private scheduleSpare(): void {
+    if (this.spareTimer !== null || this.disposed) return;
+    this.spareTimer = setTimeout(() => {
+      this.spareTimer = null;
+      this.buildSpare();
+    }, 0);
+  }
+
+  private buildSpare(): void {
+    const engine = this.engine;
+    if (this.disposed || this.spare || !engine || engine.poisoned) return;
+    try {
+      this.spare = new PluginVm(engine, this.clock);
+    } catch {
+      // The next load builds its own VM and reports what goes wrong.
     }
   }
 
@@ -567,6 +602,9 @@ class RuntimeImpl implements Runtime {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.spareTimer !== null) clearTimeout(this.spareTimer);
+    if (this.spare) this.discard(this.spare);
+    this.spare = null;
     for (const plugin of this.plugins.values()) this.release(plugin);
     this.plugins.clear();
     this.engine = null;
@@ -642,6 +680,8 @@ class RuntimeImpl implements Runtime {
    */
   private async healEngine(): Promise<void> {
     if (!this.engine?.poisoned) return;
+    // The old module is dropped whole; its spare goes with it (never disposed on a doubtful heap).
+    this.spare = null;
     for (const plugin of this.plugins.values()) {
       if (plugin.vm) plugin.vm.broken = true;
       plugin.vm = null;

@@ -16,7 +16,7 @@
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
 import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
 import type { Clock } from '../clock.js';
-import { BOOTSTRAP_SOURCE, ENTRY_GLOBAL } from './bootstrap.js';
+import { BOOTSTRAP_SOURCE } from './bootstrap.js';
 import type { Engine } from './engine.js';
 
 /** Receives what a plugin's bridge calls report during one call. */
@@ -64,24 +64,25 @@ export class PluginVm {
   private readonly context: QuickJSContext;
   private entry: QuickJSHandle | null = null;
   private readonly ops: Record<'render' | 'event' | 'meta' | 'limits' | 'output' | 'empty', QuickJSHandle>;
-  private deadline = 0;
+  // No deadline while the constructor evaluates the bootstrap; every call sets its own.
+  private deadline = Number.POSITIVE_INFINITY;
   private timeoutMs = 0;
   private timedOut = false;
   private sink: CallSink | null = null;
   private hostFailure: CorralError | null = null;
+  private configured: RuntimeLimits | null = null;
   /** Set once the VM must not be used or disposed normally again. */
   broken = false;
 
+  /**
+   * Build a runtime and evaluate the bootstrap in it. This is the bulk of a plugin load's cost
+   * and involves no plugin code, so a host can do it ahead of time (see `load`).
+   */
   constructor(
-    private readonly engine: Engine,
+    readonly engine: Engine,
     private readonly clock: Clock,
-    readonly limits: RuntimeLimits,
   ) {
     this.runtime = engine.module.newRuntime();
-    // QuickJS's own limit still refuses single huge allocations up front; the engine's heap
-    // gate catches everything else.
-    this.runtime.setMemoryLimit(limits.memoryBytes);
-    this.runtime.setMaxStackSize(limits.stackBytes);
     this.runtime.setInterruptHandler(() => {
       // A refused grow or a host-side refusal (e.g. DISPATCH_LIMIT) ends the call at once,
       // whatever the plugin does with the error it got.
@@ -102,6 +103,20 @@ export class PluginVm {
       empty: this.context.newString(''),
     };
     this.installBridge();
+    // The bootstrap evaluates to its entry point, so nothing of it stays on the global object.
+    const boot = this.context.evalCode(BOOTSTRAP_SOURCE, 'corral-bootstrap.js');
+    if (boot.error) {
+      boot.error.dispose();
+      this.dispose();
+      throw new CorralError('INTERNAL', 'the plugin bootstrap failed to evaluate');
+    }
+    this.entry = boot.value;
+  }
+
+  /** The plugin's limits; set by `load`. */
+  get limits(): RuntimeLimits {
+    if (!this.configured) throw new CorralError('INTERNAL', 'the plugin VM has no limits yet');
+    return this.configured;
   }
 
   private installBridge(): void {
@@ -136,21 +151,18 @@ export class PluginVm {
   }
 
   /**
-   * Evaluate the bootstrap and the plugin's code, then read its metadata. Runs under the load
-   * deadline and the heap budget like any call.
+   * Evaluate the plugin's code under its limits, then read its metadata. Runs under the load
+   * deadline and the heap budget like any call. A VM holds one plugin, once.
    */
-  load(code: string, timeoutMs: number): { output: string; outcome: CallOutcome } {
-    return this.guard(timeoutMs, null, () => {
-      const boot = this.context.evalCode(BOOTSTRAP_SOURCE, 'corral-bootstrap.js');
-      if (boot.error) {
-        boot.error.dispose();
-        throw new CorralError('INTERNAL', 'the plugin bootstrap failed to evaluate');
-      }
-      boot.value.dispose();
-      this.entry = this.context.getProp(this.context.global, ENTRY_GLOBAL);
-      const removed = this.context.evalCode(`delete globalThis.${ENTRY_GLOBAL}`);
-      (removed.error ?? removed.value).dispose();
-      this.callEntry(this.ops.limits, '', vmLimits(this.limits), 'INTERNAL');
+  load(code: string, limits: RuntimeLimits): { output: string; outcome: CallOutcome } {
+    if (this.configured) throw new CorralError('INTERNAL', 'the plugin VM already holds a plugin');
+    this.configured = limits;
+    // QuickJS's own limit still refuses single huge allocations up front; the engine's heap
+    // gate catches everything else.
+    this.runtime.setMemoryLimit(limits.memoryBytes);
+    this.runtime.setMaxStackSize(limits.stackBytes);
+    return this.guard(limits.loadTimeoutMs, null, () => {
+      this.callEntry(this.ops.limits, '', vmLimits(limits), 'INTERNAL');
       const result = this.context.evalCode(code, 'plugin.js');
       if (result.error) {
         // A definePlugin refusal thrown at top level is INVALID_PLUGIN, anything else LOAD_FAILED.

@@ -14,12 +14,19 @@ export {
 } from './rpc/createRuntimeService.js';
 export {
   createSandboxClient,
+  type JsonResultClient,
   type SandboxClient,
   type SandboxClientOptions,
   type Supervisor,
 } from './rpc/createSandboxClient.js';
 export { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from './rpc/createSandboxPool.js';
-export { createInProcessTransportPair, type Transport } from './rpc/transport.js';
+export {
+  createInProcessTransportPair,
+  decodeOutbound,
+  encodeOutbound,
+  JsonText,
+  type Transport,
+} from './rpc/transport.js';
 export { createSystemClock, type Clock } from './clock.js';
 export { createInProcessSandbox, type InProcessSandboxOptions } from './createInProcessSandbox.js';
 export {

@@ -30,7 +30,7 @@ import {
   type RuntimeLimits,
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
-import type { Transport } from './transport.js';
+import { JsonText, type Transport } from './transport.js';
 
 /** What every host returns: in-thread, Node worker, browser worker, HTTP. */
 export interface SandboxClient extends AsyncDisposable {
@@ -43,6 +43,15 @@ export interface SandboxClient extends AsyncDisposable {
   onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void;
   /** Reject pending calls, stop the other side. */
   close(): Promise<void>;
+}
+
+/**
+ * A client that can hand a render's or an event's result over as the JSON text it crossed as,
+ * without parsing it (for hosts that only forward it as JSON, like the HTTP server). The text is
+ * the result's `JSON.stringify`; failures reject with the same typed errors as `render`/`event`.
+ */
+export interface JsonResultClient {
+  callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string>;
 }
 
 /**
@@ -76,7 +85,9 @@ interface Pending {
   pluginId: string | null;
   timeoutMs: number;
   sentAt: number;
-  resolve: (result: RpcResult) => void;
+  /** Resolve with the result's JSON text rather than its value. */
+  json: boolean;
+  resolve: (result: RpcResult | string) => void;
   reject: (error: CorralError) => void;
 }
 
@@ -85,11 +96,14 @@ interface CachedPlugin {
   limits: RuntimeLimits;
 }
 
-export function createSandboxClient(transport: Transport, options: SandboxClientOptions = {}): SandboxClient {
+export function createSandboxClient(
+  transport: Transport,
+  options: SandboxClientOptions = {},
+): SandboxClient & JsonResultClient {
   return new Client(transport, options);
 }
 
-class Client implements SandboxClient {
+class Client implements SandboxClient, JsonResultClient {
   private readonly clock: Clock;
   private readonly graceMs: number;
   private readonly defaultTimeoutMs: number;
@@ -99,9 +113,13 @@ class Client implements SandboxClient {
   private nextId = 1;
   private lastProgress = 0;
   private timer: unknown = null;
+  /** When the armed watchdog timer fires (it re-checks the head then). */
+  private timerDue = Number.POSITIVE_INFINITY;
   private detach: (() => void)[] = [];
   private transport: Transport | null;
   private ready: Promise<void> = Promise.resolve();
+  /** No replacement is being started: calls need not wait for `ready`. */
+  private settled = true;
   private bootFailures = 0;
   private gaveUpAt: number | null = null;
   private closed = false;
@@ -135,11 +153,11 @@ class Client implements SandboxClient {
   }
 
   render(params: RenderParams): Promise<RenderResult> {
-    return this.withReload('render', params, (l) => l.renderTimeoutMs) as Promise<RenderResult>;
+    return this.withReload('render', params, RENDER_TIMEOUT) as Promise<RenderResult>;
   }
 
   event(params: EventParams): Promise<EventResult> {
-    return this.withReload('event', params, (l) => l.eventTimeoutMs) as Promise<EventResult>;
+    return this.withReload('event', params, EVENT_TIMEOUT) as Promise<EventResult>;
   }
 
   async disposePlugin(params: DisposePluginParams): Promise<void> {
@@ -155,6 +173,11 @@ class Client implements SandboxClient {
 
   health(): Promise<HealthResult> {
     return this.call('health', {}, null, this.defaultTimeoutMs) as Promise<HealthResult>;
+  }
+
+  callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string> {
+    const timeout = op === 'render' ? RENDER_TIMEOUT : EVENT_TIMEOUT;
+    return this.withReload(op, params, timeout, true) as Promise<string>;
   }
 
   onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void {
@@ -185,16 +208,17 @@ class Client implements SandboxClient {
     op: 'render' | 'event',
     params: RenderParams | EventParams,
     timeout: (l: RuntimeLimits) => number,
-  ): Promise<RpcResult> {
+    json = false,
+  ): Promise<RpcResult | string> {
     const pluginId = params?.pluginId;
     const cached = typeof pluginId === 'string' ? this.plugins.get(pluginId) : undefined;
     const timeoutMs = cached ? timeout(cached.limits) : this.defaultTimeoutMs;
     try {
-      return await this.call(op, params, pluginId ?? null, timeoutMs);
+      return await this.call(op, params, pluginId ?? null, timeoutMs, json);
     } catch (error) {
       if (!(error instanceof CorralError && error.code === 'UNKNOWN_PLUGIN' && cached)) throw error;
       await this.call('loadPlugin', cached.params, pluginId, cached.limits.loadTimeoutMs);
-      return this.call(op, params, pluginId, timeoutMs);
+      return this.call(op, params, pluginId, timeoutMs, json);
     }
   }
 
@@ -203,9 +227,10 @@ class Client implements SandboxClient {
     params: unknown,
     pluginId: string | null,
     timeoutMs: number,
-  ): Promise<RpcResult> {
+    json = false,
+  ): Promise<RpcResult | string> {
     if (this.closed) throw new CorralError('OVERLOADED', 'The sandbox client was closed');
-    await this.waitReady(timeoutMs);
+    if (!this.settled) await this.waitReady(timeoutMs);
     if (!this.transport) await this.respawn('no worker');
     const transport = this.transport;
     if (!transport) {
@@ -213,9 +238,10 @@ class Client implements SandboxClient {
         bootFailures: this.bootFailures,
       });
     }
-    return new Promise<RpcResult>((resolve, reject) => {
+    return new Promise<RpcResult | string>((resolve, reject) => {
       const id = this.nextId++;
-      const entry: Pending = { id, op, pluginId, timeoutMs, sentAt: this.clock.now(), resolve, reject };
+      const sentAt = this.clock.now();
+      const entry: Pending = { id, op, pluginId, timeoutMs, sentAt, json, resolve, reject };
       if (this.pending.size === 0) this.lastProgress = entry.sentAt;
       this.pending.set(id, entry);
       try {
@@ -264,7 +290,7 @@ class Client implements SandboxClient {
     this.pending.delete(entry.id);
     this.lastProgress = this.clock.now();
     this.bootFailures = 0;
-    if (message.ok) entry.resolve(message.result);
+    if (message.ok) entry.resolve(resultOf(message.result as RpcResult | JsonText, entry.json));
     else entry.reject(CorralError.fromWire(message.error));
     this.armWatchdog();
   }
@@ -282,25 +308,39 @@ class Client implements SandboxClient {
     return this.pending.values().next().value;
   }
 
+  /**
+   * Time the head of the line. A timer already due no later than the head's deadline is kept
+   * (it re-checks whatever the head is when it fires), so a busy line does not re-arm a timer
+   * on every send and answer.
+   */
   private armWatchdog(): void {
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timer = null;
     const head = this.head();
-    if (!head) return;
-    const startedAt = Math.max(head.sentAt, this.lastProgress);
-    const wait = Math.max(0, startedAt + head.timeoutMs + this.graceMs - this.clock.now());
-    this.timer = this.clock.setTimeout(() => this.overrun(head), wait + 1);
+    if (!head) return this.disarm();
+    const due = Math.max(head.sentAt, this.lastProgress) + head.timeoutMs + this.graceMs;
+    if (this.timer !== null && this.timerDue <= due) return;
+    this.disarm();
+    this.timerDue = due;
+    this.timer = this.clock.setTimeout(() => this.overrun(), Math.max(0, due - this.clock.now()) + 1);
   }
 
-  private overrun(head: Pending, confirmed = false): void {
+  private disarm(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    if (this.pending.get(head.id) !== head) return this.armWatchdog();
+    this.timerDue = Number.POSITIVE_INFINITY;
+  }
+
+  private overrun(confirmed = false): void {
+    this.timer = null;
+    this.timerDue = Number.POSITIVE_INFINITY;
+    const head = this.head();
+    if (!head) return;
     const startedAt = Math.max(head.sentAt, this.lastProgress);
     if (this.clock.now() < startedAt + head.timeoutMs + this.graceMs) return this.armWatchdog();
     if (!confirmed) {
       // Timers can run before messages that already arrived (a host that was itself blocked):
       // give queued replies one more turn before declaring the worker stuck.
-      this.timer = this.clock.setTimeout(() => this.overrun(head, true), 0);
+      this.timerDue = this.clock.now();
+      this.timer = this.clock.setTimeout(() => this.overrun(true), 0);
       return;
     }
     this.pending.delete(head.id);
@@ -340,7 +380,8 @@ class Client implements SandboxClient {
     const cooldownMs = supervisor.cooldownMs ?? 5000;
     if (this.gaveUpAt !== null && this.clock.now() - this.gaveUpAt < cooldownMs) return this.ready;
     this.gaveUpAt = null;
-    this.ready = (async () => {
+    this.settled = false;
+    const ready = (async () => {
       while (!this.closed) {
         try {
           const transport = await supervisor.spawn();
@@ -370,7 +411,12 @@ class Client implements SandboxClient {
         }
       }
     })();
-    return this.ready;
+    this.ready = ready;
+    const settle = () => {
+      if (this.ready === ready) this.settled = true;
+    };
+    void ready.then(settle, settle);
+    return ready;
   }
 
   private async reloadAll(transport: Transport): Promise<void> {
@@ -384,6 +430,7 @@ class Client implements SandboxClient {
             pluginId: plugin.params.pluginId,
             timeoutMs: plugin.limits.loadTimeoutMs,
             sentAt: this.clock.now(),
+            json: false,
             // A plugin that no longer loads is left to fail on its own next call.
             resolve: () => resolve(),
             reject: (error) => (error.code === 'WORKER_CRASHED' ? reject(error) : resolve()),
@@ -402,8 +449,16 @@ class Client implements SandboxClient {
   private failAll(error: CorralError): void {
     const entries = [...this.pending.values()];
     this.pending.clear();
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    this.timer = null;
+    this.disarm();
     for (const entry of entries) entry.reject(error);
   }
+}
+
+const RENDER_TIMEOUT = (l: RuntimeLimits): number => l.renderTimeoutMs;
+const EVENT_TIMEOUT = (l: RuntimeLimits): number => l.eventTimeoutMs;
+
+/** A result as the caller asked for it: its value, or its JSON text. */
+function resultOf(result: RpcResult | JsonText, json: boolean): RpcResult | string {
+  if (result instanceof JsonText) return json ? result.text : (JSON.parse(result.text) as RpcResult);
+  return json ? JSON.stringify(result) : result;
 }

@@ -20,10 +20,10 @@ import type {
   RenderParams,
   RenderResult,
 } from '@corral/contracts';
-import type { SandboxClient } from './createSandboxClient.js';
+import type { JsonResultClient, SandboxClient } from './createSandboxClient.js';
 
 /** A pool reads like one SandboxClient, plus what a host wants to watch. */
-export interface SandboxPool extends SandboxClient {
+export interface SandboxPool extends SandboxClient, JsonResultClient {
   /** Calls sent and not yet settled, over all members. */
   queueDepth(): number;
   /** Which member a plugin is assigned to, if it was loaded. */
@@ -35,7 +35,10 @@ export interface SandboxPoolOptions {
   onClose?: () => void | Promise<void>;
 }
 
-export function createSandboxPool(members: SandboxClient[], options: SandboxPoolOptions = {}): SandboxPool {
+export function createSandboxPool(
+  members: (SandboxClient & Partial<JsonResultClient>)[],
+  options: SandboxPoolOptions = {},
+): SandboxPool {
   if (members.length === 0) throw new RangeError('createSandboxPool needs at least one member');
   const assigned = new Map<string, number>();
   const plugins = members.map(() => 0);
@@ -70,7 +73,10 @@ export function createSandboxPool(members: SandboxClient[], options: SandboxPool
     return (typeof pluginId === 'string' ? assigned.get(pluginId) : undefined) ?? 0;
   }
 
-  async function on<T>(member: number, call: (client: SandboxClient) => Promise<T>): Promise<T> {
+  async function on<T>(
+    member: number,
+    call: (client: SandboxClient & Partial<JsonResultClient>) => Promise<T>,
+  ): Promise<T> {
     inFlight[member]!++;
     try {
       return await call(members[member]!);
@@ -102,6 +108,17 @@ export function createSandboxPool(members: SandboxClient[], options: SandboxPool
 
     event(params: EventParams): Promise<EventResult> {
       return on(route(params?.pluginId), (m) => m.event(params));
+    },
+
+    callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string> {
+      // Members without a JSON path (in-process ones, say) serialize their result here.
+      return on(route(params?.pluginId), (m) =>
+        m.callJson
+          ? m.callJson(op, params)
+          : (op === 'render' ? m.render(params as RenderParams) : m.event(params as EventParams)).then(
+              (result) => JSON.stringify(result),
+            ),
+      );
     },
 
     async disposePlugin(params: DisposePluginParams): Promise<void> {

@@ -56,3 +56,41 @@ export function createInProcessTransportPair(): [Transport, Transport] {
   };
   return [side(0), side(1)];
 }
+
+/**
+ * The JSON text of a call's successful result, left unparsed by the transport that received it.
+ * The client parses it for callers that want the value, and hands the text over as is to those
+ * that only forward JSON (`callJson`: the HTTP server writes it into the response body).
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** How a successful response with a numeric id starts; its result follows, then the closing brace. */
+const SUCCESS = /^\{"id":(-?\d+),"ok":true,"result":/;
+
+/**
+ * Outbound messages as text, one string each, for transports that send replies as JSON text (a
+ * worker's replies: cheaper than structured-cloning them). The text is exactly
+ * `JSON.stringify(message)`; a successful response is written so that `decodeOutbound` can take
+ * its result without parsing it.
+ */
+export function encodeOutbound(message: unknown): string {
+  const m = message as { id?: unknown; ok?: unknown; result?: unknown };
+  if (m?.ok === true && Number.isSafeInteger(m.id) && Object.keys(m).length === 3 && 'result' in m) {
+    const result = JSON.stringify(m.result) as string | undefined;
+    if (result !== undefined) return `{"id":${m.id as number},"ok":true,"result":${result}}`;
+  }
+  return JSON.stringify(message);
+}
+
+/**
+ * The inverse of `encodeOutbound`: a successful response comes back with a `JsonText` result (its
+ * text sliced out, not parsed); everything else is parsed. Only the very start of the text is
+ * matched, so nothing inside a result or an error's details can be mistaken for it.
+ */
+export function decodeOutbound(text: string): unknown {
+  const head = SUCCESS.exec(text);
+  if (head) return { id: Number(head[1]), ok: true, result: new JsonText(text.slice(head[0].length, -1)) };
+  return JSON.parse(text) as unknown;
+}

@@ -203,14 +203,28 @@ export const BOOTSTRAP_SOURCE = String.raw`
   var log = logger("info");
   log.debug = logger("debug"); log.info = log; log.warn = logger("warn"); log.error = logger("error");
   function now() { return hostNow(); }
+  // Intents stay in the VM until the call's output carries them out, all at once; the bridge's
+  // dispatch functions report a refused dispatch at once, so the host ends the call even if the
+  // plugin catches the error. The host checks everything again: nothing in here is trusted.
+  var callOp = "";
+  function refuse(scope, code, message) {
+    var f = fail(code, message);
+    (scope === "plugin" ? hostDispatchPlugin : hostDispatchGlobal)("", stringify(f));
+    return f;
+  }
   function dispatcher(scope) {
     return function (type, payload) {
+      if (callOp !== "event") throw refuse(scope, "DISPATCH_LIMIT", "render cannot dispatch actions");
       if (typeof type !== "string") throw fail("INVALID_OUTPUT", "action type must be a string");
+      if (type.length === 0 || type.length > 200) throw refuse(scope, "DISPATCH_LIMIT", "An action type must be 1 to 200 characters");
+      if (intents.length >= limits.maxDispatches * 2) {
+        throw refuse(scope, "DISPATCH_LIMIT", "The handler dispatched more than " + limits.maxDispatches + " actions");
+      }
       var json;
       if (payload === undefined) json = "";
       else json = serialize(payload, "payload of '" + type + "'", limits.maxPayloadValues, limits.maxPayloadBytes, "DISPATCH_LIMIT", 64);
-      if (scope === "plugin") { hostDispatchPlugin(type, json); intents.push(type, json); }
-      else hostDispatchGlobal(type, json);
+      intents[intents.length] = (scope === "plugin" ? "p" : "g") + stringify(type);
+      intents[intents.length] = json;
     };
   }
   var intents = [];
@@ -233,13 +247,14 @@ export const BOOTSTRAP_SOURCE = String.raw`
     }));
     if (isThenable(result)) throw fail("INVALID_OUTPUT", "handler '" + handlerName + "' returned a Promise; handlers are synchronous");
     for (var i = 0; i < intents.length; i += 2) {
-      var type = intents[i];
+      if (intents[i].charAt(0) !== "p") continue;
+      var type = parse(intents[i].slice(1));
       if (!hasOwn.call(plugin.reducers, type)) continue; // reported as not accepted by the host
       state = plugin.reducers[type](state, intents[i + 1] === "" ? undefined : parse(intents[i + 1]));
       if (isThenable(state)) throw fail("INVALID_OUTPUT", "reducer '" + type + "' returned a Promise; reducers are synchronous");
     }
+    pending = { value: state, what: "plugin state", values: limits.maxStateValues, bytes: limits.maxStateBytes, intents: intents };
     intents = [];
-    pending = { value: state, what: "plugin state", values: limits.maxStateValues, bytes: limits.maxStateBytes };
     return "";
   }
 
@@ -259,11 +274,17 @@ export const BOOTSTRAP_SOURCE = String.raw`
       var p = pending;
       pending = null;
       if (p === null) throw fail("INVALID_OUTPUT", "there is no output to serialize");
-      return serialize(p.value, p.what, p.values, p.bytes);
+      var text = serialize(p.value, p.what, p.values, p.bytes);
+      // An event's intents follow its state, each as RS + scope and type + RS + payload, RS
+      // being U+001E: JSON text never holds it raw, so the host can split on it. (U+0000 would
+      // not do: the host reads the result as a C string.)
+      if (p.intents !== undefined && p.intents.length > 0) text += "\u001e" + p.intents.join("\u001e");
+      return text;
     }
     pending = null;
     var input = parse(inputJson);
     begin(input);
+    callOp = op;
     return op === "render" ? render(name, input) : event(name, input);
   }
 
@@ -272,6 +293,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
   // threw. Engine-raised interrupts are uncatchable and escape.
   return function entry(op, name, inputJson) {
     failure = null;
+    callOp = "";
     var out;
     try { out = run(op, name, inputJson); }
     catch (e) { if (failure === null) return "\u0002" + describe(e); }

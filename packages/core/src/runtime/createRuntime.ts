@@ -406,12 +406,27 @@ class RuntimeImpl implements Runtime {
         });
       }
       return this.runCall(plugin, 'event', p.handler, p, plugin.limits.eventTimeoutMs, (output, call) => {
-        const pluginState = this.parseOutput(
-          output,
-          plugin.limits.maxStateBytes,
-          'plugin state',
-        ) as JSONValue;
-        const dispatches: Dispatch[] = call.intents.map(({ scope, type, payloadJson }) => {
+        const limits = plugin.limits;
+        // The state, then each intent as a scope-and-type part and a payload part (see the
+        // bootstrap). The VM is not trusted to have checked any of it.
+        const parts = output.split('\u001e');
+        const pluginState = this.parseOutput(parts[0]!, limits.maxStateBytes, 'plugin state') as JSONValue;
+        if (parts.length % 2 === 0)
+          throw corrupted(new CorralError('INVALID_OUTPUT', 'The event output is malformed'));
+        const count = (parts.length - 1) / 2;
+        if (count > limits.maxDispatchesPerEvent) {
+          throw corrupted(
+            new CorralError(
+              'DISPATCH_LIMIT',
+              `The handler dispatched more than ${limits.maxDispatchesPerEvent} actions`,
+              { maxDispatchesPerEvent: limits.maxDispatchesPerEvent },
+            ),
+          );
+        }
+        const dispatches: Dispatch[] = [];
+        for (let i = 1; i < parts.length; i += 2) {
+          const { scope, type } = readIntent(parts[i]!);
+          const payloadJson = parts[i + 1]!;
           const accepted = scope === 'plugin' ? plugin.reducers.has(type) : this.allowGlobal(type);
           const dispatch: Dispatch = {
             type,
@@ -424,20 +439,27 @@ class RuntimeImpl implements Runtime {
               accepted,
             },
           };
-          if (payloadJson !== '')
-            dispatch.payload = this.parseOutput(
-              payloadJson,
-              plugin.limits.maxPayloadBytes,
-              'payload',
-            ) as JSONValue;
+          if (payloadJson !== '') {
+            if (payloadJson.length * 3 > limits.maxPayloadBytes) {
+              const bytes = utf8Length(payloadJson);
+              if (bytes > limits.maxPayloadBytes) {
+                throw new CorralError(
+                  'DISPATCH_LIMIT',
+                  `The payload of '${type.slice(0, 100)}' is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`,
+                  { maxPayloadBytes: limits.maxPayloadBytes },
+                );
+              }
+            }
+            dispatch.payload = this.parseOutput(payloadJson, limits.maxPayloadBytes, 'payload') as JSONValue;
+          }
           if (!accepted) {
             dispatch.meta.reason =
               scope === 'plugin'
                 ? `the plugin has no reducer '${type}'`
                 : `global action type '${type}' is not on the host's allowlist`;
           }
-          return dispatch;
-        });
+          dispatches.push(dispatch);
+        }
         const dispatchDiagnostics: Diagnostic[] = dispatches.map((d) => ({
           kind: 'dispatch',
           dispatchId: d.meta.dispatchId,
@@ -725,11 +747,40 @@ function round(ms: number): number {
 }
 
 /**
+ * A failure the bootstrap should have prevented: the plugin has tampered with the built-ins
+ * the bootstrap relies on, so its runtime is recycled rather than trusted again.
+ */
+function corrupted(error: CorralError): CorralError {
+  return Object.assign(error, { recycle: true });
+}
+
+/** Read an intent's scope-and-type part: "p" or "g", then the type as a JSON string. */
+function readIntent(part: string): { scope: 'plugin' | 'global'; type: string } {
+  const scope = part.charAt(0) === 'p' ? 'plugin' : part.charAt(0) === 'g' ? 'global' : null;
+  let type: unknown;
+  try {
+    type = JSON.parse(part.slice(1));
+  } catch {
+    type = undefined;
+  }
+  if (scope === null || typeof type !== 'string') {
+    throw corrupted(new CorralError('INVALID_OUTPUT', 'The event output is malformed'));
+  }
+  if (type.length === 0 || type.length > 200) {
+    throw corrupted(
+      new CorralError('DISPATCH_LIMIT', 'An action type must be 1 to 200 characters', {
+        type: type.slice(0, 200),
+      }),
+    );
+  }
+  return { scope, type };
+}
+
+/**
  * Everything one render/event call collects: the bridge sink (intents, logs, now), and its
  * call diagnostic once it ends.
  */
 class CallRecord implements CallSink {
-  readonly intents: { scope: 'plugin' | 'global'; type: string; payloadJson: string }[] = [];
   readonly logs: LogDiagnostic[] = [];
   private droppedLogs = 0;
   private readonly result: CallDiagnostic;
@@ -755,36 +806,19 @@ class CallRecord implements CallSink {
     };
   }
 
-  dispatch(scope: 'plugin' | 'global', type: string, payloadJson: string): void {
-    const limits = this.plugin.limits;
-    if (this.op !== 'event') {
-      throw new CorralError('DISPATCH_LIMIT', 'render cannot dispatch actions', { op: this.op });
+  /**
+   * The bridge's dispatch functions carry only refusals the bootstrap found (intents travel
+   * with the output): each ends the call with its code.
+   */
+  dispatch(_scope: 'plugin' | 'global', _type: string, refusalJson: string): void {
+    let refusal: { code?: unknown; message?: unknown } = {};
+    try {
+      refusal = JSON.parse(refusalJson) as typeof refusal;
+    } catch {
+      // Not from the bootstrap: refused all the same.
     }
-    if (this.intents.length >= limits.maxDispatchesPerEvent) {
-      throw new CorralError(
-        'DISPATCH_LIMIT',
-        `The handler dispatched more than ${limits.maxDispatchesPerEvent} actions`,
-        {
-          maxDispatchesPerEvent: limits.maxDispatchesPerEvent,
-        },
-      );
-    }
-    const bytes = utf8Length(payloadJson);
-    if (bytes > limits.maxPayloadBytes) {
-      throw new CorralError(
-        'DISPATCH_LIMIT',
-        `The payload of '${type.slice(0, 100)}' is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`,
-        {
-          maxPayloadBytes: limits.maxPayloadBytes,
-        },
-      );
-    }
-    if (type.length === 0 || type.length > 200) {
-      throw new CorralError('DISPATCH_LIMIT', 'An action type must be 1 to 200 characters', {
-        type: type.slice(0, 200),
-      });
-    }
-    this.intents.push({ scope, type, payloadJson });
+    const message = typeof refusal.message === 'string' ? refusal.message.slice(0, 300) : 'dispatch refused';
+    throw new CorralError('DISPATCH_LIMIT', message, { op: this.op });
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {

@@ -54,6 +54,7 @@ function vmLimits(limits: RuntimeLimits): string {
     maxTreeBytes: limits.maxOutputBytes,
     maxStateBytes: limits.maxStateBytes,
     maxPayloadBytes: limits.maxPayloadBytes,
+    maxDispatches: limits.maxDispatchesPerEvent,
     maxStateValues: Math.max(64, Math.floor(limits.maxStateBytes / 2)),
     maxPayloadValues: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
   });

@@ -5,181 +5,15 @@
 export const validateJSONValue = validate11;
 const schema12 = {
   description: 'Any JSON value: what state snapshots, payloads and handler arguments are made of.',
-  anyOf: [
-    { $ref: '#/definitions/JSONArray', description: 'A JSON array.' },
-    { $ref: '#/definitions/JSONObject' },
-    { type: ['null', 'string', 'number', 'boolean'] },
-  ],
 };
-const schema13 = { description: 'A JSON array.', type: 'array', items: { $ref: '#/definitions/JSONValue' } };
-const wrapper0 = { validate: validate11 };
-
-function validate12(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (Array.isArray(data)) {
-      var valid0 = true;
-      const len0 = data.length;
-      for (let i0 = 0; i0 < len0; i0++) {
-        const _errs1 = errors;
-        if (
-          !wrapper0.validate(data[i0], {
-            instancePath: instancePath + '/' + i0,
-            parentData: data,
-            parentDataProperty: i0,
-            rootData,
-          })
-        ) {
-          vErrors = vErrors === null ? wrapper0.validate.errors : vErrors.concat(wrapper0.validate.errors);
-          errors = vErrors.length;
-        }
-        var valid0 = _errs1 === errors;
-        if (!valid0) {
-          break;
-        }
-      }
-    } else {
-      validate12.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'array' },
-          message: 'must be array',
-        },
-      ];
-      return false;
-    }
-  }
-  validate12.errors = vErrors;
-  return errors === 0;
-}
-
-const schema14 = {
-  description: 'A JSON object with string keys.',
-  type: 'object',
-  additionalProperties: { $ref: '#/definitions/JSONValue' },
-};
-
-function validate14(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      for (const key0 in data) {
-        const _errs2 = errors;
-        if (
-          !wrapper0.validate(data[key0], {
-            instancePath: instancePath + '/' + key0.replace(/~/g, '~0').replace(/\//g, '~1'),
-            parentData: data,
-            parentDataProperty: key0,
-            rootData,
-          })
-        ) {
-          vErrors = vErrors === null ? wrapper0.validate.errors : vErrors.concat(wrapper0.validate.errors);
-          errors = vErrors.length;
-        }
-        var valid0 = _errs2 === errors;
-        if (!valid0) {
-          break;
-        }
-      }
-    } else {
-      validate14.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate14.errors = vErrors;
-  return errors === 0;
-}
 
 function validate11(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  const _errs0 = errors;
-  let valid0 = false;
-  const _errs1 = errors;
-  if (!validate12(data, { instancePath, parentData, parentDataProperty, rootData })) {
-    vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-    errors = vErrors.length;
-  }
-  var _valid0 = _errs1 === errors;
-  valid0 = valid0 || _valid0;
-  if (!valid0) {
-    const _errs2 = errors;
-    if (!validate14(data, { instancePath, parentData, parentDataProperty, rootData })) {
-      vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
-      errors = vErrors.length;
-    }
-    var _valid0 = _errs2 === errors;
-    valid0 = valid0 || _valid0;
-    if (!valid0) {
-      const _errs3 = errors;
-      if (
-        data !== null &&
-        typeof data !== 'string' &&
-        !(typeof data == 'number' && isFinite(data)) &&
-        typeof data !== 'boolean'
-      ) {
-        const err0 = {
-          instancePath,
-          schemaPath: '#/anyOf/2/type',
-          keyword: 'type',
-          params: { type: schema12.anyOf[2].type },
-          message: 'must be null,string,number,boolean',
-        };
-        if (vErrors === null) {
-          vErrors = [err0];
-        } else {
-          vErrors.push(err0);
-        }
-        errors++;
-      }
-      var _valid0 = _errs3 === errors;
-      valid0 = valid0 || _valid0;
-    }
-  }
-  if (!valid0) {
-    const err1 = {
-      instancePath,
-      schemaPath: '#/anyOf',
-      keyword: 'anyOf',
-      params: {},
-      message: 'must match a schema in anyOf',
-    };
-    if (vErrors === null) {
-      vErrors = [err1];
-    } else {
-      vErrors.push(err1);
-    }
-    errors++;
-    validate11.errors = vErrors;
-    return false;
-  } else {
-    errors = _errs0;
-    if (vErrors !== null) {
-      if (_errs0) {
-        vErrors.length = _errs0;
-      } else {
-        vErrors = null;
-      }
-    }
-  }
-  validate11.errors = vErrors;
-  return errors === 0;
+  validate11.errors = null;
+  return true;
 }
 
-export const validateUINode = validate16;
-const schema15 = {
+export const validateUINode = validate12;
+const schema13 = {
   description: 'A node of the UI tree, discriminated on `kind`.',
   type: 'object',
   discriminator: { propertyName: 'kind' },
@@ -238,7 +72,7 @@ const schema36 = {
   additionalProperties: false,
   required: ['kind'],
 };
-const schema16 = {
+const schema14 = {
   description: 'A titled container.',
   type: 'object',
   properties: {
@@ -254,9 +88,9 @@ const schema16 = {
   additionalProperties: false,
   required: ['children', 'kind'],
 };
-const wrapper2 = { validate: validate16 };
+const wrapper0 = { validate: validate12 };
 
-function validate17(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate13(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -265,6 +99,1012 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
       if (
         (data.children === undefined && (missing0 = 'children')) ||
         (data.kind === undefined && (missing0 = 'kind'))
+      ) {
+        validate13.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'title' || key0 === 'children')) {
+            validate13.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.kind !== undefined) {
+            let data0 = data.kind;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate13.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                },
+              ];
+              return false;
+            }
+            if ('panel' !== data0) {
+              validate13.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'panel' },
+                  message: 'must be equal to constant',
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.key !== undefined) {
+              const _errs4 = errors;
+              if (typeof data.key !== 'string') {
+                validate13.errors = [
+                  {
+                    instancePath: instancePath + '/key',
+                    schemaPath: '#/properties/key/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.title !== undefined) {
+                const _errs6 = errors;
+                if (typeof data.title !== 'string') {
+                  validate13.errors = [
+                    {
+                      instancePath: instancePath + '/title',
+                      schemaPath: '#/properties/title/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.children !== undefined) {
+                  let data3 = data.children;
+                  const _errs8 = errors;
+                  if (errors === _errs8) {
+                    if (Array.isArray(data3)) {
+                      var valid1 = true;
+                      const len0 = data3.length;
+                      for (let i0 = 0; i0 < len0; i0++) {
+                        const _errs10 = errors;
+                        if (
+                          !wrapper0.validate(data3[i0], {
+                            instancePath: instancePath + '/children/' + i0,
+                            parentData: data3,
+                            parentDataProperty: i0,
+                            rootData,
+                          })
+                        ) {
+                          vErrors =
+                            vErrors === null
+                              ? wrapper0.validate.errors
+                              : vErrors.concat(wrapper0.validate.errors);
+                          errors = vErrors.length;
+                        }
+                        var valid1 = _errs10 === errors;
+                        if (!valid1) {
+                          break;
+                        }
+                      }
+                    } else {
+                      validate13.errors = [
+                        {
+                          instancePath: instancePath + '/children',
+                          schemaPath: '#/properties/children/type',
+                          keyword: 'type',
+                          params: { type: 'array' },
+                          message: 'must be array',
+                        },
+                      ];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate13.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        },
+      ];
+      return false;
+    }
+  }
+  validate13.errors = vErrors;
+  return errors === 0;
+}
+
+const schema15 = {
+  description: 'Children laid out horizontally.',
+  type: 'object',
+  properties: {
+    kind: { description: 'Discriminator.', type: 'string', const: 'row' },
+    key: { description: 'Stable identity among siblings.', type: 'string' },
+    children: {
+      description: 'Nodes in the row, left to right.',
+      type: 'array',
+      items: { $ref: '#/definitions/UINode' },
+    },
+    gap: { $ref: '#/definitions/Gap', description: 'Space between children.' },
+  },
+  additionalProperties: false,
+  required: ['children', 'kind'],
+};
+const schema16 = {
+  description: 'Spacing between the children of a row or column.',
+  enum: ['large', 'medium', 'none', 'small'],
+  type: 'string',
+};
+
+function validate14(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.children === undefined && (missing0 = 'children')) ||
+        (data.kind === undefined && (missing0 = 'kind'))
+      ) {
+        validate14.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'children' || key0 === 'gap')) {
+            validate14.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.kind !== undefined) {
+            let data0 = data.kind;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate14.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                },
+              ];
+              return false;
+            }
+            if ('row' !== data0) {
+              validate14.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'row' },
+                  message: 'must be equal to constant',
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.key !== undefined) {
+              const _errs4 = errors;
+              if (typeof data.key !== 'string') {
+                validate14.errors = [
+                  {
+                    instancePath: instancePath + '/key',
+                    schemaPath: '#/properties/key/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.children !== undefined) {
+                let data2 = data.children;
+                const _errs6 = errors;
+                if (errors === _errs6) {
+                  if (Array.isArray(data2)) {
+                    var valid1 = true;
+                    const len0 = data2.length;
+                    for (let i0 = 0; i0 < len0; i0++) {
+                      const _errs8 = errors;
+                      if (
+                        !wrapper0.validate(data2[i0], {
+                          instancePath: instancePath + '/children/' + i0,
+                          parentData: data2,
+                          parentDataProperty: i0,
+                          rootData,
+                        })
+                      ) {
+                        vErrors =
+                          vErrors === null
+                            ? wrapper0.validate.errors
+                            : vErrors.concat(wrapper0.validate.errors);
+                        errors = vErrors.length;
+                      }
+                      var valid1 = _errs8 === errors;
+                      if (!valid1) {
+                        break;
+                      }
+                    }
+                  } else {
+                    validate14.errors = [
+                      {
+                        instancePath: instancePath + '/children',
+                        schemaPath: '#/properties/children/type',
+                        keyword: 'type',
+                        params: { type: 'array' },
+                        message: 'must be array',
+                      },
+                    ];
+                    return false;
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.gap !== undefined) {
+                  let data4 = data.gap;
+                  const _errs9 = errors;
+                  if (typeof data4 !== 'string') {
+                    validate14.errors = [
+                      {
+                        instancePath: instancePath + '/gap',
+                        schemaPath: '#/definitions/Gap/type',
+                        keyword: 'type',
+                        params: { type: 'string' },
+                        message: 'must be string',
+                      },
+                    ];
+                    return false;
+                  }
+                  if (!(data4 === 'large' || data4 === 'medium' || data4 === 'none' || data4 === 'small')) {
+                    validate14.errors = [
+                      {
+                        instancePath: instancePath + '/gap',
+                        schemaPath: '#/definitions/Gap/enum',
+                        keyword: 'enum',
+                        params: { allowedValues: schema16.enum },
+                        message: 'must be equal to one of the allowed values',
+                      },
+                    ];
+                    return false;
+                  }
+                  var valid0 = _errs9 === errors;
+                } else {
+                  var valid0 = true;
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate14.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        },
+      ];
+      return false;
+    }
+  }
+  validate14.errors = vErrors;
+  return errors === 0;
+}
+
+const schema17 = {
+  description: 'Children laid out vertically.',
+  type: 'object',
+  properties: {
+    kind: { description: 'Discriminator.', type: 'string', const: 'column' },
+    key: { description: 'Stable identity among siblings.', type: 'string' },
+    children: {
+      description: 'Nodes in the column, top to bottom.',
+      type: 'array',
+      items: { $ref: '#/definitions/UINode' },
+    },
+    gap: { $ref: '#/definitions/Gap', description: 'Space between children.' },
+  },
+  additionalProperties: false,
+  required: ['children', 'kind'],
+};
+
+function validate15(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.children === undefined && (missing0 = 'children')) ||
+        (data.kind === undefined && (missing0 = 'kind'))
+      ) {
+        validate15.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'children' || key0 === 'gap')) {
+            validate15.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.kind !== undefined) {
+            let data0 = data.kind;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate15.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                },
+              ];
+              return false;
+            }
+            if ('column' !== data0) {
+              validate15.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'column' },
+                  message: 'must be equal to constant',
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.key !== undefined) {
+              const _errs4 = errors;
+              if (typeof data.key !== 'string') {
+                validate15.errors = [
+                  {
+                    instancePath: instancePath + '/key',
+                    schemaPath: '#/properties/key/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.children !== undefined) {
+                let data2 = data.children;
+                const _errs6 = errors;
+                if (errors === _errs6) {
+                  if (Array.isArray(data2)) {
+                    var valid1 = true;
+                    const len0 = data2.length;
+                    for (let i0 = 0; i0 < len0; i0++) {
+                      const _errs8 = errors;
+                      if (
+                        !wrapper0.validate(data2[i0], {
+                          instancePath: instancePath + '/children/' + i0,
+                          parentData: data2,
+                          parentDataProperty: i0,
+                          rootData,
+                        })
+                      ) {
+                        vErrors =
+                          vErrors === null
+                            ? wrapper0.validate.errors
+                            : vErrors.concat(wrapper0.validate.errors);
+                        errors = vErrors.length;
+                      }
+                      var valid1 = _errs8 === errors;
+                      if (!valid1) {
+                        break;
+                      }
+                    }
+                  } else {
+                    validate15.errors = [
+                      {
+                        instancePath: instancePath + '/children',
+                        schemaPath: '#/properties/children/type',
+                        keyword: 'type',
+                        params: { type: 'array' },
+                        message: 'must be array',
+                      },
+                    ];
+                    return false;
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.gap !== undefined) {
+                  let data4 = data.gap;
+                  const _errs9 = errors;
+                  if (typeof data4 !== 'string') {
+                    validate15.errors = [
+                      {
+                        instancePath: instancePath + '/gap',
+                        schemaPath: '#/definitions/Gap/type',
+                        keyword: 'type',
+                        params: { type: 'string' },
+                        message: 'must be string',
+                      },
+                    ];
+                    return false;
+                  }
+                  if (!(data4 === 'large' || data4 === 'medium' || data4 === 'none' || data4 === 'small')) {
+                    validate15.errors = [
+                      {
+                        instancePath: instancePath + '/gap',
+                        schemaPath: '#/definitions/Gap/enum',
+                        keyword: 'enum',
+                        params: { allowedValues: schema16.enum },
+                        message: 'must be equal to one of the allowed values',
+                      },
+                    ];
+                    return false;
+                  }
+                  var valid0 = _errs9 === errors;
+                } else {
+                  var valid0 = true;
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate15.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        },
+      ];
+      return false;
+    }
+  }
+  validate15.errors = vErrors;
+  return errors === 0;
+}
+
+const schema19 = {
+  description: 'A run of plain text (never markup).',
+  type: 'object',
+  properties: {
+    kind: { description: 'Discriminator.', type: 'string', const: 'text' },
+    key: { description: 'Stable identity among siblings.', type: 'string' },
+    text: { description: 'The text, shown verbatim.', type: 'string' },
+    tone: { $ref: '#/definitions/Tone', description: 'Semantic colour.' },
+  },
+  additionalProperties: false,
+  required: ['kind', 'text'],
+};
+const schema20 = {
+  description: 'Semantic colour of a text or badge; the host maps it to its own theme.',
+  enum: ['danger', 'muted', 'normal', 'success', 'warning'],
+  type: 'string',
+};
+
+function validate16(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.kind === undefined && (missing0 = 'kind')) ||
+        (data.text === undefined && (missing0 = 'text'))
+      ) {
+        validate16.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'text' || key0 === 'tone')) {
+            validate16.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.kind !== undefined) {
+            let data0 = data.kind;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate16.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                },
+              ];
+              return false;
+            }
+            if ('text' !== data0) {
+              validate16.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'text' },
+                  message: 'must be equal to constant',
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.key !== undefined) {
+              const _errs4 = errors;
+              if (typeof data.key !== 'string') {
+                validate16.errors = [
+                  {
+                    instancePath: instancePath + '/key',
+                    schemaPath: '#/properties/key/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.text !== undefined) {
+                const _errs6 = errors;
+                if (typeof data.text !== 'string') {
+                  validate16.errors = [
+                    {
+                      instancePath: instancePath + '/text',
+                      schemaPath: '#/properties/text/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.tone !== undefined) {
+                  let data3 = data.tone;
+                  const _errs8 = errors;
+                  if (typeof data3 !== 'string') {
+                    validate16.errors = [
+                      {
+                        instancePath: instancePath + '/tone',
+                        schemaPath: '#/definitions/Tone/type',
+                        keyword: 'type',
+                        params: { type: 'string' },
+                        message: 'must be string',
+                      },
+                    ];
+                    return false;
+                  }
+                  if (!(
+                    data3 === 'danger' ||
+                    data3 === 'muted' ||
+                    data3 === 'normal' ||
+                    data3 === 'success' ||
+                    data3 === 'warning'
+                  )) {
+                    validate16.errors = [
+                      {
+                        instancePath: instancePath + '/tone',
+                        schemaPath: '#/definitions/Tone/enum',
+                        keyword: 'enum',
+                        params: { allowedValues: schema20.enum },
+                        message: 'must be equal to one of the allowed values',
+                      },
+                    ];
+                    return false;
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate16.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        },
+      ];
+      return false;
+    }
+  }
+  validate16.errors = vErrors;
+  return errors === 0;
+}
+
+const schema21 = {
+  description: 'A clickable button.',
+  type: 'object',
+  properties: {
+    kind: { description: 'Discriminator.', type: 'string', const: 'button' },
+    key: { description: 'Stable identity among siblings.', type: 'string' },
+    label: { description: 'Button caption.', type: 'string' },
+    onClick: {
+      $ref: '#/definitions/EventBinding',
+      description: "Handler run on click; the event's name is `click`.",
+    },
+    disabled: { description: 'When true the button cannot be clicked.', type: 'boolean' },
+    variant: { description: 'Visual emphasis.', enum: ['danger', 'primary', 'secondary'], type: 'string' },
+  },
+  additionalProperties: false,
+  required: ['kind', 'label', 'onClick'],
+};
+const schema22 = {
+  description: 'Names a plugin handler to run when the user interacts with a node.',
+  type: 'object',
+  properties: {
+    handler: { description: "Name of a handler declared in the plugin's `handlers`.", type: 'string' },
+    args: {
+      $ref: '#/definitions/JSONValue_1',
+      description: 'Arguments passed to the handler as `event.args`.',
+    },
+  },
+  additionalProperties: false,
+  required: ['handler'],
+};
+const schema23 = {
+  description: 'Any JSON value: what state snapshots, payloads and handler arguments are made of.',
+  anyOf: [
+    { $ref: '#/definitions/JSONArray', description: 'A JSON array.' },
+    { $ref: '#/definitions/JSONObject' },
+    { type: ['null', 'string', 'number', 'boolean'] },
+  ],
+};
+const schema24 = { type: 'array' };
+const schema25 = { description: 'A JSON object with string keys.', type: 'object' };
+
+function validate19(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const _errs0 = errors;
+  let valid0 = false;
+  const _errs1 = errors;
+  if (!Array.isArray(data)) {
+    const err0 = {
+      instancePath,
+      schemaPath: '#/definitions/JSONArray/type',
+      keyword: 'type',
+      params: { type: 'array' },
+      message: 'must be array',
+    };
+    if (vErrors === null) {
+      vErrors = [err0];
+    } else {
+      vErrors.push(err0);
+    }
+    errors++;
+  }
+  var _valid0 = _errs1 === errors;
+  valid0 = valid0 || _valid0;
+  if (!valid0) {
+    const _errs4 = errors;
+    if (!(data && typeof data == 'object' && !Array.isArray(data))) {
+      const err1 = {
+        instancePath,
+        schemaPath: '#/definitions/JSONObject/type',
+        keyword: 'type',
+        params: { type: 'object' },
+        message: 'must be object',
+      };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    var _valid0 = _errs4 === errors;
+    valid0 = valid0 || _valid0;
+    if (!valid0) {
+      const _errs7 = errors;
+      if (
+        data !== null &&
+        typeof data !== 'string' &&
+        !(typeof data == 'number' && isFinite(data)) &&
+        typeof data !== 'boolean'
+      ) {
+        const err2 = {
+          instancePath,
+          schemaPath: '#/anyOf/2/type',
+          keyword: 'type',
+          params: { type: schema23.anyOf[2].type },
+          message: 'must be null,string,number,boolean',
+        };
+        if (vErrors === null) {
+          vErrors = [err2];
+        } else {
+          vErrors.push(err2);
+        }
+        errors++;
+      }
+      var _valid0 = _errs7 === errors;
+      valid0 = valid0 || _valid0;
+    }
+  }
+  if (!valid0) {
+    const err3 = {
+      instancePath,
+      schemaPath: '#/anyOf',
+      keyword: 'anyOf',
+      params: {},
+      message: 'must match a schema in anyOf',
+    };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+    validate19.errors = vErrors;
+    return false;
+  } else {
+    errors = _errs0;
+    if (vErrors !== null) {
+      if (_errs0) {
+        vErrors.length = _errs0;
+      } else {
+        vErrors = null;
+      }
+    }
+  }
+  validate19.errors = vErrors;
+  return errors === 0;
+}
+
+function validate18(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (data.handler === undefined && (missing0 = 'handler')) {
+        validate18.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'handler' || key0 === 'args')) {
+            validate18.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.handler !== undefined) {
+            const _errs2 = errors;
+            if (typeof data.handler !== 'string') {
+              validate18.errors = [
+                {
+                  instancePath: instancePath + '/handler',
+                  schemaPath: '#/properties/handler/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.args !== undefined) {
+              const _errs4 = errors;
+              if (
+                !validate19(data.args, {
+                  instancePath: instancePath + '/args',
+                  parentData: data,
+                  parentDataProperty: 'args',
+                  rootData,
+                })
+              ) {
+                vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+                errors = vErrors.length;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+          }
+        }
+      }
+    } else {
+      validate18.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        },
+      ];
+      return false;
+    }
+  }
+  validate18.errors = vErrors;
+  return errors === 0;
+}
+
+function validate17(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.kind === undefined && (missing0 = 'kind')) ||
+        (data.label === undefined && (missing0 = 'label')) ||
+        (data.onClick === undefined && (missing0 = 'onClick'))
       ) {
         validate17.errors = [
           {
@@ -279,7 +1119,14 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'title' || key0 === 'children')) {
+          if (!(
+            key0 === 'kind' ||
+            key0 === 'key' ||
+            key0 === 'label' ||
+            key0 === 'onClick' ||
+            key0 === 'disabled' ||
+            key0 === 'variant'
+          )) {
             validate17.errors = [
               {
                 instancePath,
@@ -309,13 +1156,13 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
               ];
               return false;
             }
-            if ('panel' !== data0) {
+            if ('button' !== data0) {
               validate17.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
                   keyword: 'const',
-                  params: { allowedValue: 'panel' },
+                  params: { allowedValue: 'button' },
                   message: 'must be equal to constant',
                 },
               ];
@@ -345,13 +1192,13 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
               var valid0 = true;
             }
             if (valid0) {
-              if (data.title !== undefined) {
+              if (data.label !== undefined) {
                 const _errs6 = errors;
-                if (typeof data.title !== 'string') {
+                if (typeof data.label !== 'string') {
                   validate17.errors = [
                     {
-                      instancePath: instancePath + '/title',
-                      schemaPath: '#/properties/title/type',
+                      instancePath: instancePath + '/label',
+                      schemaPath: '#/properties/label/type',
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
@@ -364,50 +1211,75 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                 var valid0 = true;
               }
               if (valid0) {
-                if (data.children !== undefined) {
-                  let data3 = data.children;
+                if (data.onClick !== undefined) {
                   const _errs8 = errors;
-                  if (errors === _errs8) {
-                    if (Array.isArray(data3)) {
-                      var valid1 = true;
-                      const len0 = data3.length;
-                      for (let i0 = 0; i0 < len0; i0++) {
-                        const _errs10 = errors;
-                        if (
-                          !wrapper2.validate(data3[i0], {
-                            instancePath: instancePath + '/children/' + i0,
-                            parentData: data3,
-                            parentDataProperty: i0,
-                            rootData,
-                          })
-                        ) {
-                          vErrors =
-                            vErrors === null
-                              ? wrapper2.validate.errors
-                              : vErrors.concat(wrapper2.validate.errors);
-                          errors = vErrors.length;
-                        }
-                        var valid1 = _errs10 === errors;
-                        if (!valid1) {
-                          break;
-                        }
-                      }
-                    } else {
-                      validate17.errors = [
-                        {
-                          instancePath: instancePath + '/children',
-                          schemaPath: '#/properties/children/type',
-                          keyword: 'type',
-                          params: { type: 'array' },
-                          message: 'must be array',
-                        },
-                      ];
-                      return false;
-                    }
+                  if (
+                    !validate18(data.onClick, {
+                      instancePath: instancePath + '/onClick',
+                      parentData: data,
+                      parentDataProperty: 'onClick',
+                      rootData,
+                    })
+                  ) {
+                    vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+                    errors = vErrors.length;
                   }
                   var valid0 = _errs8 === errors;
                 } else {
                   var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.disabled !== undefined) {
+                    const _errs9 = errors;
+                    if (typeof data.disabled !== 'boolean') {
+                      validate17.errors = [
+                        {
+                          instancePath: instancePath + '/disabled',
+                          schemaPath: '#/properties/disabled/type',
+                          keyword: 'type',
+                          params: { type: 'boolean' },
+                          message: 'must be boolean',
+                        },
+                      ];
+                      return false;
+                    }
+                    var valid0 = _errs9 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.variant !== undefined) {
+                      let data5 = data.variant;
+                      const _errs11 = errors;
+                      if (typeof data5 !== 'string') {
+                        validate17.errors = [
+                          {
+                            instancePath: instancePath + '/variant',
+                            schemaPath: '#/properties/variant/type',
+                            keyword: 'type',
+                            params: { type: 'string' },
+                            message: 'must be string',
+                          },
+                        ];
+                        return false;
+                      }
+                      if (!(data5 === 'danger' || data5 === 'primary' || data5 === 'secondary')) {
+                        validate17.errors = [
+                          {
+                            instancePath: instancePath + '/variant',
+                            schemaPath: '#/properties/variant/enum',
+                            keyword: 'enum',
+                            params: { allowedValues: schema21.properties.variant.enum },
+                            message: 'must be equal to one of the allowed values',
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid0 = _errs11 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                  }
                 }
               }
             }
@@ -428,1020 +1300,6 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
     }
   }
   validate17.errors = vErrors;
-  return errors === 0;
-}
-
-const schema17 = {
-  description: 'Children laid out horizontally.',
-  type: 'object',
-  properties: {
-    kind: { description: 'Discriminator.', type: 'string', const: 'row' },
-    key: { description: 'Stable identity among siblings.', type: 'string' },
-    children: {
-      description: 'Nodes in the row, left to right.',
-      type: 'array',
-      items: { $ref: '#/definitions/UINode' },
-    },
-    gap: { $ref: '#/definitions/Gap', description: 'Space between children.' },
-  },
-  additionalProperties: false,
-  required: ['children', 'kind'],
-};
-const schema18 = {
-  description: 'Spacing between the children of a row or column.',
-  enum: ['large', 'medium', 'none', 'small'],
-  type: 'string',
-};
-
-function validate18(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      let missing0;
-      if (
-        (data.children === undefined && (missing0 = 'children')) ||
-        (data.kind === undefined && (missing0 = 'kind'))
-      ) {
-        validate18.errors = [
-          {
-            instancePath,
-            schemaPath: '#/required',
-            keyword: 'required',
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'",
-          },
-        ];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'children' || key0 === 'gap')) {
-            validate18.errors = [
-              {
-                instancePath,
-                schemaPath: '#/additionalProperties',
-                keyword: 'additionalProperties',
-                params: { additionalProperty: key0 },
-                message: 'must NOT have additional properties',
-              },
-            ];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.kind !== undefined) {
-            let data0 = data.kind;
-            const _errs2 = errors;
-            if (typeof data0 !== 'string') {
-              validate18.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                },
-              ];
-              return false;
-            }
-            if ('row' !== data0) {
-              validate18.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/const',
-                  keyword: 'const',
-                  params: { allowedValue: 'row' },
-                  message: 'must be equal to constant',
-                },
-              ];
-              return false;
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.key !== undefined) {
-              const _errs4 = errors;
-              if (typeof data.key !== 'string') {
-                validate18.errors = [
-                  {
-                    instancePath: instancePath + '/key',
-                    schemaPath: '#/properties/key/type',
-                    keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string',
-                  },
-                ];
-                return false;
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.children !== undefined) {
-                let data2 = data.children;
-                const _errs6 = errors;
-                if (errors === _errs6) {
-                  if (Array.isArray(data2)) {
-                    var valid1 = true;
-                    const len0 = data2.length;
-                    for (let i0 = 0; i0 < len0; i0++) {
-                      const _errs8 = errors;
-                      if (
-                        !wrapper2.validate(data2[i0], {
-                          instancePath: instancePath + '/children/' + i0,
-                          parentData: data2,
-                          parentDataProperty: i0,
-                          rootData,
-                        })
-                      ) {
-                        vErrors =
-                          vErrors === null
-                            ? wrapper2.validate.errors
-                            : vErrors.concat(wrapper2.validate.errors);
-                        errors = vErrors.length;
-                      }
-                      var valid1 = _errs8 === errors;
-                      if (!valid1) {
-                        break;
-                      }
-                    }
-                  } else {
-                    validate18.errors = [
-                      {
-                        instancePath: instancePath + '/children',
-                        schemaPath: '#/properties/children/type',
-                        keyword: 'type',
-                        params: { type: 'array' },
-                        message: 'must be array',
-                      },
-                    ];
-                    return false;
-                  }
-                }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.gap !== undefined) {
-                  let data4 = data.gap;
-                  const _errs9 = errors;
-                  if (typeof data4 !== 'string') {
-                    validate18.errors = [
-                      {
-                        instancePath: instancePath + '/gap',
-                        schemaPath: '#/definitions/Gap/type',
-                        keyword: 'type',
-                        params: { type: 'string' },
-                        message: 'must be string',
-                      },
-                    ];
-                    return false;
-                  }
-                  if (!(data4 === 'large' || data4 === 'medium' || data4 === 'none' || data4 === 'small')) {
-                    validate18.errors = [
-                      {
-                        instancePath: instancePath + '/gap',
-                        schemaPath: '#/definitions/Gap/enum',
-                        keyword: 'enum',
-                        params: { allowedValues: schema18.enum },
-                        message: 'must be equal to one of the allowed values',
-                      },
-                    ];
-                    return false;
-                  }
-                  var valid0 = _errs9 === errors;
-                } else {
-                  var valid0 = true;
-                }
-              }
-            }
-          }
-        }
-      }
-    } else {
-      validate18.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate18.errors = vErrors;
-  return errors === 0;
-}
-
-const schema19 = {
-  description: 'Children laid out vertically.',
-  type: 'object',
-  properties: {
-    kind: { description: 'Discriminator.', type: 'string', const: 'column' },
-    key: { description: 'Stable identity among siblings.', type: 'string' },
-    children: {
-      description: 'Nodes in the column, top to bottom.',
-      type: 'array',
-      items: { $ref: '#/definitions/UINode' },
-    },
-    gap: { $ref: '#/definitions/Gap', description: 'Space between children.' },
-  },
-  additionalProperties: false,
-  required: ['children', 'kind'],
-};
-
-function validate19(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      let missing0;
-      if (
-        (data.children === undefined && (missing0 = 'children')) ||
-        (data.kind === undefined && (missing0 = 'kind'))
-      ) {
-        validate19.errors = [
-          {
-            instancePath,
-            schemaPath: '#/required',
-            keyword: 'required',
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'",
-          },
-        ];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'children' || key0 === 'gap')) {
-            validate19.errors = [
-              {
-                instancePath,
-                schemaPath: '#/additionalProperties',
-                keyword: 'additionalProperties',
-                params: { additionalProperty: key0 },
-                message: 'must NOT have additional properties',
-              },
-            ];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.kind !== undefined) {
-            let data0 = data.kind;
-            const _errs2 = errors;
-            if (typeof data0 !== 'string') {
-              validate19.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                },
-              ];
-              return false;
-            }
-            if ('column' !== data0) {
-              validate19.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/const',
-                  keyword: 'const',
-                  params: { allowedValue: 'column' },
-                  message: 'must be equal to constant',
-                },
-              ];
-              return false;
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.key !== undefined) {
-              const _errs4 = errors;
-              if (typeof data.key !== 'string') {
-                validate19.errors = [
-                  {
-                    instancePath: instancePath + '/key',
-                    schemaPath: '#/properties/key/type',
-                    keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string',
-                  },
-                ];
-                return false;
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.children !== undefined) {
-                let data2 = data.children;
-                const _errs6 = errors;
-                if (errors === _errs6) {
-                  if (Array.isArray(data2)) {
-                    var valid1 = true;
-                    const len0 = data2.length;
-                    for (let i0 = 0; i0 < len0; i0++) {
-                      const _errs8 = errors;
-                      if (
-                        !wrapper2.validate(data2[i0], {
-                          instancePath: instancePath + '/children/' + i0,
-                          parentData: data2,
-                          parentDataProperty: i0,
-                          rootData,
-                        })
-                      ) {
-                        vErrors =
-                          vErrors === null
-                            ? wrapper2.validate.errors
-                            : vErrors.concat(wrapper2.validate.errors);
-                        errors = vErrors.length;
-                      }
-                      var valid1 = _errs8 === errors;
-                      if (!valid1) {
-                        break;
-                      }
-                    }
-                  } else {
-                    validate19.errors = [
-                      {
-                        instancePath: instancePath + '/children',
-                        schemaPath: '#/properties/children/type',
-                        keyword: 'type',
-                        params: { type: 'array' },
-                        message: 'must be array',
-                      },
-                    ];
-                    return false;
-                  }
-                }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.gap !== undefined) {
-                  let data4 = data.gap;
-                  const _errs9 = errors;
-                  if (typeof data4 !== 'string') {
-                    validate19.errors = [
-                      {
-                        instancePath: instancePath + '/gap',
-                        schemaPath: '#/definitions/Gap/type',
-                        keyword: 'type',
-                        params: { type: 'string' },
-                        message: 'must be string',
-                      },
-                    ];
-                    return false;
-                  }
-                  if (!(data4 === 'large' || data4 === 'medium' || data4 === 'none' || data4 === 'small')) {
-                    validate19.errors = [
-                      {
-                        instancePath: instancePath + '/gap',
-                        schemaPath: '#/definitions/Gap/enum',
-                        keyword: 'enum',
-                        params: { allowedValues: schema18.enum },
-                        message: 'must be equal to one of the allowed values',
-                      },
-                    ];
-                    return false;
-                  }
-                  var valid0 = _errs9 === errors;
-                } else {
-                  var valid0 = true;
-                }
-              }
-            }
-          }
-        }
-      }
-    } else {
-      validate19.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate19.errors = vErrors;
-  return errors === 0;
-}
-
-const schema21 = {
-  description: 'A run of plain text (never markup).',
-  type: 'object',
-  properties: {
-    kind: { description: 'Discriminator.', type: 'string', const: 'text' },
-    key: { description: 'Stable identity among siblings.', type: 'string' },
-    text: { description: 'The text, shown verbatim.', type: 'string' },
-    tone: { $ref: '#/definitions/Tone', description: 'Semantic colour.' },
-  },
-  additionalProperties: false,
-  required: ['kind', 'text'],
-};
-const schema22 = {
-  description: 'Semantic colour of a text or badge; the host maps it to its own theme.',
-  enum: ['danger', 'muted', 'normal', 'success', 'warning'],
-  type: 'string',
-};
-
-function validate20(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      let missing0;
-      if (
-        (data.kind === undefined && (missing0 = 'kind')) ||
-        (data.text === undefined && (missing0 = 'text'))
-      ) {
-        validate20.errors = [
-          {
-            instancePath,
-            schemaPath: '#/required',
-            keyword: 'required',
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'",
-          },
-        ];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!(key0 === 'kind' || key0 === 'key' || key0 === 'text' || key0 === 'tone')) {
-            validate20.errors = [
-              {
-                instancePath,
-                schemaPath: '#/additionalProperties',
-                keyword: 'additionalProperties',
-                params: { additionalProperty: key0 },
-                message: 'must NOT have additional properties',
-              },
-            ];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.kind !== undefined) {
-            let data0 = data.kind;
-            const _errs2 = errors;
-            if (typeof data0 !== 'string') {
-              validate20.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                },
-              ];
-              return false;
-            }
-            if ('text' !== data0) {
-              validate20.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/const',
-                  keyword: 'const',
-                  params: { allowedValue: 'text' },
-                  message: 'must be equal to constant',
-                },
-              ];
-              return false;
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.key !== undefined) {
-              const _errs4 = errors;
-              if (typeof data.key !== 'string') {
-                validate20.errors = [
-                  {
-                    instancePath: instancePath + '/key',
-                    schemaPath: '#/properties/key/type',
-                    keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string',
-                  },
-                ];
-                return false;
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.text !== undefined) {
-                const _errs6 = errors;
-                if (typeof data.text !== 'string') {
-                  validate20.errors = [
-                    {
-                      instancePath: instancePath + '/text',
-                      schemaPath: '#/properties/text/type',
-                      keyword: 'type',
-                      params: { type: 'string' },
-                      message: 'must be string',
-                    },
-                  ];
-                  return false;
-                }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.tone !== undefined) {
-                  let data3 = data.tone;
-                  const _errs8 = errors;
-                  if (typeof data3 !== 'string') {
-                    validate20.errors = [
-                      {
-                        instancePath: instancePath + '/tone',
-                        schemaPath: '#/definitions/Tone/type',
-                        keyword: 'type',
-                        params: { type: 'string' },
-                        message: 'must be string',
-                      },
-                    ];
-                    return false;
-                  }
-                  if (!(
-                    data3 === 'danger' ||
-                    data3 === 'muted' ||
-                    data3 === 'normal' ||
-                    data3 === 'success' ||
-                    data3 === 'warning'
-                  )) {
-                    validate20.errors = [
-                      {
-                        instancePath: instancePath + '/tone',
-                        schemaPath: '#/definitions/Tone/enum',
-                        keyword: 'enum',
-                        params: { allowedValues: schema22.enum },
-                        message: 'must be equal to one of the allowed values',
-                      },
-                    ];
-                    return false;
-                  }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
-                }
-              }
-            }
-          }
-        }
-      }
-    } else {
-      validate20.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate20.errors = vErrors;
-  return errors === 0;
-}
-
-const schema23 = {
-  description: 'A clickable button.',
-  type: 'object',
-  properties: {
-    kind: { description: 'Discriminator.', type: 'string', const: 'button' },
-    key: { description: 'Stable identity among siblings.', type: 'string' },
-    label: { description: 'Button caption.', type: 'string' },
-    onClick: {
-      $ref: '#/definitions/EventBinding',
-      description: "Handler run on click; the event's name is `click`.",
-    },
-    disabled: { description: 'When true the button cannot be clicked.', type: 'boolean' },
-    variant: { description: 'Visual emphasis.', enum: ['danger', 'primary', 'secondary'], type: 'string' },
-  },
-  additionalProperties: false,
-  required: ['kind', 'label', 'onClick'],
-};
-const schema24 = {
-  description: 'Names a plugin handler to run when the user interacts with a node.',
-  type: 'object',
-  properties: {
-    handler: { description: "Name of a handler declared in the plugin's `handlers`.", type: 'string' },
-    args: {
-      $ref: '#/definitions/JSONValue_1',
-      description: 'Arguments passed to the handler as `event.args`.',
-    },
-  },
-  additionalProperties: false,
-  required: ['handler'],
-};
-const schema25 = {
-  description: 'Any JSON value: what state snapshots, payloads and handler arguments are made of.',
-  anyOf: [
-    { $ref: '#/definitions/JSONArray', description: 'A JSON array.' },
-    { $ref: '#/definitions/JSONObject' },
-    { type: ['null', 'string', 'number', 'boolean'] },
-  ],
-};
-
-function validate23(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  const _errs0 = errors;
-  let valid0 = false;
-  const _errs1 = errors;
-  if (!validate12(data, { instancePath, parentData, parentDataProperty, rootData })) {
-    vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-    errors = vErrors.length;
-  }
-  var _valid0 = _errs1 === errors;
-  valid0 = valid0 || _valid0;
-  if (!valid0) {
-    const _errs2 = errors;
-    if (!validate14(data, { instancePath, parentData, parentDataProperty, rootData })) {
-      vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
-      errors = vErrors.length;
-    }
-    var _valid0 = _errs2 === errors;
-    valid0 = valid0 || _valid0;
-    if (!valid0) {
-      const _errs3 = errors;
-      if (
-        data !== null &&
-        typeof data !== 'string' &&
-        !(typeof data == 'number' && isFinite(data)) &&
-        typeof data !== 'boolean'
-      ) {
-        const err0 = {
-          instancePath,
-          schemaPath: '#/anyOf/2/type',
-          keyword: 'type',
-          params: { type: schema25.anyOf[2].type },
-          message: 'must be null,string,number,boolean',
-        };
-        if (vErrors === null) {
-          vErrors = [err0];
-        } else {
-          vErrors.push(err0);
-        }
-        errors++;
-      }
-      var _valid0 = _errs3 === errors;
-      valid0 = valid0 || _valid0;
-    }
-  }
-  if (!valid0) {
-    const err1 = {
-      instancePath,
-      schemaPath: '#/anyOf',
-      keyword: 'anyOf',
-      params: {},
-      message: 'must match a schema in anyOf',
-    };
-    if (vErrors === null) {
-      vErrors = [err1];
-    } else {
-      vErrors.push(err1);
-    }
-    errors++;
-    validate23.errors = vErrors;
-    return false;
-  } else {
-    errors = _errs0;
-    if (vErrors !== null) {
-      if (_errs0) {
-        vErrors.length = _errs0;
-      } else {
-        vErrors = null;
-      }
-    }
-  }
-  validate23.errors = vErrors;
-  return errors === 0;
-}
-
-function validate22(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      let missing0;
-      if (data.handler === undefined && (missing0 = 'handler')) {
-        validate22.errors = [
-          {
-            instancePath,
-            schemaPath: '#/required',
-            keyword: 'required',
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'",
-          },
-        ];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!(key0 === 'handler' || key0 === 'args')) {
-            validate22.errors = [
-              {
-                instancePath,
-                schemaPath: '#/additionalProperties',
-                keyword: 'additionalProperties',
-                params: { additionalProperty: key0 },
-                message: 'must NOT have additional properties',
-              },
-            ];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.handler !== undefined) {
-            const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
-              validate22.errors = [
-                {
-                  instancePath: instancePath + '/handler',
-                  schemaPath: '#/properties/handler/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                },
-              ];
-              return false;
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.args !== undefined) {
-              const _errs4 = errors;
-              if (
-                !validate23(data.args, {
-                  instancePath: instancePath + '/args',
-                  parentData: data,
-                  parentDataProperty: 'args',
-                  rootData,
-                })
-              ) {
-                vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
-                errors = vErrors.length;
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-          }
-        }
-      }
-    } else {
-      validate22.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate22.errors = vErrors;
-  return errors === 0;
-}
-
-function validate21(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      let missing0;
-      if (
-        (data.kind === undefined && (missing0 = 'kind')) ||
-        (data.label === undefined && (missing0 = 'label')) ||
-        (data.onClick === undefined && (missing0 = 'onClick'))
-      ) {
-        validate21.errors = [
-          {
-            instancePath,
-            schemaPath: '#/required',
-            keyword: 'required',
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'",
-          },
-        ];
-        return false;
-      } else {
-        const _errs1 = errors;
-        for (const key0 in data) {
-          if (!(
-            key0 === 'kind' ||
-            key0 === 'key' ||
-            key0 === 'label' ||
-            key0 === 'onClick' ||
-            key0 === 'disabled' ||
-            key0 === 'variant'
-          )) {
-            validate21.errors = [
-              {
-                instancePath,
-                schemaPath: '#/additionalProperties',
-                keyword: 'additionalProperties',
-                params: { additionalProperty: key0 },
-                message: 'must NOT have additional properties',
-              },
-            ];
-            return false;
-            break;
-          }
-        }
-        if (_errs1 === errors) {
-          if (data.kind !== undefined) {
-            let data0 = data.kind;
-            const _errs2 = errors;
-            if (typeof data0 !== 'string') {
-              validate21.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                },
-              ];
-              return false;
-            }
-            if ('button' !== data0) {
-              validate21.errors = [
-                {
-                  instancePath: instancePath + '/kind',
-                  schemaPath: '#/properties/kind/const',
-                  keyword: 'const',
-                  params: { allowedValue: 'button' },
-                  message: 'must be equal to constant',
-                },
-              ];
-              return false;
-            }
-            var valid0 = _errs2 === errors;
-          } else {
-            var valid0 = true;
-          }
-          if (valid0) {
-            if (data.key !== undefined) {
-              const _errs4 = errors;
-              if (typeof data.key !== 'string') {
-                validate21.errors = [
-                  {
-                    instancePath: instancePath + '/key',
-                    schemaPath: '#/properties/key/type',
-                    keyword: 'type',
-                    params: { type: 'string' },
-                    message: 'must be string',
-                  },
-                ];
-                return false;
-              }
-              var valid0 = _errs4 === errors;
-            } else {
-              var valid0 = true;
-            }
-            if (valid0) {
-              if (data.label !== undefined) {
-                const _errs6 = errors;
-                if (typeof data.label !== 'string') {
-                  validate21.errors = [
-                    {
-                      instancePath: instancePath + '/label',
-                      schemaPath: '#/properties/label/type',
-                      keyword: 'type',
-                      params: { type: 'string' },
-                      message: 'must be string',
-                    },
-                  ];
-                  return false;
-                }
-                var valid0 = _errs6 === errors;
-              } else {
-                var valid0 = true;
-              }
-              if (valid0) {
-                if (data.onClick !== undefined) {
-                  const _errs8 = errors;
-                  if (
-                    !validate22(data.onClick, {
-                      instancePath: instancePath + '/onClick',
-                      parentData: data,
-                      parentDataProperty: 'onClick',
-                      rootData,
-                    })
-                  ) {
-                    vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-                    errors = vErrors.length;
-                  }
-                  var valid0 = _errs8 === errors;
-                } else {
-                  var valid0 = true;
-                }
-                if (valid0) {
-                  if (data.disabled !== undefined) {
-                    const _errs9 = errors;
-                    if (typeof data.disabled !== 'boolean') {
-                      validate21.errors = [
-                        {
-                          instancePath: instancePath + '/disabled',
-                          schemaPath: '#/properties/disabled/type',
-                          keyword: 'type',
-                          params: { type: 'boolean' },
-                          message: 'must be boolean',
-                        },
-                      ];
-                      return false;
-                    }
-                    var valid0 = _errs9 === errors;
-                  } else {
-                    var valid0 = true;
-                  }
-                  if (valid0) {
-                    if (data.variant !== undefined) {
-                      let data5 = data.variant;
-                      const _errs11 = errors;
-                      if (typeof data5 !== 'string') {
-                        validate21.errors = [
-                          {
-                            instancePath: instancePath + '/variant',
-                            schemaPath: '#/properties/variant/type',
-                            keyword: 'type',
-                            params: { type: 'string' },
-                            message: 'must be string',
-                          },
-                        ];
-                        return false;
-                      }
-                      if (!(data5 === 'danger' || data5 === 'primary' || data5 === 'secondary')) {
-                        validate21.errors = [
-                          {
-                            instancePath: instancePath + '/variant',
-                            schemaPath: '#/properties/variant/enum',
-                            keyword: 'enum',
-                            params: { allowedValues: schema23.properties.variant.enum },
-                            message: 'must be equal to one of the allowed values',
-                          },
-                        ];
-                        return false;
-                      }
-                      var valid0 = _errs11 === errors;
-                    } else {
-                      var valid0 = true;
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    } else {
-      validate21.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate21.errors = vErrors;
   return errors === 0;
 }
 
@@ -1471,14 +1329,14 @@ const schema26 = {
   required: ['kind', 'value'],
 };
 
-function validate29(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate23(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.handler === undefined && (missing0 = 'handler')) {
-        validate29.errors = [
+        validate23.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -1492,7 +1350,7 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'handler' || key0 === 'args')) {
-            validate29.errors = [
+            validate23.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -1509,7 +1367,7 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.handler !== undefined) {
             const _errs2 = errors;
             if (typeof data.handler !== 'string') {
-              validate29.errors = [
+              validate23.errors = [
                 {
                   instancePath: instancePath + '/handler',
                   schemaPath: '#/properties/handler/type',
@@ -1528,14 +1386,14 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.args !== undefined) {
               const _errs4 = errors;
               if (
-                !validate23(data.args, {
+                !validate19(data.args, {
                   instancePath: instancePath + '/args',
                   parentData: data,
                   parentDataProperty: 'args',
                   rootData,
                 })
               ) {
-                vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
                 errors = vErrors.length;
               }
               var valid0 = _errs4 === errors;
@@ -1546,7 +1404,7 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate29.errors = [
+      validate23.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -1558,11 +1416,11 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate29.errors = vErrors;
+  validate23.errors = vErrors;
   return errors === 0;
 }
 
-function validate28(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate22(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -1572,7 +1430,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
         (data.kind === undefined && (missing0 = 'kind')) ||
         (data.value === undefined && (missing0 = 'value'))
       ) {
-        validate28.errors = [
+        validate22.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -1595,7 +1453,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'onChange' ||
             key0 === 'onSubmit'
           )) {
-            validate28.errors = [
+            validate22.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -1613,7 +1471,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate28.errors = [
+              validate22.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -1625,7 +1483,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('input' !== data0) {
-              validate28.errors = [
+              validate22.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -1644,7 +1502,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.key !== undefined) {
               const _errs4 = errors;
               if (typeof data.key !== 'string') {
-                validate28.errors = [
+                validate22.errors = [
                   {
                     instancePath: instancePath + '/key',
                     schemaPath: '#/properties/key/type',
@@ -1664,7 +1522,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                 let data2 = data.value;
                 const _errs6 = errors;
                 if (typeof data2 !== 'string' && !(typeof data2 == 'number' && isFinite(data2))) {
-                  validate28.errors = [
+                  validate22.errors = [
                     {
                       instancePath: instancePath + '/value',
                       schemaPath: '#/properties/value/type',
@@ -1683,7 +1541,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data.label !== undefined) {
                   const _errs8 = errors;
                   if (typeof data.label !== 'string') {
-                    validate28.errors = [
+                    validate22.errors = [
                       {
                         instancePath: instancePath + '/label',
                         schemaPath: '#/properties/label/type',
@@ -1702,7 +1560,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data.placeholder !== undefined) {
                     const _errs10 = errors;
                     if (typeof data.placeholder !== 'string') {
-                      validate28.errors = [
+                      validate22.errors = [
                         {
                           instancePath: instancePath + '/placeholder',
                           schemaPath: '#/properties/placeholder/type',
@@ -1722,7 +1580,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                       let data5 = data.inputType;
                       const _errs12 = errors;
                       if (typeof data5 !== 'string') {
-                        validate28.errors = [
+                        validate22.errors = [
                           {
                             instancePath: instancePath + '/inputType',
                             schemaPath: '#/properties/inputType/type',
@@ -1734,7 +1592,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                       if (!(data5 === 'number' || data5 === 'text')) {
-                        validate28.errors = [
+                        validate22.errors = [
                           {
                             instancePath: instancePath + '/inputType',
                             schemaPath: '#/properties/inputType/enum',
@@ -1753,14 +1611,14 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data.onChange !== undefined) {
                         const _errs14 = errors;
                         if (
-                          !validate29(data.onChange, {
+                          !validate23(data.onChange, {
                             instancePath: instancePath + '/onChange',
                             parentData: data,
                             parentDataProperty: 'onChange',
                             rootData,
                           })
                         ) {
-                          vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+                          vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
                           errors = vErrors.length;
                         }
                         var valid0 = _errs14 === errors;
@@ -1771,7 +1629,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                         if (data.onSubmit !== undefined) {
                           const _errs15 = errors;
                           if (
-                            !validate29(data.onSubmit, {
+                            !validate23(data.onSubmit, {
                               instancePath: instancePath + '/onSubmit',
                               parentData: data,
                               parentDataProperty: 'onSubmit',
@@ -1779,7 +1637,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
                             })
                           ) {
                             vErrors =
-                              vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+                              vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
                             errors = vErrors.length;
                           }
                           var valid0 = _errs15 === errors;
@@ -1796,7 +1654,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate28.errors = [
+      validate22.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -1808,7 +1666,7 @@ function validate28(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate28.errors = vErrors;
+  validate22.errors = vErrors;
   return errors === 0;
 }
 
@@ -1829,7 +1687,7 @@ const schema28 = {
   required: ['checked', 'kind'],
 };
 
-function validate33(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate27(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -1839,7 +1697,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
         (data.checked === undefined && (missing0 = 'checked')) ||
         (data.kind === undefined && (missing0 = 'kind'))
       ) {
-        validate33.errors = [
+        validate27.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -1859,7 +1717,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'label' ||
             key0 === 'onChange'
           )) {
-            validate33.errors = [
+            validate27.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -1877,7 +1735,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate33.errors = [
+              validate27.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -1889,7 +1747,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('checkbox' !== data0) {
-              validate33.errors = [
+              validate27.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -1908,7 +1766,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.key !== undefined) {
               const _errs4 = errors;
               if (typeof data.key !== 'string') {
-                validate33.errors = [
+                validate27.errors = [
                   {
                     instancePath: instancePath + '/key',
                     schemaPath: '#/properties/key/type',
@@ -1927,7 +1785,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.checked !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.checked !== 'boolean') {
-                  validate33.errors = [
+                  validate27.errors = [
                     {
                       instancePath: instancePath + '/checked',
                       schemaPath: '#/properties/checked/type',
@@ -1946,7 +1804,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data.label !== undefined) {
                   const _errs8 = errors;
                   if (typeof data.label !== 'string') {
-                    validate33.errors = [
+                    validate27.errors = [
                       {
                         instancePath: instancePath + '/label',
                         schemaPath: '#/properties/label/type',
@@ -1965,14 +1823,14 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data.onChange !== undefined) {
                     const _errs10 = errors;
                     if (
-                      !validate29(data.onChange, {
+                      !validate23(data.onChange, {
                         instancePath: instancePath + '/onChange',
                         parentData: data,
                         parentDataProperty: 'onChange',
                         rootData,
                       })
                     ) {
-                      vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+                      vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
                       errors = vErrors.length;
                     }
                     var valid0 = _errs10 === errors;
@@ -1986,7 +1844,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate33.errors = [
+      validate27.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -1998,7 +1856,7 @@ function validate33(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate33.errors = vErrors;
+  validate27.errors = vErrors;
   return errors === 0;
 }
 
@@ -2034,7 +1892,7 @@ const schema30 = {
   required: ['label', 'value'],
 };
 
-function validate35(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate29(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -2045,7 +1903,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
         (data.options === undefined && (missing0 = 'options')) ||
         (data.value === undefined && (missing0 = 'value'))
       ) {
-        validate35.errors = [
+        validate29.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -2066,7 +1924,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'label' ||
             key0 === 'onChange'
           )) {
-            validate35.errors = [
+            validate29.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -2084,7 +1942,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate35.errors = [
+              validate29.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -2096,7 +1954,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('select' !== data0) {
-              validate35.errors = [
+              validate29.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -2115,7 +1973,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.key !== undefined) {
               const _errs4 = errors;
               if (typeof data.key !== 'string') {
-                validate35.errors = [
+                validate29.errors = [
                   {
                     instancePath: instancePath + '/key',
                     schemaPath: '#/properties/key/type',
@@ -2134,7 +1992,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.value !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.value !== 'string') {
-                  validate35.errors = [
+                  validate29.errors = [
                     {
                       instancePath: instancePath + '/value',
                       schemaPath: '#/properties/value/type',
@@ -2168,7 +2026,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                               (data4.label === undefined && (missing1 = 'label')) ||
                               (data4.value === undefined && (missing1 = 'value'))
                             ) {
-                              validate35.errors = [
+                              validate29.errors = [
                                 {
                                   instancePath: instancePath + '/options/' + i0,
                                   schemaPath: '#/definitions/SelectOption/required',
@@ -2182,7 +2040,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                               const _errs13 = errors;
                               for (const key1 in data4) {
                                 if (!(key1 === 'value' || key1 === 'label')) {
-                                  validate35.errors = [
+                                  validate29.errors = [
                                     {
                                       instancePath: instancePath + '/options/' + i0,
                                       schemaPath: '#/definitions/SelectOption/additionalProperties',
@@ -2199,7 +2057,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (data4.value !== undefined) {
                                   const _errs14 = errors;
                                   if (typeof data4.value !== 'string') {
-                                    validate35.errors = [
+                                    validate29.errors = [
                                       {
                                         instancePath: instancePath + '/options/' + i0 + '/value',
                                         schemaPath: '#/definitions/SelectOption/properties/value/type',
@@ -2218,7 +2076,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                                   if (data4.label !== undefined) {
                                     const _errs16 = errors;
                                     if (typeof data4.label !== 'string') {
-                                      validate35.errors = [
+                                      validate29.errors = [
                                         {
                                           instancePath: instancePath + '/options/' + i0 + '/label',
                                           schemaPath: '#/definitions/SelectOption/properties/label/type',
@@ -2237,7 +2095,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                             }
                           } else {
-                            validate35.errors = [
+                            validate29.errors = [
                               {
                                 instancePath: instancePath + '/options/' + i0,
                                 schemaPath: '#/definitions/SelectOption/type',
@@ -2255,7 +2113,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                         }
                       }
                     } else {
-                      validate35.errors = [
+                      validate29.errors = [
                         {
                           instancePath: instancePath + '/options',
                           schemaPath: '#/properties/options/type',
@@ -2275,7 +2133,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data.label !== undefined) {
                     const _errs18 = errors;
                     if (typeof data.label !== 'string') {
-                      validate35.errors = [
+                      validate29.errors = [
                         {
                           instancePath: instancePath + '/label',
                           schemaPath: '#/properties/label/type',
@@ -2294,14 +2152,14 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data.onChange !== undefined) {
                       const _errs20 = errors;
                       if (
-                        !validate29(data.onChange, {
+                        !validate23(data.onChange, {
                           instancePath: instancePath + '/onChange',
                           parentData: data,
                           parentDataProperty: 'onChange',
                           rootData,
                         })
                       ) {
-                        vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+                        vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
                         errors = vErrors.length;
                       }
                       var valid0 = _errs20 === errors;
@@ -2316,7 +2174,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate35.errors = [
+      validate29.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -2328,7 +2186,7 @@ function validate35(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate35.errors = vErrors;
+  validate29.errors = vErrors;
   return errors === 0;
 }
 
@@ -2345,7 +2203,7 @@ const schema31 = {
   required: ['children', 'kind'],
 };
 
-function validate37(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate31(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -2355,7 +2213,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         (data.children === undefined && (missing0 = 'children')) ||
         (data.kind === undefined && (missing0 = 'kind'))
       ) {
-        validate37.errors = [
+        validate31.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -2369,7 +2227,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'kind' || key0 === 'key' || key0 === 'children' || key0 === 'ordered')) {
-            validate37.errors = [
+            validate31.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -2387,7 +2245,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate37.errors = [
+              validate31.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -2399,7 +2257,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('list' !== data0) {
-              validate37.errors = [
+              validate31.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -2418,7 +2276,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.key !== undefined) {
               const _errs4 = errors;
               if (typeof data.key !== 'string') {
-                validate37.errors = [
+                validate31.errors = [
                   {
                     instancePath: instancePath + '/key',
                     schemaPath: '#/properties/key/type',
@@ -2444,7 +2302,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
                     for (let i0 = 0; i0 < len0; i0++) {
                       const _errs8 = errors;
                       if (
-                        !wrapper2.validate(data2[i0], {
+                        !wrapper0.validate(data2[i0], {
                           instancePath: instancePath + '/children/' + i0,
                           parentData: data2,
                           parentDataProperty: i0,
@@ -2453,8 +2311,8 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
                       ) {
                         vErrors =
                           vErrors === null
-                            ? wrapper2.validate.errors
-                            : vErrors.concat(wrapper2.validate.errors);
+                            ? wrapper0.validate.errors
+                            : vErrors.concat(wrapper0.validate.errors);
                         errors = vErrors.length;
                       }
                       var valid1 = _errs8 === errors;
@@ -2463,7 +2321,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate37.errors = [
+                    validate31.errors = [
                       {
                         instancePath: instancePath + '/children',
                         schemaPath: '#/properties/children/type',
@@ -2483,7 +2341,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data.ordered !== undefined) {
                   const _errs9 = errors;
                   if (typeof data.ordered !== 'boolean') {
-                    validate37.errors = [
+                    validate31.errors = [
                       {
                         instancePath: instancePath + '/ordered',
                         schemaPath: '#/properties/ordered/type',
@@ -2504,7 +2362,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate37.errors = [
+      validate31.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -2516,7 +2374,7 @@ function validate37(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate37.errors = vErrors;
+  validate31.errors = vErrors;
   return errors === 0;
 }
 
@@ -2533,7 +2391,7 @@ const schema32 = {
   required: ['kind', 'text'],
 };
 
-function validate38(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate32(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -2543,7 +2401,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
         (data.kind === undefined && (missing0 = 'kind')) ||
         (data.text === undefined && (missing0 = 'text'))
       ) {
-        validate38.errors = [
+        validate32.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -2557,7 +2415,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'kind' || key0 === 'key' || key0 === 'text' || key0 === 'tone')) {
-            validate38.errors = [
+            validate32.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -2575,7 +2433,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate38.errors = [
+              validate32.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -2587,7 +2445,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('badge' !== data0) {
-              validate38.errors = [
+              validate32.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -2606,7 +2464,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.key !== undefined) {
               const _errs4 = errors;
               if (typeof data.key !== 'string') {
-                validate38.errors = [
+                validate32.errors = [
                   {
                     instancePath: instancePath + '/key',
                     schemaPath: '#/properties/key/type',
@@ -2625,7 +2483,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.text !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.text !== 'string') {
-                  validate38.errors = [
+                  validate32.errors = [
                     {
                       instancePath: instancePath + '/text',
                       schemaPath: '#/properties/text/type',
@@ -2645,7 +2503,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
                   let data3 = data.tone;
                   const _errs8 = errors;
                   if (typeof data3 !== 'string') {
-                    validate38.errors = [
+                    validate32.errors = [
                       {
                         instancePath: instancePath + '/tone',
                         schemaPath: '#/definitions/Tone/type',
@@ -2663,12 +2521,12 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
                     data3 === 'success' ||
                     data3 === 'warning'
                   )) {
-                    validate38.errors = [
+                    validate32.errors = [
                       {
                         instancePath: instancePath + '/tone',
                         schemaPath: '#/definitions/Tone/enum',
                         keyword: 'enum',
-                        params: { allowedValues: schema22.enum },
+                        params: { allowedValues: schema20.enum },
                         message: 'must be equal to one of the allowed values',
                       },
                     ];
@@ -2684,7 +2542,7 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate38.errors = [
+      validate32.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -2696,18 +2554,18 @@ function validate38(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate38.errors = vErrors;
+  validate32.errors = vErrors;
   return errors === 0;
 }
 
-function validate16(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate12(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.kind === undefined && (missing0 = 'kind')) {
-        validate16.errors = [
+        validate12.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -2721,23 +2579,23 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
         const tag0 = data.kind;
         if (typeof tag0 == 'string') {
           if (tag0 === 'panel') {
-            if (!validate17(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
+            if (!validate13(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'row') {
-            if (!validate18(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
+            if (!validate14(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'column') {
-            if (!validate19(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+            if (!validate15(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'text') {
-            if (!validate20(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
+            if (!validate16(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'heading') {
@@ -2749,7 +2607,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   (data.kind === undefined && (missing1 = 'kind')) ||
                   (data.text === undefined && (missing1 = 'text'))
                 ) {
-                  validate16.errors = [
+                  validate12.errors = [
                     {
                       instancePath,
                       schemaPath: '#/definitions/HeadingNode/required',
@@ -2763,7 +2621,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   const _errs9 = errors;
                   for (const key0 in data) {
                     if (!(key0 === 'kind' || key0 === 'key' || key0 === 'text' || key0 === 'level')) {
-                      validate16.errors = [
+                      validate12.errors = [
                         {
                           instancePath,
                           schemaPath: '#/definitions/HeadingNode/additionalProperties',
@@ -2781,7 +2639,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       let data0 = data.kind;
                       const _errs10 = errors;
                       if (typeof data0 !== 'string') {
-                        validate16.errors = [
+                        validate12.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/HeadingNode/properties/kind/type',
@@ -2793,7 +2651,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                       if ('heading' !== data0) {
-                        validate16.errors = [
+                        validate12.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/HeadingNode/properties/kind/const',
@@ -2812,7 +2670,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data.key !== undefined) {
                         const _errs12 = errors;
                         if (typeof data.key !== 'string') {
-                          validate16.errors = [
+                          validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
                               schemaPath: '#/definitions/HeadingNode/properties/key/type',
@@ -2831,7 +2689,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         if (data.text !== undefined) {
                           const _errs14 = errors;
                           if (typeof data.text !== 'string') {
-                            validate16.errors = [
+                            validate12.errors = [
                               {
                                 instancePath: instancePath + '/text',
                                 schemaPath: '#/definitions/HeadingNode/properties/text/type',
@@ -2851,7 +2709,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                             let data3 = data.level;
                             const _errs16 = errors;
                             if (!(typeof data3 == 'number' && isFinite(data3))) {
-                              validate16.errors = [
+                              validate12.errors = [
                                 {
                                   instancePath: instancePath + '/level',
                                   schemaPath: '#/definitions/HeadingNode/properties/level/type',
@@ -2863,7 +2721,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                               return false;
                             }
                             if (!(data3 === 1 || data3 === 2 || data3 === 3)) {
-                              validate16.errors = [
+                              validate12.errors = [
                                 {
                                   instancePath: instancePath + '/level',
                                   schemaPath: '#/definitions/HeadingNode/properties/level/enum',
@@ -2884,7 +2742,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                 }
               } else {
-                validate16.errors = [
+                validate12.errors = [
                   {
                     instancePath,
                     schemaPath: '#/definitions/HeadingNode/type',
@@ -2897,28 +2755,28 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
               }
             }
           } else if (tag0 === 'button') {
-            if (!validate21(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+            if (!validate17(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'input') {
-            if (!validate28(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
+            if (!validate22(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'checkbox') {
-            if (!validate33(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
+            if (!validate27(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'select') {
-            if (!validate35(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
+            if (!validate29(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'list') {
-            if (!validate37(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+            if (!validate31(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'table') {
@@ -2931,7 +2789,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   (data.kind === undefined && (missing2 = 'kind')) ||
                   (data.rows === undefined && (missing2 = 'rows'))
                 ) {
-                  validate16.errors = [
+                  validate12.errors = [
                     {
                       instancePath,
                       schemaPath: '#/definitions/TableNode/required',
@@ -2945,7 +2803,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   const _errs26 = errors;
                   for (const key1 in data) {
                     if (!(key1 === 'kind' || key1 === 'key' || key1 === 'columns' || key1 === 'rows')) {
-                      validate16.errors = [
+                      validate12.errors = [
                         {
                           instancePath,
                           schemaPath: '#/definitions/TableNode/additionalProperties',
@@ -2963,7 +2821,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       let data4 = data.kind;
                       const _errs27 = errors;
                       if (typeof data4 !== 'string') {
-                        validate16.errors = [
+                        validate12.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/TableNode/properties/kind/type',
@@ -2975,7 +2833,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                       if ('table' !== data4) {
-                        validate16.errors = [
+                        validate12.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/TableNode/properties/kind/const',
@@ -2994,7 +2852,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data.key !== undefined) {
                         const _errs29 = errors;
                         if (typeof data.key !== 'string') {
-                          validate16.errors = [
+                          validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
                               schemaPath: '#/definitions/TableNode/properties/key/type',
@@ -3020,7 +2878,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                               for (let i0 = 0; i0 < len0; i0++) {
                                 const _errs33 = errors;
                                 if (typeof data6[i0] !== 'string') {
-                                  validate16.errors = [
+                                  validate12.errors = [
                                     {
                                       instancePath: instancePath + '/columns/' + i0,
                                       schemaPath: '#/definitions/TableNode/properties/columns/items/type',
@@ -3037,7 +2895,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                                 }
                               }
                             } else {
-                              validate16.errors = [
+                              validate12.errors = [
                                 {
                                   instancePath: instancePath + '/columns',
                                   schemaPath: '#/definitions/TableNode/properties/columns/type',
@@ -3075,7 +2933,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                                           typeof data10 !== 'string' &&
                                           !(typeof data10 == 'number' && isFinite(data10))
                                         ) {
-                                          validate16.errors = [
+                                          validate12.errors = [
                                             {
                                               instancePath: instancePath + '/rows/' + i1 + '/' + i2,
                                               schemaPath:
@@ -3093,7 +2951,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                                         }
                                       }
                                     } else {
-                                      validate16.errors = [
+                                      validate12.errors = [
                                         {
                                           instancePath: instancePath + '/rows/' + i1,
                                           schemaPath: '#/definitions/TableNode/properties/rows/items/type',
@@ -3111,7 +2969,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                                   }
                                 }
                               } else {
-                                validate16.errors = [
+                                validate12.errors = [
                                   {
                                     instancePath: instancePath + '/rows',
                                     schemaPath: '#/definitions/TableNode/properties/rows/type',
@@ -3133,7 +2991,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                 }
               } else {
-                validate16.errors = [
+                validate12.errors = [
                   {
                     instancePath,
                     schemaPath: '#/definitions/TableNode/type',
@@ -3146,8 +3004,8 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
               }
             }
           } else if (tag0 === 'badge') {
-            if (!validate38(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+            if (!validate32(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'divider') {
@@ -3156,7 +3014,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
               if (data && typeof data == 'object' && !Array.isArray(data)) {
                 let missing3;
                 if (data.kind === undefined && (missing3 = 'kind')) {
-                  validate16.errors = [
+                  validate12.errors = [
                     {
                       instancePath,
                       schemaPath: '#/definitions/DividerNode/required',
@@ -3170,7 +3028,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   const _errs45 = errors;
                   for (const key2 in data) {
                     if (!(key2 === 'kind' || key2 === 'key')) {
-                      validate16.errors = [
+                      validate12.errors = [
                         {
                           instancePath,
                           schemaPath: '#/definitions/DividerNode/additionalProperties',
@@ -3188,7 +3046,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       let data11 = data.kind;
                       const _errs46 = errors;
                       if (typeof data11 !== 'string') {
-                        validate16.errors = [
+                        validate12.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/DividerNode/properties/kind/type',
@@ -3200,7 +3058,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                       if ('divider' !== data11) {
-                        validate16.errors = [
+                        validate12.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/DividerNode/properties/kind/const',
@@ -3219,7 +3077,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data.key !== undefined) {
                         const _errs48 = errors;
                         if (typeof data.key !== 'string') {
-                          validate16.errors = [
+                          validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
                               schemaPath: '#/definitions/DividerNode/properties/key/type',
@@ -3238,7 +3096,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                 }
               } else {
-                validate16.errors = [
+                validate12.errors = [
                   {
                     instancePath,
                     schemaPath: '#/definitions/DividerNode/type',
@@ -3251,7 +3109,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
               }
             }
           } else {
-            validate16.errors = [
+            validate12.errors = [
               {
                 instancePath,
                 schemaPath: '#/discriminator',
@@ -3263,7 +3121,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
             return false;
           }
         } else {
-          validate16.errors = [
+          validate12.errors = [
             {
               instancePath,
               schemaPath: '#/discriminator',
@@ -3276,7 +3134,7 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate16.errors = [
+      validate12.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -3288,20 +3146,20 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate16.errors = vErrors;
+  validate12.errors = vErrors;
   return errors === 0;
 }
 
-export const validateEventBinding = validate49;
+export const validateEventBinding = validate43;
 
-function validate49(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate43(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.handler === undefined && (missing0 = 'handler')) {
-        validate49.errors = [
+        validate43.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3315,7 +3173,7 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'handler' || key0 === 'args')) {
-            validate49.errors = [
+            validate43.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -3332,7 +3190,7 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.handler !== undefined) {
             const _errs2 = errors;
             if (typeof data.handler !== 'string') {
-              validate49.errors = [
+              validate43.errors = [
                 {
                   instancePath: instancePath + '/handler',
                   schemaPath: '#/properties/handler/type',
@@ -3351,14 +3209,14 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.args !== undefined) {
               const _errs4 = errors;
               if (
-                !validate23(data.args, {
+                !validate19(data.args, {
                   instancePath: instancePath + '/args',
                   parentData: data,
                   parentDataProperty: 'args',
                   rootData,
                 })
               ) {
-                vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
                 errors = vErrors.length;
               }
               var valid0 = _errs4 === errors;
@@ -3369,7 +3227,7 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate49.errors = [
+      validate43.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -3381,11 +3239,11 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate49.errors = vErrors;
+  validate43.errors = vErrors;
   return errors === 0;
 }
 
-export const validatePluginEvent = validate51;
+export const validatePluginEvent = validate45;
 const schema38 = {
   description: 'An interaction the host reports to a handler.',
   type: 'object',
@@ -3404,14 +3262,14 @@ const schema38 = {
   required: ['name'],
 };
 
-function validate51(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate45(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.name === undefined && (missing0 = 'name')) {
-        validate51.errors = [
+        validate45.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3425,7 +3283,7 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'name' || key0 === 'args' || key0 === 'value')) {
-            validate51.errors = [
+            validate45.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -3443,7 +3301,7 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.name;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate51.errors = [
+              validate45.errors = [
                 {
                   instancePath: instancePath + '/name',
                   schemaPath: '#/properties/name/type',
@@ -3455,7 +3313,7 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if (!(data0 === 'change' || data0 === 'click' || data0 === 'submit')) {
-              validate51.errors = [
+              validate45.errors = [
                 {
                   instancePath: instancePath + '/name',
                   schemaPath: '#/properties/name/enum',
@@ -3474,14 +3332,14 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.args !== undefined) {
               const _errs4 = errors;
               if (
-                !validate23(data.args, {
+                !validate19(data.args, {
                   instancePath: instancePath + '/args',
                   parentData: data,
                   parentDataProperty: 'args',
                   rootData,
                 })
               ) {
-                vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
                 errors = vErrors.length;
               }
               var valid0 = _errs4 === errors;
@@ -3497,7 +3355,7 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                   !(typeof data2 == 'number' && isFinite(data2)) &&
                   typeof data2 !== 'boolean'
                 ) {
-                  validate51.errors = [
+                  validate45.errors = [
                     {
                       instancePath: instancePath + '/value',
                       schemaPath: '#/properties/value/type',
@@ -3517,7 +3375,7 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate51.errors = [
+      validate45.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -3529,11 +3387,11 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate51.errors = vErrors;
+  validate45.errors = vErrors;
   return errors === 0;
 }
 
-export const validateDispatchIntent = validate53;
+export const validateDispatchIntent = validate47;
 const schema39 = {
   description: 'An action a handler asked for, before the host stamps it.',
   type: 'object',
@@ -3557,7 +3415,7 @@ const schema40 = {
   type: 'string',
 };
 
-function validate53(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate47(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -3567,7 +3425,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         (data.scope === undefined && (missing0 = 'scope')) ||
         (data.type === undefined && (missing0 = 'type'))
       ) {
-        validate53.errors = [
+        validate47.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3581,7 +3439,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'scope' || key0 === 'type' || key0 === 'payload')) {
-            validate53.errors = [
+            validate47.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -3599,7 +3457,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.scope;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate53.errors = [
+              validate47.errors = [
                 {
                   instancePath: instancePath + '/scope',
                   schemaPath: '#/definitions/DispatchScope/type',
@@ -3611,7 +3469,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if (!(data0 === 'global' || data0 === 'plugin')) {
-              validate53.errors = [
+              validate47.errors = [
                 {
                   instancePath: instancePath + '/scope',
                   schemaPath: '#/definitions/DispatchScope/enum',
@@ -3630,7 +3488,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.type !== undefined) {
               const _errs5 = errors;
               if (typeof data.type !== 'string') {
-                validate53.errors = [
+                validate47.errors = [
                   {
                     instancePath: instancePath + '/type',
                     schemaPath: '#/properties/type/type',
@@ -3649,14 +3507,14 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.payload !== undefined) {
                 const _errs7 = errors;
                 if (
-                  !validate23(data.payload, {
+                  !validate19(data.payload, {
                     instancePath: instancePath + '/payload',
                     parentData: data,
                     parentDataProperty: 'payload',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                  vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs7 === errors;
@@ -3668,7 +3526,7 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate53.errors = [
+      validate47.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -3680,11 +3538,11 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate53.errors = vErrors;
+  validate47.errors = vErrors;
   return errors === 0;
 }
 
-export const validateDispatch = validate55;
+export const validateDispatch = validate49;
 const schema41 = {
   description: 'A stamped dispatch as returned from an event.',
   type: 'object',
@@ -3723,7 +3581,7 @@ const schema44 = {
   type: 'string',
 };
 
-function validate57(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate51(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -3737,7 +3595,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
         (data.source === undefined && (missing0 = 'source')) ||
         (data.ts === undefined && (missing0 = 'ts'))
       ) {
-        validate57.errors = [
+        validate51.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3759,7 +3617,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'accepted' ||
             key0 === 'reason'
           )) {
-            validate57.errors = [
+            validate51.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -3776,7 +3634,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.dispatchId !== undefined) {
             const _errs2 = errors;
             if (typeof data.dispatchId !== 'string') {
-              validate57.errors = [
+              validate51.errors = [
                 {
                   instancePath: instancePath + '/dispatchId',
                   schemaPath: '#/properties/dispatchId/type',
@@ -3796,7 +3654,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.scope;
               const _errs4 = errors;
               if (typeof data1 !== 'string') {
-                validate57.errors = [
+                validate51.errors = [
                   {
                     instancePath: instancePath + '/scope',
                     schemaPath: '#/definitions/DispatchScope/type',
@@ -3808,7 +3666,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if (!(data1 === 'global' || data1 === 'plugin')) {
-                validate57.errors = [
+                validate51.errors = [
                   {
                     instancePath: instancePath + '/scope',
                     schemaPath: '#/definitions/DispatchScope/enum',
@@ -3827,7 +3685,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.pluginId !== undefined) {
                 const _errs7 = errors;
                 if (typeof data.pluginId !== 'string') {
-                  validate57.errors = [
+                  validate51.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
                       schemaPath: '#/properties/pluginId/type',
@@ -3847,7 +3705,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                   let data3 = data.ts;
                   const _errs9 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate57.errors = [
+                    validate51.errors = [
                       {
                         instancePath: instancePath + '/ts',
                         schemaPath: '#/properties/ts/type',
@@ -3867,7 +3725,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                     let data4 = data.source;
                     const _errs11 = errors;
                     if (typeof data4 !== 'string') {
-                      validate57.errors = [
+                      validate51.errors = [
                         {
                           instancePath: instancePath + '/source',
                           schemaPath: '#/definitions/DispatchSource/type',
@@ -3884,7 +3742,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       data4 === 'node-worker' ||
                       data4 === 'server'
                     )) {
-                      validate57.errors = [
+                      validate51.errors = [
                         {
                           instancePath: instancePath + '/source',
                           schemaPath: '#/definitions/DispatchSource/enum',
@@ -3903,7 +3761,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data.accepted !== undefined) {
                       const _errs14 = errors;
                       if (typeof data.accepted !== 'boolean') {
-                        validate57.errors = [
+                        validate51.errors = [
                           {
                             instancePath: instancePath + '/accepted',
                             schemaPath: '#/properties/accepted/type',
@@ -3922,7 +3780,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data.reason !== undefined) {
                         const _errs16 = errors;
                         if (typeof data.reason !== 'string') {
-                          validate57.errors = [
+                          validate51.errors = [
                             {
                               instancePath: instancePath + '/reason',
                               schemaPath: '#/properties/reason/type',
@@ -3946,7 +3804,7 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate57.errors = [
+      validate51.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -3958,11 +3816,11 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate57.errors = vErrors;
+  validate51.errors = vErrors;
   return errors === 0;
 }
 
-function validate55(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate49(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -3972,7 +3830,7 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
         (data.meta === undefined && (missing0 = 'meta')) ||
         (data.type === undefined && (missing0 = 'type'))
       ) {
-        validate55.errors = [
+        validate49.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -3986,7 +3844,7 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'type' || key0 === 'payload' || key0 === 'meta')) {
-            validate55.errors = [
+            validate49.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -4003,7 +3861,7 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.type !== undefined) {
             const _errs2 = errors;
             if (typeof data.type !== 'string') {
-              validate55.errors = [
+              validate49.errors = [
                 {
                   instancePath: instancePath + '/type',
                   schemaPath: '#/properties/type/type',
@@ -4022,14 +3880,14 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.payload !== undefined) {
               const _errs4 = errors;
               if (
-                !validate23(data.payload, {
+                !validate19(data.payload, {
                   instancePath: instancePath + '/payload',
                   parentData: data,
                   parentDataProperty: 'payload',
                   rootData,
                 })
               ) {
-                vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
                 errors = vErrors.length;
               }
               var valid0 = _errs4 === errors;
@@ -4040,14 +3898,14 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.meta !== undefined) {
                 const _errs5 = errors;
                 if (
-                  !validate57(data.meta, {
+                  !validate51(data.meta, {
                     instancePath: instancePath + '/meta',
                     parentData: data,
                     parentDataProperty: 'meta',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
+                  vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs5 === errors;
@@ -4059,7 +3917,7 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate55.errors = [
+      validate49.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -4071,11 +3929,11 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate55.errors = vErrors;
+  validate49.errors = vErrors;
   return errors === 0;
 }
 
-export const validatePluginMeta = validate59;
+export const validatePluginMeta = validate53;
 const schema45 = {
   description: 'What a successful load returns.',
   type: 'object',
@@ -4118,7 +3976,7 @@ const schema46 = {
   required: ['id', 'title'],
 };
 
-function validate59(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate53(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -4132,7 +3990,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
         (data.title === undefined && (missing0 = 'title')) ||
         (data.widgets === undefined && (missing0 = 'widgets'))
       ) {
-        validate59.errors = [
+        validate53.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -4153,7 +4011,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'reducers' ||
             key0 === 'initialState'
           )) {
-            validate59.errors = [
+            validate53.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -4170,7 +4028,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.pluginId !== undefined) {
             const _errs2 = errors;
             if (typeof data.pluginId !== 'string') {
-              validate59.errors = [
+              validate53.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
                   schemaPath: '#/properties/pluginId/type',
@@ -4189,7 +4047,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.title !== undefined) {
               const _errs4 = errors;
               if (typeof data.title !== 'string') {
-                validate59.errors = [
+                validate53.errors = [
                   {
                     instancePath: instancePath + '/title',
                     schemaPath: '#/properties/title/type',
@@ -4223,7 +4081,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                             (data3.id === undefined && (missing1 = 'id')) ||
                             (data3.title === undefined && (missing1 = 'title'))
                           ) {
-                            validate59.errors = [
+                            validate53.errors = [
                               {
                                 instancePath: instancePath + '/widgets/' + i0,
                                 schemaPath: '#/definitions/WidgetMeta/required',
@@ -4237,7 +4095,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                             const _errs11 = errors;
                             for (const key1 in data3) {
                               if (!(key1 === 'id' || key1 === 'title' || key1 === 'refreshMs')) {
-                                validate59.errors = [
+                                validate53.errors = [
                                   {
                                     instancePath: instancePath + '/widgets/' + i0,
                                     schemaPath: '#/definitions/WidgetMeta/additionalProperties',
@@ -4254,7 +4112,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                               if (data3.id !== undefined) {
                                 const _errs12 = errors;
                                 if (typeof data3.id !== 'string') {
-                                  validate59.errors = [
+                                  validate53.errors = [
                                     {
                                       instancePath: instancePath + '/widgets/' + i0 + '/id',
                                       schemaPath: '#/definitions/WidgetMeta/properties/id/type',
@@ -4273,7 +4131,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (data3.title !== undefined) {
                                   const _errs14 = errors;
                                   if (typeof data3.title !== 'string') {
-                                    validate59.errors = [
+                                    validate53.errors = [
                                       {
                                         instancePath: instancePath + '/widgets/' + i0 + '/title',
                                         schemaPath: '#/definitions/WidgetMeta/properties/title/type',
@@ -4295,7 +4153,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                     if (errors === _errs16) {
                                       if (typeof data6 == 'number' && isFinite(data6)) {
                                         if (data6 < 250 || isNaN(data6)) {
-                                          validate59.errors = [
+                                          validate53.errors = [
                                             {
                                               instancePath: instancePath + '/widgets/' + i0 + '/refreshMs',
                                               schemaPath:
@@ -4308,7 +4166,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                           return false;
                                         }
                                       } else {
-                                        validate59.errors = [
+                                        validate53.errors = [
                                           {
                                             instancePath: instancePath + '/widgets/' + i0 + '/refreshMs',
                                             schemaPath: '#/definitions/WidgetMeta/properties/refreshMs/type',
@@ -4329,7 +4187,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                             }
                           }
                         } else {
-                          validate59.errors = [
+                          validate53.errors = [
                             {
                               instancePath: instancePath + '/widgets/' + i0,
                               schemaPath: '#/definitions/WidgetMeta/type',
@@ -4347,7 +4205,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate59.errors = [
+                    validate53.errors = [
                       {
                         instancePath: instancePath + '/widgets',
                         schemaPath: '#/properties/widgets/type',
@@ -4374,7 +4232,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                       for (let i1 = 0; i1 < len1; i1++) {
                         const _errs20 = errors;
                         if (typeof data7[i1] !== 'string') {
-                          validate59.errors = [
+                          validate53.errors = [
                             {
                               instancePath: instancePath + '/handlers/' + i1,
                               schemaPath: '#/properties/handlers/items/type',
@@ -4391,7 +4249,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                         }
                       }
                     } else {
-                      validate59.errors = [
+                      validate53.errors = [
                         {
                           instancePath: instancePath + '/handlers',
                           schemaPath: '#/properties/handlers/type',
@@ -4418,7 +4276,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                         for (let i2 = 0; i2 < len2; i2++) {
                           const _errs24 = errors;
                           if (typeof data9[i2] !== 'string') {
-                            validate59.errors = [
+                            validate53.errors = [
                               {
                                 instancePath: instancePath + '/reducers/' + i2,
                                 schemaPath: '#/properties/reducers/items/type',
@@ -4435,7 +4293,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                           }
                         }
                       } else {
-                        validate59.errors = [
+                        validate53.errors = [
                           {
                             instancePath: instancePath + '/reducers',
                             schemaPath: '#/properties/reducers/type',
@@ -4454,17 +4312,6 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                   if (valid0) {
                     if (data.initialState !== undefined) {
                       const _errs26 = errors;
-                      if (
-                        !validate11(data.initialState, {
-                          instancePath: instancePath + '/initialState',
-                          parentData: data,
-                          parentDataProperty: 'initialState',
-                          rootData,
-                        })
-                      ) {
-                        vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-                        errors = vErrors.length;
-                      }
                       var valid0 = _errs26 === errors;
                     } else {
                       var valid0 = true;
@@ -4477,7 +4324,7 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate59.errors = [
+      validate53.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -4489,12 +4336,12 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate59.errors = vErrors;
+  validate53.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRuntimeLimits = validate61;
-const schema47 = {
+export const validateRuntimeLimits = validate54;
+const schema48 = {
   description: 'Every limit the runtime enforces on one plugin. Sizes are bytes, times milliseconds.',
   type: 'object',
   properties: {
@@ -4579,7 +4426,7 @@ const schema47 = {
 };
 const func2 = Object.prototype.hasOwnProperty;
 
-function validate61(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate54(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -4602,7 +4449,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
         (data.renderTimeoutMs === undefined && (missing0 = 'renderTimeoutMs')) ||
         (data.stackBytes === undefined && (missing0 = 'stackBytes'))
       ) {
-        validate61.errors = [
+        validate54.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -4615,8 +4462,8 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func2.call(schema47.properties, key0)) {
-            validate61.errors = [
+          if (!func2.call(schema48.properties, key0)) {
+            validate54.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -4636,7 +4483,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
             if (errors === _errs2) {
               if (typeof data0 == 'number' && isFinite(data0)) {
                 if (data0 < 1048576 || isNaN(data0)) {
-                  validate61.errors = [
+                  validate54.errors = [
                     {
                       instancePath: instancePath + '/memoryBytes',
                       schemaPath: '#/properties/memoryBytes/minimum',
@@ -4648,7 +4495,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 }
               } else {
-                validate61.errors = [
+                validate54.errors = [
                   {
                     instancePath: instancePath + '/memoryBytes',
                     schemaPath: '#/properties/memoryBytes/type',
@@ -4671,7 +4518,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
               if (errors === _errs4) {
                 if (typeof data1 == 'number' && isFinite(data1)) {
                   if (data1 < 16384 || isNaN(data1)) {
-                    validate61.errors = [
+                    validate54.errors = [
                       {
                         instancePath: instancePath + '/stackBytes',
                         schemaPath: '#/properties/stackBytes/minimum',
@@ -4683,7 +4530,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                     return false;
                   }
                 } else {
-                  validate61.errors = [
+                  validate54.errors = [
                     {
                       instancePath: instancePath + '/stackBytes',
                       schemaPath: '#/properties/stackBytes/type',
@@ -4706,7 +4553,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                 if (errors === _errs6) {
                   if (typeof data2 == 'number' && isFinite(data2)) {
                     if (data2 < 1 || isNaN(data2)) {
-                      validate61.errors = [
+                      validate54.errors = [
                         {
                           instancePath: instancePath + '/loadTimeoutMs',
                           schemaPath: '#/properties/loadTimeoutMs/minimum',
@@ -4718,7 +4565,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                       return false;
                     }
                   } else {
-                    validate61.errors = [
+                    validate54.errors = [
                       {
                         instancePath: instancePath + '/loadTimeoutMs',
                         schemaPath: '#/properties/loadTimeoutMs/type',
@@ -4741,7 +4588,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                   if (errors === _errs8) {
                     if (typeof data3 == 'number' && isFinite(data3)) {
                       if (data3 < 1 || isNaN(data3)) {
-                        validate61.errors = [
+                        validate54.errors = [
                           {
                             instancePath: instancePath + '/renderTimeoutMs',
                             schemaPath: '#/properties/renderTimeoutMs/minimum',
@@ -4753,7 +4600,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                     } else {
-                      validate61.errors = [
+                      validate54.errors = [
                         {
                           instancePath: instancePath + '/renderTimeoutMs',
                           schemaPath: '#/properties/renderTimeoutMs/type',
@@ -4776,7 +4623,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                     if (errors === _errs10) {
                       if (typeof data4 == 'number' && isFinite(data4)) {
                         if (data4 < 1 || isNaN(data4)) {
-                          validate61.errors = [
+                          validate54.errors = [
                             {
                               instancePath: instancePath + '/eventTimeoutMs',
                               schemaPath: '#/properties/eventTimeoutMs/minimum',
@@ -4788,7 +4635,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                           return false;
                         }
                       } else {
-                        validate61.errors = [
+                        validate54.errors = [
                           {
                             instancePath: instancePath + '/eventTimeoutMs',
                             schemaPath: '#/properties/eventTimeoutMs/type',
@@ -4811,7 +4658,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                       if (errors === _errs12) {
                         if (typeof data5 == 'number' && isFinite(data5)) {
                           if (data5 < 0 || isNaN(data5)) {
-                            validate61.errors = [
+                            validate54.errors = [
                               {
                                 instancePath: instancePath + '/maxPendingJobs',
                                 schemaPath: '#/properties/maxPendingJobs/minimum',
@@ -4823,7 +4670,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                             return false;
                           }
                         } else {
-                          validate61.errors = [
+                          validate54.errors = [
                             {
                               instancePath: instancePath + '/maxPendingJobs',
                               schemaPath: '#/properties/maxPendingJobs/type',
@@ -4846,7 +4693,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                         if (errors === _errs14) {
                           if (typeof data6 == 'number' && isFinite(data6)) {
                             if (data6 < 1 || isNaN(data6)) {
-                              validate61.errors = [
+                              validate54.errors = [
                                 {
                                   instancePath: instancePath + '/maxCodeBytes',
                                   schemaPath: '#/properties/maxCodeBytes/minimum',
@@ -4858,7 +4705,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                               return false;
                             }
                           } else {
-                            validate61.errors = [
+                            validate54.errors = [
                               {
                                 instancePath: instancePath + '/maxCodeBytes',
                                 schemaPath: '#/properties/maxCodeBytes/type',
@@ -4881,7 +4728,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                           if (errors === _errs16) {
                             if (typeof data7 == 'number' && isFinite(data7)) {
                               if (data7 < 2 || isNaN(data7)) {
-                                validate61.errors = [
+                                validate54.errors = [
                                   {
                                     instancePath: instancePath + '/maxStateBytes',
                                     schemaPath: '#/properties/maxStateBytes/minimum',
@@ -4893,7 +4740,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                 return false;
                               }
                             } else {
-                              validate61.errors = [
+                              validate54.errors = [
                                 {
                                   instancePath: instancePath + '/maxStateBytes',
                                   schemaPath: '#/properties/maxStateBytes/type',
@@ -4916,7 +4763,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                             if (errors === _errs18) {
                               if (typeof data8 == 'number' && isFinite(data8)) {
                                 if (data8 < 2 || isNaN(data8)) {
-                                  validate61.errors = [
+                                  validate54.errors = [
                                     {
                                       instancePath: instancePath + '/maxOutputBytes',
                                       schemaPath: '#/properties/maxOutputBytes/minimum',
@@ -4928,7 +4775,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                   return false;
                                 }
                               } else {
-                                validate61.errors = [
+                                validate54.errors = [
                                   {
                                     instancePath: instancePath + '/maxOutputBytes',
                                     schemaPath: '#/properties/maxOutputBytes/type',
@@ -4951,7 +4798,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                               if (errors === _errs20) {
                                 if (typeof data9 == 'number' && isFinite(data9)) {
                                   if (data9 < 1 || isNaN(data9)) {
-                                    validate61.errors = [
+                                    validate54.errors = [
                                       {
                                         instancePath: instancePath + '/maxOutputNodes',
                                         schemaPath: '#/properties/maxOutputNodes/minimum',
@@ -4963,7 +4810,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                     return false;
                                   }
                                 } else {
-                                  validate61.errors = [
+                                  validate54.errors = [
                                     {
                                       instancePath: instancePath + '/maxOutputNodes',
                                       schemaPath: '#/properties/maxOutputNodes/type',
@@ -4986,7 +4833,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (errors === _errs22) {
                                   if (typeof data10 == 'number' && isFinite(data10)) {
                                     if (data10 < 1 || isNaN(data10)) {
-                                      validate61.errors = [
+                                      validate54.errors = [
                                         {
                                           instancePath: instancePath + '/maxOutputDepth',
                                           schemaPath: '#/properties/maxOutputDepth/minimum',
@@ -4998,7 +4845,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                       return false;
                                     }
                                   } else {
-                                    validate61.errors = [
+                                    validate54.errors = [
                                       {
                                         instancePath: instancePath + '/maxOutputDepth',
                                         schemaPath: '#/properties/maxOutputDepth/type',
@@ -5021,7 +4868,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                   if (errors === _errs24) {
                                     if (typeof data11 == 'number' && isFinite(data11)) {
                                       if (data11 < 0 || isNaN(data11)) {
-                                        validate61.errors = [
+                                        validate54.errors = [
                                           {
                                             instancePath: instancePath + '/maxDispatchesPerEvent',
                                             schemaPath: '#/properties/maxDispatchesPerEvent/minimum',
@@ -5033,7 +4880,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                         return false;
                                       }
                                     } else {
-                                      validate61.errors = [
+                                      validate54.errors = [
                                         {
                                           instancePath: instancePath + '/maxDispatchesPerEvent',
                                           schemaPath: '#/properties/maxDispatchesPerEvent/type',
@@ -5056,7 +4903,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                     if (errors === _errs26) {
                                       if (typeof data12 == 'number' && isFinite(data12)) {
                                         if (data12 < 2 || isNaN(data12)) {
-                                          validate61.errors = [
+                                          validate54.errors = [
                                             {
                                               instancePath: instancePath + '/maxPayloadBytes',
                                               schemaPath: '#/properties/maxPayloadBytes/minimum',
@@ -5068,7 +4915,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                           return false;
                                         }
                                       } else {
-                                        validate61.errors = [
+                                        validate54.errors = [
                                           {
                                             instancePath: instancePath + '/maxPayloadBytes',
                                             schemaPath: '#/properties/maxPayloadBytes/type',
@@ -5091,7 +4938,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                       if (errors === _errs28) {
                                         if (typeof data13 == 'number' && isFinite(data13)) {
                                           if (data13 < 0 || isNaN(data13)) {
-                                            validate61.errors = [
+                                            validate54.errors = [
                                               {
                                                 instancePath: instancePath + '/maxLogsPerCall',
                                                 schemaPath: '#/properties/maxLogsPerCall/minimum',
@@ -5103,7 +4950,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                             return false;
                                           }
                                         } else {
-                                          validate61.errors = [
+                                          validate54.errors = [
                                             {
                                               instancePath: instancePath + '/maxLogsPerCall',
                                               schemaPath: '#/properties/maxLogsPerCall/type',
@@ -5126,7 +4973,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                         if (errors === _errs30) {
                                           if (typeof data14 == 'number' && isFinite(data14)) {
                                             if (data14 < 16 || isNaN(data14)) {
-                                              validate61.errors = [
+                                              validate54.errors = [
                                                 {
                                                   instancePath: instancePath + '/maxLogBytes',
                                                   schemaPath: '#/properties/maxLogBytes/minimum',
@@ -5138,7 +4985,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                                               return false;
                                             }
                                           } else {
-                                            validate61.errors = [
+                                            validate54.errors = [
                                               {
                                                 instancePath: instancePath + '/maxLogBytes',
                                                 schemaPath: '#/properties/maxLogBytes/type',
@@ -5171,7 +5018,7 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate61.errors = [
+      validate54.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -5183,12 +5030,12 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate61.errors = vErrors;
+  validate54.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRuntimeLimitsOverride = validate62;
-const schema48 = {
+export const validateRuntimeLimitsOverride = validate55;
+const schema49 = {
   description: "Some of the limits, overriding a profile's values.",
   type: 'object',
   properties: {
@@ -5211,15 +5058,15 @@ const schema48 = {
   additionalProperties: false,
 };
 
-function validate62(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate55(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       const _errs1 = errors;
       for (const key0 in data) {
-        if (!func2.call(schema48.properties, key0)) {
-          validate62.errors = [
+        if (!func2.call(schema49.properties, key0)) {
+          validate55.errors = [
             {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -5239,7 +5086,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
           if (errors === _errs2) {
             if (typeof data0 == 'number' && isFinite(data0)) {
               if (data0 < 1048576 || isNaN(data0)) {
-                validate62.errors = [
+                validate55.errors = [
                   {
                     instancePath: instancePath + '/memoryBytes',
                     schemaPath: '#/properties/memoryBytes/minimum',
@@ -5251,7 +5098,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
             } else {
-              validate62.errors = [
+              validate55.errors = [
                 {
                   instancePath: instancePath + '/memoryBytes',
                   schemaPath: '#/properties/memoryBytes/type',
@@ -5274,7 +5121,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
             if (errors === _errs4) {
               if (typeof data1 == 'number' && isFinite(data1)) {
                 if (data1 < 16384 || isNaN(data1)) {
-                  validate62.errors = [
+                  validate55.errors = [
                     {
                       instancePath: instancePath + '/stackBytes',
                       schemaPath: '#/properties/stackBytes/minimum',
@@ -5286,7 +5133,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 }
               } else {
-                validate62.errors = [
+                validate55.errors = [
                   {
                     instancePath: instancePath + '/stackBytes',
                     schemaPath: '#/properties/stackBytes/type',
@@ -5309,7 +5156,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
               if (errors === _errs6) {
                 if (typeof data2 == 'number' && isFinite(data2)) {
                   if (data2 < 1 || isNaN(data2)) {
-                    validate62.errors = [
+                    validate55.errors = [
                       {
                         instancePath: instancePath + '/loadTimeoutMs',
                         schemaPath: '#/properties/loadTimeoutMs/minimum',
@@ -5321,7 +5168,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                     return false;
                   }
                 } else {
-                  validate62.errors = [
+                  validate55.errors = [
                     {
                       instancePath: instancePath + '/loadTimeoutMs',
                       schemaPath: '#/properties/loadTimeoutMs/type',
@@ -5344,7 +5191,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                 if (errors === _errs8) {
                   if (typeof data3 == 'number' && isFinite(data3)) {
                     if (data3 < 1 || isNaN(data3)) {
-                      validate62.errors = [
+                      validate55.errors = [
                         {
                           instancePath: instancePath + '/renderTimeoutMs',
                           schemaPath: '#/properties/renderTimeoutMs/minimum',
@@ -5356,7 +5203,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                       return false;
                     }
                   } else {
-                    validate62.errors = [
+                    validate55.errors = [
                       {
                         instancePath: instancePath + '/renderTimeoutMs',
                         schemaPath: '#/properties/renderTimeoutMs/type',
@@ -5379,7 +5226,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                   if (errors === _errs10) {
                     if (typeof data4 == 'number' && isFinite(data4)) {
                       if (data4 < 1 || isNaN(data4)) {
-                        validate62.errors = [
+                        validate55.errors = [
                           {
                             instancePath: instancePath + '/eventTimeoutMs',
                             schemaPath: '#/properties/eventTimeoutMs/minimum',
@@ -5391,7 +5238,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                     } else {
-                      validate62.errors = [
+                      validate55.errors = [
                         {
                           instancePath: instancePath + '/eventTimeoutMs',
                           schemaPath: '#/properties/eventTimeoutMs/type',
@@ -5414,7 +5261,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                     if (errors === _errs12) {
                       if (typeof data5 == 'number' && isFinite(data5)) {
                         if (data5 < 0 || isNaN(data5)) {
-                          validate62.errors = [
+                          validate55.errors = [
                             {
                               instancePath: instancePath + '/maxPendingJobs',
                               schemaPath: '#/properties/maxPendingJobs/minimum',
@@ -5426,7 +5273,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                           return false;
                         }
                       } else {
-                        validate62.errors = [
+                        validate55.errors = [
                           {
                             instancePath: instancePath + '/maxPendingJobs',
                             schemaPath: '#/properties/maxPendingJobs/type',
@@ -5449,7 +5296,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                       if (errors === _errs14) {
                         if (typeof data6 == 'number' && isFinite(data6)) {
                           if (data6 < 1 || isNaN(data6)) {
-                            validate62.errors = [
+                            validate55.errors = [
                               {
                                 instancePath: instancePath + '/maxCodeBytes',
                                 schemaPath: '#/properties/maxCodeBytes/minimum',
@@ -5461,7 +5308,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                             return false;
                           }
                         } else {
-                          validate62.errors = [
+                          validate55.errors = [
                             {
                               instancePath: instancePath + '/maxCodeBytes',
                               schemaPath: '#/properties/maxCodeBytes/type',
@@ -5484,7 +5331,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                         if (errors === _errs16) {
                           if (typeof data7 == 'number' && isFinite(data7)) {
                             if (data7 < 2 || isNaN(data7)) {
-                              validate62.errors = [
+                              validate55.errors = [
                                 {
                                   instancePath: instancePath + '/maxStateBytes',
                                   schemaPath: '#/properties/maxStateBytes/minimum',
@@ -5496,7 +5343,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                               return false;
                             }
                           } else {
-                            validate62.errors = [
+                            validate55.errors = [
                               {
                                 instancePath: instancePath + '/maxStateBytes',
                                 schemaPath: '#/properties/maxStateBytes/type',
@@ -5519,7 +5366,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                           if (errors === _errs18) {
                             if (typeof data8 == 'number' && isFinite(data8)) {
                               if (data8 < 2 || isNaN(data8)) {
-                                validate62.errors = [
+                                validate55.errors = [
                                   {
                                     instancePath: instancePath + '/maxOutputBytes',
                                     schemaPath: '#/properties/maxOutputBytes/minimum',
@@ -5531,7 +5378,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                 return false;
                               }
                             } else {
-                              validate62.errors = [
+                              validate55.errors = [
                                 {
                                   instancePath: instancePath + '/maxOutputBytes',
                                   schemaPath: '#/properties/maxOutputBytes/type',
@@ -5554,7 +5401,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                             if (errors === _errs20) {
                               if (typeof data9 == 'number' && isFinite(data9)) {
                                 if (data9 < 1 || isNaN(data9)) {
-                                  validate62.errors = [
+                                  validate55.errors = [
                                     {
                                       instancePath: instancePath + '/maxOutputNodes',
                                       schemaPath: '#/properties/maxOutputNodes/minimum',
@@ -5566,7 +5413,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                   return false;
                                 }
                               } else {
-                                validate62.errors = [
+                                validate55.errors = [
                                   {
                                     instancePath: instancePath + '/maxOutputNodes',
                                     schemaPath: '#/properties/maxOutputNodes/type',
@@ -5589,7 +5436,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                               if (errors === _errs22) {
                                 if (typeof data10 == 'number' && isFinite(data10)) {
                                   if (data10 < 1 || isNaN(data10)) {
-                                    validate62.errors = [
+                                    validate55.errors = [
                                       {
                                         instancePath: instancePath + '/maxOutputDepth',
                                         schemaPath: '#/properties/maxOutputDepth/minimum',
@@ -5601,7 +5448,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                     return false;
                                   }
                                 } else {
-                                  validate62.errors = [
+                                  validate55.errors = [
                                     {
                                       instancePath: instancePath + '/maxOutputDepth',
                                       schemaPath: '#/properties/maxOutputDepth/type',
@@ -5624,7 +5471,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (errors === _errs24) {
                                   if (typeof data11 == 'number' && isFinite(data11)) {
                                     if (data11 < 0 || isNaN(data11)) {
-                                      validate62.errors = [
+                                      validate55.errors = [
                                         {
                                           instancePath: instancePath + '/maxDispatchesPerEvent',
                                           schemaPath: '#/properties/maxDispatchesPerEvent/minimum',
@@ -5636,7 +5483,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                       return false;
                                     }
                                   } else {
-                                    validate62.errors = [
+                                    validate55.errors = [
                                       {
                                         instancePath: instancePath + '/maxDispatchesPerEvent',
                                         schemaPath: '#/properties/maxDispatchesPerEvent/type',
@@ -5659,7 +5506,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                   if (errors === _errs26) {
                                     if (typeof data12 == 'number' && isFinite(data12)) {
                                       if (data12 < 2 || isNaN(data12)) {
-                                        validate62.errors = [
+                                        validate55.errors = [
                                           {
                                             instancePath: instancePath + '/maxPayloadBytes',
                                             schemaPath: '#/properties/maxPayloadBytes/minimum',
@@ -5671,7 +5518,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                         return false;
                                       }
                                     } else {
-                                      validate62.errors = [
+                                      validate55.errors = [
                                         {
                                           instancePath: instancePath + '/maxPayloadBytes',
                                           schemaPath: '#/properties/maxPayloadBytes/type',
@@ -5694,7 +5541,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                     if (errors === _errs28) {
                                       if (typeof data13 == 'number' && isFinite(data13)) {
                                         if (data13 < 0 || isNaN(data13)) {
-                                          validate62.errors = [
+                                          validate55.errors = [
                                             {
                                               instancePath: instancePath + '/maxLogsPerCall',
                                               schemaPath: '#/properties/maxLogsPerCall/minimum',
@@ -5706,7 +5553,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                           return false;
                                         }
                                       } else {
-                                        validate62.errors = [
+                                        validate55.errors = [
                                           {
                                             instancePath: instancePath + '/maxLogsPerCall',
                                             schemaPath: '#/properties/maxLogsPerCall/type',
@@ -5729,7 +5576,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                       if (errors === _errs30) {
                                         if (typeof data14 == 'number' && isFinite(data14)) {
                                           if (data14 < 16 || isNaN(data14)) {
-                                            validate62.errors = [
+                                            validate55.errors = [
                                               {
                                                 instancePath: instancePath + '/maxLogBytes',
                                                 schemaPath: '#/properties/maxLogBytes/minimum',
@@ -5741,7 +5588,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                                             return false;
                                           }
                                         } else {
-                                          validate62.errors = [
+                                          validate55.errors = [
                                             {
                                               instancePath: instancePath + '/maxLogBytes',
                                               schemaPath: '#/properties/maxLogBytes/type',
@@ -5773,7 +5620,7 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate62.errors = [
+      validate55.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -5785,12 +5632,12 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate62.errors = vErrors;
+  validate55.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRuntimeError = validate63;
-const schema49 = {
+export const validateRuntimeError = validate56;
+const schema50 = {
   description: 'A failure as it crosses any boundary.',
   type: 'object',
   properties: {
@@ -5807,7 +5654,7 @@ const schema49 = {
   additionalProperties: false,
   required: ['code', 'message'],
 };
-const schema50 = {
+const schema51 = {
   description:
     'Every error code Corral produces. The table in `errors.ts` says, per code, whose fault it is\nand whether retrying can help.',
   enum: [
@@ -5836,47 +5683,7 @@ const schema50 = {
   type: 'string',
 };
 
-function validate64(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      for (const key0 in data) {
-        const _errs2 = errors;
-        if (
-          !validate11(data[key0], {
-            instancePath: instancePath + '/' + key0.replace(/~/g, '~0').replace(/\//g, '~1'),
-            parentData: data,
-            parentDataProperty: key0,
-            rootData,
-          })
-        ) {
-          vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-          errors = vErrors.length;
-        }
-        var valid0 = _errs2 === errors;
-        if (!valid0) {
-          break;
-        }
-      }
-    } else {
-      validate64.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        },
-      ];
-      return false;
-    }
-  }
-  validate64.errors = vErrors;
-  return errors === 0;
-}
-
-function validate63(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate56(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -5886,7 +5693,7 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
         (data.code === undefined && (missing0 = 'code')) ||
         (data.message === undefined && (missing0 = 'message'))
       ) {
-        validate63.errors = [
+        validate56.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -5900,7 +5707,7 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'code' || key0 === 'message' || key0 === 'details')) {
-            validate63.errors = [
+            validate56.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -5918,7 +5725,7 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.code;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate63.errors = [
+              validate56.errors = [
                 {
                   instancePath: instancePath + '/code',
                   schemaPath: '#/definitions/ErrorCode/type',
@@ -5952,12 +5759,12 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
               data0 === 'UNKNOWN_WIDGET' ||
               data0 === 'WORKER_CRASHED'
             )) {
-              validate63.errors = [
+              validate56.errors = [
                 {
                   instancePath: instancePath + '/code',
                   schemaPath: '#/definitions/ErrorCode/enum',
                   keyword: 'enum',
-                  params: { allowedValues: schema50.enum },
+                  params: { allowedValues: schema51.enum },
                   message: 'must be equal to one of the allowed values',
                 },
               ];
@@ -5971,7 +5778,7 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.message !== undefined) {
               const _errs5 = errors;
               if (typeof data.message !== 'string') {
-                validate63.errors = [
+                validate56.errors = [
                   {
                     instancePath: instancePath + '/message',
                     schemaPath: '#/properties/message/type',
@@ -5988,17 +5795,19 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.details !== undefined) {
+                let data2 = data.details;
                 const _errs7 = errors;
-                if (
-                  !validate64(data.details, {
-                    instancePath: instancePath + '/details',
-                    parentData: data,
-                    parentDataProperty: 'details',
-                    rootData,
-                  })
-                ) {
-                  vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
-                  errors = vErrors.length;
+                if (!(data2 && typeof data2 == 'object' && !Array.isArray(data2))) {
+                  validate56.errors = [
+                    {
+                      instancePath: instancePath + '/details',
+                      schemaPath: '#/definitions/JSONObject_1/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object',
+                    },
+                  ];
+                  return false;
                 }
                 var valid0 = _errs7 === errors;
               } else {
@@ -6009,7 +5818,7 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate63.errors = [
+      validate56.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -6021,12 +5830,12 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate63.errors = vErrors;
+  validate56.errors = vErrors;
   return errors === 0;
 }
 
-export const validateLoadPluginParams = validate67;
-const schema52 = {
+export const validateLoadPluginParams = validate57;
+const schema53 = {
   description: 'Parameters of `loadPlugin`.',
   type: 'object',
   properties: {
@@ -6046,7 +5855,7 @@ const schema52 = {
   additionalProperties: false,
   required: ['code', 'pluginId'],
 };
-const schema53 = {
+const schema54 = {
   description: 'Named bundles of limits.',
   enum: ['default', 'generous', 'strict'],
   type: 'string',
@@ -6063,7 +5872,7 @@ const func4 = function ucs2length(str) {
   return length;
 };
 
-function validate67(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate57(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -6073,7 +5882,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
         (data.code === undefined && (missing0 = 'code')) ||
         (data.pluginId === undefined && (missing0 = 'pluginId'))
       ) {
-        validate67.errors = [
+        validate57.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -6087,7 +5896,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'pluginId' || key0 === 'code' || key0 === 'profile' || key0 === 'limits')) {
-            validate67.errors = [
+            validate57.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -6107,7 +5916,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
             if (errors === _errs2) {
               if (typeof data0 === 'string') {
                 if (func4(data0) > 200) {
-                  validate67.errors = [
+                  validate57.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
                       schemaPath: '#/properties/pluginId/maxLength',
@@ -6119,7 +5928,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 } else {
                   if (func4(data0) < 1) {
-                    validate67.errors = [
+                    validate57.errors = [
                       {
                         instancePath: instancePath + '/pluginId',
                         schemaPath: '#/properties/pluginId/minLength',
@@ -6132,7 +5941,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                 }
               } else {
-                validate67.errors = [
+                validate57.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
                     schemaPath: '#/properties/pluginId/type',
@@ -6152,7 +5961,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.code !== undefined) {
               const _errs4 = errors;
               if (typeof data.code !== 'string') {
-                validate67.errors = [
+                validate57.errors = [
                   {
                     instancePath: instancePath + '/code',
                     schemaPath: '#/properties/code/type',
@@ -6172,7 +5981,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                 let data2 = data.profile;
                 const _errs6 = errors;
                 if (typeof data2 !== 'string') {
-                  validate67.errors = [
+                  validate57.errors = [
                     {
                       instancePath: instancePath + '/profile',
                       schemaPath: '#/definitions/LimitProfile/type',
@@ -6184,12 +5993,12 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 }
                 if (!(data2 === 'default' || data2 === 'generous' || data2 === 'strict')) {
-                  validate67.errors = [
+                  validate57.errors = [
                     {
                       instancePath: instancePath + '/profile',
                       schemaPath: '#/definitions/LimitProfile/enum',
                       keyword: 'enum',
-                      params: { allowedValues: schema53.enum },
+                      params: { allowedValues: schema54.enum },
                       message: 'must be equal to one of the allowed values',
                     },
                   ];
@@ -6208,8 +6017,8 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data3 && typeof data3 == 'object' && !Array.isArray(data3)) {
                       const _errs12 = errors;
                       for (const key1 in data3) {
-                        if (!func2.call(schema48.properties, key1)) {
-                          validate67.errors = [
+                        if (!func2.call(schema49.properties, key1)) {
+                          validate57.errors = [
                             {
                               instancePath: instancePath + '/limits',
                               schemaPath: '#/definitions/RuntimeLimitsOverride_1/additionalProperties',
@@ -6229,7 +6038,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                           if (errors === _errs13) {
                             if (typeof data4 == 'number' && isFinite(data4)) {
                               if (data4 < 1048576 || isNaN(data4)) {
-                                validate67.errors = [
+                                validate57.errors = [
                                   {
                                     instancePath: instancePath + '/limits/memoryBytes',
                                     schemaPath:
@@ -6242,7 +6051,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                 return false;
                               }
                             } else {
-                              validate67.errors = [
+                              validate57.errors = [
                                 {
                                   instancePath: instancePath + '/limits/memoryBytes',
                                   schemaPath:
@@ -6266,7 +6075,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                             if (errors === _errs15) {
                               if (typeof data5 == 'number' && isFinite(data5)) {
                                 if (data5 < 16384 || isNaN(data5)) {
-                                  validate67.errors = [
+                                  validate57.errors = [
                                     {
                                       instancePath: instancePath + '/limits/stackBytes',
                                       schemaPath:
@@ -6279,7 +6088,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                   return false;
                                 }
                               } else {
-                                validate67.errors = [
+                                validate57.errors = [
                                   {
                                     instancePath: instancePath + '/limits/stackBytes',
                                     schemaPath:
@@ -6303,7 +6112,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                               if (errors === _errs17) {
                                 if (typeof data6 == 'number' && isFinite(data6)) {
                                   if (data6 < 1 || isNaN(data6)) {
-                                    validate67.errors = [
+                                    validate57.errors = [
                                       {
                                         instancePath: instancePath + '/limits/loadTimeoutMs',
                                         schemaPath:
@@ -6316,7 +6125,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                     return false;
                                   }
                                 } else {
-                                  validate67.errors = [
+                                  validate57.errors = [
                                     {
                                       instancePath: instancePath + '/limits/loadTimeoutMs',
                                       schemaPath:
@@ -6340,7 +6149,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (errors === _errs19) {
                                   if (typeof data7 == 'number' && isFinite(data7)) {
                                     if (data7 < 1 || isNaN(data7)) {
-                                      validate67.errors = [
+                                      validate57.errors = [
                                         {
                                           instancePath: instancePath + '/limits/renderTimeoutMs',
                                           schemaPath:
@@ -6353,7 +6162,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                       return false;
                                     }
                                   } else {
-                                    validate67.errors = [
+                                    validate57.errors = [
                                       {
                                         instancePath: instancePath + '/limits/renderTimeoutMs',
                                         schemaPath:
@@ -6377,7 +6186,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                   if (errors === _errs21) {
                                     if (typeof data8 == 'number' && isFinite(data8)) {
                                       if (data8 < 1 || isNaN(data8)) {
-                                        validate67.errors = [
+                                        validate57.errors = [
                                           {
                                             instancePath: instancePath + '/limits/eventTimeoutMs',
                                             schemaPath:
@@ -6390,7 +6199,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                         return false;
                                       }
                                     } else {
-                                      validate67.errors = [
+                                      validate57.errors = [
                                         {
                                           instancePath: instancePath + '/limits/eventTimeoutMs',
                                           schemaPath:
@@ -6414,7 +6223,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                     if (errors === _errs23) {
                                       if (typeof data9 == 'number' && isFinite(data9)) {
                                         if (data9 < 0 || isNaN(data9)) {
-                                          validate67.errors = [
+                                          validate57.errors = [
                                             {
                                               instancePath: instancePath + '/limits/maxPendingJobs',
                                               schemaPath:
@@ -6427,7 +6236,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                           return false;
                                         }
                                       } else {
-                                        validate67.errors = [
+                                        validate57.errors = [
                                           {
                                             instancePath: instancePath + '/limits/maxPendingJobs',
                                             schemaPath:
@@ -6451,7 +6260,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                       if (errors === _errs25) {
                                         if (typeof data10 == 'number' && isFinite(data10)) {
                                           if (data10 < 1 || isNaN(data10)) {
-                                            validate67.errors = [
+                                            validate57.errors = [
                                               {
                                                 instancePath: instancePath + '/limits/maxCodeBytes',
                                                 schemaPath:
@@ -6464,7 +6273,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                             return false;
                                           }
                                         } else {
-                                          validate67.errors = [
+                                          validate57.errors = [
                                             {
                                               instancePath: instancePath + '/limits/maxCodeBytes',
                                               schemaPath:
@@ -6488,7 +6297,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                         if (errors === _errs27) {
                                           if (typeof data11 == 'number' && isFinite(data11)) {
                                             if (data11 < 2 || isNaN(data11)) {
-                                              validate67.errors = [
+                                              validate57.errors = [
                                                 {
                                                   instancePath: instancePath + '/limits/maxStateBytes',
                                                   schemaPath:
@@ -6501,7 +6310,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                               return false;
                                             }
                                           } else {
-                                            validate67.errors = [
+                                            validate57.errors = [
                                               {
                                                 instancePath: instancePath + '/limits/maxStateBytes',
                                                 schemaPath:
@@ -6525,7 +6334,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                           if (errors === _errs29) {
                                             if (typeof data12 == 'number' && isFinite(data12)) {
                                               if (data12 < 2 || isNaN(data12)) {
-                                                validate67.errors = [
+                                                validate57.errors = [
                                                   {
                                                     instancePath: instancePath + '/limits/maxOutputBytes',
                                                     schemaPath:
@@ -6538,7 +6347,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                 return false;
                                               }
                                             } else {
-                                              validate67.errors = [
+                                              validate57.errors = [
                                                 {
                                                   instancePath: instancePath + '/limits/maxOutputBytes',
                                                   schemaPath:
@@ -6562,7 +6371,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                             if (errors === _errs31) {
                                               if (typeof data13 == 'number' && isFinite(data13)) {
                                                 if (data13 < 1 || isNaN(data13)) {
-                                                  validate67.errors = [
+                                                  validate57.errors = [
                                                     {
                                                       instancePath: instancePath + '/limits/maxOutputNodes',
                                                       schemaPath:
@@ -6575,7 +6384,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                   return false;
                                                 }
                                               } else {
-                                                validate67.errors = [
+                                                validate57.errors = [
                                                   {
                                                     instancePath: instancePath + '/limits/maxOutputNodes',
                                                     schemaPath:
@@ -6599,7 +6408,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                               if (errors === _errs33) {
                                                 if (typeof data14 == 'number' && isFinite(data14)) {
                                                   if (data14 < 1 || isNaN(data14)) {
-                                                    validate67.errors = [
+                                                    validate57.errors = [
                                                       {
                                                         instancePath: instancePath + '/limits/maxOutputDepth',
                                                         schemaPath:
@@ -6612,7 +6421,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                     return false;
                                                   }
                                                 } else {
-                                                  validate67.errors = [
+                                                  validate57.errors = [
                                                     {
                                                       instancePath: instancePath + '/limits/maxOutputDepth',
                                                       schemaPath:
@@ -6636,7 +6445,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                 if (errors === _errs35) {
                                                   if (typeof data15 == 'number' && isFinite(data15)) {
                                                     if (data15 < 0 || isNaN(data15)) {
-                                                      validate67.errors = [
+                                                      validate57.errors = [
                                                         {
                                                           instancePath:
                                                             instancePath + '/limits/maxDispatchesPerEvent',
@@ -6650,7 +6459,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate67.errors = [
+                                                    validate57.errors = [
                                                       {
                                                         instancePath:
                                                           instancePath + '/limits/maxDispatchesPerEvent',
@@ -6675,7 +6484,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                   if (errors === _errs37) {
                                                     if (typeof data16 == 'number' && isFinite(data16)) {
                                                       if (data16 < 2 || isNaN(data16)) {
-                                                        validate67.errors = [
+                                                        validate57.errors = [
                                                           {
                                                             instancePath:
                                                               instancePath + '/limits/maxPayloadBytes',
@@ -6689,7 +6498,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate67.errors = [
+                                                      validate57.errors = [
                                                         {
                                                           instancePath:
                                                             instancePath + '/limits/maxPayloadBytes',
@@ -6714,7 +6523,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                     if (errors === _errs39) {
                                                       if (typeof data17 == 'number' && isFinite(data17)) {
                                                         if (data17 < 0 || isNaN(data17)) {
-                                                          validate67.errors = [
+                                                          validate57.errors = [
                                                             {
                                                               instancePath:
                                                                 instancePath + '/limits/maxLogsPerCall',
@@ -6728,7 +6537,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                           return false;
                                                         }
                                                       } else {
-                                                        validate67.errors = [
+                                                        validate57.errors = [
                                                           {
                                                             instancePath:
                                                               instancePath + '/limits/maxLogsPerCall',
@@ -6753,7 +6562,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                       if (errors === _errs41) {
                                                         if (typeof data18 == 'number' && isFinite(data18)) {
                                                           if (data18 < 16 || isNaN(data18)) {
-                                                            validate67.errors = [
+                                                            validate57.errors = [
                                                               {
                                                                 instancePath:
                                                                   instancePath + '/limits/maxLogBytes',
@@ -6767,7 +6576,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                                                             return false;
                                                           }
                                                         } else {
-                                                          validate67.errors = [
+                                                          validate57.errors = [
                                                             {
                                                               instancePath:
                                                                 instancePath + '/limits/maxLogBytes',
@@ -6801,7 +6610,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                         }
                       }
                     } else {
-                      validate67.errors = [
+                      validate57.errors = [
                         {
                           instancePath: instancePath + '/limits',
                           schemaPath: '#/definitions/RuntimeLimitsOverride_1/type',
@@ -6823,7 +6632,7 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate67.errors = [
+      validate57.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -6835,12 +6644,12 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate67.errors = vErrors;
+  validate57.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRenderParams = validate68;
-const schema55 = {
+export const validateRenderParams = validate58;
+const schema56 = {
   description: 'Parameters of `render`.',
   type: 'object',
   properties: {
@@ -6869,7 +6678,7 @@ const schema55 = {
   required: ['globalState', 'pluginId', 'pluginState', 'widgetId'],
 };
 
-function validate68(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate58(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -6881,7 +6690,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
         (data.pluginState === undefined && (missing0 = 'pluginState')) ||
         (data.widgetId === undefined && (missing0 = 'widgetId'))
       ) {
-        validate68.errors = [
+        validate58.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -6902,7 +6711,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'now' ||
             key0 === 'seed'
           )) {
-            validate68.errors = [
+            validate58.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -6922,7 +6731,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
             if (errors === _errs2) {
               if (typeof data0 === 'string') {
                 if (func4(data0) < 1) {
-                  validate68.errors = [
+                  validate58.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
                       schemaPath: '#/properties/pluginId/minLength',
@@ -6934,7 +6743,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 }
               } else {
-                validate68.errors = [
+                validate58.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
                     schemaPath: '#/properties/pluginId/type',
@@ -6954,7 +6763,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.widgetId !== undefined) {
               const _errs4 = errors;
               if (typeof data.widgetId !== 'string') {
-                validate68.errors = [
+                validate58.errors = [
                   {
                     instancePath: instancePath + '/widgetId',
                     schemaPath: '#/properties/widgetId/type',
@@ -6972,17 +6781,6 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
             if (valid0) {
               if (data.pluginState !== undefined) {
                 const _errs6 = errors;
-                if (
-                  !validate11(data.pluginState, {
-                    instancePath: instancePath + '/pluginState',
-                    parentData: data,
-                    parentDataProperty: 'pluginState',
-                    rootData,
-                  })
-                ) {
-                  vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-                  errors = vErrors.length;
-                }
                 var valid0 = _errs6 === errors;
               } else {
                 var valid0 = true;
@@ -6990,17 +6788,6 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
               if (valid0) {
                 if (data.globalState !== undefined) {
                   const _errs7 = errors;
-                  if (
-                    !validate11(data.globalState, {
-                      instancePath: instancePath + '/globalState',
-                      parentData: data,
-                      parentDataProperty: 'globalState',
-                      rootData,
-                    })
-                  ) {
-                    vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-                    errors = vErrors.length;
-                  }
                   var valid0 = _errs7 === errors;
                 } else {
                   var valid0 = true;
@@ -7010,7 +6797,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
                     let data4 = data.now;
                     const _errs8 = errors;
                     if (!(typeof data4 == 'number' && isFinite(data4))) {
-                      validate68.errors = [
+                      validate58.errors = [
                         {
                           instancePath: instancePath + '/now',
                           schemaPath: '#/properties/now/type',
@@ -7030,7 +6817,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
                       let data5 = data.seed;
                       const _errs10 = errors;
                       if (!(typeof data5 == 'number' && !(data5 % 1) && !isNaN(data5) && isFinite(data5))) {
-                        validate68.errors = [
+                        validate58.errors = [
                           {
                             instancePath: instancePath + '/seed',
                             schemaPath: '#/properties/seed/type',
@@ -7044,7 +6831,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
                       if (errors === _errs10) {
                         if (typeof data5 == 'number' && isFinite(data5)) {
                           if (data5 > 4294967295 || isNaN(data5)) {
-                            validate68.errors = [
+                            validate58.errors = [
                               {
                                 instancePath: instancePath + '/seed',
                                 schemaPath: '#/properties/seed/maximum',
@@ -7056,7 +6843,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
                             return false;
                           } else {
                             if (data5 < 0 || isNaN(data5)) {
-                              validate68.errors = [
+                              validate58.errors = [
                                 {
                                   instancePath: instancePath + '/seed',
                                   schemaPath: '#/properties/seed/minimum',
@@ -7082,7 +6869,7 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate68.errors = [
+      validate58.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7094,12 +6881,12 @@ function validate68(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate68.errors = vErrors;
+  validate58.errors = vErrors;
   return errors === 0;
 }
 
-export const validateEventParams = validate71;
-const schema56 = {
+export const validateEventParams = validate59;
+const schema59 = {
   description: 'Parameters of `event`.',
   type: 'object',
   properties: {
@@ -7127,7 +6914,7 @@ const schema56 = {
   required: ['event', 'globalState', 'handler', 'pluginId', 'pluginState', 'widgetId'],
 };
 
-function validate71(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate59(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -7141,7 +6928,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
         (data.pluginState === undefined && (missing0 = 'pluginState')) ||
         (data.widgetId === undefined && (missing0 = 'widgetId'))
       ) {
-        validate71.errors = [
+        validate59.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7164,7 +6951,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'now' ||
             key0 === 'seed'
           )) {
-            validate71.errors = [
+            validate59.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7184,7 +6971,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
             if (errors === _errs2) {
               if (typeof data0 === 'string') {
                 if (func4(data0) < 1) {
-                  validate71.errors = [
+                  validate59.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
                       schemaPath: '#/properties/pluginId/minLength',
@@ -7196,7 +6983,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 }
               } else {
-                validate71.errors = [
+                validate59.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
                     schemaPath: '#/properties/pluginId/type',
@@ -7216,7 +7003,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.widgetId !== undefined) {
               const _errs4 = errors;
               if (typeof data.widgetId !== 'string') {
-                validate71.errors = [
+                validate59.errors = [
                   {
                     instancePath: instancePath + '/widgetId',
                     schemaPath: '#/properties/widgetId/type',
@@ -7235,7 +7022,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.handler !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.handler !== 'string') {
-                  validate71.errors = [
+                  validate59.errors = [
                     {
                       instancePath: instancePath + '/handler',
                       schemaPath: '#/properties/handler/type',
@@ -7254,14 +7041,14 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                 if (data.event !== undefined) {
                   const _errs8 = errors;
                   if (
-                    !validate51(data.event, {
+                    !validate45(data.event, {
                       instancePath: instancePath + '/event',
                       parentData: data,
                       parentDataProperty: 'event',
                       rootData,
                     })
                   ) {
-                    vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
+                    vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
                     errors = vErrors.length;
                   }
                   var valid0 = _errs8 === errors;
@@ -7271,17 +7058,6 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                 if (valid0) {
                   if (data.pluginState !== undefined) {
                     const _errs9 = errors;
-                    if (
-                      !validate11(data.pluginState, {
-                        instancePath: instancePath + '/pluginState',
-                        parentData: data,
-                        parentDataProperty: 'pluginState',
-                        rootData,
-                      })
-                    ) {
-                      vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-                      errors = vErrors.length;
-                    }
                     var valid0 = _errs9 === errors;
                   } else {
                     var valid0 = true;
@@ -7289,17 +7065,6 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                   if (valid0) {
                     if (data.globalState !== undefined) {
                       const _errs10 = errors;
-                      if (
-                        !validate11(data.globalState, {
-                          instancePath: instancePath + '/globalState',
-                          parentData: data,
-                          parentDataProperty: 'globalState',
-                          rootData,
-                        })
-                      ) {
-                        vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-                        errors = vErrors.length;
-                      }
                       var valid0 = _errs10 === errors;
                     } else {
                       var valid0 = true;
@@ -7309,7 +7074,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                         let data6 = data.now;
                         const _errs11 = errors;
                         if (!(typeof data6 == 'number' && isFinite(data6))) {
-                          validate71.errors = [
+                          validate59.errors = [
                             {
                               instancePath: instancePath + '/now',
                               schemaPath: '#/properties/now/type',
@@ -7334,7 +7099,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                             !isNaN(data7) &&
                             isFinite(data7)
                           )) {
-                            validate71.errors = [
+                            validate59.errors = [
                               {
                                 instancePath: instancePath + '/seed',
                                 schemaPath: '#/properties/seed/type',
@@ -7348,7 +7113,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                           if (errors === _errs13) {
                             if (typeof data7 == 'number' && isFinite(data7)) {
                               if (data7 > 4294967295 || isNaN(data7)) {
-                                validate71.errors = [
+                                validate59.errors = [
                                   {
                                     instancePath: instancePath + '/seed',
                                     schemaPath: '#/properties/seed/maximum',
@@ -7360,7 +7125,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
                                 return false;
                               } else {
                                 if (data7 < 0 || isNaN(data7)) {
-                                  validate71.errors = [
+                                  validate59.errors = [
                                     {
                                       instancePath: instancePath + '/seed',
                                       schemaPath: '#/properties/seed/minimum',
@@ -7388,7 +7153,7 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate71.errors = [
+      validate59.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7400,12 +7165,12 @@ function validate71(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate71.errors = vErrors;
+  validate59.errors = vErrors;
   return errors === 0;
 }
 
-export const validateDisposePluginParams = validate75;
-const schema57 = {
+export const validateDisposePluginParams = validate61;
+const schema62 = {
   description: 'Parameters of `disposePlugin`.',
   type: 'object',
   properties: { pluginId: { minLength: 1, type: 'string' } },
@@ -7413,14 +7178,14 @@ const schema57 = {
   required: ['pluginId'],
 };
 
-function validate75(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate61(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.pluginId === undefined && (missing0 = 'pluginId')) {
-        validate75.errors = [
+        validate61.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7434,7 +7199,7 @@ function validate75(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'pluginId')) {
-            validate75.errors = [
+            validate61.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7454,7 +7219,7 @@ function validate75(data, { instancePath = '', parentData, parentDataProperty, r
             if (errors === _errs2) {
               if (typeof data0 === 'string') {
                 if (func4(data0) < 1) {
-                  validate75.errors = [
+                  validate61.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
                       schemaPath: '#/properties/pluginId/minLength',
@@ -7466,7 +7231,7 @@ function validate75(data, { instancePath = '', parentData, parentDataProperty, r
                   return false;
                 }
               } else {
-                validate75.errors = [
+                validate61.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
                     schemaPath: '#/properties/pluginId/type',
@@ -7482,7 +7247,7 @@ function validate75(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate75.errors = [
+      validate61.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7494,12 +7259,12 @@ function validate75(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate75.errors = vErrors;
+  validate61.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRpcRequest = validate76;
-const schema58 = {
+export const validateRpcRequest = validate62;
+const schema63 = {
   description: 'Any request, discriminated on `op`.',
   type: 'object',
   discriminator: { propertyName: 'op' },
@@ -7512,7 +7277,7 @@ const schema58 = {
     { $ref: '#/definitions/HealthRequest' },
   ],
 };
-const schema59 = {
+const schema64 = {
   description: 'Load a plugin.',
   type: 'object',
   properties: {
@@ -7523,12 +7288,12 @@ const schema59 = {
   additionalProperties: false,
   required: ['id', 'op', 'params'],
 };
-const schema60 = {
+const schema65 = {
   description: "Correlates a response with its request; unique among a client's pending calls.",
   type: ['string', 'number'],
 };
 
-function validate77(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate63(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -7539,7 +7304,7 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
         (data.op === undefined && (missing0 = 'op')) ||
         (data.params === undefined && (missing0 = 'params'))
       ) {
-        validate77.errors = [
+        validate63.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7553,7 +7318,7 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'op' || key0 === 'params')) {
-            validate77.errors = [
+            validate63.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7571,12 +7336,12 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.id;
             const _errs2 = errors;
             if (typeof data0 !== 'string' && !(typeof data0 == 'number' && isFinite(data0))) {
-              validate77.errors = [
+              validate63.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/definitions/RequestId/type',
                   keyword: 'type',
-                  params: { type: schema60.type },
+                  params: { type: schema65.type },
                   message: 'must be string,number',
                 },
               ];
@@ -7591,7 +7356,7 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.op;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate77.errors = [
+                validate63.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/type',
@@ -7603,7 +7368,7 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if ('loadPlugin' !== data1) {
-                validate77.errors = [
+                validate63.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/const',
@@ -7622,14 +7387,14 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.params !== undefined) {
                 const _errs7 = errors;
                 if (
-                  !validate67(data.params, {
+                  !validate57(data.params, {
                     instancePath: instancePath + '/params',
                     parentData: data,
                     parentDataProperty: 'params',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
+                  vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs7 === errors;
@@ -7641,7 +7406,7 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate77.errors = [
+      validate63.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7653,11 +7418,11 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate77.errors = vErrors;
+  validate63.errors = vErrors;
   return errors === 0;
 }
 
-const schema61 = {
+const schema66 = {
   description: 'Render a widget.',
   type: 'object',
   properties: {
@@ -7669,7 +7434,7 @@ const schema61 = {
   required: ['id', 'op', 'params'],
 };
 
-function validate79(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate65(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -7680,7 +7445,7 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
         (data.op === undefined && (missing0 = 'op')) ||
         (data.params === undefined && (missing0 = 'params'))
       ) {
-        validate79.errors = [
+        validate65.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7694,7 +7459,7 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'op' || key0 === 'params')) {
-            validate79.errors = [
+            validate65.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7712,12 +7477,12 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.id;
             const _errs2 = errors;
             if (typeof data0 !== 'string' && !(typeof data0 == 'number' && isFinite(data0))) {
-              validate79.errors = [
+              validate65.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/definitions/RequestId/type',
                   keyword: 'type',
-                  params: { type: schema60.type },
+                  params: { type: schema65.type },
                   message: 'must be string,number',
                 },
               ];
@@ -7732,7 +7497,7 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.op;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate79.errors = [
+                validate65.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/type',
@@ -7744,7 +7509,7 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if ('render' !== data1) {
-                validate79.errors = [
+                validate65.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/const',
@@ -7763,14 +7528,14 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.params !== undefined) {
                 const _errs7 = errors;
                 if (
-                  !validate68(data.params, {
+                  !validate58(data.params, {
                     instancePath: instancePath + '/params',
                     parentData: data,
                     parentDataProperty: 'params',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate68.errors : vErrors.concat(validate68.errors);
+                  vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs7 === errors;
@@ -7782,7 +7547,7 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate79.errors = [
+      validate65.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7794,11 +7559,11 @@ function validate79(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate79.errors = vErrors;
+  validate65.errors = vErrors;
   return errors === 0;
 }
 
-const schema63 = {
+const schema68 = {
   description: 'Run a handler and its reducers.',
   type: 'object',
   properties: {
@@ -7810,7 +7575,7 @@ const schema63 = {
   required: ['id', 'op', 'params'],
 };
 
-function validate81(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate67(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -7821,7 +7586,7 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
         (data.op === undefined && (missing0 = 'op')) ||
         (data.params === undefined && (missing0 = 'params'))
       ) {
-        validate81.errors = [
+        validate67.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7835,7 +7600,7 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'op' || key0 === 'params')) {
-            validate81.errors = [
+            validate67.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7853,12 +7618,12 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.id;
             const _errs2 = errors;
             if (typeof data0 !== 'string' && !(typeof data0 == 'number' && isFinite(data0))) {
-              validate81.errors = [
+              validate67.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/definitions/RequestId/type',
                   keyword: 'type',
-                  params: { type: schema60.type },
+                  params: { type: schema65.type },
                   message: 'must be string,number',
                 },
               ];
@@ -7873,7 +7638,7 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.op;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate81.errors = [
+                validate67.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/type',
@@ -7885,7 +7650,7 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if ('event' !== data1) {
-                validate81.errors = [
+                validate67.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/const',
@@ -7904,14 +7669,14 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.params !== undefined) {
                 const _errs7 = errors;
                 if (
-                  !validate71(data.params, {
+                  !validate59(data.params, {
                     instancePath: instancePath + '/params',
                     parentData: data,
                     parentDataProperty: 'params',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate71.errors : vErrors.concat(validate71.errors);
+                  vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs7 === errors;
@@ -7923,7 +7688,7 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate81.errors = [
+      validate67.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -7935,11 +7700,11 @@ function validate81(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate81.errors = vErrors;
+  validate67.errors = vErrors;
   return errors === 0;
 }
 
-const schema65 = {
+const schema70 = {
   description: 'Unload a plugin and free its runtime.',
   type: 'object',
   properties: {
@@ -7951,7 +7716,7 @@ const schema65 = {
   required: ['id', 'op', 'params'],
 };
 
-function validate83(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate69(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -7962,7 +7727,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
         (data.op === undefined && (missing0 = 'op')) ||
         (data.params === undefined && (missing0 = 'params'))
       ) {
-        validate83.errors = [
+        validate69.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -7976,7 +7741,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'op' || key0 === 'params')) {
-            validate83.errors = [
+            validate69.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -7994,12 +7759,12 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.id;
             const _errs2 = errors;
             if (typeof data0 !== 'string' && !(typeof data0 == 'number' && isFinite(data0))) {
-              validate83.errors = [
+              validate69.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/definitions/RequestId/type',
                   keyword: 'type',
-                  params: { type: schema60.type },
+                  params: { type: schema65.type },
                   message: 'must be string,number',
                 },
               ];
@@ -8014,7 +7779,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.op;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate83.errors = [
+                validate69.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/type',
@@ -8026,7 +7791,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if ('disposePlugin' !== data1) {
-                validate83.errors = [
+                validate69.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/const',
@@ -8050,7 +7815,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data2 && typeof data2 == 'object' && !Array.isArray(data2)) {
                     let missing1;
                     if (data2.pluginId === undefined && (missing1 = 'pluginId')) {
-                      validate83.errors = [
+                      validate69.errors = [
                         {
                           instancePath: instancePath + '/params',
                           schemaPath: '#/definitions/DisposePluginParams/required',
@@ -8064,7 +7829,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                       const _errs10 = errors;
                       for (const key1 in data2) {
                         if (!(key1 === 'pluginId')) {
-                          validate83.errors = [
+                          validate69.errors = [
                             {
                               instancePath: instancePath + '/params',
                               schemaPath: '#/definitions/DisposePluginParams/additionalProperties',
@@ -8084,7 +7849,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                           if (errors === _errs11) {
                             if (typeof data3 === 'string') {
                               if (func4(data3) < 1) {
-                                validate83.errors = [
+                                validate69.errors = [
                                   {
                                     instancePath: instancePath + '/params/pluginId',
                                     schemaPath:
@@ -8097,7 +7862,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                 return false;
                               }
                             } else {
-                              validate83.errors = [
+                              validate69.errors = [
                                 {
                                   instancePath: instancePath + '/params/pluginId',
                                   schemaPath: '#/definitions/DisposePluginParams/properties/pluginId/type',
@@ -8113,7 +7878,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate83.errors = [
+                    validate69.errors = [
                       {
                         instancePath: instancePath + '/params',
                         schemaPath: '#/definitions/DisposePluginParams/type',
@@ -8134,7 +7899,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate83.errors = [
+      validate69.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -8146,11 +7911,11 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate83.errors = vErrors;
+  validate69.errors = vErrors;
   return errors === 0;
 }
 
-const schema68 = {
+const schema73 = {
   description: "Report the runtime's state.",
   type: 'object',
   properties: {
@@ -8161,13 +7926,13 @@ const schema68 = {
   additionalProperties: false,
   required: ['id', 'op', 'params'],
 };
-const schema70 = {
+const schema75 = {
   description: 'Parameters of `health` (none; the schema allows no properties).',
   type: 'object',
   additionalProperties: false,
 };
 
-function validate84(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate70(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -8178,7 +7943,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
         (data.op === undefined && (missing0 = 'op')) ||
         (data.params === undefined && (missing0 = 'params'))
       ) {
-        validate84.errors = [
+        validate70.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -8192,7 +7957,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'op' || key0 === 'params')) {
-            validate84.errors = [
+            validate70.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -8210,12 +7975,12 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.id;
             const _errs2 = errors;
             if (typeof data0 !== 'string' && !(typeof data0 == 'number' && isFinite(data0))) {
-              validate84.errors = [
+              validate70.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/definitions/RequestId/type',
                   keyword: 'type',
-                  params: { type: schema60.type },
+                  params: { type: schema65.type },
                   message: 'must be string,number',
                 },
               ];
@@ -8230,7 +7995,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.op;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate84.errors = [
+                validate70.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/type',
@@ -8242,7 +8007,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if ('health' !== data1) {
-                validate84.errors = [
+                validate70.errors = [
                   {
                     instancePath: instancePath + '/op',
                     schemaPath: '#/properties/op/const',
@@ -8265,7 +8030,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 if (errors === _errs8) {
                   if (data2 && typeof data2 == 'object' && !Array.isArray(data2)) {
                     for (const key1 in data2) {
-                      validate84.errors = [
+                      validate70.errors = [
                         {
                           instancePath: instancePath + '/params',
                           schemaPath: '#/definitions/HealthParams/additionalProperties',
@@ -8278,7 +8043,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                       break;
                     }
                   } else {
-                    validate84.errors = [
+                    validate70.errors = [
                       {
                         instancePath: instancePath + '/params',
                         schemaPath: '#/definitions/HealthParams/type',
@@ -8299,7 +8064,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate84.errors = [
+      validate70.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -8311,18 +8076,18 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate84.errors = vErrors;
+  validate70.errors = vErrors;
   return errors === 0;
 }
 
-function validate76(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate62(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.op === undefined && (missing0 = 'op')) {
-        validate76.errors = [
+        validate62.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -8336,32 +8101,32 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
         const tag0 = data.op;
         if (typeof tag0 == 'string') {
           if (tag0 === 'loadPlugin') {
-            if (!validate77(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
+            if (!validate63(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'render') {
-            if (!validate79(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate79.errors : vErrors.concat(validate79.errors);
+            if (!validate65(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate65.errors : vErrors.concat(validate65.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'event') {
-            if (!validate81(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
+            if (!validate67(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate67.errors : vErrors.concat(validate67.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'disposePlugin') {
-            if (!validate83(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
+            if (!validate69(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'health') {
-            if (!validate84(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
+            if (!validate70(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
               errors = vErrors.length;
             }
           } else {
-            validate76.errors = [
+            validate62.errors = [
               {
                 instancePath,
                 schemaPath: '#/discriminator',
@@ -8373,7 +8138,7 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
             return false;
           }
         } else {
-          validate76.errors = [
+          validate62.errors = [
             {
               instancePath,
               schemaPath: '#/discriminator',
@@ -8386,7 +8151,7 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate76.errors = [
+      validate62.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -8398,16 +8163,16 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate76.errors = vErrors;
+  validate62.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRpcResponse = validate90;
-const schema71 = {
+export const validateRpcResponse = validate76;
+const schema76 = {
   description: 'Any response.',
   anyOf: [{ $ref: '#/definitions/RpcSuccess' }, { $ref: '#/definitions/RpcFailure' }],
 };
-const schema72 = {
+const schema77 = {
   description: 'A successful response.',
   type: 'object',
   properties: {
@@ -8421,7 +8186,7 @@ const schema72 = {
   additionalProperties: false,
   required: ['id', 'ok', 'result'],
 };
-const schema74 = {
+const schema79 = {
   description: "Any operation's result.",
   anyOf: [
     { $ref: '#/definitions/PluginMeta' },
@@ -8431,7 +8196,7 @@ const schema74 = {
     { type: 'null' },
   ],
 };
-const schema75 = {
+const schema80 = {
   description: 'Result of `render`.',
   type: 'object',
   properties: {
@@ -8445,7 +8210,7 @@ const schema75 = {
   additionalProperties: false,
   required: ['diagnostics', 'tree'],
 };
-const schema76 = {
+const schema81 = {
   description: 'Anything a call reports beside its result.',
   type: 'object',
   discriminator: { propertyName: 'kind' },
@@ -8456,7 +8221,7 @@ const schema76 = {
     { $ref: '#/definitions/LogDiagnostic' },
   ],
 };
-const schema82 = {
+const schema87 = {
   description: 'One `log()` line written by a plugin.',
   type: 'object',
   properties: {
@@ -8468,7 +8233,7 @@ const schema82 = {
   additionalProperties: false,
   required: ['kind', 'level', 'message', 'pluginId'],
 };
-const schema77 = {
+const schema82 = {
   description: 'Facts about one call, emitted for every call whatever its outcome.',
   type: 'object',
   properties: {
@@ -8494,12 +8259,12 @@ const schema77 = {
   additionalProperties: false,
   required: ['elapsedMs', 'interrupted', 'kind', 'memoryError', 'op', 'pluginId'],
 };
-const schema78 = {
+const schema83 = {
   description: 'The operations a runtime answers.',
   enum: ['disposePlugin', 'event', 'health', 'loadPlugin', 'render'],
   type: 'string',
 };
-const schema79 = {
+const schema84 = {
   description:
     'Every error code Corral produces. The table in `errors.ts` says, per code, whose fault it is\nand whether retrying can help.',
   enum: [
@@ -8528,7 +8293,7 @@ const schema79 = {
   type: 'string',
 };
 
-function validate97(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate83(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -8542,7 +8307,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
         (data.op === undefined && (missing0 = 'op')) ||
         (data.pluginId === undefined && (missing0 = 'pluginId'))
       ) {
-        validate97.errors = [
+        validate83.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -8555,8 +8320,8 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
       } else {
         const _errs1 = errors;
         for (const key0 in data) {
-          if (!func2.call(schema77.properties, key0)) {
-            validate97.errors = [
+          if (!func2.call(schema82.properties, key0)) {
+            validate83.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -8574,7 +8339,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate97.errors = [
+              validate83.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -8586,7 +8351,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('call' !== data0) {
-              validate97.errors = [
+              validate83.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -8605,7 +8370,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.pluginId !== undefined) {
               const _errs4 = errors;
               if (typeof data.pluginId !== 'string') {
-                validate97.errors = [
+                validate83.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
                     schemaPath: '#/properties/pluginId/type',
@@ -8625,7 +8390,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                 let data2 = data.op;
                 const _errs6 = errors;
                 if (typeof data2 !== 'string') {
-                  validate97.errors = [
+                  validate83.errors = [
                     {
                       instancePath: instancePath + '/op',
                       schemaPath: '#/definitions/RpcOp/type',
@@ -8643,12 +8408,12 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                   data2 === 'loadPlugin' ||
                   data2 === 'render'
                 )) {
-                  validate97.errors = [
+                  validate83.errors = [
                     {
                       instancePath: instancePath + '/op',
                       schemaPath: '#/definitions/RpcOp/enum',
                       keyword: 'enum',
-                      params: { allowedValues: schema78.enum },
+                      params: { allowedValues: schema83.enum },
                       message: 'must be equal to one of the allowed values',
                     },
                   ];
@@ -8663,7 +8428,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                   let data3 = data.elapsedMs;
                   const _errs9 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate97.errors = [
+                    validate83.errors = [
                       {
                         instancePath: instancePath + '/elapsedMs',
                         schemaPath: '#/properties/elapsedMs/type',
@@ -8682,7 +8447,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data.interrupted !== undefined) {
                     const _errs11 = errors;
                     if (typeof data.interrupted !== 'boolean') {
-                      validate97.errors = [
+                      validate83.errors = [
                         {
                           instancePath: instancePath + '/interrupted',
                           schemaPath: '#/properties/interrupted/type',
@@ -8701,7 +8466,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data.memoryError !== undefined) {
                       const _errs13 = errors;
                       if (typeof data.memoryError !== 'boolean') {
-                        validate97.errors = [
+                        validate83.errors = [
                           {
                             instancePath: instancePath + '/memoryError',
                             schemaPath: '#/properties/memoryError/type',
@@ -8721,7 +8486,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                         let data6 = data.errorCode;
                         const _errs15 = errors;
                         if (typeof data6 !== 'string') {
-                          validate97.errors = [
+                          validate83.errors = [
                             {
                               instancePath: instancePath + '/errorCode',
                               schemaPath: '#/definitions/ErrorCode_1/type',
@@ -8755,12 +8520,12 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                           data6 === 'UNKNOWN_WIDGET' ||
                           data6 === 'WORKER_CRASHED'
                         )) {
-                          validate97.errors = [
+                          validate83.errors = [
                             {
                               instancePath: instancePath + '/errorCode',
                               schemaPath: '#/definitions/ErrorCode_1/enum',
                               keyword: 'enum',
-                              params: { allowedValues: schema79.enum },
+                              params: { allowedValues: schema84.enum },
                               message: 'must be equal to one of the allowed values',
                             },
                           ];
@@ -8775,7 +8540,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                           let data7 = data.now;
                           const _errs18 = errors;
                           if (!(typeof data7 == 'number' && isFinite(data7))) {
-                            validate97.errors = [
+                            validate83.errors = [
                               {
                                 instancePath: instancePath + '/now',
                                 schemaPath: '#/properties/now/type',
@@ -8795,7 +8560,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
                             let data8 = data.seed;
                             const _errs20 = errors;
                             if (!(typeof data8 == 'number' && isFinite(data8))) {
-                              validate97.errors = [
+                              validate83.errors = [
                                 {
                                   instancePath: instancePath + '/seed',
                                   schemaPath: '#/properties/seed/type',
@@ -8821,7 +8586,7 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate97.errors = [
+      validate83.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -8833,11 +8598,11 @@ function validate97(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate97.errors = vErrors;
+  validate83.errors = vErrors;
   return errors === 0;
 }
 
-const schema80 = {
+const schema85 = {
   description: 'Facts about one dispatch.',
   type: 'object',
   properties: {
@@ -8852,7 +8617,7 @@ const schema80 = {
   required: ['accepted', 'dispatchId', 'kind', 'pluginId', 'scope', 'type'],
 };
 
-function validate98(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate84(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -8866,7 +8631,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
         (data.scope === undefined && (missing0 = 'scope')) ||
         (data.type === undefined && (missing0 = 'type'))
       ) {
-        validate98.errors = [
+        validate84.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -8887,7 +8652,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'type' ||
             key0 === 'accepted'
           )) {
-            validate98.errors = [
+            validate84.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -8905,7 +8670,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.kind;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate98.errors = [
+              validate84.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/type',
@@ -8917,7 +8682,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if ('dispatch' !== data0) {
-              validate98.errors = [
+              validate84.errors = [
                 {
                   instancePath: instancePath + '/kind',
                   schemaPath: '#/properties/kind/const',
@@ -8936,7 +8701,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
             if (data.dispatchId !== undefined) {
               const _errs4 = errors;
               if (typeof data.dispatchId !== 'string') {
-                validate98.errors = [
+                validate84.errors = [
                   {
                     instancePath: instancePath + '/dispatchId',
                     schemaPath: '#/properties/dispatchId/type',
@@ -8955,7 +8720,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.pluginId !== undefined) {
                 const _errs6 = errors;
                 if (typeof data.pluginId !== 'string') {
-                  validate98.errors = [
+                  validate84.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
                       schemaPath: '#/properties/pluginId/type',
@@ -8975,7 +8740,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
                   let data3 = data.scope;
                   const _errs8 = errors;
                   if (typeof data3 !== 'string') {
-                    validate98.errors = [
+                    validate84.errors = [
                       {
                         instancePath: instancePath + '/scope',
                         schemaPath: '#/definitions/DispatchScope/type',
@@ -8987,7 +8752,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
                     return false;
                   }
                   if (!(data3 === 'global' || data3 === 'plugin')) {
-                    validate98.errors = [
+                    validate84.errors = [
                       {
                         instancePath: instancePath + '/scope',
                         schemaPath: '#/definitions/DispatchScope/enum',
@@ -9006,7 +8771,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
                   if (data.type !== undefined) {
                     const _errs11 = errors;
                     if (typeof data.type !== 'string') {
-                      validate98.errors = [
+                      validate84.errors = [
                         {
                           instancePath: instancePath + '/type',
                           schemaPath: '#/properties/type/type',
@@ -9025,7 +8790,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
                     if (data.accepted !== undefined) {
                       const _errs13 = errors;
                       if (typeof data.accepted !== 'boolean') {
-                        validate98.errors = [
+                        validate84.errors = [
                           {
                             instancePath: instancePath + '/accepted',
                             schemaPath: '#/properties/accepted/type',
@@ -9048,7 +8813,7 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate98.errors = [
+      validate84.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9060,18 +8825,18 @@ function validate98(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate98.errors = vErrors;
+  validate84.errors = vErrors;
   return errors === 0;
 }
 
-function validate96(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate82(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.kind === undefined && (missing0 = 'kind')) {
-        validate96.errors = [
+        validate82.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9085,13 +8850,13 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
         const tag0 = data.kind;
         if (typeof tag0 == 'string') {
           if (tag0 === 'call') {
-            if (!validate97(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+            if (!validate83(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'dispatch') {
-            if (!validate98(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+            if (!validate84(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'log') {
@@ -9105,7 +8870,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                   (data.message === undefined && (missing1 = 'message')) ||
                   (data.pluginId === undefined && (missing1 = 'pluginId'))
                 ) {
-                  validate96.errors = [
+                  validate82.errors = [
                     {
                       instancePath,
                       schemaPath: '#/definitions/LogDiagnostic/required',
@@ -9119,7 +8884,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                   const _errs7 = errors;
                   for (const key0 in data) {
                     if (!(key0 === 'kind' || key0 === 'pluginId' || key0 === 'level' || key0 === 'message')) {
-                      validate96.errors = [
+                      validate82.errors = [
                         {
                           instancePath,
                           schemaPath: '#/definitions/LogDiagnostic/additionalProperties',
@@ -9137,7 +8902,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                       let data0 = data.kind;
                       const _errs8 = errors;
                       if (typeof data0 !== 'string') {
-                        validate96.errors = [
+                        validate82.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/LogDiagnostic/properties/kind/type',
@@ -9149,7 +8914,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                         return false;
                       }
                       if ('log' !== data0) {
-                        validate96.errors = [
+                        validate82.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/LogDiagnostic/properties/kind/const',
@@ -9168,7 +8933,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                       if (data.pluginId !== undefined) {
                         const _errs10 = errors;
                         if (typeof data.pluginId !== 'string') {
-                          validate96.errors = [
+                          validate82.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
                               schemaPath: '#/definitions/LogDiagnostic/properties/pluginId/type',
@@ -9188,7 +8953,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                           let data2 = data.level;
                           const _errs12 = errors;
                           if (typeof data2 !== 'string') {
-                            validate96.errors = [
+                            validate82.errors = [
                               {
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/type',
@@ -9205,12 +8970,12 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                             data2 === 'info' ||
                             data2 === 'warn'
                           )) {
-                            validate96.errors = [
+                            validate82.errors = [
                               {
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/enum',
                                 keyword: 'enum',
-                                params: { allowedValues: schema82.properties.level.enum },
+                                params: { allowedValues: schema87.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
                               },
                             ];
@@ -9224,7 +8989,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                           if (data.message !== undefined) {
                             const _errs14 = errors;
                             if (typeof data.message !== 'string') {
-                              validate96.errors = [
+                              validate82.errors = [
                                 {
                                   instancePath: instancePath + '/message',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/message/type',
@@ -9245,7 +9010,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                 }
               } else {
-                validate96.errors = [
+                validate82.errors = [
                   {
                     instancePath,
                     schemaPath: '#/definitions/LogDiagnostic/type',
@@ -9258,7 +9023,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
               }
             }
           } else {
-            validate96.errors = [
+            validate82.errors = [
               {
                 instancePath,
                 schemaPath: '#/discriminator',
@@ -9270,7 +9035,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
             return false;
           }
         } else {
-          validate96.errors = [
+          validate82.errors = [
             {
               instancePath,
               schemaPath: '#/discriminator',
@@ -9283,7 +9048,7 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate96.errors = [
+      validate82.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9295,11 +9060,11 @@ function validate96(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate96.errors = vErrors;
+  validate82.errors = vErrors;
   return errors === 0;
 }
 
-function validate94(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate80(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -9309,7 +9074,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         (data.diagnostics === undefined && (missing0 = 'diagnostics')) ||
         (data.tree === undefined && (missing0 = 'tree'))
       ) {
-        validate94.errors = [
+        validate80.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9323,7 +9088,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'tree' || key0 === 'diagnostics')) {
-            validate94.errors = [
+            validate80.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9340,14 +9105,14 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
           if (data.tree !== undefined) {
             const _errs2 = errors;
             if (
-              !validate16(data.tree, {
+              !validate12(data.tree, {
                 instancePath: instancePath + '/tree',
                 parentData: data,
                 parentDataProperty: 'tree',
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+              vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
               errors = vErrors.length;
             }
             var valid0 = _errs2 === errors;
@@ -9365,14 +9130,14 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                   for (let i0 = 0; i0 < len0; i0++) {
                     const _errs5 = errors;
                     if (
-                      !validate96(data1[i0], {
+                      !validate82(data1[i0], {
                         instancePath: instancePath + '/diagnostics/' + i0,
                         parentData: data1,
                         parentDataProperty: i0,
                         rootData,
                       })
                     ) {
-                      vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+                      vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
                       errors = vErrors.length;
                     }
                     var valid1 = _errs5 === errors;
@@ -9381,7 +9146,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                   }
                 } else {
-                  validate94.errors = [
+                  validate80.errors = [
                     {
                       instancePath: instancePath + '/diagnostics',
                       schemaPath: '#/properties/diagnostics/type',
@@ -9401,7 +9166,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate94.errors = [
+      validate80.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9413,11 +9178,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate94.errors = vErrors;
+  validate80.errors = vErrors;
   return errors === 0;
 }
 
-const schema83 = {
+const schema88 = {
   description: 'Result of `event`.',
   type: 'object',
   properties: {
@@ -9440,7 +9205,7 @@ const schema83 = {
   required: ['diagnostics', 'dispatches', 'pluginState'],
 };
 
-function validate103(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate89(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -9451,7 +9216,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         (data.dispatches === undefined && (missing0 = 'dispatches')) ||
         (data.pluginState === undefined && (missing0 = 'pluginState'))
       ) {
-        validate103.errors = [
+        validate89.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9465,7 +9230,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'pluginState' || key0 === 'dispatches' || key0 === 'diagnostics')) {
-            validate103.errors = [
+            validate89.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9481,17 +9246,6 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         if (_errs1 === errors) {
           if (data.pluginState !== undefined) {
             const _errs2 = errors;
-            if (
-              !validate11(data.pluginState, {
-                instancePath: instancePath + '/pluginState',
-                parentData: data,
-                parentDataProperty: 'pluginState',
-                rootData,
-              })
-            ) {
-              vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-              errors = vErrors.length;
-            }
             var valid0 = _errs2 === errors;
           } else {
             var valid0 = true;
@@ -9502,28 +9256,28 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
               const _errs3 = errors;
               if (errors === _errs3) {
                 if (Array.isArray(data1)) {
-                  var valid1 = true;
+                  var valid2 = true;
                   const len0 = data1.length;
                   for (let i0 = 0; i0 < len0; i0++) {
                     const _errs5 = errors;
                     if (
-                      !validate55(data1[i0], {
+                      !validate49(data1[i0], {
                         instancePath: instancePath + '/dispatches/' + i0,
                         parentData: data1,
                         parentDataProperty: i0,
                         rootData,
                       })
                     ) {
-                      vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+                      vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
                       errors = vErrors.length;
                     }
-                    var valid1 = _errs5 === errors;
-                    if (!valid1) {
+                    var valid2 = _errs5 === errors;
+                    if (!valid2) {
                       break;
                     }
                   }
                 } else {
-                  validate103.errors = [
+                  validate89.errors = [
                     {
                       instancePath: instancePath + '/dispatches',
                       schemaPath: '#/properties/dispatches/type',
@@ -9545,28 +9299,28 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                 const _errs6 = errors;
                 if (errors === _errs6) {
                   if (Array.isArray(data3)) {
-                    var valid2 = true;
+                    var valid3 = true;
                     const len1 = data3.length;
                     for (let i1 = 0; i1 < len1; i1++) {
                       const _errs8 = errors;
                       if (
-                        !validate96(data3[i1], {
+                        !validate82(data3[i1], {
                           instancePath: instancePath + '/diagnostics/' + i1,
                           parentData: data3,
                           parentDataProperty: i1,
                           rootData,
                         })
                       ) {
-                        vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+                        vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
                         errors = vErrors.length;
                       }
-                      var valid2 = _errs8 === errors;
-                      if (!valid2) {
+                      var valid3 = _errs8 === errors;
+                      if (!valid3) {
                         break;
                       }
                     }
                   } else {
-                    validate103.errors = [
+                    validate89.errors = [
                       {
                         instancePath: instancePath + '/diagnostics',
                         schemaPath: '#/properties/diagnostics/type',
@@ -9587,7 +9341,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate103.errors = [
+      validate89.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -9599,11 +9353,11 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate103.errors = vErrors;
+  validate89.errors = vErrors;
   return errors === 0;
 }
 
-const schema84 = {
+const schema90 = {
   description: 'Result of `health`.',
   type: 'object',
   properties: {
@@ -9616,7 +9370,7 @@ const schema84 = {
   additionalProperties: false,
   required: ['engine', 'heapBytes', 'moduleRestarts', 'plugins', 'source'],
 };
-const schema86 = {
+const schema92 = {
   description: 'Status of one loaded plugin.',
   type: 'object',
   properties: {
@@ -9634,7 +9388,7 @@ const schema86 = {
   required: ['limits', 'memoryBytes', 'pluginId', 'recentFailures', 'status'],
 };
 
-function validate109(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate94(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -9647,7 +9401,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
         (data.recentFailures === undefined && (missing0 = 'recentFailures')) ||
         (data.status === undefined && (missing0 = 'status'))
       ) {
-        validate109.errors = [
+        validate94.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -9667,7 +9421,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
             key0 === 'recentFailures' ||
             key0 === 'limits'
           )) {
-            validate109.errors = [
+            validate94.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -9684,7 +9438,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
           if (data.pluginId !== undefined) {
             const _errs2 = errors;
             if (typeof data.pluginId !== 'string') {
-              validate109.errors = [
+              validate94.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
                   schemaPath: '#/properties/pluginId/type',
@@ -9704,7 +9458,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
               let data1 = data.status;
               const _errs4 = errors;
               if (typeof data1 !== 'string') {
-                validate109.errors = [
+                validate94.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/type',
@@ -9716,12 +9470,12 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                 return false;
               }
               if (!(data1 === 'errored' || data1 === 'ready')) {
-                validate109.errors = [
+                validate94.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema86.properties.status.enum },
+                    params: { allowedValues: schema92.properties.status.enum },
                     message: 'must be equal to one of the allowed values',
                   },
                 ];
@@ -9736,7 +9490,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                 let data2 = data.memoryBytes;
                 const _errs6 = errors;
                 if (!(typeof data2 == 'number' && isFinite(data2))) {
-                  validate109.errors = [
+                  validate94.errors = [
                     {
                       instancePath: instancePath + '/memoryBytes',
                       schemaPath: '#/properties/memoryBytes/type',
@@ -9756,7 +9510,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                   let data3 = data.recentFailures;
                   const _errs8 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate109.errors = [
+                    validate94.errors = [
                       {
                         instancePath: instancePath + '/recentFailures',
                         schemaPath: '#/properties/recentFailures/type',
@@ -9797,7 +9551,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                           (data4.renderTimeoutMs === undefined && (missing1 = 'renderTimeoutMs')) ||
                           (data4.stackBytes === undefined && (missing1 = 'stackBytes'))
                         ) {
-                          validate109.errors = [
+                          validate94.errors = [
                             {
                               instancePath: instancePath + '/limits',
                               schemaPath: '#/definitions/RuntimeLimits/required',
@@ -9810,8 +9564,8 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                         } else {
                           const _errs13 = errors;
                           for (const key1 in data4) {
-                            if (!func2.call(schema47.properties, key1)) {
-                              validate109.errors = [
+                            if (!func2.call(schema48.properties, key1)) {
+                              validate94.errors = [
                                 {
                                   instancePath: instancePath + '/limits',
                                   schemaPath: '#/definitions/RuntimeLimits/additionalProperties',
@@ -9831,7 +9585,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                               if (errors === _errs14) {
                                 if (typeof data5 == 'number' && isFinite(data5)) {
                                   if (data5 < 1048576 || isNaN(data5)) {
-                                    validate109.errors = [
+                                    validate94.errors = [
                                       {
                                         instancePath: instancePath + '/limits/memoryBytes',
                                         schemaPath:
@@ -9844,7 +9598,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                     return false;
                                   }
                                 } else {
-                                  validate109.errors = [
+                                  validate94.errors = [
                                     {
                                       instancePath: instancePath + '/limits/memoryBytes',
                                       schemaPath: '#/definitions/RuntimeLimits/properties/memoryBytes/type',
@@ -9867,7 +9621,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                 if (errors === _errs16) {
                                   if (typeof data6 == 'number' && isFinite(data6)) {
                                     if (data6 < 16384 || isNaN(data6)) {
-                                      validate109.errors = [
+                                      validate94.errors = [
                                         {
                                           instancePath: instancePath + '/limits/stackBytes',
                                           schemaPath:
@@ -9880,7 +9634,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                       return false;
                                     }
                                   } else {
-                                    validate109.errors = [
+                                    validate94.errors = [
                                       {
                                         instancePath: instancePath + '/limits/stackBytes',
                                         schemaPath: '#/definitions/RuntimeLimits/properties/stackBytes/type',
@@ -9903,7 +9657,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                   if (errors === _errs18) {
                                     if (typeof data7 == 'number' && isFinite(data7)) {
                                       if (data7 < 1 || isNaN(data7)) {
-                                        validate109.errors = [
+                                        validate94.errors = [
                                           {
                                             instancePath: instancePath + '/limits/loadTimeoutMs',
                                             schemaPath:
@@ -9916,7 +9670,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                         return false;
                                       }
                                     } else {
-                                      validate109.errors = [
+                                      validate94.errors = [
                                         {
                                           instancePath: instancePath + '/limits/loadTimeoutMs',
                                           schemaPath:
@@ -9940,7 +9694,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                     if (errors === _errs20) {
                                       if (typeof data8 == 'number' && isFinite(data8)) {
                                         if (data8 < 1 || isNaN(data8)) {
-                                          validate109.errors = [
+                                          validate94.errors = [
                                             {
                                               instancePath: instancePath + '/limits/renderTimeoutMs',
                                               schemaPath:
@@ -9953,7 +9707,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                           return false;
                                         }
                                       } else {
-                                        validate109.errors = [
+                                        validate94.errors = [
                                           {
                                             instancePath: instancePath + '/limits/renderTimeoutMs',
                                             schemaPath:
@@ -9977,7 +9731,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                       if (errors === _errs22) {
                                         if (typeof data9 == 'number' && isFinite(data9)) {
                                           if (data9 < 1 || isNaN(data9)) {
-                                            validate109.errors = [
+                                            validate94.errors = [
                                               {
                                                 instancePath: instancePath + '/limits/eventTimeoutMs',
                                                 schemaPath:
@@ -9990,7 +9744,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                             return false;
                                           }
                                         } else {
-                                          validate109.errors = [
+                                          validate94.errors = [
                                             {
                                               instancePath: instancePath + '/limits/eventTimeoutMs',
                                               schemaPath:
@@ -10014,7 +9768,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                         if (errors === _errs24) {
                                           if (typeof data10 == 'number' && isFinite(data10)) {
                                             if (data10 < 0 || isNaN(data10)) {
-                                              validate109.errors = [
+                                              validate94.errors = [
                                                 {
                                                   instancePath: instancePath + '/limits/maxPendingJobs',
                                                   schemaPath:
@@ -10027,7 +9781,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                               return false;
                                             }
                                           } else {
-                                            validate109.errors = [
+                                            validate94.errors = [
                                               {
                                                 instancePath: instancePath + '/limits/maxPendingJobs',
                                                 schemaPath:
@@ -10051,7 +9805,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                           if (errors === _errs26) {
                                             if (typeof data11 == 'number' && isFinite(data11)) {
                                               if (data11 < 1 || isNaN(data11)) {
-                                                validate109.errors = [
+                                                validate94.errors = [
                                                   {
                                                     instancePath: instancePath + '/limits/maxCodeBytes',
                                                     schemaPath:
@@ -10064,7 +9818,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                 return false;
                                               }
                                             } else {
-                                              validate109.errors = [
+                                              validate94.errors = [
                                                 {
                                                   instancePath: instancePath + '/limits/maxCodeBytes',
                                                   schemaPath:
@@ -10088,7 +9842,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                             if (errors === _errs28) {
                                               if (typeof data12 == 'number' && isFinite(data12)) {
                                                 if (data12 < 2 || isNaN(data12)) {
-                                                  validate109.errors = [
+                                                  validate94.errors = [
                                                     {
                                                       instancePath: instancePath + '/limits/maxStateBytes',
                                                       schemaPath:
@@ -10101,7 +9855,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                   return false;
                                                 }
                                               } else {
-                                                validate109.errors = [
+                                                validate94.errors = [
                                                   {
                                                     instancePath: instancePath + '/limits/maxStateBytes',
                                                     schemaPath:
@@ -10125,7 +9879,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                               if (errors === _errs30) {
                                                 if (typeof data13 == 'number' && isFinite(data13)) {
                                                   if (data13 < 2 || isNaN(data13)) {
-                                                    validate109.errors = [
+                                                    validate94.errors = [
                                                       {
                                                         instancePath: instancePath + '/limits/maxOutputBytes',
                                                         schemaPath:
@@ -10138,7 +9892,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                     return false;
                                                   }
                                                 } else {
-                                                  validate109.errors = [
+                                                  validate94.errors = [
                                                     {
                                                       instancePath: instancePath + '/limits/maxOutputBytes',
                                                       schemaPath:
@@ -10162,7 +9916,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                 if (errors === _errs32) {
                                                   if (typeof data14 == 'number' && isFinite(data14)) {
                                                     if (data14 < 1 || isNaN(data14)) {
-                                                      validate109.errors = [
+                                                      validate94.errors = [
                                                         {
                                                           instancePath:
                                                             instancePath + '/limits/maxOutputNodes',
@@ -10176,7 +9930,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate109.errors = [
+                                                    validate94.errors = [
                                                       {
                                                         instancePath: instancePath + '/limits/maxOutputNodes',
                                                         schemaPath:
@@ -10200,7 +9954,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                   if (errors === _errs34) {
                                                     if (typeof data15 == 'number' && isFinite(data15)) {
                                                       if (data15 < 1 || isNaN(data15)) {
-                                                        validate109.errors = [
+                                                        validate94.errors = [
                                                           {
                                                             instancePath:
                                                               instancePath + '/limits/maxOutputDepth',
@@ -10214,7 +9968,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate109.errors = [
+                                                      validate94.errors = [
                                                         {
                                                           instancePath:
                                                             instancePath + '/limits/maxOutputDepth',
@@ -10239,7 +9993,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                     if (errors === _errs36) {
                                                       if (typeof data16 == 'number' && isFinite(data16)) {
                                                         if (data16 < 0 || isNaN(data16)) {
-                                                          validate109.errors = [
+                                                          validate94.errors = [
                                                             {
                                                               instancePath:
                                                                 instancePath +
@@ -10254,7 +10008,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                           return false;
                                                         }
                                                       } else {
-                                                        validate109.errors = [
+                                                        validate94.errors = [
                                                           {
                                                             instancePath:
                                                               instancePath + '/limits/maxDispatchesPerEvent',
@@ -10279,7 +10033,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                       if (errors === _errs38) {
                                                         if (typeof data17 == 'number' && isFinite(data17)) {
                                                           if (data17 < 2 || isNaN(data17)) {
-                                                            validate109.errors = [
+                                                            validate94.errors = [
                                                               {
                                                                 instancePath:
                                                                   instancePath + '/limits/maxPayloadBytes',
@@ -10293,7 +10047,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                             return false;
                                                           }
                                                         } else {
-                                                          validate109.errors = [
+                                                          validate94.errors = [
                                                             {
                                                               instancePath:
                                                                 instancePath + '/limits/maxPayloadBytes',
@@ -10318,7 +10072,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                         if (errors === _errs40) {
                                                           if (typeof data18 == 'number' && isFinite(data18)) {
                                                             if (data18 < 0 || isNaN(data18)) {
-                                                              validate109.errors = [
+                                                              validate94.errors = [
                                                                 {
                                                                   instancePath:
                                                                     instancePath + '/limits/maxLogsPerCall',
@@ -10332,7 +10086,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate109.errors = [
+                                                            validate94.errors = [
                                                               {
                                                                 instancePath:
                                                                   instancePath + '/limits/maxLogsPerCall',
@@ -10360,7 +10114,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                               isFinite(data19)
                                                             ) {
                                                               if (data19 < 16 || isNaN(data19)) {
-                                                                validate109.errors = [
+                                                                validate94.errors = [
                                                                   {
                                                                     instancePath:
                                                                       instancePath + '/limits/maxLogBytes',
@@ -10374,7 +10128,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate109.errors = [
+                                                              validate94.errors = [
                                                                 {
                                                                   instancePath:
                                                                     instancePath + '/limits/maxLogBytes',
@@ -10409,7 +10163,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                           }
                         }
                       } else {
-                        validate109.errors = [
+                        validate94.errors = [
                           {
                             instancePath: instancePath + '/limits',
                             schemaPath: '#/definitions/RuntimeLimits/type',
@@ -10432,7 +10186,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate109.errors = [
+      validate94.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -10444,11 +10198,11 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate109.errors = vErrors;
+  validate94.errors = vErrors;
   return errors === 0;
 }
 
-function validate108(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate93(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -10461,7 +10215,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
         (data.plugins === undefined && (missing0 = 'plugins')) ||
         (data.source === undefined && (missing0 = 'source'))
       ) {
-        validate108.errors = [
+        validate93.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -10481,7 +10235,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
             key0 === 'moduleRestarts' ||
             key0 === 'plugins'
           )) {
-            validate108.errors = [
+            validate93.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10499,7 +10253,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.source;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate108.errors = [
+              validate93.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/type',
@@ -10516,7 +10270,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
               data0 === 'node-worker' ||
               data0 === 'server'
             )) {
-              validate108.errors = [
+              validate93.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/enum',
@@ -10535,7 +10289,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
             if (data.engine !== undefined) {
               const _errs5 = errors;
               if (typeof data.engine !== 'string') {
-                validate108.errors = [
+                validate93.errors = [
                   {
                     instancePath: instancePath + '/engine',
                     schemaPath: '#/properties/engine/type',
@@ -10555,7 +10309,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
                 let data2 = data.heapBytes;
                 const _errs7 = errors;
                 if (!(typeof data2 == 'number' && isFinite(data2))) {
-                  validate108.errors = [
+                  validate93.errors = [
                     {
                       instancePath: instancePath + '/heapBytes',
                       schemaPath: '#/properties/heapBytes/type',
@@ -10575,7 +10329,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
                   let data3 = data.moduleRestarts;
                   const _errs9 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate108.errors = [
+                    validate93.errors = [
                       {
                         instancePath: instancePath + '/moduleRestarts',
                         schemaPath: '#/properties/moduleRestarts/type',
@@ -10601,7 +10355,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
                         for (let i0 = 0; i0 < len0; i0++) {
                           const _errs13 = errors;
                           if (
-                            !validate109(data4[i0], {
+                            !validate94(data4[i0], {
                               instancePath: instancePath + '/plugins/' + i0,
                               parentData: data4,
                               parentDataProperty: i0,
@@ -10609,7 +10363,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
                             })
                           ) {
                             vErrors =
-                              vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+                              vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
                             errors = vErrors.length;
                           }
                           var valid2 = _errs13 === errors;
@@ -10618,7 +10372,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
                           }
                         }
                       } else {
-                        validate108.errors = [
+                        validate93.errors = [
                           {
                             instancePath: instancePath + '/plugins',
                             schemaPath: '#/properties/plugins/type',
@@ -10641,7 +10395,7 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate108.errors = [
+      validate93.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -10653,42 +10407,42 @@ function validate108(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate108.errors = vErrors;
+  validate93.errors = vErrors;
   return errors === 0;
 }
 
-function validate92(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate78(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   const _errs0 = errors;
   let valid0 = false;
   const _errs1 = errors;
-  if (!validate59(data, { instancePath, parentData, parentDataProperty, rootData })) {
-    vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+  if (!validate53(data, { instancePath, parentData, parentDataProperty, rootData })) {
+    vErrors = vErrors === null ? validate53.errors : vErrors.concat(validate53.errors);
     errors = vErrors.length;
   }
   var _valid0 = _errs1 === errors;
   valid0 = valid0 || _valid0;
   if (!valid0) {
     const _errs2 = errors;
-    if (!validate94(data, { instancePath, parentData, parentDataProperty, rootData })) {
-      vErrors = vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+    if (!validate80(data, { instancePath, parentData, parentDataProperty, rootData })) {
+      vErrors = vErrors === null ? validate80.errors : vErrors.concat(validate80.errors);
       errors = vErrors.length;
     }
     var _valid0 = _errs2 === errors;
     valid0 = valid0 || _valid0;
     if (!valid0) {
       const _errs3 = errors;
-      if (!validate103(data, { instancePath, parentData, parentDataProperty, rootData })) {
-        vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+      if (!validate89(data, { instancePath, parentData, parentDataProperty, rootData })) {
+        vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
         errors = vErrors.length;
       }
       var _valid0 = _errs3 === errors;
       valid0 = valid0 || _valid0;
       if (!valid0) {
         const _errs4 = errors;
-        if (!validate108(data, { instancePath, parentData, parentDataProperty, rootData })) {
-          vErrors = vErrors === null ? validate108.errors : vErrors.concat(validate108.errors);
+        if (!validate93(data, { instancePath, parentData, parentDataProperty, rootData })) {
+          vErrors = vErrors === null ? validate93.errors : vErrors.concat(validate93.errors);
           errors = vErrors.length;
         }
         var _valid0 = _errs4 === errors;
@@ -10730,7 +10484,7 @@ function validate92(data, { instancePath = '', parentData, parentDataProperty, r
       vErrors.push(err1);
     }
     errors++;
-    validate92.errors = vErrors;
+    validate78.errors = vErrors;
     return false;
   } else {
     errors = _errs0;
@@ -10742,11 +10496,11 @@ function validate92(data, { instancePath = '', parentData, parentDataProperty, r
       }
     }
   }
-  validate92.errors = vErrors;
+  validate78.errors = vErrors;
   return errors === 0;
 }
 
-function validate91(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate77(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -10757,7 +10511,7 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
         (data.ok === undefined && (missing0 = 'ok')) ||
         (data.result === undefined && (missing0 = 'result'))
       ) {
-        validate91.errors = [
+        validate77.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -10771,7 +10525,7 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'ok' || key0 === 'result')) {
-            validate91.errors = [
+            validate77.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10789,12 +10543,12 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.id;
             const _errs2 = errors;
             if (typeof data0 !== 'string' && !(typeof data0 == 'number' && isFinite(data0))) {
-              validate91.errors = [
+              validate77.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/definitions/RequestId/type',
                   keyword: 'type',
-                  params: { type: schema60.type },
+                  params: { type: schema65.type },
                   message: 'must be string,number',
                 },
               ];
@@ -10809,7 +10563,7 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.ok;
               const _errs5 = errors;
               if (typeof data1 !== 'boolean') {
-                validate91.errors = [
+                validate77.errors = [
                   {
                     instancePath: instancePath + '/ok',
                     schemaPath: '#/properties/ok/type',
@@ -10821,7 +10575,7 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
                 return false;
               }
               if (true !== data1) {
-                validate91.errors = [
+                validate77.errors = [
                   {
                     instancePath: instancePath + '/ok',
                     schemaPath: '#/properties/ok/const',
@@ -10840,14 +10594,14 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
               if (data.result !== undefined) {
                 const _errs7 = errors;
                 if (
-                  !validate92(data.result, {
+                  !validate78(data.result, {
                     instancePath: instancePath + '/result',
                     parentData: data,
                     parentDataProperty: 'result',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate92.errors : vErrors.concat(validate92.errors);
+                  vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs7 === errors;
@@ -10859,7 +10613,7 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate91.errors = [
+      validate77.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -10871,11 +10625,11 @@ function validate91(data, { instancePath = '', parentData, parentDataProperty, r
       return false;
     }
   }
-  validate91.errors = vErrors;
+  validate77.errors = vErrors;
   return errors === 0;
 }
 
-const schema88 = {
+const schema94 = {
   description: 'A failed response.',
   type: 'object',
   properties: {
@@ -10890,7 +10644,7 @@ const schema88 = {
   required: ['error', 'id', 'ok'],
 };
 
-function validate114(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate99(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -10901,7 +10655,7 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
         (data.id === undefined && (missing0 = 'id')) ||
         (data.ok === undefined && (missing0 = 'ok'))
       ) {
-        validate114.errors = [
+        validate99.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -10915,7 +10669,7 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'ok' || key0 === 'error')) {
-            validate114.errors = [
+            validate99.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10937,12 +10691,12 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
               typeof data0 !== 'string' &&
               !(typeof data0 == 'number' && isFinite(data0))
             ) {
-              validate114.errors = [
+              validate99.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/properties/id/type',
                   keyword: 'type',
-                  params: { type: schema88.properties.id.type },
+                  params: { type: schema94.properties.id.type },
                   message: 'must be null,string,number',
                 },
               ];
@@ -10957,7 +10711,7 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
               let data1 = data.ok;
               const _errs4 = errors;
               if (typeof data1 !== 'boolean') {
-                validate114.errors = [
+                validate99.errors = [
                   {
                     instancePath: instancePath + '/ok',
                     schemaPath: '#/properties/ok/type',
@@ -10969,7 +10723,7 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
                 return false;
               }
               if (false !== data1) {
-                validate114.errors = [
+                validate99.errors = [
                   {
                     instancePath: instancePath + '/ok',
                     schemaPath: '#/properties/ok/const',
@@ -10988,14 +10742,14 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
               if (data.error !== undefined) {
                 const _errs6 = errors;
                 if (
-                  !validate63(data.error, {
+                  !validate56(data.error, {
                     instancePath: instancePath + '/error',
                     parentData: data,
                     parentDataProperty: 'error',
                     rootData,
                   })
                 ) {
-                  vErrors = vErrors === null ? validate63.errors : vErrors.concat(validate63.errors);
+                  vErrors = vErrors === null ? validate56.errors : vErrors.concat(validate56.errors);
                   errors = vErrors.length;
                 }
                 var valid0 = _errs6 === errors;
@@ -11007,7 +10761,7 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate114.errors = [
+      validate99.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11019,26 +10773,26 @@ function validate114(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate114.errors = vErrors;
+  validate99.errors = vErrors;
   return errors === 0;
 }
 
-function validate90(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate76(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   const _errs0 = errors;
   let valid0 = false;
   const _errs1 = errors;
-  if (!validate91(data, { instancePath, parentData, parentDataProperty, rootData })) {
-    vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
+  if (!validate77(data, { instancePath, parentData, parentDataProperty, rootData })) {
+    vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
     errors = vErrors.length;
   }
   var _valid0 = _errs1 === errors;
   valid0 = valid0 || _valid0;
   if (!valid0) {
     const _errs2 = errors;
-    if (!validate114(data, { instancePath, parentData, parentDataProperty, rootData })) {
-      vErrors = vErrors === null ? validate114.errors : vErrors.concat(validate114.errors);
+    if (!validate99(data, { instancePath, parentData, parentDataProperty, rootData })) {
+      vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
       errors = vErrors.length;
     }
     var _valid0 = _errs2 === errors;
@@ -11058,7 +10812,7 @@ function validate90(data, { instancePath = '', parentData, parentDataProperty, r
       vErrors.push(err0);
     }
     errors++;
-    validate90.errors = vErrors;
+    validate76.errors = vErrors;
     return false;
   } else {
     errors = _errs0;
@@ -11070,19 +10824,19 @@ function validate90(data, { instancePath = '', parentData, parentDataProperty, r
       }
     }
   }
-  validate90.errors = vErrors;
+  validate76.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRpcNotification = validate117;
-const schema89 = {
+export const validateRpcNotification = validate102;
+const schema95 = {
   description: 'Runtime-initiated messages that answer no request.',
   type: 'object',
   discriminator: { propertyName: 'notification' },
   required: ['notification'],
   oneOf: [{ $ref: '#/definitions/LogNotification' }, { $ref: '#/definitions/DiagnosticNotification' }],
 };
-const schema90 = {
+const schema96 = {
   description: 'A `log()` line, pushed as it happens.',
   type: 'object',
   properties: {
@@ -11093,7 +10847,7 @@ const schema90 = {
   required: ['log', 'notification'],
 };
 
-function validate118(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate103(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -11103,7 +10857,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
         (data.log === undefined && (missing0 = 'log')) ||
         (data.notification === undefined && (missing0 = 'notification'))
       ) {
-        validate118.errors = [
+        validate103.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11117,7 +10871,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'notification' || key0 === 'log')) {
-            validate118.errors = [
+            validate103.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11135,7 +10889,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.notification;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate118.errors = [
+              validate103.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/type',
@@ -11147,7 +10901,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
               return false;
             }
             if ('log' !== data0) {
-              validate118.errors = [
+              validate103.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/const',
@@ -11176,7 +10930,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                     (data1.message === undefined && (missing1 = 'message')) ||
                     (data1.pluginId === undefined && (missing1 = 'pluginId'))
                   ) {
-                    validate118.errors = [
+                    validate103.errors = [
                       {
                         instancePath: instancePath + '/log',
                         schemaPath: '#/definitions/LogDiagnostic/required',
@@ -11195,7 +10949,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                         key1 === 'level' ||
                         key1 === 'message'
                       )) {
-                        validate118.errors = [
+                        validate103.errors = [
                           {
                             instancePath: instancePath + '/log',
                             schemaPath: '#/definitions/LogDiagnostic/additionalProperties',
@@ -11213,7 +10967,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                         let data2 = data1.kind;
                         const _errs8 = errors;
                         if (typeof data2 !== 'string') {
-                          validate118.errors = [
+                          validate103.errors = [
                             {
                               instancePath: instancePath + '/log/kind',
                               schemaPath: '#/definitions/LogDiagnostic/properties/kind/type',
@@ -11225,7 +10979,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                           return false;
                         }
                         if ('log' !== data2) {
-                          validate118.errors = [
+                          validate103.errors = [
                             {
                               instancePath: instancePath + '/log/kind',
                               schemaPath: '#/definitions/LogDiagnostic/properties/kind/const',
@@ -11244,7 +10998,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                         if (data1.pluginId !== undefined) {
                           const _errs10 = errors;
                           if (typeof data1.pluginId !== 'string') {
-                            validate118.errors = [
+                            validate103.errors = [
                               {
                                 instancePath: instancePath + '/log/pluginId',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/pluginId/type',
@@ -11264,7 +11018,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                             let data4 = data1.level;
                             const _errs12 = errors;
                             if (typeof data4 !== 'string') {
-                              validate118.errors = [
+                              validate103.errors = [
                                 {
                                   instancePath: instancePath + '/log/level',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/level/type',
@@ -11281,12 +11035,12 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                               data4 === 'info' ||
                               data4 === 'warn'
                             )) {
-                              validate118.errors = [
+                              validate103.errors = [
                                 {
                                   instancePath: instancePath + '/log/level',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/level/enum',
                                   keyword: 'enum',
-                                  params: { allowedValues: schema82.properties.level.enum },
+                                  params: { allowedValues: schema87.properties.level.enum },
                                   message: 'must be equal to one of the allowed values',
                                 },
                               ];
@@ -11300,7 +11054,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                             if (data1.message !== undefined) {
                               const _errs14 = errors;
                               if (typeof data1.message !== 'string') {
-                                validate118.errors = [
+                                validate103.errors = [
                                   {
                                     instancePath: instancePath + '/log/message',
                                     schemaPath: '#/definitions/LogDiagnostic/properties/message/type',
@@ -11321,7 +11075,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate118.errors = [
+                  validate103.errors = [
                     {
                       instancePath: instancePath + '/log',
                       schemaPath: '#/definitions/LogDiagnostic/type',
@@ -11341,7 +11095,7 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate118.errors = [
+      validate103.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11353,11 +11107,11 @@ function validate118(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate118.errors = vErrors;
+  validate103.errors = vErrors;
   return errors === 0;
 }
 
-const schema92 = {
+const schema98 = {
   description: 'A call or dispatch diagnostic, pushed as it happens.',
   type: 'object',
   properties: {
@@ -11374,7 +11128,7 @@ const schema92 = {
   required: ['diagnostic', 'notification'],
 };
 
-function validate119(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate104(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -11384,7 +11138,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
         (data.diagnostic === undefined && (missing0 = 'diagnostic')) ||
         (data.notification === undefined && (missing0 = 'notification'))
       ) {
-        validate119.errors = [
+        validate104.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11398,7 +11152,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'notification' || key0 === 'diagnostic')) {
-            validate119.errors = [
+            validate104.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11416,7 +11170,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.notification;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate119.errors = [
+              validate104.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/type',
@@ -11428,7 +11182,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
               return false;
             }
             if ('diagnostic' !== data0) {
-              validate119.errors = [
+              validate104.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/const',
@@ -11451,7 +11205,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
                 if (data1 && typeof data1 == 'object' && !Array.isArray(data1)) {
                   let missing1;
                   if (data1.kind === undefined && (missing1 = 'kind')) {
-                    validate119.errors = [
+                    validate104.errors = [
                       {
                         instancePath: instancePath + '/diagnostic',
                         schemaPath: '#/properties/diagnostic/required',
@@ -11466,30 +11220,30 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
                     if (typeof tag0 == 'string') {
                       if (tag0 === 'call') {
                         if (
-                          !validate97(data1, {
+                          !validate83(data1, {
                             instancePath: instancePath + '/diagnostic',
                             parentData: data,
                             parentDataProperty: 'diagnostic',
                             rootData,
                           })
                         ) {
-                          vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+                          vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
                           errors = vErrors.length;
                         }
                       } else if (tag0 === 'dispatch') {
                         if (
-                          !validate98(data1, {
+                          !validate84(data1, {
                             instancePath: instancePath + '/diagnostic',
                             parentData: data,
                             parentDataProperty: 'diagnostic',
                             rootData,
                           })
                         ) {
-                          vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+                          vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
                           errors = vErrors.length;
                         }
                       } else {
-                        validate119.errors = [
+                        validate104.errors = [
                           {
                             instancePath: instancePath + '/diagnostic',
                             schemaPath: '#/properties/diagnostic/discriminator',
@@ -11501,7 +11255,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
                         return false;
                       }
                     } else {
-                      validate119.errors = [
+                      validate104.errors = [
                         {
                           instancePath: instancePath + '/diagnostic',
                           schemaPath: '#/properties/diagnostic/discriminator',
@@ -11514,7 +11268,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate119.errors = [
+                  validate104.errors = [
                     {
                       instancePath: instancePath + '/diagnostic',
                       schemaPath: '#/properties/diagnostic/type',
@@ -11534,7 +11288,7 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate119.errors = [
+      validate104.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11546,18 +11300,18 @@ function validate119(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate119.errors = vErrors;
+  validate104.errors = vErrors;
   return errors === 0;
 }
 
-function validate117(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate102(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.notification === undefined && (missing0 = 'notification')) {
-        validate117.errors = [
+        validate102.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11571,17 +11325,17 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
         const tag0 = data.notification;
         if (typeof tag0 == 'string') {
           if (tag0 === 'log') {
-            if (!validate118(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate118.errors : vErrors.concat(validate118.errors);
+            if (!validate103(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'diagnostic') {
-            if (!validate119(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate119.errors : vErrors.concat(validate119.errors);
+            if (!validate104(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
               errors = vErrors.length;
             }
           } else {
-            validate117.errors = [
+            validate102.errors = [
               {
                 instancePath,
                 schemaPath: '#/discriminator',
@@ -11593,7 +11347,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
             return false;
           }
         } else {
-          validate117.errors = [
+          validate102.errors = [
             {
               instancePath,
               schemaPath: '#/discriminator',
@@ -11606,7 +11360,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate117.errors = [
+      validate102.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11618,13 +11372,13 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate117.errors = vErrors;
+  validate102.errors = vErrors;
   return errors === 0;
 }
 
-export const validateRenderResult = validate124;
+export const validateRenderResult = validate109;
 
-function validate124(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate109(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -11634,7 +11388,7 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
         (data.diagnostics === undefined && (missing0 = 'diagnostics')) ||
         (data.tree === undefined && (missing0 = 'tree'))
       ) {
-        validate124.errors = [
+        validate109.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11648,7 +11402,7 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'tree' || key0 === 'diagnostics')) {
-            validate124.errors = [
+            validate109.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11665,14 +11419,14 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
           if (data.tree !== undefined) {
             const _errs2 = errors;
             if (
-              !validate16(data.tree, {
+              !validate12(data.tree, {
                 instancePath: instancePath + '/tree',
                 parentData: data,
                 parentDataProperty: 'tree',
                 rootData,
               })
             ) {
-              vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+              vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
               errors = vErrors.length;
             }
             var valid0 = _errs2 === errors;
@@ -11690,14 +11444,14 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
                   for (let i0 = 0; i0 < len0; i0++) {
                     const _errs5 = errors;
                     if (
-                      !validate96(data1[i0], {
+                      !validate82(data1[i0], {
                         instancePath: instancePath + '/diagnostics/' + i0,
                         parentData: data1,
                         parentDataProperty: i0,
                         rootData,
                       })
                     ) {
-                      vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+                      vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
                       errors = vErrors.length;
                     }
                     var valid1 = _errs5 === errors;
@@ -11706,7 +11460,7 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate124.errors = [
+                  validate109.errors = [
                     {
                       instancePath: instancePath + '/diagnostics',
                       schemaPath: '#/properties/diagnostics/type',
@@ -11726,7 +11480,7 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate124.errors = [
+      validate109.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11738,13 +11492,13 @@ function validate124(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate124.errors = vErrors;
+  validate109.errors = vErrors;
   return errors === 0;
 }
 
-export const validateEventResult = validate127;
+export const validateEventResult = validate112;
 
-function validate127(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate112(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -11755,7 +11509,7 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
         (data.dispatches === undefined && (missing0 = 'dispatches')) ||
         (data.pluginState === undefined && (missing0 = 'pluginState'))
       ) {
-        validate127.errors = [
+        validate112.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11769,7 +11523,7 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'pluginState' || key0 === 'dispatches' || key0 === 'diagnostics')) {
-            validate127.errors = [
+            validate112.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11785,17 +11539,6 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
         if (_errs1 === errors) {
           if (data.pluginState !== undefined) {
             const _errs2 = errors;
-            if (
-              !validate11(data.pluginState, {
-                instancePath: instancePath + '/pluginState',
-                parentData: data,
-                parentDataProperty: 'pluginState',
-                rootData,
-              })
-            ) {
-              vErrors = vErrors === null ? validate11.errors : vErrors.concat(validate11.errors);
-              errors = vErrors.length;
-            }
             var valid0 = _errs2 === errors;
           } else {
             var valid0 = true;
@@ -11806,28 +11549,28 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
               const _errs3 = errors;
               if (errors === _errs3) {
                 if (Array.isArray(data1)) {
-                  var valid1 = true;
+                  var valid2 = true;
                   const len0 = data1.length;
                   for (let i0 = 0; i0 < len0; i0++) {
                     const _errs5 = errors;
                     if (
-                      !validate55(data1[i0], {
+                      !validate49(data1[i0], {
                         instancePath: instancePath + '/dispatches/' + i0,
                         parentData: data1,
                         parentDataProperty: i0,
                         rootData,
                       })
                     ) {
-                      vErrors = vErrors === null ? validate55.errors : vErrors.concat(validate55.errors);
+                      vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
                       errors = vErrors.length;
                     }
-                    var valid1 = _errs5 === errors;
-                    if (!valid1) {
+                    var valid2 = _errs5 === errors;
+                    if (!valid2) {
                       break;
                     }
                   }
                 } else {
-                  validate127.errors = [
+                  validate112.errors = [
                     {
                       instancePath: instancePath + '/dispatches',
                       schemaPath: '#/properties/dispatches/type',
@@ -11849,28 +11592,28 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
                 const _errs6 = errors;
                 if (errors === _errs6) {
                   if (Array.isArray(data3)) {
-                    var valid2 = true;
+                    var valid3 = true;
                     const len1 = data3.length;
                     for (let i1 = 0; i1 < len1; i1++) {
                       const _errs8 = errors;
                       if (
-                        !validate96(data3[i1], {
+                        !validate82(data3[i1], {
                           instancePath: instancePath + '/diagnostics/' + i1,
                           parentData: data3,
                           parentDataProperty: i1,
                           rootData,
                         })
                       ) {
-                        vErrors = vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
+                        vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
                         errors = vErrors.length;
                       }
-                      var valid2 = _errs8 === errors;
-                      if (!valid2) {
+                      var valid3 = _errs8 === errors;
+                      if (!valid3) {
                         break;
                       }
                     }
                   } else {
-                    validate127.errors = [
+                    validate112.errors = [
                       {
                         instancePath: instancePath + '/diagnostics',
                         schemaPath: '#/properties/diagnostics/type',
@@ -11891,7 +11634,7 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate127.errors = [
+      validate112.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -11903,13 +11646,13 @@ function validate127(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate127.errors = vErrors;
+  validate112.errors = vErrors;
   return errors === 0;
 }
 
-export const validateHealthResult = validate131;
+export const validateHealthResult = validate115;
 
-function validate131(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate115(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -11922,7 +11665,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
         (data.plugins === undefined && (missing0 = 'plugins')) ||
         (data.source === undefined && (missing0 = 'source'))
       ) {
-        validate131.errors = [
+        validate115.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -11942,7 +11685,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
             key0 === 'moduleRestarts' ||
             key0 === 'plugins'
           )) {
-            validate131.errors = [
+            validate115.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11960,7 +11703,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.source;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate131.errors = [
+              validate115.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/type',
@@ -11977,7 +11720,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
               data0 === 'node-worker' ||
               data0 === 'server'
             )) {
-              validate131.errors = [
+              validate115.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/enum',
@@ -11996,7 +11739,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
             if (data.engine !== undefined) {
               const _errs5 = errors;
               if (typeof data.engine !== 'string') {
-                validate131.errors = [
+                validate115.errors = [
                   {
                     instancePath: instancePath + '/engine',
                     schemaPath: '#/properties/engine/type',
@@ -12016,7 +11759,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
                 let data2 = data.heapBytes;
                 const _errs7 = errors;
                 if (!(typeof data2 == 'number' && isFinite(data2))) {
-                  validate131.errors = [
+                  validate115.errors = [
                     {
                       instancePath: instancePath + '/heapBytes',
                       schemaPath: '#/properties/heapBytes/type',
@@ -12036,7 +11779,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
                   let data3 = data.moduleRestarts;
                   const _errs9 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate131.errors = [
+                    validate115.errors = [
                       {
                         instancePath: instancePath + '/moduleRestarts',
                         schemaPath: '#/properties/moduleRestarts/type',
@@ -12062,7 +11805,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
                         for (let i0 = 0; i0 < len0; i0++) {
                           const _errs13 = errors;
                           if (
-                            !validate109(data4[i0], {
+                            !validate94(data4[i0], {
                               instancePath: instancePath + '/plugins/' + i0,
                               parentData: data4,
                               parentDataProperty: i0,
@@ -12070,7 +11813,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
                             })
                           ) {
                             vErrors =
-                              vErrors === null ? validate109.errors : vErrors.concat(validate109.errors);
+                              vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
                             errors = vErrors.length;
                           }
                           var valid2 = _errs13 === errors;
@@ -12079,7 +11822,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
                           }
                         }
                       } else {
-                        validate131.errors = [
+                        validate115.errors = [
                           {
                             instancePath: instancePath + '/plugins',
                             schemaPath: '#/properties/plugins/type',
@@ -12102,7 +11845,7 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate131.errors = [
+      validate115.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -12114,20 +11857,20 @@ function validate131(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate131.errors = vErrors;
+  validate115.errors = vErrors;
   return errors === 0;
 }
 
-export const validateDiagnostic = validate133;
+export const validateDiagnostic = validate117;
 
-function validate133(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate117(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.kind === undefined && (missing0 = 'kind')) {
-        validate133.errors = [
+        validate117.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -12141,13 +11884,13 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
         const tag0 = data.kind;
         if (typeof tag0 == 'string') {
           if (tag0 === 'call') {
-            if (!validate97(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate97.errors : vErrors.concat(validate97.errors);
+            if (!validate83(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'dispatch') {
-            if (!validate98(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate98.errors : vErrors.concat(validate98.errors);
+            if (!validate84(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate84.errors : vErrors.concat(validate84.errors);
               errors = vErrors.length;
             }
           } else if (tag0 === 'log') {
@@ -12161,7 +11904,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                   (data.message === undefined && (missing1 = 'message')) ||
                   (data.pluginId === undefined && (missing1 = 'pluginId'))
                 ) {
-                  validate133.errors = [
+                  validate117.errors = [
                     {
                       instancePath,
                       schemaPath: '#/definitions/LogDiagnostic/required',
@@ -12175,7 +11918,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                   const _errs7 = errors;
                   for (const key0 in data) {
                     if (!(key0 === 'kind' || key0 === 'pluginId' || key0 === 'level' || key0 === 'message')) {
-                      validate133.errors = [
+                      validate117.errors = [
                         {
                           instancePath,
                           schemaPath: '#/definitions/LogDiagnostic/additionalProperties',
@@ -12193,7 +11936,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                       let data0 = data.kind;
                       const _errs8 = errors;
                       if (typeof data0 !== 'string') {
-                        validate133.errors = [
+                        validate117.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/LogDiagnostic/properties/kind/type',
@@ -12205,7 +11948,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                         return false;
                       }
                       if ('log' !== data0) {
-                        validate133.errors = [
+                        validate117.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/LogDiagnostic/properties/kind/const',
@@ -12224,7 +11967,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                       if (data.pluginId !== undefined) {
                         const _errs10 = errors;
                         if (typeof data.pluginId !== 'string') {
-                          validate133.errors = [
+                          validate117.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
                               schemaPath: '#/definitions/LogDiagnostic/properties/pluginId/type',
@@ -12244,7 +11987,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                           let data2 = data.level;
                           const _errs12 = errors;
                           if (typeof data2 !== 'string') {
-                            validate133.errors = [
+                            validate117.errors = [
                               {
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/type',
@@ -12261,12 +12004,12 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                             data2 === 'info' ||
                             data2 === 'warn'
                           )) {
-                            validate133.errors = [
+                            validate117.errors = [
                               {
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/enum',
                                 keyword: 'enum',
-                                params: { allowedValues: schema82.properties.level.enum },
+                                params: { allowedValues: schema87.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
                               },
                             ];
@@ -12280,7 +12023,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                           if (data.message !== undefined) {
                             const _errs14 = errors;
                             if (typeof data.message !== 'string') {
-                              validate133.errors = [
+                              validate117.errors = [
                                 {
                                   instancePath: instancePath + '/message',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/message/type',
@@ -12301,7 +12044,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
                   }
                 }
               } else {
-                validate133.errors = [
+                validate117.errors = [
                   {
                     instancePath,
                     schemaPath: '#/definitions/LogDiagnostic/type',
@@ -12314,7 +12057,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
               }
             }
           } else {
-            validate133.errors = [
+            validate117.errors = [
               {
                 instancePath,
                 schemaPath: '#/discriminator',
@@ -12326,7 +12069,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
             return false;
           }
         } else {
-          validate133.errors = [
+          validate117.errors = [
             {
               instancePath,
               schemaPath: '#/discriminator',
@@ -12339,7 +12082,7 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate133.errors = [
+      validate117.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -12351,6 +12094,6 @@ function validate133(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate133.errors = vErrors;
+  validate117.errors = vErrors;
   return errors === 0;
 }

@@ -27,8 +27,6 @@ import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import NG_RELEASE_SYNC from '@jitl/quickjs-ng-wasmfile-release-sync';
 import {
   LIMIT_PROFILES,
-  measureJsonText,
-  utf8Length,
   validateRenderParams,
   validateUINodeWithin,
   type EventParams,
@@ -69,14 +67,18 @@ const KiB = 1024;
 const GiB = 1024 * 1024 * 1024;
 
 // --- the raw floor: quickjs-emscripten-core used directly ---------------------------------------
-const RAW_SHIM = 'var __def; function definePlugin(d) { __def = d; }\n';
+const RAW_SHIM = 'var __def, __replacer; function definePlugin(d) { __def = d; }\n';
+/** Replacers for the breakdown: what any interruptible serialization costs, and a counting one. */
+const IDENTITY_REPLACER = '__replacer = function (k, v) { return v; };';
+const COUNTING_REPLACER =
+  'var __left = 0; __replacer = function (k, v) { if (--__left < -1e9) throw 1; return v; };';
 const RAW_META = `JSON.stringify({ title: __def.title,
   widgets: Object.keys(__def.widgets).map(function (id) { return { id: id, title: __def.widgets[id].title || id }; }),
   handlers: Object.keys(__def.handlers || {}), reducers: Object.keys(__def.reducers || {}),
   initialState: __def.initialState === undefined ? null : __def.initialState })`;
 const RAW_ENTRY = `(function (op, name, json) {
   var i = JSON.parse(json), s = i.pluginState, out = [];
-  if (op === "render") return JSON.stringify(__def.widgets[name].render({ pluginState: s, globalState: i.globalState }));
+  if (op === "render") return JSON.stringify(__def.widgets[name].render({ pluginState: s, globalState: i.globalState }), __replacer);
   function d(scope) { return function (type, payload) { out.push({ scope: scope, type: type, payload: payload }); }; }
   __def.handlers[name]({ event: i.event, pluginState: s, globalState: i.globalState,
     dispatchPluginAction: d("plugin"), dispatchGlobalAction: d("global") });
@@ -94,10 +96,10 @@ class RawPlugin {
   private readonly entry: QuickJSHandle;
   private readonly strings = new Map<string, QuickJSHandle>();
 
-  constructor(module: QuickJSWASMModule, code: string) {
+  constructor(module: QuickJSWASMModule, code: string, replacer = '') {
     this.rt = module.newRuntime();
     const ctx = (this.ctx = this.rt.newContext());
-    ctx.unwrapResult(ctx.evalCode(RAW_SHIM + code, 'plugin.js')).dispose();
+    ctx.unwrapResult(ctx.evalCode(RAW_SHIM + code + '\n' + replacer, 'plugin.js')).dispose();
     this.entry = ctx.unwrapResult(ctx.evalCode(RAW_ENTRY));
     const meta = ctx.unwrapResult(ctx.evalCode(RAW_META));
     this.meta = JSON.parse(ctx.getString(meta));
@@ -381,7 +383,7 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
   }
   for (const [id, r, s] of sandboxRatios)
     ratioRow(tag(`render ${id} via in-process sandbox p50`), r, s, null);
-  if (label === 'quickjs') await breakdown(runtime, raws.todo50!, renders.todo50);
+  if (label === 'quickjs') await breakdown(module, runtime, raws.todo50!, renders.todo50);
   for (const raw of Object.values(raws)) raw.dispose();
   await sandbox.close();
   runtime.dispose();
@@ -494,8 +496,17 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
  * Where the host side of one todo50 render goes, timed piece by piece with the contract's own
  * functions (the same calls runtime.render makes, in the same order). The VM side is the rest.
  */
-async function breakdown(runtime: Runtime, raw: RawPlugin, p: RenderParams): Promise<void> {
+async function breakdown(
+  module: QuickJSWASMModule,
+  runtime: Runtime,
+  raw: RawPlugin,
+  p: RenderParams,
+): Promise<void> {
   const tree = (await runtime.render(p)).tree;
+  // The raw floor again with a replacer in JSON.stringify: the least any serialization that
+  // the interrupt can stop costs, and the same replacer counting values as corral's does.
+  const rawIdentity = new RawPlugin(module, TODO50, IDENTITY_REPLACER);
+  const rawCounting = new RawPlugin(module, TODO50, COUNTING_REPLACER);
   const treeText = JSON.stringify(tree);
   const limits = { maxOutputBytes: 1024 * KiB, maxOutputDepth: 64, maxOutputNodes: 10_000 };
   // Only what corral adds on the host: the raw path also stringifies the state and parses the
@@ -505,10 +516,9 @@ async function breakdown(runtime: Runtime, raw: RawPlugin, p: RenderParams): Pro
       'params envelope validation (states set aside)',
       () => validateRenderParams({ ...p, pluginState: null, globalState: null }),
     ],
-    ['state size checks (utf8Length ×2)', () => utf8Length(JSON.stringify(p.pluginState)) + utf8Length('{}')],
     [
-      'output sizing before parse (measureJsonText)',
-      () => measureJsonText(treeText, limits.maxOutputBytes, limits.maxOutputDepth * 2 + 6),
+      'output checks before parse (size, "__proto__")',
+      () => treeText.length * 3 > limits.maxOutputBytes || treeText.includes('"__proto__"'),
     ],
     [
       'tree validation (tree bounds + ajv schema)',
@@ -523,6 +533,8 @@ async function breakdown(runtime: Runtime, raw: RawPlugin, p: RenderParams): Pro
   const arms: Arm[] = [
     () => timeSync(() => raw.call('render', 'main', rawInput(p))),
     () => timeAsync(() => runtime.render(p)),
+    () => timeSync(() => rawIdentity.call('render', 'main', rawInput(p))),
+    () => timeSync(() => rawCounting.call('render', 'main', rawInput(p))),
     ...pieces.map(
       ([, fn]): Arm =>
         () =>
@@ -530,17 +542,27 @@ async function breakdown(runtime: Runtime, raw: RawPlugin, p: RenderParams): Pro
     ),
   ];
   const times = (await sample(CALLS, arms, 10, WARMUP)).map(median);
-  const [rawT, corralT, ...pieceT] = times as [number, number, ...number[]];
-  const hostT = pieceT.slice(0, 4).reduce((a, b) => a + b, 0);
+  const [rawT, corralT, identityT, countingT, ...pieceT] = times as [
+    number,
+    number,
+    number,
+    number,
+    ...number[],
+  ];
+  rawIdentity.dispose();
+  rawCounting.dispose();
+  const hostT = pieceT.reduce((a, b) => a + b, 0);
   console.log(
     '\nWhere a todo50 render goes (quickjs; medians; host pieces timed alone, same calls as runtime.render):',
   );
   console.log(`  raw floor                                    ${ms(rawT)}`);
   console.log(`  corral runtime.render                        ${ms(corralT)}  (+${ms(corralT - rawT)})`);
+  console.log(`    raw + identity replacer (interruptible floor)              +${ms(identityT - rawT)}`);
+  console.log(`    raw + counting replacer (what corral runs)                 +${ms(countingT - rawT)}`);
   pieces.forEach(([name], i) => console.log(`    ${name.padEnd(60)} ${ms(pieceT[i]!)}`));
-  console.log(`    host-side checks (first four)                                ${ms(hostT)}`);
+  console.log(`    host-side checks (the pieces above)                          ${ms(hostT)}`);
   console.log(
-    `    rest (in-VM serialization guard, call setup, queue, diagnostics) ${ms(corralT - rawT - hostT)}`,
+    `    rest (second entry call, call setup, queue, diagnostics)     ${ms(corralT - countingT - hostT)}`,
   );
 }
 

@@ -5,11 +5,13 @@
  * - captures the four host bridge functions and removes them (and every timing source) from
  *   the global object, so a plugin sees `definePlugin` and the standard built-ins only;
  * - makes `Date` and `Math.random` deterministic per call (host-given `now` and `seed`);
- * - defines `definePlugin`, and one entry point the host calls for every operation;
- * - checks outputs iteratively (depth, object count, Promises) before `JSON.stringify`, so a
- *   hostile 100,000-deep or exponentially shared structure never reaches the recursive
- *   serializer.
- * Failures are thrown as `{ __corral: CODE, message }` objects the host maps to error codes.
+ * - defines `definePlugin`, and evaluates to the one entry point the host calls for every
+ *   operation (so the entry is never on the global object);
+ * - serializes outputs with a counting replacer, on a stack the host keeps shallow for that
+ *   call, so a hostile 100,000-deep or exponentially shared structure fails fast instead of
+ *   stalling the uninterruptible serializer;
+ * - keeps an event's intents and carries them out with its state.
+ * Failures are marked results ("\u0001" + code and message) the host maps to error codes.
  */
 
 export const BOOTSTRAP_SOURCE = String.raw`

@@ -733,6 +733,13 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
           '{ kind: "button", label: "x", onClick: function () {} }',
           'INVALID_OUTPUT',
         ],
+        [
+          'returning a function after trying to remove the guard that refuses functions',
+          '(function () { try { Object.defineProperty(Function.prototype, "toJSON", { value: undefined }); } catch (e) {} ' +
+            'try { delete Function.prototype.toJSON; } catch (e) {} ' +
+            'return { kind: "button", label: "x", onClick: function () {} }; })()',
+          'INVALID_OUTPUT',
+        ],
         ['returning a symbol', '{ kind: "text", text: Symbol("s") }', 'INVALID_OUTPUT'],
         ['returning a BigInt', '{ kind: "text", text: 10n }', 'INVALID_OUTPUT'],
         ['returning undefined', 'undefined', 'INVALID_OUTPUT'],

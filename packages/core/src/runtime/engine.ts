@@ -21,6 +21,9 @@ import {
 
 const PAGE = 64 * 1024;
 
+/** QuickJS stack left for getters and toJSON during serialization (~200 bytes per JS frame). */
+const SERIALIZER_HEADROOM = 8 * 1024;
+
 /** Serializer stack costs are a property of the build: measured once per variant. */
 const serializerStacks = new WeakMap<QuickJSSyncVariant, { base: number; perLevel: number }>();
 
@@ -84,11 +87,14 @@ export class Engine {
 
   /**
    * The QuickJS stack on which JSON.stringify (with a JS replacer, called from the bootstrap's
-   * entry) can nest a little past `maxDepth` levels and no further.
+   * entry) can nest a little past `maxDepth` levels and no further, plus room for about 40
+   * ordinary JS frames, so a plugin's getters and toJSON methods still run there. The extra
+   * room lets a hostile value nest ~500 levels further in release builds, which keeps the
+   * serializer's quadratic cycle check to a few milliseconds.
    */
   serializationStackBytes(maxDepth: number): number {
     const { base, perLevel } = this.serializerStack;
-    return Math.ceil(base + perLevel * maxDepth * 1.25 + 1024);
+    return Math.ceil(base + perLevel * maxDepth * 1.25 + SERIALIZER_HEADROOM);
   }
 
   /** Bytes the shared heap currently spans (it never shrinks). */

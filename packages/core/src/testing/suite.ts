@@ -385,6 +385,26 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
         await expectCode(event(odd, 'go', { attack: true }), 'PLUGIN_THREW');
       });
 
+      it('getters and toJSON methods in an output run normally, helpers and all', async () => {
+        // The output is serialized on a stack kept shallow against deep values; ordinary code
+        // called from the serializer still has room.
+        const helpers = 'function depth(n) { return n === 0 ? "ok" : depth(n - 1); }';
+        const id = await load(
+          returning(
+            `(function () { ${helpers} return { kind: "panel", children: [` +
+              '{ kind: "text", get text() { return depth(25); } },' +
+              '{ toJSON: function () { return { kind: "text", text: depth(25) + "!" }; } }] }; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({
+          kind: 'panel',
+          children: [
+            { kind: 'text', text: 'ok' },
+            { kind: 'text', text: 'ok!' },
+          ],
+        });
+      });
+
       it('INVALID_OUTPUT for trees that are not UINodes', async () => {
         for (const expr of [
           '{ kind: "script", src: "x.js" }',

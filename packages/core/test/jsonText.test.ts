@@ -1,0 +1,112 @@
+/**
+ * Results that cross as JSON text: the codec a worker's replies use, and `callJson`, which hands
+ * a result's text over unparsed. What a caller sees must be exactly the contract's JSON.
+ */
+import { describe, expect, it } from 'vitest';
+import { CorralError, type RpcRequest, type RpcResponse } from '@corral/contracts';
+import {
+  createInProcessTransportPair,
+  createSandboxClient,
+  decodeOutbound,
+  encodeOutbound,
+  JsonText,
+  type Transport,
+} from '@corral/core';
+
+describe('encodeOutbound / decodeOutbound', () => {
+  it('writes exactly JSON.stringify of every message', () => {
+    const messages = [
+      { id: 7, ok: true, result: { tree: { kind: 'text', text: 'a "quoted" ,"ok":true,"result": text' } } },
+      { id: 8, ok: true, result: null },
+      { id: 'x', ok: true, result: { a: 1 } },
+      { id: 9, ok: false, error: { code: 'LIMIT_TIME', message: 'm', details: { ok: true, result: 1 } } },
+      {
+        notification: 'log',
+        log: { kind: 'log', pluginId: 'p', level: 'info', message: '{"id":1,"ok":true' },
+      },
+    ];
+    for (const message of messages) expect(encodeOutbound(message)).toBe(JSON.stringify(message));
+  });
+
+  it('hands a success back with its result text unparsed, and parses everything else', () => {
+    const result = { tree: { kind: 'text', text: '},"ok":true,"result":{' }, diagnostics: [] };
+    const decoded = decodeOutbound(encodeOutbound({ id: 3, ok: true, result })) as RpcResponse & {
+      result: JsonText;
+    };
+    expect(decoded.id).toBe(3);
+    expect(decoded.result).toBeInstanceOf(JsonText);
+    expect(decoded.result.text).toBe(JSON.stringify(result));
+    const failure = {
+      id: 4,
+      ok: false,
+      error: { code: 'UNKNOWN_PLUGIN', message: 'm', details: { ok: true } },
+    };
+    expect(decodeOutbound(encodeOutbound(failure))).toEqual(failure);
+    expect(decodeOutbound(encodeOutbound({ id: 'x', ok: true, result: 1 }))).toEqual({
+      id: 'x',
+      ok: true,
+      result: 1,
+    });
+  });
+});
+
+describe('callJson', () => {
+  /** A scripted other side whose replies cross as text, like a worker's. */
+  function textWorker(answer: (request: RpcRequest) => RpcResponse): Transport {
+    const [clientSide, workerSide] = createInProcessTransportPair();
+    workerSide.on((message) => workerSide.post(encodeOutbound(answer(message as RpcRequest))));
+    return {
+      ...clientSide,
+      post: (message) => clientSide.post(message),
+      on: (listener) => clientSide.on((text) => listener(decodeOutbound(text as string))),
+    };
+  }
+  const tree = { kind: 'text', text: 'Hello "Ada"' };
+
+  it('resolves with the result text byte for byte; render() still gets the value', async () => {
+    const client = createSandboxClient(
+      textWorker((r) => ({ id: r.id, ok: true, result: { tree, diagnostics: [] } }) as RpcResponse),
+    );
+    const params = { pluginId: 'p', widgetId: 'main', pluginState: {}, globalState: {} };
+    expect(await client.callJson('render', params)).toBe(JSON.stringify({ tree, diagnostics: [] }));
+    expect(await client.render(params)).toEqual({ tree, diagnostics: [] });
+    await client.close();
+  });
+
+  it('over a transport that clones objects, gives the same text', async () => {
+    const [clientSide, workerSide] = createInProcessTransportPair();
+    workerSide.on((m) =>
+      workerSide.post({ id: (m as RpcRequest).id, ok: true, result: { tree, diagnostics: [] } }),
+    );
+    const client = createSandboxClient(clientSide);
+    const params = { pluginId: 'p', widgetId: 'main', pluginState: {}, globalState: {} };
+    expect(await client.callJson('render', params)).toBe(JSON.stringify({ tree, diagnostics: [] }));
+    await client.close();
+  });
+
+  it('fails with the typed error of the other side', async () => {
+    const client = createSandboxClient(
+      textWorker(
+        (r) =>
+          ({
+            id: r.id,
+            ok: false,
+            error: { code: 'UNKNOWN_WIDGET', message: 'no widget', details: { widgetId: 'x' } },
+          }) as RpcResponse,
+      ),
+    );
+    const error = await client
+      .callJson('event', {
+        pluginId: 'p',
+        widgetId: 'x',
+        handler: 'h',
+        event: { type: 'click' },
+        pluginState: {},
+        globalState: {},
+      } as never)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorralError);
+    expect(error).toMatchObject({ code: 'UNKNOWN_WIDGET', message: 'no widget', details: { widgetId: 'x' } });
+    await client.close();
+  });
+});

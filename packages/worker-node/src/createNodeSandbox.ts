@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import { CorralError, type DispatchSource, type RuntimeLimits } from '@corral/contracts';
 import {
   createSandboxClient,
+  decodeOutbound,
   createSandboxPool,
+  type JsonResultClient,
   type SandboxClient,
   type Supervisor,
   type Transport,
@@ -39,7 +41,7 @@ export interface NodeSandboxOptions {
   hotSpare?: boolean;
 }
 
-export interface NodeSandbox extends SandboxClient {
+export interface NodeSandbox extends SandboxClient, JsonResultClient {
   /** Workers replaced so far (killed or crashed). */
   restarts(): number;
   /** Calls sent and not yet settled. */
@@ -209,11 +211,12 @@ createNodeSandbox satisfies (options?: NodeSandboxOptions) => Promise<SandboxCli
 function workerTransport(worker: Worker): Transport {
   return {
     // Requests go structured-cloned, so what the caller passed is what the worker validates (JSON
-    // text would quietly turn NaN into null or drop undefined); replies come back as JSON text.
+    // text would quietly turn NaN into null or drop undefined); replies come back as JSON texts,
+    // a result's left unparsed for callJson.
     post: (message) => worker.postMessage(message),
     on(listener) {
-      const onMessage = (text: unknown) => {
-        if (text !== READY) for (const message of JSON.parse(text as string) as unknown[]) listener(message);
+      const onMessage = (batch: unknown) => {
+        if (batch !== READY) for (const text of batch as string[]) listener(decodeOutbound(text));
       };
       worker.on('message', onMessage);
       return () => worker.off('message', onMessage);

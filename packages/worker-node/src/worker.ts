@@ -6,7 +6,7 @@
  */
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import type { QuickJSSyncVariant } from 'quickjs-emscripten-core';
-import { createRuntime, createRuntimeService, type Transport } from '@corral/core';
+import { createRuntime, createRuntimeService, encodeOutbound, type Transport } from '@corral/core';
 import { READY, type WorkerBoot } from './handshake.js';
 
 const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {
@@ -61,19 +61,20 @@ for (let round = 0; round < 10; round++) {
 }
 
 // Replies leave as JSON text (core builds them from JSON), batched per turn of the event loop: a
-// call's diagnostics and its response cross as one string, cheaper than cloning each apart.
+// call's diagnostics and its response cross in one message, an array of strings, cheaper than
+// cloning objects. Core's encoding lets the host take a result's text without parsing it.
 // Requests arrive structured-cloned, exactly as the caller passed them, for core to validate.
-let batch: unknown[] | null = null;
+let batch: string[] | null = null;
 const transport: Transport = {
   post(message) {
     if (!batch) {
       batch = [];
       setImmediate(() => {
-        port.postMessage(JSON.stringify(batch));
+        port.postMessage(batch);
         batch = null;
       });
     }
-    batch.push(message);
+    batch.push(encodeOutbound(message));
   },
   on(listener) {
     port.on('message', listener);

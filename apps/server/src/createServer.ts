@@ -13,11 +13,19 @@ import cors from 'cors';
 import helmet from 'helmet';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { pino, type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import { CorralError } from '@corral/contracts';
 import { RPC_STREAM_TYPE } from '@corral/core';
 import { loadConfig, type ServerConfig } from './config.js';
-import { invalidRequest, retryAfterOf, sendError, sendJson, statusOf, toJson } from './http.js';
+import {
+  invalidRequest,
+  responseJson,
+  retryAfterOf,
+  sendError,
+  sendJson,
+  sendJsonText,
+  statusOf,
+  toJson,
+} from './http.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { contentPluginId } from './pluginCache.js';
 import { createPluginHost, type Exchange, type PluginHost } from './pluginHost.js';
@@ -44,6 +52,10 @@ export interface CorralServer {
 /** Requests in one `/v1/rpc` batch. */
 const MAX_BATCH = 8;
 const UNAUTHENTICATED_PATHS = new Set(['/', '/healthz', '/readyz']);
+/** Probes and scrapes are not logged. */
+const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/** A request id taken from the caller must be a safe token. */
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function createServer(
   config: ServerConfig = loadConfig(),
@@ -75,50 +87,44 @@ export function createServer(
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
 
-  // Count every request (for the drain) and time it (for metrics).
+  // Count every request (for the drain), give it an id, time it (metrics) and log one short
+  // line when it ends: no headers (they carry keys), no bodies (they carry state). Done here in
+  // one listener rather than with pino-http, whose per-request child logger and serializers
+  // cost more than the rest of this middleware together (profiled).
   app.use((req, res, next) => {
     const started = performance.now();
     lastActivity = started;
     active++;
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', id);
+    res.locals.requestId = id;
+    const remoteAddress = req.socket.remoteAddress; // gone once the socket is closed
     res.once('close', () => {
       active--;
-      lastActivity = performance.now();
+      const ended = performance.now();
+      lastActivity = ended;
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      metrics.http(req.method, route, res.statusCode, (performance.now() - started) / 1000);
+      metrics.http(req.method, route, res.statusCode, (ended - started) / 1000);
+      if (UNLOGGED_PATHS.has(req.url)) return;
+      const status = res.statusCode;
+      const level = !res.writableFinished || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
+      const code = res.locals.errorCode as unknown;
+      logger[level](
+        {
+          req: requestLine(req, id, remoteAddress),
+          res: { statusCode: status },
+          responseTime: Math.round(ended - started),
+          ...(code ? { code } : {}),
+        },
+        res.writableFinished ? 'request completed' : 'request aborted',
+      );
     });
     next();
   });
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId(req, res) {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, error) =>
-        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-      customProps: (_req, res) => {
-        const code = (res as Response).locals?.errorCode as unknown;
-        return code ? { code } : {};
-      },
-      // One short line per request: no headers (they carry keys), no bodies (they carry state).
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: {
-        ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
-      },
-    }),
-  );
-  app.use(
+  // helmet's headers do not depend on the request: computed once by helmet, then set as is.
+  const securityHeaders = headersOf(
     helmet({
       contentSecurityPolicy: {
         useDefaults: true,
@@ -126,6 +132,10 @@ export function createServer(
       },
     }),
   );
+  app.use((_req, res, next) => {
+    for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    next();
+  });
   if (config.corsOrigins.length > 0) {
     app.use(
       cors({
@@ -307,12 +317,15 @@ export function createServer(
     }
     res.status(Array.isArray(batch) || last.ok ? 200 : statusOf(last.error.code));
     if (stream) {
-      const lines = exchanges.flatMap(({ notifications, response, rename }) =>
-        [...notifications, response].map((m) => toJson(m, rename)),
-      );
+      const lines = exchanges.flatMap(({ notifications, response, rename, resultJson }) => [
+        ...notifications.map((m) => toJson(m, rename)),
+        responseJson(response, resultJson, rename),
+      ]);
       return void res.type(RPC_STREAM_TYPE).send(`${lines.join('\n')}\n`);
     }
-    const bodies = exchanges.map(({ response, rename }) => toJson(response, rename));
+    const bodies = exchanges.map(({ response, rename, resultJson }) =>
+      responseJson(response, resultJson, rename),
+    );
     res.type('application/json').send(Array.isArray(batch) ? `[${bodies.join(',')}]` : bodies[0]);
   });
   for (const [path, allow] of [
@@ -335,7 +348,12 @@ export function createServer(
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return void res.destroy();
     const { status, error: corral } = fromHttpError(error, config.maxBodyBytes);
-    if (corral.code === 'INTERNAL') req.log?.error({ err: error }, 'request failed with a defect');
+    if (corral.code === 'INTERNAL') {
+      logger.error(
+        { req: requestLine(req, String(res.locals.requestId), req.socket.remoteAddress), err: error },
+        'request failed with a defect',
+      );
+    }
     sendError(res, corral, status);
   });
 
@@ -413,9 +431,10 @@ async function quiet(lastActivity: () => number, active: () => number, timeoutMs
 }
 
 /** Send a host answer: the result on success, `{ error }` with the table's status otherwise. */
-function reply(res: Response, { response, rename }: Exchange, success: 200 | 201 | 204): void {
+function reply(res: Response, { response, rename, resultJson }: Exchange, success: 200 | 201 | 204): void {
   if (!response.ok) return sendError(res, response.error, undefined, rename);
   if (success === 204) return void res.status(204).end();
+  if (resultJson !== null) return sendJsonText(res, success, resultJson, rename);
   sendJson(res, success, response.result, rename);
 }
 
@@ -432,6 +451,31 @@ function paramsBody(req: Request): Record<string, unknown> {
   if ('pluginId' in body)
     throw invalidRequest('/pluginId', 'must not be set in the body; the URL names the plugin');
   return body;
+}
+
+/** What a log line says about a request. */
+function requestLine(req: Request, id: string, remoteAddress: string | undefined) {
+  return { id, method: req.method, url: req.originalUrl, remoteAddress };
+}
+
+/**
+ * The headers a middleware sets on every response, captured once by running it against a stub
+ * (helmet's are static: it reads nothing from the request).
+ */
+function headersOf(middleware: (req: never, res: never, next: (error?: unknown) => void) => void) {
+  const headers = new Map<string, string | number | readonly string[]>();
+  const stub = {
+    setHeader: (name: string, value: string | number | readonly string[]) => headers.set(name, value),
+    removeHeader: (name: string) => headers.delete(name),
+    getHeader: (name: string) => headers.get(name),
+  };
+  let called = false;
+  middleware({ headers: {}, method: 'GET', url: '/' } as never, stub as never, (error) => {
+    if (error) throw error;
+    called = true;
+  });
+  if (!called) throw new Error('helmet did not finish synchronously');
+  return [...headers];
 }
 
 function presentedKey(req: Request): string | null {

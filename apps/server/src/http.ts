@@ -5,7 +5,13 @@
  * refusals, and plugin ids written back as the caller knows them.
  */
 import type { Response } from 'express';
-import { CorralError, ERROR_CODES, type ErrorCode, type RuntimeError } from '@corral/contracts';
+import {
+  CorralError,
+  ERROR_CODES,
+  type ErrorCode,
+  type RpcResponse,
+  type RuntimeError,
+} from '@corral/contracts';
 
 /** Sandbox id → caller id, applied to the serialized text (sandbox ids are `c-` + 64 hex). */
 export type Rename = { from: string; to: string } | null;
@@ -17,8 +23,26 @@ export function statusOf(code: ErrorCode): number {
 
 /** Serialize once, rename once. */
 export function toJson(value: unknown, rename: Rename = null): string {
-  const text = JSON.stringify(value);
+  return renamed(JSON.stringify(value), rename);
+}
+
+/** A contract response as JSON: with a passed-through result text, byte for byte what `toJson` gives. */
+export function responseJson(
+  response: RpcResponse,
+  resultJson: string | null,
+  rename: Rename = null,
+): string {
+  if (resultJson === null || !response.ok) return toJson(response, rename);
+  return renamed(`{"id":${JSON.stringify(response.id)},"ok":true,"result":${resultJson}}`, rename);
+}
+
+function renamed(text: string, rename: Rename): string {
   return rename ? text.replaceAll(rename.from, JSON.stringify(rename.to).slice(1, -1)) : text;
+}
+
+/** Send JSON text as the body. */
+export function sendJsonText(res: Response, status: number, text: string, rename: Rename = null): void {
+  res.status(status).type('application/json').send(renamed(text, rename));
 }
 
 /** Send a JSON body. */

@@ -42,8 +42,19 @@ export interface PluginCache {
 export function createPluginCache(maxPlugins: number, onEvict: (plugin: HeldPlugin) => void): PluginCache {
   // A Map iterates in insertion order: re-inserting on use keeps the least recent first.
   const held = new Map<string, HeldPlugin>();
+  // Ids hashed lately: a warm plugin's calls skip the SHA-256. Bounded; cleared when full.
+  const keys = new Map<string, string>();
   return {
-    keyOf: (tenant, pluginId) => `c-${createHash('sha256').update(`${tenant}\n${pluginId}`).digest('hex')}`,
+    keyOf(tenant, pluginId) {
+      const name = `${tenant}\n${pluginId}`;
+      let key = keys.get(name);
+      if (key === undefined) {
+        key = `c-${createHash('sha256').update(name).digest('hex')}`;
+        if (keys.size >= 4 * maxPlugins + 64) keys.clear();
+        keys.set(name, key);
+      }
+      return key;
+    },
     use(key) {
       const plugin = held.get(key);
       if (plugin) {

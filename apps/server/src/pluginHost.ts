@@ -28,7 +28,7 @@ import {
   type RpcResult,
   type Validation,
 } from '@corral/contracts';
-import { readRequest } from '@corral/core';
+import { JsonText, readRequest } from '@corral/core';
 import { createPluginCache, type PluginCache } from './pluginCache.js';
 import type { ServerSandbox } from './sandbox.js';
 
@@ -40,6 +40,11 @@ export interface Exchange {
   notifications: RpcNotification[];
   /** Sandbox id → the caller's id, applied when the answer is serialized. */
   rename: { from: string; to: string } | null;
+  /**
+   * A successful render's or event's result as the JSON text the worker produced, passed through
+   * unparsed (`response.result` is then `null`): it is written into the HTTP body as is.
+   */
+  resultJson: string | null;
 }
 
 export interface PluginHost {
@@ -108,7 +113,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.values().next().value!);
   }
 
-  async function run(tenant: string, request: RpcRequest, key: string | null): Promise<RpcResult> {
+  async function run(tenant: string, request: RpcRequest, key: string | null): Promise<RpcResult | JsonText> {
     const params = request.params as unknown as Record<string, unknown>;
     const inSandbox = { ...params, pluginId: key } as never;
     const held = key === null ? undefined : cache.peek(key);
@@ -124,9 +129,10 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
         return meta;
       }
       case 'render':
-        return lane.render(inSandbox);
       case 'event':
-        return lane.event(inSandbox);
+        // The result only goes back out as JSON: take the worker's text, never parse it here.
+        if (lane.callJson) return new JsonText(await lane.callJson(request.op, inSandbox));
+        return request.op === 'render' ? lane.render(inSandbox) : lane.event(inSandbox);
       case 'disposePlugin':
         cache.drop(key!);
         await lane.disposePlugin(inSandbox);
@@ -157,9 +163,9 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       const op: string = 'ok' in request ? 'invalid' : request.op;
       let rename: Exchange['rename'] = null;
       const notifications: RpcNotification[] = [];
-      const done = (response: RpcResponse): Exchange => {
+      const done = (response: RpcResponse, resultJson: string | null = null): Exchange => {
         options.onCall?.(op, response.ok ? 'ok' : response.error.code, (performance.now() - started) / 1000);
-        return { response, notifications, rename };
+        return { response, notifications, rename, resultJson };
       };
       if ('ok' in request) return done(request);
       const { id } = request;
@@ -192,7 +198,9 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       }
       inFlight++;
       try {
-        return done({ id, ok: true, result: await run(tenant, request, key) });
+        const result = await run(tenant, request, key);
+        if (result instanceof JsonText) return done({ id, ok: true, result: null }, result.text);
+        return done({ id, ok: true, result });
       } catch (error) {
         const failure = CorralError.fromUnknown(error);
         if (key && SUSPECT_CODES.has(failure.code)) suspect(key);
@@ -229,7 +237,12 @@ function mergeHealth(a: HealthResult, b: HealthResult): HealthResult {
   };
 }
 
-/** Validate params with the contract's validators, exactly as the runtime would. */
+/**
+ * Validate params with the contract's validators, exactly as the runtime would: for render and
+ * event with the (potentially large) states set aside, as the runtime does. They came from
+ * JSON.parse and `readRequest` has bounded them (depth, size, finite numbers), which is all a
+ * JSON value can fail; the worker validates the whole request again before running it.
+ */
 function checkParams(request: RpcRequest): CorralError | null {
   if (request.op === 'health') {
     const extra = Object.keys(request.params)[0];
@@ -244,7 +257,14 @@ function checkParams(request: RpcRequest): CorralError | null {
           },
         );
   }
-  const result = VALIDATORS[request.op](request.params);
+  let params: unknown = request.params;
+  if (request.op === 'render' || request.op === 'event') {
+    const envelope: Record<string, unknown> = { ...request.params };
+    if ('pluginState' in envelope) envelope.pluginState = null;
+    if ('globalState' in envelope) envelope.globalState = null;
+    params = envelope;
+  }
+  const result = VALIDATORS[request.op](params);
   if (result.ok) return null;
   const first = result.issues[0]!;
   return new CorralError('INVALID_REQUEST', `Invalid request: ${result.message}`, {

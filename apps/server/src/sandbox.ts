@@ -5,12 +5,12 @@
  * SandboxClient plus the two gauges the metrics read.
  */
 import { LIMIT_PROFILES } from '@corral/contracts';
-import type { SandboxClient } from '@corral/core';
+import type { JsonResultClient, SandboxClient } from '@corral/core';
 import { createNodeSandbox } from '@corral/worker-node';
 import type { ServerConfig } from './config.js';
 
 /** What the server needs from a sandbox: the contract, plus restarts and queue depth for metrics. */
-export interface ServerSandbox extends SandboxClient {
+export interface ServerSandbox extends SandboxClient, Partial<JsonResultClient> {
   /** Workers replaced so far. */
   restarts(): number;
   /** Calls sent to workers and not yet settled. */

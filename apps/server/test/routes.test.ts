@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMIT_PROFILES } from '@corral/contracts';
-import { createServerSandbox } from '../src/index.js';
+import { createServerSandbox, loadConfig } from '../src/index.js';
 import { call, fixtures, hello, looping, startServer, unstoppable, type TestServer } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };
@@ -63,6 +63,48 @@ describe('routes', () => {
     expect(out.status).toBe(200);
     expect(out.body.tree).toEqual({ kind: 'text', text: 'Hello Ada' });
     expect(out.body.diagnostics[0]).toMatchObject({ kind: 'call', op: 'render', pluginId: body.pluginId });
+  });
+
+  it('render results pass through as the exact contract JSON, ids renamed, failures still typed', async () => {
+    const pluginId = (await call(url, 'POST', '/v1/plugins', { code: fixtures.todo50 })).body
+      .pluginId as string;
+    const params = { widgetId: 'main', pluginState: fixtures.todo50State, globalState: {}, now: 5, seed: 9 };
+    // What the worker pool itself answers for the same plugin and call.
+    const sandbox = await createServerSandbox(loadConfig({ CORRAL_POOL_SIZE: '1' }));
+    let expected: unknown;
+    try {
+      await sandbox.loadPlugin({ pluginId, code: fixtures.todo50 });
+      expected = (await sandbox.render({ pluginId, ...params })).tree;
+    } finally {
+      await sandbox.close();
+    }
+    const rest = await call(url, 'POST', `/v1/plugins/${pluginId}/render`, params);
+    expect(rest.status).toBe(200);
+    expect(rest.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(rest.text.startsWith(`{"tree":${JSON.stringify(expected)},"diagnostics":[`)).toBe(true);
+    expect(rest.text).toBe(JSON.stringify(rest.body)); // canonical: what JSON.stringify writes
+    expect(rest.body.diagnostics[0]).toMatchObject({ kind: 'call', op: 'render', pluginId });
+    expect(rest.text).not.toMatch(/c-[0-9a-f]{64}/); // the sandbox id never leaks
+    const id = 'r"1\\';
+    const rpc = await call(url, 'POST', '/v1/rpc', { id, op: 'render', params: { pluginId, ...params } });
+    expect(rpc.status).toBe(200);
+    expect(rpc.text).toBe(JSON.stringify({ id, ok: true, result: rpc.body.result }));
+    expect(rpc.body.result.tree).toEqual(expected);
+    const stream = await fetch(`${url}/v1/rpc`, {
+      method: 'POST',
+      headers: { ...json, accept: 'application/x-ndjson' },
+      body: JSON.stringify({ id: 4, op: 'render', params: { pluginId, ...params } }),
+    });
+    const lines = (await stream.text()).trimEnd().split('\n');
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ id: 4, ok: true, result: { tree: expected } });
+    const missing = await call(url, 'POST', `/v1/plugins/${pluginId}/render`, {
+      ...params,
+      widgetId: 'nope',
+    });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({
+      error: { code: 'UNKNOWN_WIDGET', message: expect.any(String), details: expect.any(Object) },
+    });
   });
 
   it('POST /v1/plugins/:id/events → 200 {pluginState, dispatches, diagnostics}, stamped by the server', async () => {

@@ -6,6 +6,7 @@
  * clock and the transport are passed in.
  */
 export { createRuntime, type Runtime, type RuntimeOptions } from './runtime/createRuntime.js';
+export { resultJson } from './runtime/resultJson.js';
 export {
   createRuntimeService,
   answer,

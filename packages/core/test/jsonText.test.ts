@@ -110,3 +110,38 @@ describe('callJson', () => {
     await client.close();
   });
 });
+
+describe('a runtime result written from the VM text', () => {
+  // The tree and the state leave the VM as JSON text; the reply reuses that text instead of
+  // stringifying the parsed value again. It must still be exactly JSON.stringify of the result.
+  const PLUGIN = `definePlugin({
+    reducers: { set: function (s, p) { return { n: p.n, tricky: s.tricky }; } },
+    widgets: { main: { render: function (ctx) { return { kind: "panel", children: [
+      { kind: "text", text: ctx.pluginState.tricky },
+      { kind: "button", label: "go", onClick: { handler: "go", args: { x: 1e21, y: -0, z: 0.1 + 0.2, w: 5e-7 } } }
+    ] }; } } },
+    handlers: { go: function (ctx) { ctx.dispatchPluginAction("set", { n: 1.5e-10 }); ctx.dispatchGlobalAction("g/x", "\\u2028"); } },
+  });`;
+  const tricky = 'quote " backslash \\ tab \t nul \u0000 ctrl \u001e line-sep \u2028 emoji 😀 é';
+
+  it('render and event replies are byte for byte JSON.stringify of the result', async () => {
+    const { createRuntime, resultJson } = await import('@corral/core');
+    const variant = (await import('@jitl/quickjs-wasmfile-release-sync')).default;
+    const runtime = await createRuntime({ variant, allowedGlobalActions: ['g/x'] });
+    try {
+      await runtime.loadPlugin({ pluginId: 'p', code: PLUGIN });
+      const state = { n: 0, tricky };
+      const base = { pluginId: 'p', widgetId: 'main', pluginState: state, globalState: {}, now: 1, seed: 2 };
+      const rendered = await runtime.render(base);
+      const handled = await runtime.event({ ...base, handler: 'go', event: { name: 'click' } });
+      for (const result of [rendered, handled]) {
+        expect(resultJson(result)).toBeDefined();
+        const message = { id: 1, ok: true, result };
+        expect(encodeOutbound(message)).toBe(JSON.stringify(message));
+      }
+      expect(handled.dispatches.map((d) => d.type)).toEqual(['set', 'g/x']);
+    } finally {
+      runtime.dispose();
+    }
+  });
+});

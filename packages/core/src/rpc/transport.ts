@@ -3,6 +3,7 @@
  * The one thing core needs from a host to talk across a boundary: a postMessage-like pipe.
  * Adapters implement it over a Worker, a worker_threads port, or HTTP.
  */
+import { resultJson } from '../runtime/resultJson.js';
 
 /** A message pipe. Messages are structured-clonable plain objects (contract RPC values). */
 export interface Transport {
@@ -78,7 +79,7 @@ const SUCCESS = /^\{"id":(-?\d+),"ok":true,"result":/;
 export function encodeOutbound(message: unknown): string {
   const m = message as { id?: unknown; ok?: unknown; result?: unknown };
   if (m?.ok === true && Number.isSafeInteger(m.id) && Object.keys(m).length === 3 && 'result' in m) {
-    const result = JSON.stringify(m.result) as string | undefined;
+    const result = resultJson(m.result) ?? (JSON.stringify(m.result) as string | undefined);
     if (result !== undefined) return `{"id":${m.id as number},"ok":true,"result":${result}}`;
   }
   return JSON.stringify(message);

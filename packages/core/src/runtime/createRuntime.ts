@@ -47,6 +47,7 @@ import {
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import { Engine } from './engine.js';
+import { rememberResultJson } from './resultJson.js';
 import { PluginVm, failureFacts, type CallSink } from './pluginVm.js';
 
 /** How a runtime is built. */
@@ -390,7 +391,10 @@ class RuntimeImpl implements Runtime {
             { path: first.path, issue: first.message },
           );
         }
-        return { tree: valid.value, diagnostics: [call.diagnostic(), ...call.logs] };
+        return rememberResultJson(
+          { tree: valid.value, diagnostics: [call.diagnostic(), ...call.logs] },
+          (r) => `{"tree":${output},"diagnostics":${JSON.stringify(r.diagnostics)}}`,
+        );
       });
     });
   }
@@ -471,11 +475,16 @@ class RuntimeImpl implements Runtime {
         for (const diagnostic of dispatchDiagnostics) {
           if (diagnostic.kind === 'dispatch') this.notify({ notification: 'diagnostic', diagnostic });
         }
-        return {
-          pluginState,
-          dispatches,
-          diagnostics: [call.diagnostic(), ...dispatchDiagnostics, ...call.logs],
-        };
+        return rememberResultJson(
+          {
+            pluginState,
+            dispatches,
+            diagnostics: [call.diagnostic(), ...dispatchDiagnostics, ...call.logs],
+          },
+          (r) =>
+            `{"pluginState":${parts[0]!},"dispatches":${JSON.stringify(r.dispatches)},` +
+            `"diagnostics":${JSON.stringify(r.diagnostics)}}`,
+        );
       });
     });
   }

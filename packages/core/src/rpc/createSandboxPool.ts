@@ -6,19 +6,28 @@
  * least-loaded member when it is first loaded and every later call for it goes there. One
  * plugin's long call then queues only behind its own member, never the whole pool.
  *
+ * A plugin whose calls pile up while they stay cheap is **replicated**: loaded into a second
+ * (third, …) member from the code it was loaded with, and each call goes to whichever of its
+ * members has the fewest calls in flight. State is host-owned, so any replica can serve any call.
+ * Only cheap, well-behaved plugins spread: one whose calls take long (`replicateMaxCallMs`) stays
+ * on its home member, and a plugin that fails with a limit, a crash or an error is collapsed back
+ * to its home member and not spread again for `replicateCooldownMs` — so a slow or hostile plugin
+ * can still only ever queue its own member.
+ *
  * Runtime-agnostic: members are any SandboxClient; supervision (hard kill, respawn, reload of
  * the member's plugins) stays inside each member's own client.
  */
-import type {
-  Diagnostic,
-  DisposePluginParams,
-  EventParams,
-  EventResult,
-  HealthResult,
-  LoadPluginParams,
-  PluginMeta,
-  RenderParams,
-  RenderResult,
+import {
+  CorralError,
+  type Diagnostic,
+  type DisposePluginParams,
+  type EventParams,
+  type EventResult,
+  type HealthResult,
+  type LoadPluginParams,
+  type PluginMeta,
+  type RenderParams,
+  type RenderResult,
 } from '@corral/contracts';
 import type { JsonResultClient, SandboxClient } from './createSandboxClient.js';
 
@@ -26,13 +35,52 @@ import type { JsonResultClient, SandboxClient } from './createSandboxClient.js';
 export interface SandboxPool extends SandboxClient, JsonResultClient {
   /** Calls sent and not yet settled, over all members. */
   queueDepth(): number;
-  /** Which member a plugin is assigned to, if it was loaded. */
+  /** Which member a plugin is assigned to (its home), if it was loaded. */
   memberOf(pluginId: string): number | undefined;
+  /** Every member that holds the plugin now, its home first. */
+  replicasOf(pluginId: string): number[];
 }
 
 export interface SandboxPoolOptions {
   /** Called after every member has been closed (e.g. to stop a hot spare). */
   onClose?: () => void | Promise<void>;
+  /** Spread hot plugins over more members (see the module doc). Default true. */
+  replicate?: boolean;
+  /** Calls in flight on a plugin's least-busy member before it spreads to another. Default 2. */
+  replicateAt?: number;
+  /**
+   * A plugin whose calls cost more than this (ms, estimated from round trips and the calls
+   * queued ahead of them) never spreads; nor does one not measured yet. Default 5.
+   */
+  replicateMaxCallMs?: number;
+  /** After a failure, how long a plugin stays on its home member alone. Default 60 s. */
+  replicateCooldownMs?: number;
+}
+
+/** Failures after which a replicated plugin is collapsed back to its home member. */
+const COLLAPSE_CODES: ReadonlySet<string> = new Set([
+  'LIMIT_TIME',
+  'LIMIT_MEMORY',
+  'LIMIT_STACK',
+  'PLUGIN_ERRORED',
+  'PLUGIN_THREW',
+  'WORKER_CRASHED',
+  'INTERNAL',
+  'OVERLOADED',
+]);
+
+/** Where one loaded plugin lives. */
+interface Placement {
+  /** members[0] is its home; the rest are replicas. */
+  members: number[];
+  /** How it was loaded, to load replicas the same way. */
+  params: LoadPluginParams;
+  /** Members a replica is being loaded into. */
+  loading: Set<number>;
+  /** Moving estimate of one call's cost, ms (NaN: none yet). */
+  callMs: number;
+  /** Not spread again before this time (ms, performance clock). */
+  calmUntil: number;
 }
 
 export function createSandboxPool(
@@ -40,7 +88,11 @@ export function createSandboxPool(
   options: SandboxPoolOptions = {},
 ): SandboxPool {
   if (members.length === 0) throw new RangeError('createSandboxPool needs at least one member');
-  const assigned = new Map<string, number>();
+  const replicate = (options.replicate ?? true) && members.length > 1;
+  const replicateAt = options.replicateAt ?? 2;
+  const maxCallMs = options.replicateMaxCallMs ?? 5;
+  const cooldownMs = options.replicateCooldownMs ?? 60_000;
+  const placements = new Map<string, Placement>();
   const plugins = members.map(() => 0);
   const inFlight = members.map(() => 0);
   let closed: Promise<void> | null = null;
@@ -55,13 +107,13 @@ export function createSandboxPool(
     return best;
   }
 
-  function assign(pluginId: string, member: number | undefined): void {
-    const previous = assigned.get(pluginId);
-    if (previous !== undefined) plugins[previous]!--;
-    if (member === undefined) assigned.delete(pluginId);
+  function place(pluginId: string, placement: Placement | undefined): void {
+    const previous = placements.get(pluginId);
+    if (previous) for (const m of previous.members) plugins[m]!--;
+    if (placement === undefined) placements.delete(pluginId);
     else {
-      assigned.set(pluginId, member);
-      plugins[member]!++;
+      placements.set(pluginId, placement);
+      for (const m of placement.members) plugins[m]!++;
     }
   }
 
@@ -70,7 +122,48 @@ export function createSandboxPool(
    * single sandbox would (INVALID_REQUEST before UNKNOWN_PLUGIN, say).
    */
   function route(pluginId: unknown): number {
-    return (typeof pluginId === 'string' ? assigned.get(pluginId) : undefined) ?? 0;
+    const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
+    if (!placement) return 0;
+    let best = placement.members[0]!;
+    for (const m of placement.members) if (inFlight[m]! < inFlight[best]!) best = m;
+    if (replicate && inFlight[best]! >= replicateAt) spread(pluginId as string, placement, best);
+    return best;
+  }
+
+  /** Load a hot, cheap, calm plugin into the least-busy member that does not hold it yet. */
+  function spread(pluginId: string, placement: Placement, busiest: number): void {
+    // Unmeasured (NaN) or slow calls do not spread.
+    if (!(placement.callMs <= maxCallMs) || performance.now() < placement.calmUntil) return;
+    let target = -1;
+    for (let i = 0; i < members.length; i++) {
+      if (placement.members.includes(i) || placement.loading.has(i)) continue;
+      if (target < 0 || inFlight[i]! < inFlight[target]!) target = i;
+    }
+    if (target < 0 || inFlight[target]! >= inFlight[busiest]!) return;
+    placement.loading.add(target);
+    void on(target, (m) => m.loadPlugin(placement.params)).then(
+      () => {
+        placement.loading.delete(target);
+        // Still the same load of the plugin, and nothing failed meanwhile: serve from it too.
+        if (placements.get(pluginId) === placement && performance.now() >= placement.calmUntil) {
+          placement.members.push(target);
+          plugins[target]!++;
+        } else void on(target, (m) => m.disposePlugin({ pluginId })).catch(() => undefined);
+      },
+      () => placement.loading.delete(target),
+    );
+  }
+
+  /** Back to the home member alone, replicas disposed; after a failure, no spreading for a while. */
+  function collapse(pluginId: string, placement: Placement, failed: boolean): void {
+    if (failed) placement.calmUntil = performance.now() + cooldownMs;
+    const [home, ...replicas] = placement.members;
+    if (replicas.length === 0) return;
+    placement.members = [home!];
+    for (const m of replicas) {
+      plugins[m]!--;
+      void on(m, (c) => c.disposePlugin({ pluginId })).catch(() => undefined);
+    }
   }
 
   async function on<T>(
@@ -85,34 +178,73 @@ export function createSandboxPool(
     }
   }
 
+  /** A render or event: routed, timed for the spreading policy, collapsed on failure. */
+  async function call<T>(
+    params: RenderParams | EventParams,
+    run: (client: SandboxClient & Partial<JsonResultClient>) => Promise<T>,
+  ): Promise<T> {
+    const pluginId: unknown = params?.pluginId;
+    const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
+    const member = route(pluginId);
+    // A member runs its calls one at a time, so a call sent behind `ahead` others takes about
+    // (ahead + 1) calls' time: dividing gives what one call costs, queue or not.
+    const ahead = inFlight[member]!;
+    const started = performance.now();
+    try {
+      const result = await on(member, run);
+      if (placement) {
+        const ms = (performance.now() - started) / (ahead + 1);
+        // Noise (a cold first call, a GC pause) only ever adds time: a faster call resets the
+        // estimate, a slower one moves it a fifth of the way.
+        placement.callMs = !(ms >= placement.callMs) ? ms : placement.callMs * 0.8 + ms * 0.2;
+      }
+      return result;
+    } catch (error) {
+      if (placement && COLLAPSE_CODES.has(CorralError.fromUnknown(error).code))
+        collapse(pluginId as string, placement, true);
+      throw error;
+    }
+  }
+
   return {
     async loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
       const pluginId: unknown = params?.pluginId;
       if (typeof pluginId !== 'string') return on(0, (m) => m.loadPlugin(params));
-      const known = assigned.get(pluginId);
+      const known = placements.get(pluginId);
+      // A reload happens on the home member alone: replicas of the old code are dropped first.
+      if (known) collapse(pluginId, known, false);
       // Assign before the call, so loads issued together spread over the members.
-      const member = known ?? leastLoaded();
-      if (known === undefined) assign(pluginId, member);
+      const member = known?.members[0] ?? leastLoaded();
+      const placement: Placement = {
+        members: [member],
+        params,
+        loading: new Set(),
+        callMs: known ? known.callMs : Number.NaN,
+        calmUntil: known ? known.calmUntil : 0,
+      };
+      if (!known) place(pluginId, placement);
       try {
-        return await on(member, (m) => m.loadPlugin(params));
+        const meta = await on(member, (m) => m.loadPlugin(params));
+        if (known && placements.get(pluginId) === known) place(pluginId, placement);
+        return meta;
       } catch (error) {
         // A failed first load leaves nothing behind; a failed reload keeps the old plugin.
-        if (known === undefined && assigned.get(pluginId) === member) assign(pluginId, undefined);
+        if (!known && placements.get(pluginId) === placement) place(pluginId, undefined);
         throw error;
       }
     },
 
     render(params: RenderParams): Promise<RenderResult> {
-      return on(route(params?.pluginId), (m) => m.render(params));
+      return call(params, (m) => m.render(params));
     },
 
     event(params: EventParams): Promise<EventResult> {
-      return on(route(params?.pluginId), (m) => m.event(params));
+      return call(params, (m) => m.event(params));
     },
 
     callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string> {
       // Members without a JSON path (in-process ones, say) serialize their result here.
-      return on(route(params?.pluginId), (m) =>
+      return call(params, (m) =>
         m.callJson
           ? m.callJson(op, params)
           : (op === 'render' ? m.render(params as RenderParams) : m.event(params as EventParams)).then(
@@ -123,11 +255,14 @@ export function createSandboxPool(
 
     async disposePlugin(params: DisposePluginParams): Promise<void> {
       const pluginId: unknown = params?.pluginId;
-      const member = route(pluginId);
+      const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
+      if (placement) collapse(pluginId as string, placement, false);
+      const member = placement?.members[0] ?? 0;
       try {
         await on(member, (m) => m.disposePlugin(params));
       } finally {
-        if (typeof pluginId === 'string' && assigned.get(pluginId) === member) assign(pluginId, undefined);
+        if (placement && placements.get(pluginId as string) === placement)
+          place(pluginId as string, undefined);
       }
     },
 
@@ -139,7 +274,10 @@ export function createSandboxPool(
         engine: first.engine,
         heapBytes: all.reduce((sum, h) => sum + h.heapBytes, 0),
         moduleRestarts: all.reduce((sum, h) => sum + h.moduleRestarts, 0),
-        plugins: all.flatMap((h) => h.plugins),
+        // A replicated plugin is listed once, as its home member reports it.
+        plugins: members
+          .map((_, i) => all[i]!.plugins.filter((p) => (placements.get(p.pluginId)?.members[0] ?? i) === i))
+          .flat(),
       };
     },
 
@@ -155,7 +293,11 @@ export function createSandboxPool(
     },
 
     memberOf(pluginId: string): number | undefined {
-      return assigned.get(pluginId);
+      return placements.get(pluginId)?.members[0];
+    },
+
+    replicasOf(pluginId: string): number[] {
+      return [...(placements.get(pluginId)?.members ?? [])];
     },
 
     close(): Promise<void> {

@@ -1,0 +1,115 @@
+/**
+ * The pool's spreading of hot plugins over members, with real in-process sandboxes as members:
+ * a cheap plugin whose calls pile up is served by more than one member; a slow one, a failing
+ * one, a reloaded or disposed one lives on its home member alone.
+ */
+import quickjs from '@jitl/quickjs-wasmfile-release-sync';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CorralError, type Diagnostic } from '@corral/contracts';
+import {
+  createInProcessSandbox,
+  createSandboxPool,
+  type SandboxClient,
+  type SandboxPool,
+} from '@corral/core';
+import { armedPlugin } from '@corral/core/testing';
+import { readFixtures } from './fixtures.js';
+
+const { counter } = readFixtures();
+const render = (p: SandboxPool, pluginId: string, pluginState: unknown = { count: 1 }) =>
+  p.render({ pluginId, widgetId: 'main', pluginState: pluginState as never, globalState: {} });
+
+/** Fire `n` renders at once and wait for all of them. */
+const burst = (p: SandboxPool, pluginId: string, n: number, pluginState?: unknown) =>
+  Promise.all(Array.from({ length: n }, () => render(p, pluginId, pluginState)));
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!condition()) throw new Error(`timed out waiting until ${what}`);
+}
+
+describe('createSandboxPool spreads hot plugins', () => {
+  let pool: SandboxPool | null = null;
+  let members: SandboxClient[] = [];
+  const served = [0, 0, 0];
+  const open = async (n: number, options: Parameters<typeof createSandboxPool>[1] = {}) => {
+    members = await Promise.all(
+      Array.from({ length: n }, () => createInProcessSandbox({ variant: quickjs })),
+    );
+    served.fill(0);
+    members.forEach((m, i) =>
+      m.onDiagnostic((d: Diagnostic) => {
+        if (d.kind === 'call' && d.op === 'render') served[i]!++;
+      }),
+    );
+    return (pool = createSandboxPool(members, options));
+  };
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+
+  it('a cheap plugin whose calls pile up is loaded into another member, and both serve it', async () => {
+    const p = await open(2);
+    await p.loadPlugin({ pluginId: 'hot', code: counter });
+    for (let i = 0; i < 3; i++) await render(p, 'hot'); // one at a time: measured cheap, not spread
+    expect(p.replicasOf('hot')).toEqual([0]);
+    await burst(p, 'hot', 6);
+    await until(() => p.replicasOf('hot').length === 2, 'the replica is loaded');
+    expect(p.memberOf('hot')).toBe(0);
+    served.fill(0);
+    const trees = await burst(p, 'hot', 20, { count: 7 });
+    for (const { tree } of trees) expect(JSON.stringify(tree)).toContain('Count: 7');
+    expect(served[0]).toBeGreaterThan(0);
+    expect(served[1]).toBeGreaterThan(0);
+    // Listed once, as its home member reports it.
+    expect((await p.health()).plugins.filter((x) => x.pluginId === 'hot')).toHaveLength(1);
+  });
+
+  it('a plugin whose calls are slow stays on its home member', async () => {
+    const p = await open(2, { replicateMaxCallMs: 2 });
+    const slow = `definePlugin({ widgets: { main: { render: function () {
+      var x = 0; for (var i = 0; i < 300000; i++) x += i % 7; return { kind: "text", text: "x" + x };
+    } } } });`;
+    await p.loadPlugin({ pluginId: 'slow', code: slow });
+    await render(p, 'slow');
+    await burst(p, 'slow', 6);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.replicasOf('slow')).toEqual([0]);
+    expect(served[1]).toBe(0);
+  });
+
+  it('a failure collapses a spread plugin to its home member, and it does not spread again', async () => {
+    const p = await open(2);
+    await p.loadPlugin({ pluginId: 'flaky', code: armedPlugin('render', 'throw new Error("no");') });
+    await render(p, 'flaky', { attack: false });
+    await burst(p, 'flaky', 6, { attack: false });
+    await until(() => p.replicasOf('flaky').length === 2, 'the replica is loaded');
+    const failure = await render(p, 'flaky', { attack: true }).catch((e: unknown) => e);
+    expect(CorralError.fromUnknown(failure).code).toBe('PLUGIN_THREW');
+    expect(p.replicasOf('flaky')).toEqual([0]);
+    await burst(p, 'flaky', 6, { attack: false });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.replicasOf('flaky')).toEqual([0]);
+    // The replica's runtime was disposed on the member that held it.
+    expect((await members[1]!.health()).plugins.map((x) => x.pluginId)).not.toContain('flaky');
+  });
+
+  it('a reload and a dispose reach every member that holds the plugin', async () => {
+    const p = await open(3);
+    await p.loadPlugin({ pluginId: 'hot', code: counter });
+    await render(p, 'hot');
+    await burst(p, 'hot', 9);
+    await until(() => p.replicasOf('hot').length >= 2, 'a replica is loaded');
+    const changed = counter.replace('"Count: "', '"Total: "');
+    await p.loadPlugin({ pluginId: 'hot', code: changed });
+    expect(p.replicasOf('hot')).toEqual([0]);
+    const trees = await burst(p, 'hot', 9, { count: 2 });
+    for (const { tree } of trees) expect(JSON.stringify(tree)).toContain('Total: 2');
+    await until(() => p.replicasOf('hot').length >= 2, 'the new code spreads again');
+    await p.disposePlugin({ pluginId: 'hot' });
+    expect(p.replicasOf('hot')).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    for (const m of members) expect((await m.health()).plugins.map((x) => x.pluginId)).not.toContain('hot');
+  });
+});

@@ -168,6 +168,8 @@ class RuntimeImpl implements Runtime {
   private queue: Promise<unknown> = Promise.resolve();
   /** Calls running or queued. */
   private busy = 0;
+  /** An engine replacement is queued. */
+  private healing = false;
   /** A booted VM waiting for the next load, and the timer that builds one. */
   private spare: PluginVm | null = null;
   private spareTimer: ReturnType<typeof setTimeout> | null = null;
@@ -223,6 +225,7 @@ class RuntimeImpl implements Runtime {
         return Promise.reject(error as Error);
       } finally {
         this.busy--;
+        this.healSoon();
       }
     }
     this.busy++;
@@ -233,9 +236,24 @@ class RuntimeImpl implements Runtime {
     });
     const settled = (): void => {
       this.busy--;
+      this.healSoon();
     };
     this.queue = run.then(settled, settled);
     return run;
+  }
+
+  /**
+   * A call that left the engine poisoned queues its replacement at once, so the next call does
+   * not wait for a module to be instantiated inside its own deadline.
+   */
+  private healSoon(): void {
+    if (this.healing || this.disposed || !this.engine?.poisoned) return;
+    this.healing = true;
+    void this.serial(() => null)
+      .catch(() => undefined)
+      .finally(() => {
+        this.healing = false;
+      });
   }
 
   execute(request: RpcRequest): Promise<RpcResult> {
@@ -719,14 +737,9 @@ class RuntimeImpl implements Runtime {
     }
     this.engine = await this.newEngine();
     this.moduleRestarts++;
-    for (const plugin of this.plugins.values()) {
-      if (plugin.status === 'errored') continue;
-      try {
-        plugin.vm = this.instantiate(plugin.pluginId, plugin.code, plugin.limits).vm;
-      } catch {
-        plugin.vm = null; // rebuilt (and its failure reported) on its next call
-      }
-    }
+    // Each plugin's VM is rebuilt from its cached code on its own next call (vmFor), so the call
+    // that found the engine poisoned does not wait for every plugin of the host to reload.
+    this.buildSpare();
   }
 
   private callDiagnostic(

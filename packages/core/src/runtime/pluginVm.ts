@@ -45,17 +45,28 @@ const FAILURE_MARK = 1;
 const THROW_MARK = 2;
 const MAX_STACK_TEXT = 2000;
 
+/** Values serialized per ms of a call's deadline before the output counts as too large. */
+const VALUES_PER_MS = 400;
+
 /** The in-VM limits the bootstrap enforces before serializing anything. */
 function vmLimits(limits: RuntimeLimits): string {
-  // Every value of a serialized output takes at least a byte or two of JSON, so these counts
-  // stop an exponentially shared structure long before its text would reach the byte limits.
+  // Every value of a serialized output takes at least a byte or two of JSON, and a UI node is
+  // a handful of values, so size-derived counts stop an exponentially shared structure long
+  // before its text would reach the byte limits. Each count is also capped by time: QuickJS
+  // serializes 800–2,000 values per ms with the counting replacer (measured on a shared DAG and
+  // on wide trees), so at 400 values per ms of the deadline, running out of values takes at
+  // most about half the call's time, and such an output fails OUTPUT_TOO_LARGE, not LIMIT_TIME.
+  const byTime = (timeoutMs: number): number => VALUES_PER_MS * timeoutMs;
   return JSON.stringify({
-    maxTreeValues: limits.maxOutputNodes * 8,
+    maxTreeValues: Math.min(limits.maxOutputNodes * 8, byTime(limits.renderTimeoutMs)),
     maxTreeBytes: limits.maxOutputBytes,
     maxStateBytes: limits.maxStateBytes,
     maxPayloadBytes: limits.maxPayloadBytes,
     maxDispatches: limits.maxDispatchesPerEvent,
-    maxStateValues: Math.max(64, Math.floor(limits.maxStateBytes / 2)),
+    maxStateValues: Math.max(
+      64,
+      Math.min(Math.floor(limits.maxStateBytes / 2), byTime(limits.eventTimeoutMs)),
+    ),
     maxPayloadValues: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
   });
 }

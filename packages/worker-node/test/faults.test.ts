@@ -32,10 +32,11 @@ interface Settled {
   value?: unknown;
 }
 
-async function settle(promise: Promise<unknown>): Promise<Settled> {
+/** Start a call and time it from before it is issued, as its caller would. */
+async function settle(start: () => Promise<unknown>): Promise<Settled> {
   const started = performance.now();
   try {
-    const value = await promise;
+    const value = await start();
     return { ok: true, value, ms: performance.now() - started };
   } catch (error) {
     const e = CorralError.fromUnknown(error);
@@ -82,8 +83,8 @@ describe('node worker faults', () => {
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
     let count = 5;
     for (let round = 1; round <= 3; round++) {
-      const stuck = settle(render(sandbox, 'stuck', { attack: true }));
-      const queued = settle(inc(sandbox, 'counter', count));
+      const stuck = settle(() => render(sandbox!, 'stuck', { attack: true }));
+      const queued = settle(() => inc(sandbox!, 'counter', count));
       const [killed, behind] = await Promise.all([stuck, queued]);
       // The watchdog's error, not the runtime's: the in-VM interrupt never fired.
       expect(killed).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
@@ -125,7 +126,7 @@ describe('node worker faults', () => {
     await sandbox.loadPlugin({ pluginId: 'stuck', code: armedPlugin('render', UNINTERRUPTIBLE) });
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
     const victim = internals.get(sandbox)!.workerOf('stuck')!;
-    const call = settle(render(sandbox, 'stuck', { attack: true }));
+    const call = settle(() => render(sandbox!, 'stuck', { attack: true }));
     await sleep(20);
     await victim.terminate();
     expect(await call).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
@@ -136,10 +137,10 @@ describe('node worker faults', () => {
     // The engine name is checked only inside the worker, so every boot throws there.
     sandbox = await createNodeSandbox({ poolSize: 2, engine: 'no-such-engine' as never });
     const hooks = internals.get(sandbox)!;
-    const first = await settle(sandbox.loadPlugin({ pluginId: 'x', code: counter }));
+    const first = await settle(() => sandbox!.loadPlugin({ pluginId: 'x', code: counter }));
     expect(first).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
     // health() asks every member, so it returns once the other member has given up too.
-    expect(await settle(sandbox.health())).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    expect(await settle(() => sandbox!.health())).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
     const boots = hooks.boots();
     // Per member: its first boot, then the client's 3 attempts; plus one spare. Never more.
     expect(boots).toBeLessThanOrEqual(2 * (1 + 3) + 1);
@@ -151,7 +152,7 @@ describe('node worker faults', () => {
       () => render(sb, 'x', {}),
       () => sb.health(),
     ]) {
-      const settled = await settle(call());
+      const settled = await settle(call);
       expect(settled).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
       expect(settled.ms).toBeLessThan(50);
     }
@@ -172,10 +173,10 @@ describe('node worker faults', () => {
     expect(hooks.workerOf('slow')).not.toBe(hooks.workerOf('fast'));
 
     let slowDone = false;
-    const slow = settle(render(sandbox, 'slow', { attack: true })).finally(() => (slowDone = true));
+    const slow = settle(() => render(sandbox!, 'slow', { attack: true })).finally(() => (slowDone = true));
     await sleep(5);
     for (let i = 0; i < 20; i++) {
-      const fast = await settle(inc(sandbox, 'fast', i));
+      const fast = await settle(() => inc(sandbox!, 'fast', i));
       expect(fast).toMatchObject({ ok: true, value: { pluginState: { count: i + 1 } } });
       expect(fast.ms).toBeLessThanOrEqual(DEFAULT_MS);
     }
@@ -196,10 +197,13 @@ describe('node worker faults', () => {
       // Each kill lands on a pool whose spare is up, as a rare crash in production would.
       await until(() => hooks.spareReady() && hooks.threads() === 3);
       const worker = hooks.workerOf('victim')!;
-      const calls = [settle(inc(sandbox, 'victim', victimCount)), settle(inc(sandbox, 'other', otherCount))];
+      const calls = [
+        settle(() => inc(sandbox!, 'victim', victimCount)),
+        settle(() => inc(sandbox!, 'other', otherCount)),
+      ];
       await sleep(Math.random() * 3); // mid-call or between calls, whichever it hits
       void worker.terminate();
-      calls.push(settle(inc(sandbox, 'victim', victimCount))); // sent while the worker dies
+      calls.push(settle(() => inc(sandbox!, 'victim', victimCount))); // sent while the worker dies
       const [victim, other, after] = await Promise.all(calls);
       for (const settled of [victim!, other!, after!]) {
         expect(settled.ok || settled.code! in ERROR_CODES).toBe(true);

@@ -83,6 +83,8 @@ export class PluginVm {
   private sink: CallSink | null = null;
   private hostFailure: CorralError | null = null;
   private configured: RuntimeLimits | null = null;
+  /** Set while `guard` runs a call. */
+  private inCall = false;
   /** Set once the VM must not be used or disposed normally again. */
   broken = false;
 
@@ -96,6 +98,9 @@ export class PluginVm {
   ) {
     this.runtime = engine.module.newRuntime();
     this.runtime.setInterruptHandler(() => {
+      // Outside a call only the bootstrap runs (trusted, bounded): the flags below belong to
+      // whatever call ran last on this engine.
+      if (!this.inCall) return false;
       // A refused grow or a host-side refusal (e.g. DISPATCH_LIMIT) ends the call at once,
       // whatever the plugin does with the error it got.
       if (this.engine.growRefused || this.hostFailure) return true;
@@ -392,6 +397,7 @@ export class PluginVm {
     this.hostFailure = null;
     this.sink = sink;
     this.engine.beginCall(this.limits.memoryBytes);
+    this.inCall = true;
     let failure: CorralError | null = null;
     let output = '';
     try {
@@ -399,6 +405,7 @@ export class PluginVm {
     } catch (error) {
       failure = error instanceof CorralError ? error : this.hostFault(error);
     } finally {
+      this.inCall = false;
       this.engine.endCall();
       this.sink = null;
     }

@@ -60,21 +60,28 @@ for (let round = 0; round < 10; round++) {
   }
 }
 
-// Replies leave as JSON text (core builds them from JSON), batched per turn of the event loop: a
-// call's diagnostics and its response cross in one message, an array of strings, cheaper than
-// cloning objects. Core's encoding lets the host take a result's text without parsing it.
+// Replies leave as JSON text (core builds them from JSON), an array of strings per message: a
+// call's diagnostics and its response cross in one message, cheaper than cloning objects. Core's
+// encoding lets the host take a result's text without parsing it.
 // Requests arrive structured-cloned, exactly as the caller passed them, for core to validate.
-let batch: string[] | null = null;
+let batch: string[] = [];
+let scheduled = false;
+const flush = (): void => {
+  scheduled = false;
+  if (batch.length === 0) return;
+  port.postMessage(batch);
+  batch = [];
+};
 const transport: Transport = {
   post(message) {
-    if (!batch) {
-      batch = [];
-      setImmediate(() => {
-        port.postMessage(batch);
-        batch = null;
-      });
-    }
     batch.push(encodeOutbound(message));
+    // A response goes at once, with the notifications its call emitted before it; notifications
+    // alone (none precede no response in practice) go at the end of the turn.
+    if (typeof message === 'object' && message !== null && 'id' in message) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   },
   on(listener) {
     port.on('message', listener);

@@ -462,17 +462,12 @@ class RuntimeImpl implements Runtime {
             },
           };
           if (payloadJson !== '') {
-            if (payloadJson.length * 3 > limits.maxPayloadBytes) {
-              const bytes = utf8Length(payloadJson);
-              if (bytes > limits.maxPayloadBytes) {
-                throw new CorralError(
-                  'DISPATCH_LIMIT',
-                  `The payload of '${type.slice(0, 100)}' is ${bytes} bytes; the limit is ${limits.maxPayloadBytes}`,
-                  { maxPayloadBytes: limits.maxPayloadBytes },
-                );
-              }
-            }
-            dispatch.payload = this.parseOutput(payloadJson, limits.maxPayloadBytes, 'payload') as JSONValue;
+            dispatch.payload = this.parseOutput(
+              payloadJson,
+              limits.maxPayloadBytes,
+              `payload of '${type.slice(0, 100)}'`,
+              'DISPATCH_LIMIT',
+            ) as JSONValue;
           }
           if (!accepted) {
             dispatch.meta.reason =
@@ -603,10 +598,21 @@ class RuntimeImpl implements Runtime {
    * so the text's size is all that needs checking first; exact depth and node limits are
    * checked by the walk that validates the result.
    */
-  private parseOutput(text: string, maxBytes: number, what: string): unknown {
+  private parseOutput(
+    text: string,
+    maxBytes: number,
+    what: string,
+    tooLarge: 'OUTPUT_TOO_LARGE' | 'DISPATCH_LIMIT' = 'OUTPUT_TOO_LARGE',
+  ): unknown {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no exact count.
-    if (text.length * 3 > maxBytes && utf8Length(text) > maxBytes) {
-      throw new CorralError('OUTPUT_TOO_LARGE', `The ${what} is larger than ${maxBytes} bytes`, { maxBytes });
+    if (text.length * 3 > maxBytes) {
+      const bytes = utf8Length(text);
+      if (bytes > maxBytes) {
+        throw new CorralError(tooLarge, `The ${what} is ${bytes} bytes; the limit is ${maxBytes}`, {
+          bytes,
+          maxBytes,
+        });
+      }
     }
     // JSON.parse makes "__proto__" an own key, but any host code that later copies the object
     // with assignment would set a prototype: refuse it outright.

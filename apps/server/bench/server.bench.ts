@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createNodeSandbox } from '@corral/worker-node';
+import { DEFAULT_CONFIG } from '../src/config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverDir = resolve(here, '..');
@@ -108,7 +109,7 @@ async function run(name: string, options: autocannon.Options, warmup = true): Pr
 
 const poolSize = process.env.CORRAL_POOL_SIZE;
 console.log(
-  `server bench: ${seconds} s per scenario, ${connections} connections, loopback, pool ${poolSize ?? 'default (cores)'}`,
+  `server bench: ${seconds} s per scenario, ${connections} connections, loopback, pool ${poolSize ?? 'default (cores - 1)'}`,
 );
 const bare = await start('bench/bareServer.ts', {
   BARE_RESPONSE_BYTES: String(
@@ -201,7 +202,7 @@ try {
 
   // The ceiling HTTP sits on: the same renders straight into a worker pool of the same size,
   // no HTTP (the loop runs in this process, as the server's main thread would).
-  const pool = await createNodeSandbox(poolSize ? { poolSize: Number(poolSize) } : {});
+  const pool = await createNodeSandbox({ poolSize: poolSize ? Number(poolSize) : DEFAULT_CONFIG.poolSize });
   const direct = await (async () => {
     const ids = ['p0', 'p1', 'p2', 'p3'];
     for (const pluginId of ids) await pool.loadPlugin({ pluginId, code: todo50 });

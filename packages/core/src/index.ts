@@ -22,6 +22,15 @@ export {
 } from './rpc/createSandboxClient.js';
 export { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from './rpc/createSandboxPool.js';
 export {
+  awaitReady,
+  createWorkerPool,
+  WORKER_READY,
+  type WorkerLink,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from './rpc/createWorkerPool.js';
+export { readWorkerMessage, serveWorkerPort, warmUpRuntime, type WorkerPort } from './rpc/workerPort.js';
+export {
   createInProcessTransportPair,
   decodeOutbound,
   encodeOutbound,

@@ -1,24 +1,23 @@
 /**
  * @module createNodeSandbox
  * The host side of the Node adapter: `poolSize` worker_threads, each running core's runtime
- * (worker.ts) behind core's supervised SandboxClient, joined by core's pool with plugin
- * affinity. This file only spawns, wires and terminates threads; core decides when to kill.
+ * (worker.ts), in core's worker pool (supervised clients, plugin affinity, the hot spare, the
+ * boot handshake). This file only starts, wires and terminates threads; core decides when.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
-import { CorralError, type DispatchSource, type RuntimeLimits } from '@corral/contracts';
+import type { DispatchSource, RuntimeLimits } from '@corral/contracts';
 import {
-  createSandboxClient,
-  decodeOutbound,
-  createSandboxPool,
+  createWorkerPool,
+  readWorkerMessage,
   type JsonResultClient,
   type SandboxClient,
-  type Supervisor,
   type Transport,
+  type WorkerLink,
 } from '@corral/core';
-import { READY, type WorkerBoot } from './handshake.js';
+import type { WorkerBoot } from './handshake.js';
 
 export interface NodeSandboxOptions {
   /** Worker threads in the pool. Default `os.availableParallelism()`. */
@@ -48,13 +47,6 @@ export interface NodeSandbox extends SandboxClient, JsonResultClient {
   queueDepth(): number;
 }
 
-interface Booted {
-  worker: Worker;
-  transport: Transport;
-  exited: boolean;
-}
-
-const BOOT_TIMEOUT_MS = 10_000;
 const require = createRequire(import.meta.url);
 // Inside the repo this module runs from src (the `@corral/source` condition) with no build. A
 // thread cannot run .ts by itself, and on Node 20 `--import tsx` registers its loader on the main
@@ -81,7 +73,7 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
   // Compiled once here and cloned into every thread: a boot skips compiling the .wasm (≈150 ms
   // of a ~400 ms boot from src, measured).
   const wasm = Object.hasOwn(WASM, engine) ? readFileSync(require.resolve(WASM[engine]!)) : null;
-  const data: WorkerBoot = {
+  const workerData: WorkerBoot = {
     engine,
     allowedGlobalActions: options.allowedGlobalActions ?? [],
     source: options.source ?? 'node-worker',
@@ -94,101 +86,39 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
   // 16 MB (measured). The worker tells core its stack size, and core caps each plugin's stack at
   // 1/32 of it; 32 MB keeps every profile uncapped. Only reserved, not committed.
   const resourceLimits = { maxOldGenerationSizeMb: 256, stackSizeMb: 32, ...options.resourceLimits };
-  const threads = new Set<Worker>();
-  const serving: (Booted | undefined)[] = [];
-  let spare: Promise<Booted> | null = null;
-  let spareReady: Booted | null = null;
-  let restarts = 0;
-  let boots = 0;
-  let closing = false;
+  const threads = new Map<Transport, Worker>();
 
-  function boot(): Promise<Booted> {
-    if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
-    boots++;
-    const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits, execArgv: EXEC_ARGV });
-    const booted: Booted = { worker, exited: false, transport: workerTransport(worker) };
-    worker.on('error', () => undefined); // reported through onClose; never an uncaught host error
-    threads.add(worker);
-    worker.once('exit', () => {
-      booted.exited = true;
-      threads.delete(worker);
-    });
-    return new Promise<Booted>((resolve, reject) => {
-      const settle = (reason: string | null) => {
-        clearTimeout(timer);
-        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
-        if (reason === null) return resolve(booted);
-        void worker.terminate();
-        reject(new CorralError('WORKER_CRASHED', `The worker failed to boot: ${reason}`, { reason }));
-      };
-      const onMessage = (message: unknown) => message === READY && settle(null);
-      const onError = (error: Error) => settle(error.message);
-      const onExit = (code: number) => settle(`exited with code ${code}`);
-      const timer = setTimeout(() => settle(`not ready after ${BOOT_TIMEOUT_MS} ms`), BOOT_TIMEOUT_MS);
-      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
-    });
-  }
-
-  function refillSpare(): Promise<unknown> | null {
-    if (options.hotSpare === false || closing || spare) return null;
-    const next = boot();
-    spare = next;
-    return next.then(
-      (b) => (spare === next ? (spareReady = b) : undefined),
-      () => (spare === next ? (spare = null) : undefined),
-    );
-  }
-
-  /** Member `i`'s supervisor: replacements come from the shared hot spare when it is up. */
-  const supervisorFor = (i: number): Supervisor => ({
-    async spawn() {
-      const taken = spare;
-      spare = spareReady = null;
-      let booted = taken ? await taken.catch(() => null) : null;
-      if (!booted || booted.exited) booted = await boot();
-      serving[i] = booted;
-      return booted.transport;
-    },
-    kill: (transport) => transport.close?.(),
-  });
-
-  // The spare boots beside the members, so the pool starts with nothing left booting.
-  const firstSpare = refillSpare();
-  const members = await Promise.all(
-    Array.from({ length: Math.max(1, options.poolSize ?? availableParallelism()) }, async (_, i) => {
-      // A worker that cannot boot starts its client on a dead transport: the client's bounded
-      // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
-      const first = await boot().then((b) => ((serving[i] = b), b.transport), deadTransport);
-      return createSandboxClient(first, {
-        supervisor: supervisorFor(i),
-        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-        onRestart() {
-          restarts++;
-          // Only after a replacement booted and re-loaded its plugins: the spare's boot does not
-          // compete with that reload, and a worker that cannot boot never loops here.
-          setTimeout(refillSpare, 0);
-        },
+  const pool = await createWorkerPool({
+    size: options.poolSize ?? availableParallelism(),
+    ...(options.hotSpare !== undefined ? { hotSpare: options.hotSpare } : {}),
+    ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+    start(): WorkerLink {
+      const worker = new Worker(WORKER_URL, { workerData, resourceLimits, execArgv: EXEC_ARGV });
+      worker.on('error', () => undefined); // reported through onClose; never an uncaught host error
+      const link = { transport: workerTransport(worker), exited: false };
+      threads.set(link.transport, worker);
+      worker.once('exit', () => {
+        link.exited = true;
+        threads.delete(link.transport);
       });
-    }),
-  );
-  await firstSpare;
-  const pool = createSandboxPool(members, {
-    // After every member closed: the spare, booting replacements and threads killed earlier
-    // but still exiting all go too, so close() resolves with no thread left.
+      return link;
+    },
+    // After every member closed: the spare, booting replacements and threads killed earlier but
+    // still exiting all go too, so close() resolves with no thread left.
     async onClose() {
-      closing = true;
-      spare = spareReady = null;
-      await Promise.all([...threads].map((worker) => worker.terminate()));
+      await Promise.all([...threads.values()].map((worker) => worker.terminate()));
     },
   });
-  const sandbox = Object.assign(pool, { restarts: () => restarts });
-  internals.set(sandbox, {
-    workerOf: (pluginId) => serving[pool.memberOf(pluginId) ?? 0]?.worker,
-    boots: () => boots,
+  internals.set(pool, {
+    workerOf: (pluginId) => {
+      const link = pool.linkOf(pluginId);
+      return link && threads.get(link.transport);
+    },
+    boots: pool.boots,
     threads: () => threads.size,
-    spareReady: () => spareReady !== null && !spareReady.exited,
+    spareReady: pool.spareReady,
   });
-  return sandbox;
+  return pool;
 }
 
 /** Test hook, not exported from the package: the threads behind a sandbox. */
@@ -208,16 +138,12 @@ export const internals = new WeakMap<
 
 createNodeSandbox satisfies (options?: NodeSandboxOptions) => Promise<SandboxClient>;
 
+/** A worker as a core Transport (requests structured-cloned, replies read by core). */
 function workerTransport(worker: Worker): Transport {
   return {
-    // Requests go structured-cloned, so what the caller passed is what the worker validates (JSON
-    // text would quietly turn NaN into null or drop undefined); replies come back as JSON texts,
-    // a result's left unparsed for callJson.
     post: (message) => worker.postMessage(message),
     on(listener) {
-      const onMessage = (batch: unknown) => {
-        if (batch !== READY) for (const text of batch as string[]) listener(decodeOutbound(text));
-      };
+      const onMessage = (message: unknown) => readWorkerMessage(message, listener);
       worker.on('message', onMessage);
       return () => worker.off('message', onMessage);
     },
@@ -228,17 +154,5 @@ function workerTransport(worker: Worker): Transport {
       return () => worker.off('error', onError).off('exit', onExit);
     },
     close: () => worker.terminate().then(() => undefined),
-  };
-}
-
-/** A transport already gone: its client starts by respawning. */
-function deadTransport(): Transport {
-  return {
-    post: () => undefined,
-    on: () => () => undefined,
-    onClose(listener) {
-      queueMicrotask(() => listener('the worker failed to boot'));
-      return () => undefined;
-    },
   };
 }

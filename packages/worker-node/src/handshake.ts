@@ -1,7 +1,7 @@
 /**
  * @module handshake
- * What the host and the worker entry agree on besides core's RPC messages: the boot data and
- * the `ready` word. Kept apart from worker.ts so the host never loads the worker entry.
+ * What the host passes the worker entry besides core's RPC messages: the boot data. Kept apart
+ * from worker.ts so the host never loads the worker entry.
  */
 import type { DispatchSource, RuntimeLimits } from '@corral/contracts';
 
@@ -17,6 +17,3 @@ export interface WorkerBoot {
   /** The variant's .wasm compiled once by the host, so a boot skips compilation. */
   wasmModule?: WebAssembly.Module;
 }
-
-/** Posted once by the worker when it takes requests; never an RPC message. */
-export const READY = 'corral:worker-ready';

@@ -1,19 +1,13 @@
 /**
  * @module worker
- * The worker_threads entry: builds core's runtime for the variant named in `workerData`, serves
- * it over the parent port with core's RPC service, and says `ready` once it takes requests.
- * Everything else — limits, validation, the bridge — is core's.
+ * The worker_threads entry: builds core's runtime for the variant named in `workerData`, warms
+ * it, and serves it on the parent port with core's `serveWorkerPort` (which says ready).
+ * Everything else — limits, validation, the bridge, the wire format — is core's.
  */
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import type { QuickJSSyncVariant } from 'quickjs-emscripten-core';
-import { createRuntime, createRuntimeService, encodeOutbound, type Transport } from '@corral/core';
-import { READY, type WorkerBoot } from './handshake.js';
-
-const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {
-  var a = [], o = {};
-  for (var i = 0; i < ctx.pluginState.n; i++) { a.push([i, "k" + i]); o["k" + (i % 500)] = { v: i }; }
-  return { kind: "text", text: JSON.stringify(JSON.parse(JSON.stringify(o))).slice(0, 8) + a.length };
-} } } });`;
+import { createRuntime, serveWorkerPort, warmUpRuntime } from '@corral/core';
+import type { WorkerBoot } from './handshake.js';
 
 const port = parentPort;
 if (!port) throw new Error('@corral/worker-node: worker.ts runs only inside a worker thread');
@@ -37,56 +31,11 @@ const runtime = await createRuntime({
   ...(boot.heapLimitBytes ? { heapLimitBytes: boot.heapLimitBytes } : {}),
   ...(boot.wasmModule ? { wasmModule: boot.wasmModule } : {}),
 });
-
-// Plugin work before saying ready, so a replacement's first calls run warm: a fresh thread's
-// first load took 7–15 ms against 2 ms warm, and a cold first call ran up to 2× slower against
-// the same deadline (measured). One heavy round tiers up the module's code (shared with later
-// threads: it is the host's compiled module); light rounds warm this isolate's own JS. Best
-// effort: a tight limitsCeiling may refuse it, and that must not fail the boot.
-for (let round = 0; round < 10; round++) {
-  const warm = {
-    pluginId: 'warm-up',
-    widgetId: 'main',
-    pluginState: { n: round ? 100 : 5000 },
-    globalState: {},
-  };
-  try {
-    await runtime.loadPlugin({ pluginId: warm.pluginId, code: WARM_UP });
-    for (let i = 0; i < 3; i++) await runtime.render(warm);
-  } catch {
-    break;
-  } finally {
-    await runtime.disposePlugin({ pluginId: warm.pluginId }).catch(() => undefined);
-  }
-}
-
-// Replies leave as JSON text (core builds them from JSON), an array of strings per message: a
-// call's diagnostics and its response cross in one message, cheaper than cloning objects. Core's
-// encoding lets the host take a result's text without parsing it.
-// Requests arrive structured-cloned, exactly as the caller passed them, for core to validate.
-let batch: string[] = [];
-let scheduled = false;
-const flush = (): void => {
-  scheduled = false;
-  if (batch.length === 0) return;
-  port.postMessage(batch);
-  batch = [];
-};
-const transport: Transport = {
-  post(message) {
-    batch.push(encodeOutbound(message));
-    // A response goes at once, with the notifications its call emitted before it; notifications
-    // alone (none precede no response in practice) go at the end of the turn.
-    if (typeof message === 'object' && message !== null && 'id' in message) flush();
-    else if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
-  },
+await warmUpRuntime(runtime);
+serveWorkerPort(runtime, {
+  postMessage: (message) => port.postMessage(message),
   on(listener) {
     port.on('message', listener);
     return () => port.off('message', listener);
   },
-};
-createRuntimeService(runtime, transport);
-port.postMessage(READY);
+});

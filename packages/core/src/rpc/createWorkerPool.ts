@@ -1,0 +1,165 @@
+/**
+ * @module createWorkerPool
+ * Everything a worker host does besides starting and stopping threads: a pool of supervised
+ * clients (one per worker) joined by `createSandboxPool`, replacements taken from a hot spare,
+ * the boot handshake with its timeout, and a dead transport for a worker that never booted (its
+ * client's bounded respawn takes over, so a worker that crashes at boot never loops).
+ *
+ * Runtime-agnostic: the adapter passes `boot`, which starts one worker (a Web Worker, a
+ * worker_threads Worker) and wraps it in a Transport whose `close` terminates it. Adapters stay
+ * a few dozen lines, and every host gets the same supervision.
+ */
+import { CorralError } from '@corral/contracts';
+import { createSandboxClient, type Supervisor } from './createSandboxClient.js';
+import { createSandboxPool, type SandboxPool } from './createSandboxPool.js';
+import type { Transport } from './transport.js';
+
+/** Posted once by a worker entry when it takes requests; never an RPC message. */
+export const WORKER_READY = 'corral:worker-ready';
+
+/** One started worker, as the pool sees it. */
+export interface WorkerLink {
+  /** The RPC pipe to the worker; its `onClose` reports the worker's end, `close` terminates it. */
+  transport: Transport;
+  /** True once the worker has gone. */
+  readonly exited: boolean;
+}
+
+export interface WorkerPoolOptions {
+  /** Members of the pool (workers serving calls). At least 1. */
+  size: number;
+  /** Start one worker. Resolve with its link at once; the pool awaits its `WORKER_READY`. */
+  start(): WorkerLink;
+  /** How long a worker may take to say it is ready. Default 10,000 ms. */
+  bootTimeoutMs?: number;
+  /** Keep one booted worker ready, so a replacement is immediate. Default true. */
+  hotSpare?: boolean;
+  /** Margin past a call's deadline before its worker is killed. Default: the client's (250 ms). */
+  graceMs?: number;
+  /** After every member closed: end whatever is still running (spare, booting replacements). */
+  onClose(): Promise<void>;
+}
+
+export interface WorkerPool extends SandboxPool {
+  /** Workers replaced so far (killed or crashed). */
+  restarts(): number;
+  /** Workers started so far (members, replacements, spares; failed boots included). */
+  boots(): number;
+  /** The worker serving the member a plugin is assigned to. */
+  linkOf(pluginId: string): WorkerLink | undefined;
+  /** Whether a booted hot spare is waiting. */
+  spareReady(): boolean;
+}
+
+export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
+  const bootTimeoutMs = options.bootTimeoutMs ?? 10_000;
+  const serving: (WorkerLink | undefined)[] = [];
+  let spare: Promise<WorkerLink> | null = null;
+  let spareReady: WorkerLink | null = null;
+  let restarts = 0;
+  let boots = 0;
+  let closing = false;
+
+  function boot(): Promise<WorkerLink> {
+    if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
+    boots++;
+    const link = options.start();
+    return awaitReady(link.transport, bootTimeoutMs).then(
+      () => link,
+      (error: unknown) => {
+        void link.transport.close?.();
+        throw error;
+      },
+    );
+  }
+
+  function refillSpare(): Promise<unknown> | null {
+    if (options.hotSpare === false || closing || spare) return null;
+    const next = boot();
+    spare = next;
+    return next.then(
+      (link) => (spare === next ? (spareReady = link) : undefined),
+      () => (spare === next ? (spare = null) : undefined),
+    );
+  }
+
+  /** Member `i`'s supervisor: replacements come from the shared hot spare when it is up. */
+  const supervisorFor = (i: number): Supervisor => ({
+    async spawn() {
+      const taken = spare;
+      spare = spareReady = null;
+      let link = taken ? await taken.catch(() => null) : null;
+      if (!link || link.exited) link = await boot();
+      serving[i] = link;
+      return link.transport;
+    },
+    kill: (transport) => transport.close?.(),
+  });
+
+  // The spare boots beside the members, so the pool starts with nothing left booting.
+  const firstSpare = refillSpare();
+  const members = await Promise.all(
+    Array.from({ length: Math.max(1, options.size) }, async (_, i) => {
+      // A worker that cannot boot starts its client on a dead transport: the client's bounded
+      // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
+      const first = await boot().then((link) => ((serving[i] = link), link.transport), deadTransport);
+      return createSandboxClient(first, {
+        supervisor: supervisorFor(i),
+        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+        onRestart() {
+          restarts++;
+          // Only after a replacement booted and re-loaded its plugins: the spare's boot does not
+          // compete with that reload, and a worker that cannot boot never loops here.
+          setTimeout(refillSpare, 0);
+        },
+      });
+    }),
+  );
+  await firstSpare;
+  const pool = createSandboxPool(members, {
+    async onClose() {
+      closing = true;
+      spare = spareReady = null;
+      await options.onClose();
+    },
+  });
+  return Object.assign(pool, {
+    restarts: () => restarts,
+    boots: () => boots,
+    linkOf: (pluginId: string) => serving[pool.memberOf(pluginId) ?? 0],
+    spareReady: () => spareReady !== null && !spareReady.exited,
+  });
+}
+
+/**
+ * Resolve once the transport delivers `WORKER_READY`; reject with WORKER_CRASHED if the worker
+ * ends first or stays silent for `timeoutMs`.
+ */
+export function awaitReady(transport: Transport, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (reason: string | null): void => {
+      clearTimeout(timer);
+      offMessage();
+      offClose();
+      if (reason === null) resolve();
+      else reject(new CorralError('WORKER_CRASHED', `The worker failed to boot: ${reason}`, { reason }));
+    };
+    const offMessage = transport.on((message) => {
+      if (message === WORKER_READY) settle(null);
+    });
+    const offClose = transport.onClose?.((reason) => settle(reason)) ?? (() => undefined);
+    const timer = setTimeout(() => settle(`not ready after ${timeoutMs} ms`), timeoutMs);
+  });
+}
+
+/** A transport already gone: its client starts by respawning. */
+function deadTransport(): Transport {
+  return {
+    post: () => undefined,
+    on: () => () => undefined,
+    onClose(listener) {
+      queueMicrotask(() => listener('the worker failed to boot'));
+      return () => undefined;
+    },
+  };
+}

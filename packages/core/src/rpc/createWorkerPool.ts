@@ -5,7 +5,7 @@
  * the boot handshake with its timeout, and a dead transport for a worker that never booted (its
  * client's bounded respawn takes over, so a worker that crashes at boot never loops).
  *
- * Runtime-agnostic: the adapter passes `boot`, which starts one worker (a Web Worker, a
+ * Runtime-agnostic: the adapter passes `start`, which starts one worker (a Web Worker, a
  * worker_threads Worker) and wraps it in a Transport whose `close` terminates it. Adapters stay
  * a few dozen lines, and every host gets the same supervision.
  */
@@ -28,7 +28,7 @@ export interface WorkerLink {
 export interface WorkerPoolOptions {
   /** Members of the pool (workers serving calls). At least 1. */
   size: number;
-  /** Start one worker. Resolve with its link at once; the pool awaits its `WORKER_READY`. */
+  /** Start one worker and return its link at once; the pool awaits its `WORKER_READY`. */
   start(): WorkerLink;
   /** How long a worker may take to say it is ready. Default 10,000 ms. */
   bootTimeoutMs?: number;

@@ -22,8 +22,8 @@ export interface WorkerPort {
 
 /**
  * Serve `runtime` over the worker's port, then say `WORKER_READY`. A response leaves at once,
- * with the notifications its call emitted before it; notifications alone go at the end of the
- * turn.
+ * with the notifications its call emitted before it; notifications alone go on the next timer
+ * tick (`setTimeout`, which Web Workers have too).
  */
 export function serveWorkerPort(runtime: Runtime, port: WorkerPort): RuntimeService {
   let batch: string[] = [];

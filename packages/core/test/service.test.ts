@@ -29,14 +29,21 @@ describe('runtime service: every inbound message is checked, nothing crashes it'
     ['an extra key', { id: 2, op: 'health', params: {}, admin: true }, 2, ''],
     ['params of the wrong shape', { id: 3, op: 'render', params: { pluginId: 'counter' } }, 3, ''],
     [
-      'a 100,000-deep state',
+      'a 100,000-deep event',
       {
         id: 4,
-        op: 'render',
-        params: { pluginId: 'counter', widgetId: 'main', pluginState: deep(100_000), globalState: {} },
+        op: 'event',
+        params: {
+          pluginId: 'counter',
+          widgetId: 'main',
+          handler: 'inc',
+          event: deep(100_000),
+          pluginState: {},
+          globalState: {},
+        },
       },
       4,
-      '/params/pluginState',
+      '/params/event',
     ],
   ];
   it.each(cases)(
@@ -49,6 +56,30 @@ describe('runtime service: every inbound message is checked, nothing crashes it'
       expect(details.path.startsWith(pathPrefix)).toBe(true);
     },
   );
+
+  it('answers a state JSON cannot carry with INVALID_STATE naming the state and the value', async () => {
+    for (const [state, value, path] of [
+      ['pluginState', deep(100_000), '/v/v/v'],
+      ['globalState', { at: [1, NaN] }, '/at/1'],
+    ] as const) {
+      const params = {
+        pluginId: 'counter',
+        widgetId: 'main',
+        pluginState: {},
+        globalState: {},
+        [state]: value,
+      };
+      const response = await answer(runtime, { id: 9, op: 'render', params });
+      expect(validateRpcResponse(response).ok).toBe(true);
+      expect(response).toMatchObject({
+        id: 9,
+        ok: false,
+        error: { code: 'INVALID_STATE', details: { state } },
+      });
+      const details = (response as Extract<RpcResponse, { ok: false }>).error.details as { path: string };
+      expect(details.path.startsWith(path)).toBe(true);
+    }
+  });
 
   it('answers any random message with a valid contract response', async () => {
     await fc.assert(

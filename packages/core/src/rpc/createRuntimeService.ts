@@ -12,6 +12,7 @@ import {
   type RpcOp,
 } from '@corral/contracts';
 import type { Runtime } from '../runtime/createRuntime.js';
+import { checkStates } from '../states.js';
 import type { Transport } from './transport.js';
 
 const OPS: ReadonlySet<string> = new Set<RpcOp>(['loadPlugin', 'render', 'event', 'disposePlugin', 'health']);
@@ -47,8 +48,14 @@ export function readRequest(message: unknown): RpcRequest | RpcResponse {
   }
   const extra = Object.keys(raw).find((k) => k !== 'id' && k !== 'op' && k !== 'params');
   if (extra !== undefined) return invalid('', `must NOT have additional properties ('${extra}')`);
-  const bounds = checkJsonBounds(raw.params);
+  // The states of a render or event are checked on their own: what JSON cannot carry there is
+  // INVALID_STATE, as in every host (see checkStates).
+  const call = raw.op === 'render' || raw.op === 'event';
+  const params = raw.params as Record<string, unknown>;
+  const bounds = checkJsonBounds(call ? { ...params, pluginState: null, globalState: null } : params);
   if (bounds) return invalid(`/params${bounds.path}`, bounds.message);
+  const state = call ? checkStates(params) : null;
+  if (state) return { id, ok: false, error: state.toWire() };
   return raw as unknown as RpcRequest;
 }
 

@@ -31,6 +31,7 @@ import {
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import { JsonText, type Transport } from './transport.js';
+import { checkStates } from '../states.js';
 
 /** What every host returns: in-thread, Node worker, browser worker, HTTP. */
 export interface SandboxClient extends AsyncDisposable {
@@ -230,6 +231,10 @@ class Client implements SandboxClient, JsonResultClient {
     json = false,
   ): Promise<RpcResult | string> {
     if (this.closed) throw new CorralError('OVERLOADED', 'The sandbox client was closed');
+    // Before anything crosses: a worker's structured clone would throw on some of what JSON
+    // cannot carry, and JSON text (HTTP) would silently rewrite the rest.
+    const invalid = op === 'render' || op === 'event' ? checkStates(params) : null;
+    if (invalid) throw invalid;
     if (!this.settled) await this.waitReady(timeoutMs);
     if (!this.transport) await this.respawn('no worker');
     const transport = this.transport;

@@ -455,6 +455,34 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
         );
       });
 
+      it('INVALID_STATE, naming the value, for a state JSON cannot carry as it is', async () => {
+        const id = await load(fixtures.counter);
+        const cyclic: Record<string, unknown> = { count: 1 };
+        cyclic.self = cyclic;
+        const notJson: [string, unknown, string][] = [
+          ['NaN', { count: NaN }, '/count'],
+          ['Infinity', { count: 1, list: [1, -Infinity] }, '/list/1'],
+          ['undefined in an array', { count: 1, list: [undefined] }, '/list/0'],
+          ['a function', { count: 1, f: () => 1 }, '/f'],
+          ['a symbol', { count: 1, s: Symbol('s') }, '/s'],
+          ['a bigint', { count: 1n }, '/count'],
+          ['a Date', { count: 1, at: new Date(0) }, '/at'],
+          ['a cycle', cyclic, '/self'],
+        ];
+        for (const [what, state, path] of notJson) {
+          const error = await expectCode(render(id, state as JSONValue), 'INVALID_STATE');
+          expect(error.details, what).toMatchObject({ state: 'pluginState' });
+          expect(String((error.details as { path: string }).path).startsWith(path), what).toBe(true);
+        }
+        const inGlobal = await expectCode(
+          event(id, 'inc', { count: 1 }, { globalState: { n: NaN } }),
+          'INVALID_STATE',
+        );
+        expect(inGlobal.details).toMatchObject({ state: 'globalState', path: '/n' });
+        // Nothing was lost: the plugin answers the next valid call.
+        expect(JSON.stringify((await render(id, { count: 5 })).tree)).toContain('5');
+      });
+
       it('PLUGIN_ERRORED after repeated limit failures, until reloaded', async () => {
         const code = armedPlugin('render', ATTACKS.infiniteLoop);
         const id = await load(code, { limits: { renderTimeoutMs: 5 } });

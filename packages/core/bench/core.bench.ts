@@ -33,7 +33,7 @@ import {
   type JSONValue,
   type RenderParams,
 } from '@corral/contracts';
-import { createInProcessSandbox, createRuntime, type Runtime } from '../src/index.js';
+import { checkStates, createInProcessSandbox, createRuntime, type Runtime } from '../src/index.js';
 
 // --- fixtures ---------------------------------------------------------------------------------
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -516,6 +516,7 @@ async function breakdown(
       'params envelope validation (states set aside)',
       () => validateRenderParams({ ...p, pluginState: null, globalState: null }),
     ],
+    ['state checks (plain JSON as sent, both states)', () => checkStates(p)],
     [
       'output checks before parse (size, "__proto__")',
       () => treeText.length * 3 > limits.maxOutputBytes || treeText.includes('"__proto__"'),

@@ -38,6 +38,7 @@ export {
   type Transport,
 } from './rpc/transport.js';
 export { createSystemClock, type Clock } from './clock.js';
+export { checkStates } from './states.js';
 export { createInProcessSandbox, type InProcessSandboxOptions } from './createInProcessSandbox.js';
 export {
   createHttpSandbox,

@@ -239,9 +239,9 @@ function mergeHealth(a: HealthResult, b: HealthResult): HealthResult {
 
 /**
  * Validate params with the contract's validators, exactly as the runtime would: for render and
- * event with the (potentially large) states set aside, as the runtime does. They came from
- * JSON.parse and `readRequest` has bounded them (depth, size, finite numbers), which is all a
- * JSON value can fail; the worker validates the whole request again before running it.
+ * event with the (potentially large) states set aside, as the runtime does. The states came
+ * from JSON.parse, so only their depth can fail: core's client checks them (INVALID_STATE)
+ * before the request crosses to a worker, which validates the whole request again.
  */
 function checkParams(request: RpcRequest): CorralError | null {
   if (request.op === 'health') {

@@ -12,7 +12,6 @@ import {
   type RpcOp,
 } from '@corral/contracts';
 import type { Runtime } from '../runtime/createRuntime.js';
-import { checkStates } from '../states.js';
 import type { Transport } from './transport.js';
 
 const OPS: ReadonlySet<string> = new Set<RpcOp>(['loadPlugin', 'render', 'event', 'disposePlugin', 'health']);
@@ -48,14 +47,12 @@ export function readRequest(message: unknown): RpcRequest | RpcResponse {
   }
   const extra = Object.keys(raw).find((k) => k !== 'id' && k !== 'op' && k !== 'params');
   if (extra !== undefined) return invalid('', `must NOT have additional properties ('${extra}')`);
-  // The states of a render or event are checked on their own: what JSON cannot carry there is
-  // INVALID_STATE, as in every host (see checkStates).
-  const call = raw.op === 'render' || raw.op === 'event';
+  // A render or event's states are left to the runtime, which answers what JSON cannot carry
+  // there with INVALID_STATE, as every host does (see checkStates).
   const params = raw.params as Record<string, unknown>;
+  const call = raw.op === 'render' || raw.op === 'event';
   const bounds = checkJsonBounds(call ? { ...params, pluginState: null, globalState: null } : params);
   if (bounds) return invalid(`/params${bounds.path}`, bounds.message);
-  const state = call ? checkStates(params) : null;
-  if (state) return { id, ok: false, error: state.toWire() };
   return raw as unknown as RpcRequest;
 }
 

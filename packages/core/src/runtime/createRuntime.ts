@@ -129,24 +129,19 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 }
 
 /**
- * Validate call params with the (potentially large) states set aside: the schema checks the
- * envelope, and the states are checked by the one JSON.stringify the call needs anyway.
- */
-/**
- * Validate render/event params with the (potentially large) states set aside; the states
- * themselves are checked by `checkStates` unless the service's readRequest already did.
+ * Validate render/event params: the envelope by the schema with the (potentially large) states
+ * set aside, the states by `checkStates`, which is cheaper than the schema's walk.
  */
 function checkCall<T extends RenderParams | EventParams>(
   validate: (v: unknown) => Validation<T>,
   params: T,
-  checkStateValues: boolean,
 ): T {
   if (typeof params !== 'object' || params === null) return check(validate(params));
   const envelope: Record<string, unknown> = { ...params };
   if ('pluginState' in envelope) envelope.pluginState = null;
   if ('globalState' in envelope) envelope.globalState = null;
   check(validate(envelope));
-  const invalid = checkStateValues ? checkStates(params) : null;
+  const invalid = checkStates(params);
   if (invalid) throw invalid;
   return params;
 }
@@ -268,11 +263,10 @@ class RuntimeImpl implements Runtime {
     switch (request.op) {
       case 'loadPlugin':
         return this.loadPlugin(request.params);
-      // The service's readRequest has already checked the states.
       case 'render':
-        return this.renderCall(request.params, false);
+        return this.render(request.params);
       case 'event':
-        return this.eventCall(request.params, false);
+        return this.event(request.params);
       case 'disposePlugin':
         return this.disposePlugin(request.params);
       case 'health':
@@ -395,16 +389,8 @@ class RuntimeImpl implements Runtime {
 
   // ---------------------------------------------------------------------------------------
   render(params: RenderParams): Promise<RenderResult> {
-    return this.renderCall(params, true);
-  }
-
-  event(params: EventParams): Promise<EventResult> {
-    return this.eventCall(params, true);
-  }
-
-  private renderCall(params: RenderParams, checkStateValues: boolean): Promise<RenderResult> {
     return this.serial(() => {
-      const p = checkCall(validateRenderParams, params, checkStateValues);
+      const p = checkCall(validateRenderParams, params);
       const plugin = this.usable(p.pluginId, p.widgetId);
       return this.runCall(plugin, 'render', p.widgetId, p, plugin.limits.renderTimeoutMs, (output, call) => {
         const limits = plugin.limits;
@@ -434,9 +420,9 @@ class RuntimeImpl implements Runtime {
     });
   }
 
-  private eventCall(params: EventParams, checkStateValues: boolean): Promise<EventResult> {
+  event(params: EventParams): Promise<EventResult> {
     return this.serial(() => {
-      const p = checkCall(validateEventParams, params, checkStateValues);
+      const p = checkCall(validateEventParams, params);
       const plugin = this.usable(p.pluginId, p.widgetId);
       if (!plugin.handlers.has(p.handler)) {
         throw new CorralError('UNKNOWN_HANDLER', `Plugin '${p.pluginId}' has no handler '${p.handler}'`, {

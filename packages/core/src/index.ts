@@ -29,7 +29,13 @@ export {
   type WorkerPool,
   type WorkerPoolOptions,
 } from './rpc/createWorkerPool.js';
-export { readWorkerMessage, serveWorkerPort, warmUpRuntime, type WorkerPort } from './rpc/workerPort.js';
+export {
+  readWorkerMessage,
+  serveWorkerPort,
+  warmUpRuntime,
+  writeWorkerMessage,
+  type WorkerPort,
+} from './rpc/workerPort.js';
 export {
   createInProcessTransportPair,
   decodeOutbound,

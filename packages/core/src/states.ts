@@ -8,6 +8,15 @@
 import { CorralError, DEFAULT_JSON_BOUNDS, checkJsonBounds } from '@corral/contracts';
 
 const STATES = ['pluginState', 'globalState'] as const;
+
+/**
+ * A state that crossed a worker boundary as the JSON text the host's client made of it (see
+ * `writeWorkerMessage`). The runtime hands the text to the VM unparsed, and the VM parses it
+ * alone: text that is not exactly one JSON value is INVALID_STATE there. Internal to core.
+ */
+export class StateText {
+  constructor(readonly text: string) {}
+}
 const { maxDepth, maxValues, maxStringLength } = DEFAULT_JSON_BOUNDS;
 
 /**
@@ -54,7 +63,7 @@ export function checkStates(params: unknown): CorralError | null {
   for (const state of STATES) {
     if (!(state in params)) continue; // missing: the params schema reports it
     const value = (params as Record<string, unknown>)[state];
-    if (plainJson(value, 0, { left: maxValues })) continue;
+    if (value instanceof StateText || plainJson(value, 0, { left: maxValues })) continue;
     const issue = checkJsonBounds(value);
     if (issue) {
       return new CorralError('INVALID_STATE', `${state}${issue.path} is not JSON: ${issue.message}`, {

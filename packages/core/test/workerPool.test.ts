@@ -1,7 +1,7 @@
 /**
  * core's worker pool and worker wire, with in-process "workers": each is a real runtime served
- * by `serveWorkerPort` on one end of an in-process pipe, read by `readWorkerMessage` on the
- * other — everything a thread adapter runs, minus the thread (worker-node's fault suite runs the
+ * by `serveWorkerPort` on one end of an in-process pipe, written to by `writeWorkerMessage` and
+ * read by `readWorkerMessage` on the other — everything a thread adapter runs, minus the thread (worker-node's fault suite runs the
  * same pool over real threads).
  */
 import quickjs from '@jitl/quickjs-wasmfile-release-sync';
@@ -13,6 +13,7 @@ import {
   createWorkerPool,
   readWorkerMessage,
   serveWorkerPort,
+  writeWorkerMessage,
   type Transport,
   type WorkerLink,
   type WorkerPool,
@@ -36,7 +37,11 @@ function startWorker(started: WorkerLink[], silent = false): WorkerLink {
 }
 
 function hostSide(pipe: Transport): Transport {
-  return { ...pipe, on: (listener) => pipe.on((message) => readWorkerMessage(message, listener)) };
+  return {
+    ...pipe,
+    post: (message) => pipe.post(writeWorkerMessage(message)),
+    on: (listener) => pipe.on((message) => readWorkerMessage(message, listener)),
+  };
 }
 
 const render = (pool: WorkerPool, count: number) =>
@@ -92,5 +97,80 @@ describe('createWorkerPool', () => {
     // The first boot, then the client's bounded respawn (3 failed boots, then a cool-down).
     expect(pool.boots()).toBeLessThanOrEqual(4);
     expect(started.every((link) => link.exited)).toBe(true);
+  });
+});
+
+describe('the worker wire', () => {
+  const params = { pluginId: 'c', widgetId: 'main', pluginState: { count: 2 }, globalState: {} };
+
+  it('sends plain states as JSON texts and leaves everything else as it is', () => {
+    const request = { id: 1, op: 'render', params };
+    const written = writeWorkerMessage(request);
+    expect(written).toEqual([
+      expect.any(String),
+      { id: 1, op: 'render', params: { pluginId: 'c', widgetId: 'main' } },
+      '{"count":2}',
+      '{}',
+    ]);
+    // The caller's request is not modified.
+    expect(request.params.pluginState).toEqual({ count: 2 });
+    // A state JSON text would rewrite, a missing state and other ops go as they are.
+    for (const message of [
+      { id: 2, op: 'render', params: { ...params, pluginState: { count: Number.NaN } } },
+      { id: 3, op: 'event', params: { pluginId: 'c', widgetId: 'main', pluginState: {} } },
+      { id: 4, op: 'loadPlugin', params: { pluginId: 'c', code: counter } },
+      'not a request',
+    ]) {
+      expect(writeWorkerMessage(message)).toBe(message);
+    }
+  });
+
+  it('answers a state text that is not exactly one JSON value with INVALID_STATE, and stays usable', async () => {
+    const [host, worker] = createInProcessTransportPair();
+    const runtime = await createRuntime({ variant: quickjs });
+    serveWorkerPort(runtime, { postMessage: (m) => worker.post(m), on: (l) => worker.on(l) });
+    const replies = new Map<
+      number,
+      { ok: boolean; result?: unknown; error?: { code: string; details?: unknown } }
+    >();
+    host.on((message) =>
+      readWorkerMessage(message, (m) => {
+        const reply = m as { id?: number; ok: boolean };
+        if (typeof reply.id === 'number') replies.set(reply.id, reply);
+      }),
+    );
+    const ask = async (id: number, message: unknown) => {
+      host.post(message);
+      while (!replies.has(id)) await new Promise((r) => setTimeout(r, 1));
+      return replies.get(id)!;
+    };
+    expect((await ask(1, { id: 1, op: 'loadPlugin', params: { pluginId: 'c', code: counter } })).ok).toBe(
+      true,
+    );
+    const [mark, request] = writeWorkerMessage({ id: 0, op: 'render', params }) as [string, object];
+    const texts = (id: number, pluginState: string, globalState = '{}') => [
+      mark,
+      { ...request, id },
+      pluginState,
+      globalState,
+    ];
+    const cases: [string, string, 'pluginState' | 'globalState'][] = [
+      ['{"count":1} {"count":2}', '{}', 'pluginState'],
+      // Would override the other state if the texts were pasted into one JSON text.
+      ['{"count":1},"globalState":{"x":1}', '{}', 'pluginState'],
+      ['{"count":1}', '{"a":1}\u001e{"b":2}', 'globalState'],
+      ['{"count":', '{}', 'pluginState'],
+      ['{"count":1}', '', 'globalState'],
+    ];
+    let id = 10;
+    for (const [pluginState, globalState, state] of cases) {
+      const reply = await ask(++id, texts(id, pluginState, globalState));
+      expect(reply.ok).toBe(false);
+      expect(reply.error).toMatchObject({ code: 'INVALID_STATE', details: { state } });
+    }
+    const ok = await ask(++id, texts(id, '{"count":41}'));
+    expect(ok.ok).toBe(true);
+    expect(JSON.stringify((ok.result as { text: string }).text ?? ok.result)).toContain('Count: 41');
+    runtime.dispose();
   });
 });

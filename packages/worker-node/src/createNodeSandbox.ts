@@ -12,6 +12,7 @@ import type { DispatchSource, RuntimeLimits } from '@corral/contracts';
 import {
   createWorkerPool,
   readWorkerMessage,
+  writeWorkerMessage,
   type JsonResultClient,
   type SandboxClient,
   type Transport,
@@ -138,10 +139,10 @@ export const internals = new WeakMap<
 
 createNodeSandbox satisfies (options?: NodeSandboxOptions) => Promise<SandboxClient>;
 
-/** A worker as a core Transport (requests structured-cloned, replies read by core). */
+/** A worker as a core Transport (core's wire: requests written and replies read by core). */
 function workerTransport(worker: Worker): Transport {
   return {
-    post: (message) => worker.postMessage(message),
+    post: (message) => worker.postMessage(writeWorkerMessage(message)),
     on(listener) {
       const onMessage = (message: unknown) => readWorkerMessage(message, listener);
       worker.on('message', onMessage);

@@ -45,10 +45,10 @@ import {
   type RuntimeLimits,
   type Validation,
 } from '@corral/contracts';
-import { checkStates } from '../states.js';
 import { createSystemClock, type Clock } from '../clock.js';
 import { Engine } from './engine.js';
 import { rememberResultJson } from './resultJson.js';
+import { StateText, checkStates } from '../states.js';
 import { PluginVm, failureFacts, type CallSink } from './pluginVm.js';
 
 /** How a runtime is built. */
@@ -524,7 +524,10 @@ class RuntimeImpl implements Runtime {
     const pluginStateJson = this.stateJson(p.pluginState, limits, 'pluginState');
     const globalStateJson = this.stateJson(p.globalState, limits, 'globalState');
     const eventJson = 'event' in p ? `,"event":${JSON.stringify(p.event)}` : '';
-    const input = `{"pluginState":${pluginStateJson},"globalState":${globalStateJson},"now":${now},"seed":${seed}${eventJson}}`;
+    // The call's facts, then each state as its own JSON text, separated by U+001E (which JSON
+    // text never holds raw): the VM parses each state alone, so a state that crossed a worker
+    // as text (StateText) must be exactly one JSON value.
+    const input = `{"now":${now},"seed":${seed}${eventJson}}\u001e${pluginStateJson}\u001e${globalStateJson}`;
     const call = new CallRecord(plugin, now, seed, op, started, this.clock, (n) => this.notify(n));
     let interrupted = false;
     let memoryError = false;
@@ -568,11 +571,14 @@ class RuntimeImpl implements Runtime {
   }
 
   private stateJson(state: JSONValue, limits: RuntimeLimits, what: string): string {
-    // Over RPC the service already bounded the whole request; in-thread callers are host code.
-    // Either way this is the one place the state is serialized, so it is checked here.
+    // A state that came over a worker wire as text is sized here and parsed by the VM; any other
+    // was checked by checkCall, and this is the one place it is serialized.
     let text: string | undefined;
     try {
-      text = JSON.stringify(state);
+      text =
+        (state as unknown) instanceof StateText
+          ? (state as unknown as StateText).text
+          : JSON.stringify(state);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new CorralError('INVALID_STATE', `${what} is not JSON: ${reason}`, { state: what });

@@ -11,12 +11,14 @@ const STATES = ['pluginState', 'globalState'] as const;
 
 /**
  * A state that crossed a worker boundary as the JSON text the host's client made of it (see
- * `writeWorkerMessage`). The runtime hands the text to the VM unparsed, and the VM parses it
- * alone: text that is not exactly one JSON value is INVALID_STATE there. Internal to core.
+ * `writeWorkerMessage`). `checkStates` parses it (4 µs for the benchmark's state, against 13 for
+ * rebuilding a cloned object and serializing it again) and checks the value like any other;
+ * once it passed, the text itself is what the VM gets. Internal to core.
  */
 export class StateText {
   constructor(readonly text: string) {}
 }
+
 const { maxDepth, maxValues, maxStringLength } = DEFAULT_JSON_BOUNDS;
 
 /**
@@ -62,8 +64,19 @@ export function checkStates(params: unknown): CorralError | null {
   if (typeof params !== 'object' || params === null) return null;
   for (const state of STATES) {
     if (!(state in params)) continue; // missing: the params schema reports it
-    const value = (params as Record<string, unknown>)[state];
-    if (value instanceof StateText || plainJson(value, 0, { left: maxValues })) continue;
+    let value = (params as Record<string, unknown>)[state];
+    if (value instanceof StateText) {
+      try {
+        value = JSON.parse(value.text) as unknown;
+      } catch {
+        return new CorralError('INVALID_STATE', `${state} is not JSON text`, {
+          state,
+          path: '',
+          issue: 'not JSON text',
+        });
+      }
+    }
+    if (plainJson(value, 0, { left: maxValues })) continue;
     const issue = checkJsonBounds(value);
     if (issue) {
       return new CorralError('INVALID_STATE', `${state}${issue.path} is not JSON: ${issue.message}`, {

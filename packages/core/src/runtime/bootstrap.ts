@@ -28,7 +28,6 @@ export const BOOTSTRAP_SOURCE = String.raw`
 
   var stringify = JSON.stringify, parse = JSON.parse, keys = Object.keys, isArray = Array.isArray;
   var freeze = Object.freeze, defineProperty = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
-  var apply = Reflect.apply, indexOf = String.prototype.indexOf, slice = String.prototype.slice;
 
   // A failure found by the bootstrap is sticky: the plugin may catch the thrown value, but the
   // call still fails with this code.
@@ -186,23 +185,6 @@ export const BOOTSTRAP_SOURCE = String.raw`
   }
 
   // --- per-call context -------------------------------------------------------------------
-  // A call's input is its facts (now, seed, event) as JSON, then each state as its own JSON
-  // text, separated by U+001E. Each state is parsed alone (a state that crossed a worker came as
-  // text nobody parsed), with built-ins captured at boot, so the plugin cannot change how.
-  function readState(text, what) {
-    try { return parse(text); }
-    catch (e) { var f = fail("INVALID_STATE", what + " is not one JSON value"); f.state = what; throw f; }
-  }
-  function readInput(text) {
-    var first = apply(indexOf, text, ["\u001e"]);
-    var second = apply(indexOf, text, ["\u001e", first + 1]);
-    if (first < 0 || second < 0) throw fail("INVALID_STATE", "the call's input is malformed");
-    var input = parse(apply(slice, text, [0, first]));
-    input.pluginState = readState(apply(slice, text, [first + 1, second]), "pluginState");
-    input.globalState = readState(apply(slice, text, [second + 1]), "globalState");
-    return input;
-  }
-
   var limits = null;
   var pending = null; // what render or event produced, until the host asks for its "output"
   function begin(input) {
@@ -302,7 +284,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
       return text;
     }
     pending = null;
-    var input = readInput(inputJson);
+    var input = parse(inputJson);
     begin(input);
     callOp = op;
     return op === "render" ? render(name, input) : event(name, input);

@@ -524,10 +524,7 @@ class RuntimeImpl implements Runtime {
     const pluginStateJson = this.stateJson(p.pluginState, limits, 'pluginState');
     const globalStateJson = this.stateJson(p.globalState, limits, 'globalState');
     const eventJson = 'event' in p ? `,"event":${JSON.stringify(p.event)}` : '';
-    // The call's facts, then each state as its own JSON text, separated by U+001E (which JSON
-    // text never holds raw): the VM parses each state alone, so a state that crossed a worker
-    // as text (StateText) must be exactly one JSON value.
-    const input = `{"now":${now},"seed":${seed}${eventJson}}\u001e${pluginStateJson}\u001e${globalStateJson}`;
+    const input = `{"pluginState":${pluginStateJson},"globalState":${globalStateJson},"now":${now},"seed":${seed}${eventJson}}`;
     const call = new CallRecord(plugin, now, seed, op, started, this.clock, (n) => this.notify(n));
     let interrupted = false;
     let memoryError = false;
@@ -571,8 +568,8 @@ class RuntimeImpl implements Runtime {
   }
 
   private stateJson(state: JSONValue, limits: RuntimeLimits, what: string): string {
-    // A state that came over a worker wire as text is sized here and parsed by the VM; any other
-    // was checked by checkCall, and this is the one place it is serialized.
+    // checkCall has checked the state: a StateText (a worker's, see writeWorkerMessage) is exactly
+    // one JSON value, used as it is; any other state is serialized here, its one serialization.
     let text: string | undefined;
     try {
       text =

@@ -289,14 +289,8 @@ export class PluginVm {
         message: string;
         name?: string;
         stack?: string;
-        state?: unknown;
       };
-      if (mark === FAILURE_MARK) {
-        // Only the state's name is taken from the VM, and only one of the two it may be.
-        const state = info.state === 'pluginState' || info.state === 'globalState' ? info.state : null;
-        const details = info.code === 'INVALID_STATE' && state ? { state } : undefined;
-        throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message, details);
-      }
+      if (mark === FAILURE_MARK) throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message);
       throw this.classifyThrow(info, throwCode);
     }
     return text;

@@ -20,6 +20,12 @@ export interface ServerConfig {
   poolSize: number;
   /** Worker threads of the quarantine lane (0: none). Env `CORRAL_QUARANTINE_POOL_SIZE`, default 1. */
   quarantinePoolSize: number;
+  /**
+   * How much lower the quarantine lane's threads run (a nice increment, 0–19; Linux, per thread).
+   * Env `CORRAL_QUARANTINE_NICE`, default 10: a suspect plugin burning its deadlines then yields
+   * the CPU to the main lane and the HTTP thread instead of competing with them as an equal.
+   */
+  quarantineNiceness: number;
   /** QuickJS build. Env `CORRAL_ENGINE`, default `quickjs`. */
   engine: 'quickjs' | 'quickjs-ng';
   /** The most any plugin may be granted (the limits ceiling). Env `CORRAL_PROFILE`, default `generous`. */
@@ -55,6 +61,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = {
   host: '127.0.0.1',
   poolSize: Math.max(1, availableParallelism() - 1),
   quarantinePoolSize: 1,
+  quarantineNiceness: 10,
   engine: 'quickjs',
   profile: 'generous',
   maxBodyBytes: 5 * 1024 * 1024,
@@ -106,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: text('HOST') ?? d.host,
     poolSize: int('CORRAL_POOL_SIZE', d.poolSize, 1, 256),
     quarantinePoolSize: int('CORRAL_QUARANTINE_POOL_SIZE', d.quarantinePoolSize, 0, 256),
+    quarantineNiceness: int('CORRAL_QUARANTINE_NICE', d.quarantineNiceness, 0, 19),
     engine: oneOf('CORRAL_ENGINE', ['quickjs', 'quickjs-ng'], d.engine),
     profile: oneOf('CORRAL_PROFILE', Object.keys(LIMIT_PROFILES) as LimitProfile[], d.profile),
     maxBodyBytes: int('CORRAL_MAX_BODY_BYTES', d.maxBodyBytes, 1024),

@@ -364,10 +364,8 @@ export function createServer(
       if (httpServer) throw new Error('The server is already started');
       const createSandbox = options.createSandbox ?? createServerSandbox;
       [sandbox, quarantine] = await Promise.all([
-        createSandbox(config),
-        config.quarantinePoolSize > 0
-          ? createSandbox({ ...config, poolSize: config.quarantinePoolSize })
-          : null,
+        createSandbox(config, 'main'),
+        config.quarantinePoolSize > 0 ? createSandbox(config, 'quarantine') : null,
       ]);
       host = createPluginHost({
         sandbox,

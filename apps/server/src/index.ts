@@ -6,4 +6,4 @@
 export { createServer, type CorralServer, type CreateServerOptions } from './createServer.js';
 export { loadConfig, DEFAULT_CONFIG, type ServerConfig } from './config.js';
 export { contentPluginId } from './pluginCache.js';
-export { createServerSandbox, type ServerSandbox, type SandboxFactory } from './sandbox.js';
+export { createServerSandbox, type ServerSandbox, type SandboxFactory, type SandboxLane } from './sandbox.js';

@@ -17,11 +17,17 @@ export interface ServerSandbox extends SandboxClient, Partial<JsonResultClient> 
   queueDepth(): number;
 }
 
-export type SandboxFactory = (config: ServerConfig) => Promise<ServerSandbox>;
+/** Which lane a sandbox serves: the main workers, or the quarantine lane for suspect plugins. */
+export type SandboxLane = 'main' | 'quarantine';
 
-export const createServerSandbox: SandboxFactory = (config) =>
+/** Build the sandbox for one lane (default `main`). */
+export type SandboxFactory = (config: ServerConfig, lane?: SandboxLane) => Promise<ServerSandbox>;
+
+export const createServerSandbox: SandboxFactory = (config, lane = 'main') =>
   createNodeSandbox({
-    poolSize: config.poolSize,
+    ...(lane === 'quarantine'
+      ? { poolSize: config.quarantinePoolSize, niceness: config.quarantineNiceness }
+      : { poolSize: config.poolSize }),
     engine: config.engine,
     source: 'server',
     allowedGlobalActions: config.allowedGlobalActions,

@@ -588,8 +588,8 @@ describe('configured servers', () => {
     const server = await startServer(
       {},
       {
-        createSandbox: async (config) => {
-          const sandbox = await createServerSandbox(config);
+        createSandbox: async (config, lane) => {
+          const sandbox = await createServerSandbox(config, lane);
           return Object.assign(sandbox, {
             health: () => Promise.reject(new TypeError("Cannot read properties of undefined (reading 'x')")),
           });

@@ -39,6 +39,12 @@ export interface NodeSandboxOptions {
   resourceLimits?: { maxOldGenerationSizeMb?: number; stackSizeMb?: number };
   /** Keep one booted worker ready, so a replacement is immediate. Default true. */
   hotSpare?: boolean;
+  /**
+   * Run the worker threads this much lower in CPU priority (a nice increment, 1–19): the server's
+   * quarantine lane uses it so a suspect plugin's burned CPU yields to everything else. Linux
+   * sets it per thread; elsewhere it is ignored. Default 0.
+   */
+  niceness?: number;
 }
 
 export interface NodeSandbox extends SandboxClient, JsonResultClient {
@@ -80,6 +86,7 @@ export async function createNodeSandbox(options: NodeSandboxOptions = {}): Promi
     source: options.source ?? 'node-worker',
     ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
     ...(options.heapLimitBytes ? { heapLimitBytes: options.heapLimitBytes } : {}),
+    ...(options.niceness ? { niceness: options.niceness } : {}),
     ...(wasm ? { wasmModule: await WebAssembly.compile(wasm) } : {}),
   };
   // QuickJS recurses on the thread's stack too, up to ~32× its own limit: at the generous 512 KiB

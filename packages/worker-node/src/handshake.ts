@@ -14,6 +14,8 @@ export interface WorkerBoot {
   source: DispatchSource;
   limitsCeiling?: RuntimeLimits;
   heapLimitBytes?: number;
+  /** Nice increment the thread applies to itself at boot (see NodeSandboxOptions.niceness). */
+  niceness?: number;
   /** The variant's .wasm compiled once by the host, so a boot skips compilation. */
   wasmModule?: WebAssembly.Module;
 }

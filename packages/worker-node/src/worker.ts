@@ -4,6 +4,8 @@
  * it, and serves it on the parent port with core's `serveWorkerPort` (which says ready).
  * Everything else — limits, validation, the bridge, the wire format — is core's.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
 import type { QuickJSSyncVariant } from 'quickjs-emscripten-core';
 import { createRuntime, serveWorkerPort, warmUpRuntime } from '@corral/core';
@@ -19,6 +21,16 @@ const loaders: Record<string, () => Promise<{ default: QuickJSSyncVariant }>> = 
 };
 const load = Object.hasOwn(loaders, boot.engine) ? loaders[boot.engine] : undefined;
 if (!load) throw new Error(`@corral/worker-node: unknown engine '${boot.engine}'`);
+
+// Linux keeps a nice value per thread: /proc/thread-self names this one's id. Best effort.
+if (boot.niceness) {
+  try {
+    const thread = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(thread, Math.min(19, getPriority(thread) + boot.niceness));
+  } catch {
+    // Not Linux, or no /proc: the thread keeps its priority.
+  }
+}
 
 const runtime = await createRuntime({
   variant: (await load()).default,

@@ -3,6 +3,7 @@
  * worker threads running real plugins, Node's own fetch.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIMIT_PROFILES } from '@corral/contracts';
 import { createServerSandbox, loadConfig } from '../src/index.js';
@@ -609,5 +610,39 @@ describe('configured servers', () => {
   it('refuses a bad configuration at start-up, naming the variable', async () => {
     await expect(startServer({ CORRAL_POOL_SIZE: 'many' })).rejects.toThrow(/CORRAL_POOL_SIZE/);
     await expect(startServer({ CORRAL_PROFILE: 'huge' })).rejects.toThrow(/CORRAL_PROFILE/);
+    await expect(startServer({ CORRAL_QUARANTINE_NICE: '25' })).rejects.toThrow(/CORRAL_QUARANTINE_NICE/);
+  });
+
+  it('runs the quarantine lane CORRAL_QUARANTINE_NICE lower than the main lane (Linux, per thread)', async () => {
+    // Thread id → nice value for every thread of this process; on other systems, nothing to see.
+    const nice = (): Map<string, number> =>
+      process.platform !== 'linux'
+        ? new Map()
+        : new Map(
+            readdirSync('/proc/self/task').map((tid) => {
+              const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+              return [tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+            }),
+          );
+    const config = loadConfig({ CORRAL_POOL_SIZE: '1', CORRAL_QUARANTINE_NICE: '5' });
+    const base = nice().get(String(process.pid)) ?? 0;
+    const lanes: Record<string, number[]> = {};
+    for (const lane of ['main', 'quarantine'] as const) {
+      const before = nice();
+      const sandbox = await createServerSandbox(config, lane);
+      try {
+        await sandbox.loadPlugin({ pluginId: 'c', code: fixtures.counter });
+        expect((await sandbox.health()).plugins).toHaveLength(1);
+        lanes[lane] = [...nice()].filter(([tid]) => !before.has(tid)).map(([, value]) => value);
+      } finally {
+        await sandbox.close();
+      }
+    }
+    if (process.platform !== 'linux') return;
+    expect(lanes.main!.length).toBeGreaterThan(0);
+    expect(lanes.main!.every((value) => value === base)).toBe(true);
+    expect(
+      lanes.quarantine!.filter((value) => value === Math.min(19, base + 5)).length,
+    ).toBeGreaterThanOrEqual(2);
   });
 });

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import {
   newQuickJSWASMModuleFromVariant,
@@ -59,6 +60,7 @@ const SLACK = { loadTimeoutMs: 5000, renderTimeoutMs: 5000, eventTimeoutMs: 5000
 const CEILING = { ...LIMIT_PROFILES.generous, ...SLACK };
 
 const LOADS = 200;
+const GC_RENDERS = 5000;
 const CALLS = 2000;
 const WARMUP = 200;
 const MEMORY_PLUGINS = 500;
@@ -184,6 +186,39 @@ async function fillHeap(
   const last = steps[steps.length - 1];
   const slope = first && last && last !== first ? (last[1] - first[1]) / (last[0] - first[0]) : NaN;
   return { perPlugin: (heap() - start) / MEMORY_PLUGINS, slope };
+}
+
+interface GcWindow {
+  /** Mean time per call over the window, pauses included. */
+  mean: number;
+  /** Total young-generation (minor) and full (major) GC pause time in the window, ms. */
+  minorMs: number;
+  majorMs: number;
+}
+
+/** Run `n` calls back to back and add up the GC pauses V8 reports during them. */
+async function gcWindow(n: number, call: () => unknown): Promise<GcWindow> {
+  for (let i = 0; i < WARMUP; i++) await call();
+  gc();
+  const window = { minorMs: 0, majorMs: 0 };
+  let open = true;
+  const observer = new PerformanceObserver((list) => {
+    if (!open) return;
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perf.NODE_PERFORMANCE_GC_MINOR) window.minorMs += entry.duration;
+      else window.majorMs += entry.duration;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const start = performance.now();
+  for (let i = 0; i < n; i++) await call();
+  const mean = (performance.now() - start) / n;
+  // GC entries are delivered in a later task.
+  await new Promise((r) => setTimeout(r, 20));
+  open = false;
+  observer.disconnect();
+  return { mean, ...window };
 }
 
 function quantile(xs: readonly number[], q: number): number {
@@ -383,6 +418,18 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
   }
   for (const [id, r, s] of sandboxRatios)
     ratioRow(tag(`render ${id} via in-process sandbox p50`), r, s, null);
+  {
+    // What medians hide: garbage a call leaves for V8 to collect, paid in pauses now and then.
+    // Each path renders alone in its own window, so the pauses in it are its own.
+    const raw = raws.todo50!;
+    const p = renders.todo50;
+    const rawGc = await gcWindow(GC_RENDERS, () => raw.call('render', 'main', rawInput(p)));
+    const corralGc = await gcWindow(GC_RENDERS, () => runtime.render(p));
+    ratioRow(tag('render todo50 mean, GC pauses included'), rawGc.mean, corralGc.mean, null);
+    const per1000 = (w: GcWindow): string =>
+      `${ms((w.minorMs * 1000) / GC_RENDERS)} minor + ${ms((w.majorMs * 1000) / GC_RENDERS)} major`;
+    plainRow(tag('  V8 GC pauses per 1,000 todo50 renders'), per1000(rawGc), per1000(corralGc));
+  }
   if (label === 'quickjs') await breakdown(module, runtime, raws.todo50!, renders.todo50);
   for (const raw of Object.values(raws)) raw.dispose();
   await sandbox.close();

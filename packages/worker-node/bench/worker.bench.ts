@@ -13,7 +13,7 @@
  *   pnpm bench                       # from src (threads boot through tsx)
  *   CORRAL_BENCH_FROM_DIST=1 pnpm bench   # after `pnpm build`: threads boot plain dist JS
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -93,6 +93,36 @@ async function rawWorker(
 }
 
 // --- measuring ---------------------------------------------------------------------------------------
+const CPU_RENDERS = 5000;
+
+/** CPU time (ms) this process's threads have used so far, all of them and the host (main) one. */
+function threadCpu(): { total: number; host: number } {
+  let total = 0;
+  let host = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // After the command name: utime and stime are the 12th and 13th fields, in 10 ms ticks.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+    total += ms;
+    if (tid === String(process.pid)) host += ms;
+  }
+  return { total, host };
+}
+
+/** Mean CPU per call (ms) over `n` calls one at a time, after a warm-up. */
+async function cpuWindow(n: number, call: () => Promise<unknown>): Promise<{ total: number; host: number }> {
+  for (let i = 0; i < WARMUP; i++) await call();
+  const before = threadCpu();
+  for (let i = 0; i < n; i++) await call();
+  const after = threadCpu();
+  return { total: (after.total - before.total) / n, host: (after.host - before.host) / n };
+}
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
@@ -158,6 +188,13 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
   row('render todo50 p95 via a worker (poolSize 1)', quantile(rw!, 0.95), quantile(cw!, 0.95), null);
   row('render todo50 p50 in-thread (core runtime, no worker)', p50(ri!), p50(ci!), null);
   row('what the worker boundary adds, p50', p50(rw!) - p50(ri!), p50(cw!) - p50(ci!), null);
+  // CPU, not latency: what each path costs the machine per render, every thread counted (Linux).
+  if (process.platform === 'linux') {
+    const rawCpu = await cpuWindow(CPU_RENDERS, () => raw.render(JSON.stringify(input)));
+    const corralCpu = await cpuWindow(CPU_RENDERS, () => sandbox.render(params));
+    row('CPU per render, all threads (one call at a time)', rawCpu.total, corralCpu.total, null);
+    row('  of which the host thread', rawCpu.host, corralCpu.host, null);
+  }
   await sandbox.close();
   await raw.close();
   runtime.dispose();

@@ -23,9 +23,26 @@ const render = (p: SandboxPool, pluginId: string, pluginState: unknown = { count
 const burst = (p: SandboxPool, pluginId: string, n: number, pluginState?: unknown) =>
   Promise.all(Array.from({ length: n }, () => render(p, pluginId, pluginState)));
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+async function until(condition: () => boolean, what: string, tries = 200): Promise<void> {
+  for (let i = 0; i < tries && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
   if (!condition()) throw new Error(`timed out waiting until ${what}`);
+}
+
+/**
+ * Fire bursts until the pool has spread the plugin. The policy spreads a plugin only while its
+ * calls measure cheap, and on a contended machine one burst can measure slow: a burst that does
+ * not spread it is not a failure, only a burst that never will.
+ */
+async function burstUntilSpread(p: SandboxPool, pluginId: string, n: number, pluginState?: unknown) {
+  const trees: Awaited<ReturnType<typeof render>>[] = [];
+  const spread = () => p.replicasOf(pluginId).length >= 2;
+  for (let i = 0; i < 50 && !spread(); i++) {
+    trees.push(...(await burst(p, pluginId, n, pluginState)));
+    // A replica that started loading joins within a few ms; none did if this times out.
+    await until(spread, 'a replica is loaded', 20).catch(() => undefined);
+  }
+  if (!spread()) throw new Error(`${pluginId} never spread over 50 bursts`);
+  return trees;
 }
 
 describe('createSandboxPool spreads hot plugins', () => {
@@ -54,8 +71,8 @@ describe('createSandboxPool spreads hot plugins', () => {
     await p.loadPlugin({ pluginId: 'hot', code: counter });
     for (let i = 0; i < 3; i++) await render(p, 'hot'); // one at a time: measured cheap, not spread
     expect(p.replicasOf('hot')).toEqual([0]);
-    await burst(p, 'hot', 6);
-    await until(() => p.replicasOf('hot').length === 2, 'the replica is loaded');
+    await burstUntilSpread(p, 'hot', 6);
+    expect(p.replicasOf('hot')).toHaveLength(2);
     expect(p.memberOf('hot')).toBe(0);
     served.fill(0);
     const trees = await burst(p, 'hot', 20, { count: 7 });
@@ -71,7 +88,8 @@ describe('createSandboxPool spreads hot plugins', () => {
     const slow = `definePlugin({ widgets: { main: { render: function () {
       var x = 0; for (var i = 0; i < 300000; i++) x += i % 7; return { kind: "text", text: "x" + x };
     } } } });`;
-    await p.loadPlugin({ pluginId: 'slow', code: slow });
+    // Its deadline leaves room for a contended machine: the test is about cost, not time limits.
+    await p.loadPlugin({ pluginId: 'slow', code: slow, limits: { renderTimeoutMs: 100 } });
     await render(p, 'slow');
     await burst(p, 'slow', 6);
     await new Promise((r) => setTimeout(r, 50));
@@ -83,8 +101,7 @@ describe('createSandboxPool spreads hot plugins', () => {
     const p = await open(2);
     await p.loadPlugin({ pluginId: 'flaky', code: armedPlugin('render', 'throw new Error("no");') });
     await render(p, 'flaky', { attack: false });
-    await burst(p, 'flaky', 6, { attack: false });
-    await until(() => p.replicasOf('flaky').length === 2, 'the replica is loaded');
+    await burstUntilSpread(p, 'flaky', 6, { attack: false });
     const failure = await render(p, 'flaky', { attack: true }).catch((e: unknown) => e);
     expect(CorralError.fromUnknown(failure).code).toBe('PLUGIN_THREW');
     expect(p.replicasOf('flaky')).toEqual([0]);
@@ -99,14 +116,12 @@ describe('createSandboxPool spreads hot plugins', () => {
     const p = await open(3);
     await p.loadPlugin({ pluginId: 'hot', code: counter });
     await render(p, 'hot');
-    await burst(p, 'hot', 9);
-    await until(() => p.replicasOf('hot').length >= 2, 'a replica is loaded');
+    await burstUntilSpread(p, 'hot', 9);
     const changed = counter.replace('"Count: "', '"Total: "');
     await p.loadPlugin({ pluginId: 'hot', code: changed });
     expect(p.replicasOf('hot')).toEqual([0]);
-    const trees = await burst(p, 'hot', 9, { count: 2 });
+    const trees = await burstUntilSpread(p, 'hot', 9, { count: 2 });
     for (const { tree } of trees) expect(JSON.stringify(tree)).toContain('Total: 2');
-    await until(() => p.replicasOf('hot').length >= 2, 'the new code spreads again');
     await p.disposePlugin({ pluginId: 'hot' });
     expect(p.replicasOf('hot')).toEqual([]);
     await new Promise((r) => setTimeout(r, 20));

@@ -18,6 +18,7 @@ import {
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
+import { bindModule, type ModuleAccess } from './directCall.js';
 
 const PAGE = 64 * 1024;
 
@@ -49,11 +50,16 @@ export class Engine {
   /** QuickJS stack JSON.stringify needs: a fixed base plus a cost per nesting level. */
   private serializerStack = { base: 0, perLevel: 0 };
 
+  /** The module's C interface, for calls that skip the handle API (see directCall). */
+  readonly access: ModuleAccess;
+
   private constructor(
     readonly module: QuickJSWASMModule,
     readonly memory: WebAssembly.Memory,
     readonly name: string,
-  ) {}
+  ) {
+    this.access = bindModule(module);
+  }
 
   static async create(options: EngineOptions): Promise<Engine> {
     const memory = new WebAssembly.Memory({

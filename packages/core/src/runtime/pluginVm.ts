@@ -17,6 +17,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
+import { DirectCaller } from './directCall.js';
 import type { Engine } from './engine.js';
 
 /** Receives what a plugin's bridge calls report during one call. */
@@ -75,6 +76,7 @@ export class PluginVm {
   private readonly runtime: QuickJSRuntime;
   private readonly context: QuickJSContext;
   private entry: QuickJSHandle | null = null;
+  private caller: DirectCaller | null = null;
   private readonly ops: Record<'render' | 'event' | 'meta' | 'limits' | 'output' | 'empty', QuickJSHandle>;
   // No deadline while the constructor evaluates the bootstrap; every call sets its own.
   private deadline = Number.POSITIVE_INFINITY;
@@ -128,6 +130,12 @@ export class PluginVm {
       throw new CorralError('INTERNAL', 'the plugin bootstrap failed to evaluate');
     }
     this.entry = boot.value;
+    try {
+      this.caller = new DirectCaller(engine.access, this.context, boot.value);
+    } catch (error) {
+      this.dispose();
+      throw error;
+    }
   }
 
   /** The plugin's limits; set by `load`. */
@@ -259,6 +267,7 @@ export class PluginVm {
   dispose(): void {
     if (this.broken) return;
     this.broken = true;
+    this.caller?.dispose();
     this.entry?.dispose();
     for (const handle of Object.values(this.ops)) handle.dispose();
     this.context.dispose();
@@ -271,17 +280,11 @@ export class PluginVm {
     input: string | QuickJSHandle,
     throwCode: ErrorCode,
   ): string {
-    const ctx = this.context;
-    if (!this.entry) throw new CorralError('INTERNAL', 'the plugin VM has no entry point');
-    const nameHandle = typeof name === 'string' ? ctx.newString(name) : name;
-    const inputHandle = typeof input === 'string' ? ctx.newString(input) : input;
-    const result = ctx.callFunction(this.entry, ctx.undefined, op, nameHandle, inputHandle);
-    if (nameHandle !== name) nameHandle.dispose();
-    if (inputHandle !== input) inputHandle.dispose();
+    if (!this.caller) throw new CorralError('INTERNAL', 'the plugin VM has no entry point');
+    const result = this.caller.call(op, name, input);
     if (result.error) this.throwFromVm(result.error, throwCode);
     // The entry returns a string or throws.
-    const text = ctx.getString(result.value);
-    result.value.dispose();
+    const text = result.text;
     const mark = text.charCodeAt(0);
     if (mark === FAILURE_MARK || mark === THROW_MARK) {
       const info = JSON.parse(text.slice(1)) as {

@@ -200,6 +200,40 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
         expect(d!.meta.dispatchId).toMatch(UUID);
       });
 
+      it('text outside ASCII crosses intact: ids, states, trees, payloads and logs', async () => {
+        const id = await load(`definePlugin({
+          title: "Grüße 👋",
+          reducers: { "grüßen": function (s, p) { return { name: s.name + p.suffix }; } },
+          widgets: { "übersicht": { title: "Übersicht 📋", render: function (ctx) {
+            return { kind: "text", text: ctx.pluginState.name + " · 日本語 😀" };
+          } } },
+          handlers: { "grüß": function (ctx) {
+            ctx.log("héllo " + ctx.event.args.who);
+            ctx.dispatchPluginAction("grüßen", { suffix: " ✓" });
+          } },
+        });`);
+        const name = 'Zoë 🦊\u00a0Ωμέγα';
+        const base = { pluginId: id, widgetId: 'übersicht', globalState: { clé: '€' }, now: NOW, seed: 1 };
+        const rendered = await client.render({ ...base, pluginState: { name } });
+        expect(rendered.tree).toEqual({ kind: 'text', text: `${name} · 日本語 😀` });
+        const result = await client.event({
+          ...base,
+          handler: 'grüß',
+          event: { name: 'click', args: { who: 'Łukasz' } },
+          pluginState: { name },
+        });
+        expect(result.pluginState).toEqual({ name: `${name} ✓` });
+        expect(result.dispatches[0]).toMatchObject({ type: 'grüßen', payload: { suffix: ' ✓' } });
+        expect(result.diagnostics).toContainEqual({
+          kind: 'log',
+          pluginId: id,
+          level: 'info',
+          message: 'héllo Łukasz',
+        });
+        const health = await client.health();
+        expect(health.plugins.find((p) => p.pluginId === id)?.status).toBe('ready');
+      });
+
       it('renders todo50 to its 48-node tree', async () => {
         await client.loadPlugin({ pluginId: 'todo50', code: fixtures.todo50 });
         const { tree } = await render('todo50', fixtures.todo50State);

@@ -35,6 +35,7 @@ import {
   type RenderParams,
 } from '@corral/contracts';
 import { checkStates, createInProcessSandbox, createRuntime, type Runtime } from '../src/index.js';
+import { DirectCaller, bindModule } from '../src/runtime/directCall.js';
 
 // --- fixtures ---------------------------------------------------------------------------------
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,12 +98,14 @@ class RawPlugin {
   readonly meta: unknown;
   private readonly entry: QuickJSHandle;
   private readonly strings = new Map<string, QuickJSHandle>();
+  private readonly direct: DirectCaller;
 
   constructor(module: QuickJSWASMModule, code: string, replacer = '') {
     this.rt = module.newRuntime();
     const ctx = (this.ctx = this.rt.newContext());
     ctx.unwrapResult(ctx.evalCode(RAW_SHIM + code + '\n' + replacer, 'plugin.js')).dispose();
     this.entry = ctx.unwrapResult(ctx.evalCode(RAW_ENTRY));
+    this.direct = new DirectCaller(bindModule(module), ctx, this.entry);
     const meta = ctx.unwrapResult(ctx.evalCode(RAW_META));
     this.meta = JSON.parse(ctx.getString(meta));
     meta.dispose();
@@ -125,6 +128,13 @@ class RawPlugin {
     return JSON.parse(text);
   }
 
+  /** The same call with strings through Corral's direct path (see src/runtime/directCall.ts). */
+  callDirect(op: 'render' | 'event', name: string, input: object): unknown {
+    const result = this.direct.call(this.str(op), this.str(name), JSON.stringify(input));
+    if (result.error) throw new Error(this.ctx.getString(result.error));
+    return JSON.parse(result.text);
+  }
+
   memoryUsed(): number {
     const h = this.rt.computeMemoryUsage();
     const used = (this.ctx.dump(h) as { memory_used_size: number }).memory_used_size;
@@ -133,6 +143,7 @@ class RawPlugin {
   }
 
   dispose(): void {
+    this.direct.dispose();
     for (const h of this.strings.values()) h.dispose();
     this.entry.dispose();
     this.ctx.dispose();
@@ -378,18 +389,24 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
       throw new Error(`${id}: corral tree differs`);
     if (JSON.stringify((await sandbox.render(p)).tree) !== expected)
       throw new Error(`${id}: sandbox tree differs`);
-    const [r, c, s] = await sample(
+    if (JSON.stringify(raw.callDirect('render', 'main', rawInput(p))) !== expected)
+      throw new Error(`${id}: direct raw tree differs`);
+    const [r, c, s, d] = await sample(
       CALLS,
       [
         () => timeSync(() => raw.call('render', 'main', rawInput(p))),
         () => timeAsync(() => runtime.render(p)),
         () => timeAsync(() => sandbox.render(p)),
+        () => timeSync(() => raw.callDirect('render', 'main', rawInput(p))),
       ],
       10,
       WARMUP,
     );
     ratioRow(tag(`render ${id} p50`), median(r!), median(c!), 1.15);
     ratioRow(tag(`render ${id} p95`), p95(r!), p95(c!), 1.15);
+    // The raw floor uses quickjs-emscripten's public API; Corral moves strings through the
+    // module's C interface (directCall.ts). The floor moved the same way, for comparison.
+    ratioRow(tag(`  render ${id} p50, floor with Corral's string path`), median(d!), median(c!), null);
     sandboxRatios.push([id, median(r!), median(s!)]);
   }
   const events = {
@@ -404,17 +421,19 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
     );
     if (JSON.stringify((await runtime.event(p)).pluginState) !== expected)
       throw new Error(`${id}: corral state differs`);
-    const [r, c] = await sample(
+    const [r, c, d] = await sample(
       CALLS,
       [
         () => timeSync(() => raw.call('event', p.handler, rawInput(p))),
         () => timeAsync(() => runtime.event(p)),
+        () => timeSync(() => raw.callDirect('event', p.handler, rawInput(p))),
       ],
       10,
       WARMUP,
     );
     ratioRow(tag(`event ${id} ${p.handler} p50`), median(r!), median(c!), 1.3);
     ratioRow(tag(`event ${id} ${p.handler} p95`), p95(r!), p95(c!), 1.3);
+    ratioRow(tag(`  event ${id} p50, floor with Corral's string path`), median(d!), median(c!), null);
   }
   for (const [id, r, s] of sandboxRatios)
     ratioRow(tag(`render ${id} via in-process sandbox p50`), r, s, null);

@@ -107,24 +107,25 @@ export class DirectCaller {
    */
   call(a: QuickJSHandle | string, b: QuickJSHandle | string, c: QuickJSHandle | string): DirectResult {
     const { ffi } = this.access;
-    const made: number[] = [];
-    const value = (arg: QuickJSHandle | string): number => {
-      if (typeof arg !== 'string') return handleValue(arg);
-      const pointer = this.newString(arg);
-      made.push(pointer);
-      return pointer;
-    };
+    // Strings become new VM values, freed once the call returns; handles are passed as they are.
+    let first = 0;
+    let second = 0;
+    let third = 0;
     let result: number;
     try {
-      const args = [value(a), value(b), value(c)];
+      first = typeof a === 'string' ? this.newString(a) : handleValue(a);
+      second = typeof b === 'string' ? this.newString(b) : handleValue(b);
+      third = typeof c === 'string' ? this.newString(c) : handleValue(c);
       const words = this.wordsView();
       const at = this.argv >> 2;
-      words[at] = args[0]!;
-      words[at + 1] = args[1]!;
-      words[at + 2] = args[2]!;
+      words[at] = first;
+      words[at + 1] = second;
+      words[at + 2] = third;
       result = ffi.QTS_Call(this.ctx, handleValue(this.fn), this.undefinedValue, 3, this.argv);
     } finally {
-      for (const pointer of made) ffi.QTS_FreeValuePointer(this.ctx, pointer);
+      if (typeof a === 'string' && first) ffi.QTS_FreeValuePointer(this.ctx, first);
+      if (typeof b === 'string' && second) ffi.QTS_FreeValuePointer(this.ctx, second);
+      if (typeof c === 'string' && third) ffi.QTS_FreeValuePointer(this.ctx, third);
     }
     const error = ffi.QTS_ResolveException(this.ctx, result);
     if (error !== 0) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import NG_RELEASE_SYNC from '@jitl/quickjs-ng-wasmfile-release-sync';
-import { DirectCaller, bindModule } from '../src/runtime/directCall.js';
+import { CorralError } from '@corral/contracts';
+import { DirectCaller, bindModule, type ModuleAccess } from '../src/runtime/directCall.js';
 
 describe('direct calls into a VM (the string path every render and event takes)', () => {
   it('refuses, naming each missing piece, a module whose internals moved', () => {
@@ -43,4 +44,55 @@ describe('direct calls into a VM (the string path every render and event takes)'
       context.dispose();
     });
   }
+
+  it('a refused allocation is LIMIT_MEMORY, frees what the call had made, and the next call works', async () => {
+    const module = await newQuickJSWASMModuleFromVariant(RELEASE_SYNC);
+    const context = module.newContext();
+    const real = bindModule(module);
+    // Only the allocator is doubled: every call below runs in the real module.
+    let refuseAt = 0;
+    let mallocs = 0;
+    const access: ModuleAccess = {
+      ffi: real.ffi,
+      heap: {
+        _malloc: (bytes) => (++mallocs === refuseAt ? 0 : real.heap._malloc(bytes)),
+        _free: (pointer) => real.heap._free(pointer),
+        get HEAPU8() {
+          return real.heap.HEAPU8;
+        },
+      },
+    };
+    const fn = context.unwrapResult(context.evalCode('(function (a, b, c) { return a + b + c; })'));
+    const caller = new DirectCaller(access, context, fn);
+    // QuickJS's live allocation count (its byte counts cannot see sizes under Emscripten).
+    const allocations = (): number => {
+      const usage = context.runtime.computeMemoryUsage();
+      const count = (context.dump(usage) as { malloc_count: number }).malloc_count;
+      usage.dispose();
+      return count;
+    };
+    const before = allocations();
+    for (let i = 0; i < 2000; i++) {
+      mallocs = 0;
+      refuseAt = 2; // the second string's buffer: the first string is already a VM value
+      let error: unknown;
+      try {
+        caller.call('a'.repeat(100), 'b', 'c');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(CorralError);
+      expect((error as CorralError).code).toBe('LIMIT_MEMORY');
+    }
+    // Each string left behind would stay one allocation: 2,000 of them.
+    expect(allocations() - before).toBeLessThan(10);
+    refuseAt = 0;
+    expect(caller.call('a', 'b', 'c')).toEqual({ text: 'abc' });
+    mallocs = 0;
+    refuseAt = 1;
+    expect(() => new DirectCaller(access, context, fn)).toThrow(/no room left/);
+    caller.dispose();
+    fn.dispose();
+    context.dispose();
+  });
 });

@@ -98,7 +98,7 @@ export class DirectCaller {
     this.wrapError = (pointer) => memory.heapValueHandle!(pointer);
     this.undefinedValue = handleValue(context.undefined);
     this.argv = access.heap._malloc(12);
-    if (this.argv === 0) throw new RangeError('corral: no heap for a call frame');
+    if (this.argv === 0) throw noHeap();
   }
 
   /**
@@ -186,7 +186,7 @@ export class DirectCaller {
 
 /** A refused allocation leaves the module sound (malloc returned NULL): a memory failure, no fault. */
 function noHeap(): CorralError {
-  return new CorralError('LIMIT_MEMORY', "The shared heap has no room for the call's input");
+  return new CorralError('LIMIT_MEMORY', 'The shared heap has no room left for a call into the VM');
 }
 
 function handleValue(handle: QuickJSHandle): number {

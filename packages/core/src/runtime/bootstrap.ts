@@ -208,10 +208,16 @@ export const BOOTSTRAP_SOURCE = String.raw`
   // Intents stay in the VM until the call's output carries them out, all at once; the bridge's
   // dispatch functions report a refused dispatch at once, so the host ends the call even if the
   // plugin catches the error. The host checks everything again: nothing in here is trusted.
-  var callOp = "";
+  var callOp = "", refused = false;
+  // The host hears of the first refusal only: it ends the call from then on (at the interrupt
+  // handler's next look), and a plugin that swallows refusals in a loop would otherwise pay a
+  // host round trip per iteration until then (a 10,000-iteration flood overran a 30 ms deadline).
   function refuse(scope, code, message) {
     var f = fail(code, message);
-    (scope === "plugin" ? hostDispatchPlugin : hostDispatchGlobal)("", stringify(f));
+    if (!refused) {
+      refused = true;
+      (scope === "plugin" ? hostDispatchPlugin : hostDispatchGlobal)("", stringify(f));
+    }
     return f;
   }
   function dispatcher(scope) {
@@ -296,6 +302,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
   return function entry(op, name, inputJson) {
     failure = null;
     callOp = "";
+    refused = false;
     var out;
     try { out = run(op, name, inputJson); }
     catch (e) { if (failure === null) return "\u0002" + describe(e); }

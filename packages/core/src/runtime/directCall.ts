@@ -20,6 +20,8 @@ import { CorralError } from '@corral/contracts';
 
 /** The C functions of quickjs-emscripten's interface used here (pointers are numbers). */
 interface Ffi {
+  /** Set in debug builds, whose sanitizing allocator aborts where a release build returns NULL. */
+  readonly DEBUG?: boolean;
   QTS_NewString(ctx: number, cString: number): number;
   QTS_GetString(ctx: number, value: number): number;
   QTS_FreeCString(ctx: number, cString: number): void;

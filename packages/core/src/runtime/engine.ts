@@ -22,6 +22,9 @@ import { bindModule, type ModuleAccess } from './directCall.js';
 
 const PAGE = 64 * 1024;
 
+/** Free heap left usable at boot, for the module's own small needs (see reserveInitialHeap). */
+const INITIAL_HEAP_MARGIN = 256 * 1024;
+
 /** QuickJS stack left for getters and toJSON during serialization (~200 bytes per JS frame). */
 const SERIALIZER_HEADROOM = 8 * 1024;
 
@@ -87,8 +90,42 @@ export class Engine {
     let stack = serializerStacks.get(options.variant);
     if (!stack) serializerStacks.set(options.variant, (stack = measureSerializerStack(module)));
     engine.serializerStack = stack;
+    engine.reserveInitialHeap();
     engine.bootHeapBytes = engine.heapBytes();
     return engine;
+  }
+
+  /**
+   * The module's memory cannot start below the 16 MiB its build declares, and the gate only sees
+   * growth: a call could fill the ~13 MiB left free at boot before its budget counted a byte (a
+   * 4 MiB plugin held 13 MiB, measured). So the free space of that initial heap is taken by one
+   * block that is never used, leaving `INITIAL_HEAP_MARGIN`. Only its two boundary words are
+   * ever written, so its pages stay untouched: it costs address space, not resident memory.
+   * Found by halving with growth shut: the largest block that fits without a grow. Skipped in
+   * debug builds, whose sanitizing allocator aborts on a refused allocation instead of returning
+   * NULL (they run the leak test, not the memory limits).
+   */
+  private reserveInitialHeap(): void {
+    const { heap, ffi } = this.access;
+    if (ffi.DEBUG) return;
+    this.growLimit = this.heapBytes();
+    try {
+      let fits = 0;
+      let tooBig = this.heapBytes();
+      while (tooBig - fits > PAGE) {
+        const size = fits + Math.floor((tooBig - fits) / 2);
+        const pointer = heap._malloc(size);
+        if (pointer === 0) tooBig = size;
+        else {
+          heap._free(pointer);
+          fits = size;
+        }
+      }
+      if (fits > INITIAL_HEAP_MARGIN + PAGE) heap._malloc(fits - INITIAL_HEAP_MARGIN);
+    } finally {
+      this.growLimit = Number.POSITIVE_INFINITY;
+      this.growRefused = false;
+    }
   }
 
   /**

@@ -63,7 +63,6 @@ const CEILING = { ...LIMIT_PROFILES.generous, ...SLACK };
 const LOADS = 200;
 const GC_RENDERS = 5000;
 const CALLS = 2000;
-const CALL_ROUNDS = 40;
 const WARMUP = 200;
 const MEMORY_PLUGINS = 500;
 const INTERRUPTS = 30;
@@ -400,7 +399,7 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
         () => timeAsync(() => sandbox.render(p)),
         () => timeSync(() => raw.callDirect('render', 'main', rawInput(p))),
       ],
-      CALL_ROUNDS,
+      10,
       WARMUP,
     );
     ratioRow(tag(`render ${id} p50`), median(r!), median(c!), 1.15);
@@ -429,7 +428,7 @@ async function benchVariant(label: string, variant: QuickJSSyncVariant): Promise
         () => timeAsync(() => runtime.event(p)),
         () => timeSync(() => raw.callDirect('event', p.handler, rawInput(p))),
       ],
-      CALL_ROUNDS,
+      10,
       WARMUP,
     );
     ratioRow(tag(`event ${id} ${p.handler} p50`), median(r!), median(c!), 1.3);
@@ -609,7 +608,7 @@ async function breakdown(
           timeSync(fn),
     ),
   ];
-  const times = (await sample(CALLS, arms, CALL_ROUNDS, WARMUP)).map(median);
+  const times = (await sample(CALLS, arms, 10, WARMUP)).map(median);
   const [rawT, corralT, identityT, countingT, ...pieceT] = times as [
     number,
     number,

@@ -98,12 +98,12 @@ export class Engine {
   /**
    * The module's memory cannot start below the 16 MiB its build declares, and the gate only sees
    * growth: a call could fill the ~13 MiB left free at boot before its budget counted a byte (a
-   * 4 MiB plugin held 13 MiB, measured). So the free space of that initial heap is taken by one
-   * block that is never used, leaving `INITIAL_HEAP_MARGIN`. Only its two boundary words are
-   * ever written, so its pages stay untouched: it costs address space, not resident memory.
-   * Found by halving with growth shut: the largest block that fits without a grow. Skipped in
-   * debug builds, whose sanitizing allocator aborts on a refused allocation instead of returning
-   * NULL (they run the leak test, not the memory limits).
+   * 4 MiB plugin held 8 MiB in `memoryBudget.test.ts`). So the free space of that initial heap is
+   * taken by one block that is never used, leaving `INITIAL_HEAP_MARGIN`. Only the allocator's
+   * words around it are written, so its pages stay untouched: it costs address space, not
+   * resident memory. Found by halving with growth shut: the largest block that fits without a
+   * grow. Skipped in debug builds, whose sanitizing allocator aborts on a refused allocation
+   * instead of returning NULL (they run the leak test, not the memory limits).
    */
   private reserveInitialHeap(): void {
     const { heap, ffi } = this.access;

@@ -91,6 +91,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
     if (obj === null || typeof obj !== "object") throw fail("INVALID_PLUGIN", what + " must be an object");
     var out = keys(obj);
     for (var i = 0; i < out.length; i++) {
+      // The host passes names in as C strings, which end at U+0000.
+      if (out[i].indexOf("\u0000") !== -1) throw fail("INVALID_PLUGIN", what + " names may not contain U+0000");
       if (typeof obj[out[i]] !== "function" && what !== "widgets") throw fail("INVALID_PLUGIN", what + "." + out[i] + " must be a function");
     }
     return out;

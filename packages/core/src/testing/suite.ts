@@ -385,6 +385,11 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
           'definePlugin({ handlers: { go: 42 } })',
           'definePlugin({ initialState: { f: function () {} }, widgets: {} })',
           'definePlugin(null)',
+          // The host hands names to the VM as C strings, which end at U+0000: "a\u0000b" would
+          // reach widget "a". Such names are refused at definition.
+          'definePlugin({ widgets: { "a\\u0000b": { render: function () { return { kind: "divider" }; } } } })',
+          'definePlugin({ handlers: { "go\\u0000": function () {} } })',
+          'definePlugin({ reducers: { "\\u0000": function (s) { return s; } } })',
         ];
         for (const code of cases)
           await expectCode(client.loadPlugin({ pluginId: uid('invalid'), code }), 'INVALID_PLUGIN');

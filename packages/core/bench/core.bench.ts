@@ -98,14 +98,18 @@ class RawPlugin {
   readonly meta: unknown;
   private readonly entry: QuickJSHandle;
   private readonly strings = new Map<string, QuickJSHandle>();
-  private readonly direct: DirectCaller;
+  // Made on first use, so the raw floor's load and memory figures carry none of it.
+  private direct: DirectCaller | null = null;
 
-  constructor(module: QuickJSWASMModule, code: string, replacer = '') {
+  constructor(
+    private readonly module: QuickJSWASMModule,
+    code: string,
+    replacer = '',
+  ) {
     this.rt = module.newRuntime();
     const ctx = (this.ctx = this.rt.newContext());
     ctx.unwrapResult(ctx.evalCode(RAW_SHIM + code + '\n' + replacer, 'plugin.js')).dispose();
     this.entry = ctx.unwrapResult(ctx.evalCode(RAW_ENTRY));
-    this.direct = new DirectCaller(bindModule(module), ctx, this.entry);
     const meta = ctx.unwrapResult(ctx.evalCode(RAW_META));
     this.meta = JSON.parse(ctx.getString(meta));
     meta.dispose();
@@ -130,6 +134,7 @@ class RawPlugin {
 
   /** The same call with strings through Corral's direct path (see src/runtime/directCall.ts). */
   callDirect(op: 'render' | 'event', name: string, input: object): unknown {
+    this.direct ??= new DirectCaller(bindModule(this.module), this.ctx, this.entry);
     const result = this.direct.call(this.str(op), this.str(name), JSON.stringify(input));
     if (result.error) throw new Error(this.ctx.getString(result.error));
     return JSON.parse(result.text);
@@ -143,7 +148,7 @@ class RawPlugin {
   }
 
   dispose(): void {
-    this.direct.dispose();
+    this.direct?.dispose();
     for (const h of this.strings.values()) h.dispose();
     this.entry.dispose();
     this.ctx.dispose();

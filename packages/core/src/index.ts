@@ -34,6 +34,7 @@ export {
   serveWorkerPort,
   warmUpRuntime,
   writeWorkerMessage,
+  type ServeOptions,
   type WorkerPort,
 } from './rpc/workerPort.js';
 export {

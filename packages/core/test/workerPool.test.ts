@@ -177,3 +177,80 @@ describe('the worker wire', () => {
     runtime.dispose();
   });
 });
+
+describe('serveWorkerPort spinMs', () => {
+  /**
+   * A port whose `receive` hands out what the test queued, as Node's receiveMessageOnPort takes
+   * what the host posted while the worker was busy; `on` delivers what the test sends later.
+   */
+  async function served(spinMs: number) {
+    const runtime = await createRuntime({ variant: quickjs });
+    let listener: ((message: unknown) => void) | null = null;
+    const queued: unknown[] = [];
+    const answered: number[] = [];
+    let polls = 0;
+    serveWorkerPort(
+      runtime,
+      {
+        postMessage(message) {
+          if (!Array.isArray(message)) return; // WORKER_READY
+          readWorkerMessage(message, (m) => {
+            const id = (m as { id?: unknown }).id;
+            if (typeof id === 'number') answered.push(id);
+          });
+        },
+        on(l) {
+          listener = l;
+          return () => (listener = null);
+        },
+        receive() {
+          polls++;
+          return queued.length > 0 ? { message: queued.shift() } : undefined;
+        },
+      },
+      { spinMs },
+    );
+    await runtime.loadPlugin({ pluginId: 'c', code: counter });
+    const request = (id: number) => writeWorkerMessage({ id, op: 'render', params: renderParams });
+    /** Send through `on`, as an event-loop message, and wait for every answer so far. */
+    const send = async (id: number) => {
+      listener!(request(id));
+      while (!answered.includes(id)) await new Promise((r) => setImmediate(r));
+    };
+    return { runtime, queued, answered, request, send, polls: () => polls };
+  }
+  const renderParams = { pluginId: 'c', widgetId: 'main', pluginState: { count: 1 }, globalState: {} };
+
+  it('after back-to-back calls, takes the next request by polling instead of waiting for the event loop', async () => {
+    const s = await served(50);
+    await s.send(1); // the first call came after no answer: no polling after it
+    expect(s.polls()).toBe(0);
+    // Call 3 is already waiting when call 2 is answered (the host sent it meanwhile).
+    s.queued.push(s.request(3));
+    await s.send(2);
+    while (!s.answered.includes(3)) await new Promise((r) => setImmediate(r));
+    expect(s.answered).toEqual([1, 2, 3]);
+    expect(s.polls()).toBeGreaterThan(0);
+    s.runtime.dispose();
+  });
+
+  it('polls no longer than spinMs, and not at all after a call that came later than that', async () => {
+    const s = await served(5);
+    await s.send(1);
+    await s.send(2); // came right after answer 1: answer 2 polls, finds nothing, and gives up
+    const afterTwo = s.polls();
+    expect(afterTwo).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 30));
+    await s.send(3); // waited 30 ms > spinMs: a quiet spell, so no polling after its answer
+    expect(s.polls()).toBe(afterTwo);
+    expect(s.answered).toEqual([1, 2, 3]);
+    s.runtime.dispose();
+  });
+
+  it('never polls with spinMs 0', async () => {
+    const s = await served(0);
+    for (let id = 1; id <= 3; id++) await s.send(id);
+    expect(s.polls()).toBe(0);
+    s.runtime.dispose();
+  });
+});

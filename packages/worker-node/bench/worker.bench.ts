@@ -5,7 +5,9 @@
  *
  * 1. render todo50 through createNodeSandbox (poolSize 1) against a raw worker path measured in
  *    the same run — a bare worker_threads + quickjs-emscripten-core round trip doing the same
- *    render with JSON strings (target ≤ 1.2×);
+ *    render with JSON strings (target ≤ 1.2×); beside it, for context, both paths with the same
+ *    transport: a raw worker that polls after answering as Corral's does, and Corral with
+ *    polling off (spinMs 0);
  * 2. hard-kill-to-next-success: from the moment the watchdog kills a stuck worker (the stuck
  *    call's LIMIT_TIME) to the next successful render of the same plugin, with and without the
  *    hot spare (target ≤ 20 ms with it).
@@ -62,24 +64,35 @@ async function rawVm(code: string): Promise<(json: string) => string> {
   };
 }
 
-// The same VM in a bare worker_threads Worker: one string in, one string out.
+// The same VM in a bare worker_threads Worker: one string in, one string out. With
+// \`workerData.spinMs\`, it polls its port after each answer as Corral's workers do (the
+// floor for Corral's transport, printed for context only).
 const RAW_WORKER = `
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant } from ${JSON.stringify(import.meta.resolve('quickjs-emscripten-core'))};
 import quickjs from ${JSON.stringify(import.meta.resolve('@jitl/quickjs-wasmfile-release-sync'))};
 ${rawVm.toString()}
 const RAW_SHIM = ${JSON.stringify(RAW_SHIM)};
 const RAW_ENTRY = ${JSON.stringify(RAW_ENTRY)};
 const render = await rawVm(workerData.code);
-parentPort.on('message', (json) => parentPort.postMessage(render(json)));
+const answer = (json) => {
+  parentPort.postMessage(render(json));
+  const until = performance.now() + workerData.spinMs;
+  while (performance.now() < until) {
+    const next = receiveMessageOnPort(parentPort);
+    if (next) return queueMicrotask(() => answer(next.message));
+  }
+};
+parentPort.on('message', answer);
 parentPort.postMessage('ready');
 `;
 
 async function rawWorker(
   code: string,
+  spinMs = 0,
 ): Promise<{ render: (json: string) => Promise<unknown>; close: () => Promise<number> }> {
   const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(RAW_WORKER)}`), {
-    workerData: { code },
+    workerData: { code, spinMs },
   });
   await new Promise((r) => worker.once('message', r));
   return {
@@ -163,12 +176,19 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
   const raw = await rawWorker(TODO50);
   const sandbox = await createNodeSandbox({ poolSize: 1 });
   await sandbox.loadPlugin({ pluginId: 'todo50', code: TODO50 });
-  const [ri, ci, rw, cw] = await sample(
+  // For context: the raw worker polling as Corral's does, and Corral's with polling off.
+  const spinMs = internals.get(sandbox)!.spinMs;
+  const rawPolling = await rawWorker(TODO50, spinMs);
+  const sleeping = await createNodeSandbox({ poolSize: 1, hotSpare: false, spinMs: 0 });
+  await sleeping.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  const [ri, ci, rw, cw, rp, cs] = await sample(
     [
       () => time(async () => JSON.parse(rawInThread(JSON.stringify(input)))),
       () => time(() => runtime.render(params)),
       () => time(() => raw.render(JSON.stringify(input))),
       () => time(() => sandbox.render(params)),
+      () => time(() => rawPolling.render(JSON.stringify(input))),
+      () => time(() => sleeping.render(params)),
     ],
     CALLS,
   );
@@ -186,6 +206,8 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
   const p50 = (xs: number[]) => quantile(xs, 0.5);
   row('render todo50 p50 via a worker (poolSize 1)', p50(rw!), p50(cw!), 1.2);
   row('render todo50 p95 via a worker (poolSize 1)', quantile(rw!, 0.95), quantile(cw!, 0.95), null);
+  row(`  p50, both workers polling ${spinMs} ms after answering`, p50(rp!), p50(cw!), null);
+  row('  p50, neither polling (Corral with spinMs 0)', p50(rw!), p50(cs!), null);
   row('render todo50 p50 in-thread (core runtime, no worker)', p50(ri!), p50(ci!), null);
   row('what the worker boundary adds, p50', p50(rw!) - p50(ri!), p50(cw!) - p50(ci!), null);
   // CPU, not latency: what each path costs the machine per render, every thread counted (Linux).
@@ -195,8 +217,7 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
     row('CPU per render, all threads (one call at a time)', rawCpu.total, corralCpu.total, null);
     row('  of which the host thread', rawCpu.host, corralCpu.host, null);
   }
-  await sandbox.close();
-  await raw.close();
+  await Promise.all([sandbox.close(), sleeping.close(), raw.close(), rawPolling.close()]);
   runtime.dispose();
 }
 

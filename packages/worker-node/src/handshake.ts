@@ -16,6 +16,8 @@ export interface WorkerBoot {
   heapLimitBytes?: number;
   /** Nice increment the thread applies to itself at boot (see NodeSandboxOptions.niceness). */
   niceness?: number;
+  /** How long the thread polls for a follow-up call before sleeping (see NodeSandboxOptions.spinMs). */
+  spinMs: number;
   /** The variant's .wasm compiled once by the host, so a boot skips compilation. */
   wasmModule?: WebAssembly.Module;
 }

@@ -6,7 +6,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { parentPort, resourceLimits, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, resourceLimits, workerData } from 'node:worker_threads';
 import type { QuickJSSyncVariant } from 'quickjs-emscripten-core';
 import { createRuntime, serveWorkerPort, warmUpRuntime } from '@corral/core';
 import type { WorkerBoot } from './handshake.js';
@@ -44,10 +44,15 @@ const runtime = await createRuntime({
   ...(boot.wasmModule ? { wasmModule: boot.wasmModule } : {}),
 });
 await warmUpRuntime(runtime);
-serveWorkerPort(runtime, {
-  postMessage: (message) => port.postMessage(message),
-  on(listener) {
-    port.on('message', listener);
-    return () => port.off('message', listener);
+serveWorkerPort(
+  runtime,
+  {
+    postMessage: (message) => port.postMessage(message),
+    on(listener) {
+      port.on('message', listener);
+      return () => port.off('message', listener);
+    },
+    receive: () => receiveMessageOnPort(port),
   },
-});
+  { spinMs: boot.spinMs },
+);

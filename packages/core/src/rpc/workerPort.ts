@@ -23,6 +23,24 @@ import { decodeOutbound, encodeOutbound } from './transport.js';
 export interface WorkerPort {
   postMessage(message: string | string[]): void;
   on(listener: (message: unknown) => void): () => void;
+  /**
+   * Take the next queued message now, if there is one, bypassing `on` (Node:
+   * `receiveMessageOnPort`). Only needed for `spinMs`; Web Workers have no such call.
+   */
+  receive?(): { message: unknown } | undefined;
+}
+
+export interface ServeOptions {
+  /**
+   * After answering a call, poll `receive` for up to this long before the thread goes back to
+   * sleep in its event loop, when the previous call also came within this long. A sleeping
+   * thread takes tens of microseconds to wake (measured: a bare postMessage round trip took
+   * 82–86 µs against 13–25 µs with the worker polling), and it comes back with cold caches, so
+   * back-to-back calls are answered sooner. The price is CPU: a burst's last call burns up to
+   * `spinMs` for nothing, and polling competes with the host's threads for cores. Default 0
+   * (off); needs `receive`.
+   */
+  spinMs?: number;
 }
 
 /**
@@ -30,7 +48,11 @@ export interface WorkerPort {
  * with the notifications its call emitted before it; notifications alone go on the next timer
  * tick (`setTimeout`, which Web Workers have too).
  */
-export function serveWorkerPort(runtime: Runtime, port: WorkerPort): RuntimeService {
+export function serveWorkerPort(
+  runtime: Runtime,
+  port: WorkerPort,
+  options: ServeOptions = {},
+): RuntimeService {
   let batch: string[] = [];
   let scheduled = false;
   const flush = (): void => {
@@ -39,16 +61,44 @@ export function serveWorkerPort(runtime: Runtime, port: WorkerPort): RuntimeServ
     port.postMessage(batch);
     batch = [];
   };
+  const spinMs = port.receive && options.spinMs !== undefined && options.spinMs > 0 ? options.spinMs : 0;
+  let deliver: ((message: unknown) => void) | null = null;
+  let answeredAt = -Infinity; // when the latest response left
+  let waited = Infinity; // how long the thread waited for the latest request
+  const arrived = (message: unknown): void => {
+    waited = performance.now() - answeredAt;
+    deliver?.(readWorkerRequest(message));
+  };
+  /** After a response: wait for the next request by polling, if the last one came soon enough. */
+  const poll = (): void => {
+    answeredAt = performance.now();
+    if (waited > spinMs || !deliver) return;
+    const until = answeredAt + spinMs;
+    do {
+      const next = port.receive!();
+      // Handled once this response's turn has unwound, not inside it (no recursion).
+      if (next) return queueMicrotask(() => arrived(next.message));
+    } while (performance.now() < until);
+  };
   const service = createRuntimeService(runtime, {
     post(message) {
       batch.push(encodeOutbound(message));
-      if (typeof message === 'object' && message !== null && 'id' in message) flush();
-      else if (!scheduled) {
+      if (typeof message === 'object' && message !== null && 'id' in message) {
+        flush();
+        if (spinMs > 0) poll();
+      } else if (!scheduled) {
         scheduled = true;
         setTimeout(flush, 0);
       }
     },
-    on: (listener) => port.on((message) => listener(readWorkerRequest(message))),
+    on(listener) {
+      deliver = listener;
+      const off = port.on(arrived);
+      return () => {
+        deliver = null;
+        off();
+      };
+    },
   });
   port.postMessage(WORKER_READY);
   return service;

@@ -125,7 +125,7 @@ describe('the worker wire', () => {
     }
   });
 
-  it('answers a state text that is not one plain JSON value with INVALID_STATE, and stays usable', async () => {
+  it('answers a state text that is not one JSON value with INVALID_STATE, and stays usable', async () => {
     const [host, worker] = createInProcessTransportPair();
     const runtime = await createRuntime({ variant: quickjs });
     serveWorkerPort(runtime, { postMessage: (m) => worker.post(m), on: (l) => worker.on(l) });
@@ -159,12 +159,13 @@ describe('the worker wire', () => {
       // Would override the other state if the texts were pasted into one JSON text.
       ['{"count":1},"globalState":{"x":1}', '{}', 'pluginState'],
       ['{"count":1}', '{"a":1}\u001e{"b":2}', 'globalState'],
-      // JSON text, but not a value JSON carries, or nested past the bound every host applies.
-      ['{"count":1e400}', '{}', 'pluginState'],
-      ['{}', '['.repeat(300) + ']'.repeat(300), 'globalState'],
+      ['{"count":1}\u0000', '{}', 'pluginState'],
       ['{"count":', '{}', 'pluginState'],
       ['{"count":1}', '', 'globalState'],
+      ['{}', '{"a":[1,2}', 'globalState'],
     ];
+    // (A text is what the host's client wrote after checking the value, so bounds that only a
+    // value can break, such as depth, are not checked again here; see StateText.)
     let id = 10;
     for (const [pluginState, globalState, state] of cases) {
       const reply = await ask(++id, texts(id, pluginState, globalState));

@@ -32,8 +32,9 @@ export const BOOTSTRAP_SOURCE = String.raw`
   // A failure found by the bootstrap is sticky: the plugin may catch the thrown value, but the
   // call still fails with this code.
   var failure = null;
-  function fail(code, message) {
+  function fail(code, message, details) {
     var f = { code: code, message: String(message) };
+    if (details !== undefined) f.details = details;
     if (failure === null) failure = f;
     return f;
   }
@@ -268,6 +269,11 @@ export const BOOTSTRAP_SOURCE = String.raw`
     return "";
   }
 
+  function stateOf(text, what) {
+    try { return parse(text); }
+    catch (e) { throw fail("INVALID_STATE", what + " is not JSON text", { state: what, path: "", issue: "not JSON text" }); }
+  }
+
   function run(op, name, inputJson) {
     if (op === "limits") { limits = parse(inputJson); return ""; }
     if (op === "refusal") {
@@ -292,7 +298,14 @@ export const BOOTSTRAP_SOURCE = String.raw`
       return text;
     }
     pending = null;
-    var input = parse(inputJson);
+    // The call's facts, then each state as its own JSON text, separated by RS (U+001E), which
+    // JSON text never holds raw: each state must parse alone, so no text can reach into another
+    // field. The host checked states it was handed as values; a state that arrived as text (from
+    // a worker's host) is checked here, by parsing it.
+    var parts = inputJson.split("\u001e");
+    var input = parse(parts[0]);
+    input.pluginState = stateOf(parts[1], "pluginState");
+    input.globalState = stateOf(parts[2], "globalState");
     begin(input);
     callOp = op;
     return op === "render" ? render(name, input) : event(name, input);

@@ -132,6 +132,10 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
  * Validate render/event params: the envelope by the schema with the (potentially large) states
  * set aside, the states by `checkStates`, which is cheaper than the schema's walk.
  */
+/** What JSON text never holds raw, and the VM's input may not: RS (its separator) and U+0000. */
+// eslint-disable-next-line no-control-regex
+const SEPARATORS = /[\u0000\u001e]/;
+
 function checkCall<T extends RenderParams | EventParams>(
   validate: (v: unknown) => Validation<T>,
   params: T,
@@ -524,7 +528,8 @@ class RuntimeImpl implements Runtime {
     const pluginStateJson = this.stateJson(p.pluginState, limits, 'pluginState');
     const globalStateJson = this.stateJson(p.globalState, limits, 'globalState');
     const eventJson = 'event' in p ? `,"event":${JSON.stringify(p.event)}` : '';
-    const input = `{"pluginState":${pluginStateJson},"globalState":${globalStateJson},"now":${now},"seed":${seed}${eventJson}}`;
+    // The bootstrap splits this on RS and parses each state on its own.
+    const input = `{"now":${now},"seed":${seed}${eventJson}}\u001e${pluginStateJson}\u001e${globalStateJson}`;
     const call = new CallRecord(plugin, now, seed, op, started, this.clock, (n) => this.notify(n));
     let interrupted = false;
     let memoryError = false;
@@ -568,15 +573,24 @@ class RuntimeImpl implements Runtime {
   }
 
   private stateJson(state: JSONValue, limits: RuntimeLimits, what: string): string {
-    // checkCall has checked the state: a StateText (a worker's, see writeWorkerMessage) is exactly
-    // one JSON value, used as it is; any other state is serialized here, its one serialization.
+    // checkCall has checked a state value, which is serialized here, its one serialization. A
+    // StateText (a worker's, see writeWorkerMessage) is the text the host's client made of a
+    // value it checked the same way; it goes to the VM as it is, which parses it alone (see the
+    // bootstrap). It must not hold the separator, nor U+0000: the input crosses as a C string.
     let text: string | undefined;
     try {
-      text =
-        (state as unknown) instanceof StateText
-          ? (state as unknown as StateText).text
-          : JSON.stringify(state);
+      if ((state as unknown) instanceof StateText) {
+        text = (state as unknown as StateText).text;
+        if (SEPARATORS.test(text)) {
+          throw new CorralError('INVALID_STATE', `${what} is not JSON text`, {
+            state: what,
+            path: '',
+            issue: 'not JSON text',
+          });
+        }
+      } else text = JSON.stringify(state);
     } catch (error) {
+      if (error instanceof CorralError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new CorralError('INVALID_STATE', `${what} is not JSON: ${reason}`, { state: what });
     }

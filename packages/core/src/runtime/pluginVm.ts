@@ -292,8 +292,10 @@ export class PluginVm {
         message: string;
         name?: string;
         stack?: string;
+        details?: JSONObject;
       };
-      if (mark === FAILURE_MARK) throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message);
+      if (mark === FAILURE_MARK)
+        throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message, info.details);
       throw this.classifyThrow(info, throwCode);
     }
     return text;

@@ -145,3 +145,53 @@ describe('a runtime result written from the VM text', () => {
     }
   });
 });
+
+describe('a render tree left for the host end of the worker wire to check', () => {
+  const PLUGIN = `definePlugin({ widgets: { main: { render: function (ctx) {
+    return ctx.pluginState.bad ? { kind: "text" } : { kind: "text", text: "n=" + ctx.pluginState.n };
+  } } } });`;
+
+  it('is not checked by the runtime, and is checked by decodeOutbound, which keeps text and value', async () => {
+    const { createRuntime } = await import('@corral/core');
+    const variant = (await import('@jitl/quickjs-wasmfile-release-sync')).default;
+    const runtime = await createRuntime({ variant });
+    try {
+      await runtime.loadPlugin({ pluginId: 'p', code: PLUGIN });
+      const params = (pluginState: object) => ({
+        pluginId: 'p',
+        widgetId: 'main',
+        pluginState,
+        globalState: {},
+      });
+      // Checked by the runtime: the invalid tree fails the call.
+      const inThread = await runtime.render(params({ bad: true })).catch((e: unknown) => e);
+      expect(inThread).toMatchObject({ code: 'INVALID_OUTPUT' });
+      // Deferred: the call succeeds, its text says what to check, and the receiver fails it.
+      const deferred = await runtime.render(params({ bad: true }), { deferTreeCheck: true });
+      const text = encodeOutbound({ id: 5, ok: true, result: deferred });
+      expect(text.startsWith('{"id":5,"ok":true,"check":{"widgetId":"main",')).toBe(true);
+      expect(decodeOutbound(text)).toMatchObject({
+        id: 5,
+        ok: false,
+        error: { code: 'INVALID_OUTPUT', details: { path: '' } },
+      });
+      // Read in the worker anyway, the tree is checked on the spot.
+      expect(() => deferred.tree).toThrow(/invalid UI tree/);
+      // A valid tree arrives as the result's exact text, with its value already parsed.
+      const ok = await runtime.render(params({ n: 3 }), { deferTreeCheck: true });
+      const decoded = decodeOutbound(encodeOutbound({ id: 6, ok: true, result: ok })) as {
+        result: JsonText;
+      };
+      expect(decoded.result).toBeInstanceOf(JsonText);
+      expect(JSON.parse(decoded.result.text)).toEqual(decoded.result.value);
+      expect(decoded.result.value).toMatchObject({ tree: { kind: 'text', text: 'n=3' } });
+      // A check the receiver cannot read is INTERNAL, not a pass.
+      expect(decodeOutbound('{"id":7,"ok":true,"check":{"widgetId":1},"result":{"tree":{}}}')).toMatchObject({
+        ok: false,
+        error: { code: 'INTERNAL' },
+      });
+    } finally {
+      runtime.dispose();
+    }
+  });
+});

@@ -11,7 +11,7 @@ import {
   type RpcResponse,
   type RpcOp,
 } from '@corral/contracts';
-import type { Runtime } from '../runtime/createRuntime.js';
+import type { CallOptions, Runtime } from '../runtime/createRuntime.js';
 import type { Transport } from './transport.js';
 
 const OPS: ReadonlySet<string> = new Set<RpcOp>(['loadPlugin', 'render', 'event', 'disposePlugin', 'health']);
@@ -57,20 +57,32 @@ export function readRequest(message: unknown): RpcRequest | RpcResponse {
 }
 
 /** Run one request against a runtime and produce its response; never throws. */
-export async function answer(runtime: Runtime, message: unknown): Promise<RpcResponse> {
+export async function answer(
+  runtime: Runtime,
+  message: unknown,
+  options?: CallOptions,
+): Promise<RpcResponse> {
   const request = readRequest(message);
   if ('ok' in request) return request;
   try {
-    return { id: request.id, ok: true, result: await runtime.execute(request) };
+    return { id: request.id, ok: true, result: await runtime.execute(request, options) };
   } catch (error) {
     return { id: request.id, ok: false, error: CorralError.fromUnknown(error).toWire() };
   }
 }
 
-export function createRuntimeService(runtime: Runtime, transport: Transport): RuntimeService {
+/**
+ * Serve `runtime` on `transport`. `options` apply to every call: a transport whose other end
+ * checks render trees itself (core's worker wire) passes `deferTreeCheck`.
+ */
+export function createRuntimeService(
+  runtime: Runtime,
+  transport: Transport,
+  options?: CallOptions,
+): RuntimeService {
   const offNotify = runtime.onNotification((notification) => transport.post(notification));
   const offMessage = transport.on((message) => {
-    void answer(runtime, message).then((response) => transport.post(response));
+    void answer(runtime, message, options).then((response) => transport.post(response));
   });
   return {
     close() {

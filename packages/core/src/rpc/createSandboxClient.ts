@@ -464,6 +464,9 @@ const EVENT_TIMEOUT = (l: RuntimeLimits): number => l.eventTimeoutMs;
 
 /** A result as the caller asked for it: its value, or its JSON text. */
 function resultOf(result: RpcResult | JsonText, json: boolean): RpcResult | string {
-  if (result instanceof JsonText) return json ? result.text : (JSON.parse(result.text) as RpcResult);
+  if (result instanceof JsonText) {
+    if (json) return result.text;
+    return (result.value ?? JSON.parse(result.text)) as RpcResult;
+  }
   return json ? JSON.stringify(result) : result;
 }

@@ -3,7 +3,9 @@
  * The one thing core needs from a host to talk across a boundary: a postMessage-like pipe.
  * Adapters implement it over a Worker, a worker_threads port, or HTTP.
  */
-import { resultJson } from '../runtime/resultJson.js';
+import { CorralError } from '@corral/contracts';
+import { deferredTreeCheck, resultJson } from '../runtime/resultJson.js';
+import { checkRenderTree, isTreeCheck } from '../runtime/treeCheck.js';
 
 /** A message pipe. Messages are structured-clonable plain objects (contract RPC values). */
 export interface Transport {
@@ -64,11 +66,17 @@ export function createInProcessTransportPair(): [Transport, Transport] {
  * that only forward JSON (`callJson`: the HTTP server writes it into the response body).
  */
 export class JsonText {
-  constructor(readonly text: string) {}
+  /** `value`: the text parsed, when the transport had to parse it anyway. */
+  constructor(
+    readonly text: string,
+    readonly value?: unknown,
+  ) {}
 }
 
 /** How a successful response with a numeric id starts; its result follows, then the closing brace. */
 const SUCCESS = /^\{"id":(-?\d+),"ok":true,"result":/;
+/** How one starts whose render tree its receiver must check (see `treeCheck`). */
+const UNCHECKED = /^\{"id":(-?\d+),"ok":true,"check":/;
 
 /**
  * Outbound messages as text, one string each, for transports that send replies as JSON text (a
@@ -79,10 +87,40 @@ const SUCCESS = /^\{"id":(-?\d+),"ok":true,"result":/;
 export function encodeOutbound(message: unknown): string {
   const m = message as { id?: unknown; ok?: unknown; result?: unknown };
   if (m?.ok === true && Number.isSafeInteger(m.id) && Object.keys(m).length === 3 && 'result' in m) {
+    const check = deferredTreeCheck(m.result);
     const result = resultJson(m.result) ?? (JSON.stringify(m.result) as string | undefined);
+    if (result !== undefined && check)
+      return `{"id":${m.id as number},"ok":true,"check":${JSON.stringify(check)},"result":${result}}`;
     if (result !== undefined) return `{"id":${m.id as number},"ok":true,"result":${result}}`;
   }
   return JSON.stringify(message);
+}
+
+/**
+ * A response whose render tree was left for this end to check: parsed (which the caller needs
+ * anyway), checked, and passed on as a `JsonText` that carries both the text and the value, or
+ * as the error the check raised (`checkFailed` set, so the wire can correct the call's
+ * diagnostic).
+ */
+function readUnchecked(text: string, id: number): unknown {
+  let message: { check?: unknown; result?: { tree?: unknown } };
+  try {
+    message = JSON.parse(text) as typeof message;
+  } catch {
+    message = {};
+  }
+  const check = message.check;
+  if (!isTreeCheck(check) || typeof message.result !== 'object' || message.result === null) {
+    const error = new CorralError('INTERNAL', 'The worker sent a malformed render result');
+    return { id, ok: false, error: error.toWire() };
+  }
+  try {
+    message.result.tree = checkRenderTree(message.result.tree, check);
+  } catch (error) {
+    return { id, ok: false, error: CorralError.fromUnknown(error).toWire(), checkFailed: true };
+  }
+  const head = `{"id":${id},"ok":true,"check":${JSON.stringify(check)},"result":`.length;
+  return { id, ok: true, result: new JsonText(text.slice(head, -1), message.result) };
 }
 
 /**
@@ -93,5 +131,7 @@ export function encodeOutbound(message: unknown): string {
 export function decodeOutbound(text: string): unknown {
   const head = SUCCESS.exec(text);
   if (head) return { id: Number(head[1]), ok: true, result: new JsonText(text.slice(head[0].length, -1)) };
+  const unchecked = UNCHECKED.exec(text);
+  if (unchecked) return readUnchecked(text, Number(unchecked[1]));
   return JSON.parse(text) as unknown;
 }

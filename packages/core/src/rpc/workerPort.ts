@@ -80,26 +80,32 @@ export function serveWorkerPort(
       if (next) return queueMicrotask(() => arrived(next.message));
     } while (performance.now() < until);
   };
-  const service = createRuntimeService(runtime, {
-    post(message) {
-      batch.push(encodeOutbound(message));
-      if (typeof message === 'object' && message !== null && 'id' in message) {
-        flush();
-        if (spinMs > 0) poll();
-      } else if (!scheduled) {
-        scheduled = true;
-        setTimeout(flush, 0);
-      }
+  const service = createRuntimeService(
+    runtime,
+    {
+      post(message) {
+        batch.push(encodeOutbound(message));
+        if (typeof message === 'object' && message !== null && 'id' in message) {
+          flush();
+          if (spinMs > 0) poll();
+        } else if (!scheduled) {
+          scheduled = true;
+          setTimeout(flush, 0);
+        }
+      },
+      on(listener) {
+        deliver = listener;
+        const off = port.on(arrived);
+        return () => {
+          deliver = null;
+          off();
+        };
+      },
     },
-    on(listener) {
-      deliver = listener;
-      const off = port.on(arrived);
-      return () => {
-        deliver = null;
-        off();
-      };
-    },
-  });
+    // The host's end (readWorkerMessage) parses every render tree it receives, so it checks
+    // them too, and the worker does not parse them a second time.
+    { deferTreeCheck: true },
+  );
   port.postMessage(WORKER_READY);
   return service;
 }
@@ -135,10 +141,28 @@ export function readWorkerRequest(message: unknown): unknown {
   return request;
 }
 
-/** Host side: hand each message a worker posted to `listener`, decoded (`WORKER_READY` as is). */
+/**
+ * Host side: hand each message a worker posted to `listener`, decoded (`WORKER_READY` as is).
+ * Render trees are checked here (see `decodeOutbound`); when one fails, the call's diagnostic,
+ * which the worker sent just before the response in the same message, gets the error's code.
+ */
 export function readWorkerMessage(message: unknown, listener: (message: unknown) => void): void {
-  if (message === WORKER_READY) listener(message);
-  else if (Array.isArray(message)) for (const text of message as string[]) listener(decodeOutbound(text));
+  if (message === WORKER_READY) return listener(message);
+  if (!Array.isArray(message)) return;
+  const decoded = (message as string[]).map(decodeOutbound);
+  for (let i = 0; i < decoded.length; i++) {
+    const m = decoded[i] as { checkFailed?: boolean; error?: { code: string } };
+    if (!m.checkFailed) continue;
+    delete m.checkFailed;
+    for (let j = i - 1; j >= 0; j--) {
+      const n = decoded[j] as { notification?: string; diagnostic?: { kind?: string; errorCode?: string } };
+      if (n.notification === 'diagnostic' && n.diagnostic?.kind === 'call') {
+        n.diagnostic.errorCode = m.error!.code;
+        break;
+      }
+    }
+  }
+  for (const m of decoded) listener(m);
 }
 
 const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {

@@ -23,7 +23,6 @@ import {
   validateEventParams,
   validateLoadPluginParams,
   validateRenderParams,
-  validateUINodeWithin,
   type CallDiagnostic,
   type Diagnostic,
   type Dispatch,
@@ -47,7 +46,8 @@ import {
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import { Engine } from './engine.js';
-import { rememberResultJson } from './resultJson.js';
+import { deferTreeCheck, rememberResultJson } from './resultJson.js';
+import { checkRenderTree } from './treeCheck.js';
 import { StateText, checkStates } from '../states.js';
 import { PluginVm, failureFacts, type CallSink } from './pluginVm.js';
 
@@ -85,15 +85,25 @@ export interface RuntimeOptions {
   onModule?: (module: QuickJSWASMModule) => void;
 }
 
+/** How one call's result is delivered. */
+export interface CallOptions {
+  /**
+   * Leave a render's tree unparsed and unchecked, for a receiver that parses it anyway to check
+   * it (core's worker wire; see `treeCheck`). The result's JSON text is what to send on; its
+   * `tree`, if read here, is parsed and checked on the spot. Default false.
+   */
+  deferTreeCheck?: boolean;
+}
+
 /** The in-thread engine. Every method throws CorralError on failure. */
 export interface Runtime {
   loadPlugin(params: LoadPluginParams): Promise<PluginMeta>;
-  render(params: RenderParams): Promise<RenderResult>;
+  render(params: RenderParams, options?: CallOptions): Promise<RenderResult>;
   event(params: EventParams): Promise<EventResult>;
   disposePlugin(params: DisposePluginParams): Promise<null>;
   health(): Promise<HealthResult>;
   /** Run one contract request (its params are validated like the methods'). */
-  execute(request: RpcRequest): Promise<RpcResult>;
+  execute(request: RpcRequest, options?: CallOptions): Promise<RpcResult>;
   /** Diagnostics and log lines as they happen. Returns an unsubscribe function. */
   onNotification(listener: (notification: RpcNotification) => void): () => void;
   /** Free every plugin runtime and the engine. */
@@ -263,12 +273,12 @@ class RuntimeImpl implements Runtime {
       });
   }
 
-  execute(request: RpcRequest): Promise<RpcResult> {
+  execute(request: RpcRequest, options: CallOptions = {}): Promise<RpcResult> {
     switch (request.op) {
       case 'loadPlugin':
         return this.loadPlugin(request.params);
       case 'render':
-        return this.render(request.params);
+        return this.render(request.params, options);
       case 'event':
         return this.event(request.params);
       case 'disposePlugin':
@@ -392,34 +402,33 @@ class RuntimeImpl implements Runtime {
   }
 
   // ---------------------------------------------------------------------------------------
-  render(params: RenderParams): Promise<RenderResult> {
+  render(params: RenderParams, options: CallOptions = {}): Promise<RenderResult> {
     return this.serial(() => {
       const p = checkCall(validateRenderParams, params);
       const plugin = this.usable(p.pluginId, p.widgetId);
       return this.runCall(plugin, 'render', p.widgetId, p, plugin.limits.renderTimeoutMs, (output, call) => {
         const limits = plugin.limits;
-        const tree = this.parseOutput(output, limits.maxOutputBytes, 'render output');
-        const valid = validateUINodeWithin(
-          tree,
-          {
-            maxDepth: limits.maxOutputDepth,
-            maxNodes: limits.maxOutputNodes,
-          },
-          null,
-        );
-        if (!valid.ok) {
-          const tooBig = /deeper than|more than/.test(valid.message);
-          const first = valid.issues[0]!;
-          throw new CorralError(
-            tooBig ? 'OUTPUT_TOO_LARGE' : 'INVALID_OUTPUT',
-            `Widget '${p.widgetId}' rendered an invalid UI tree: ${valid.message}`,
-            { path: first.path, issue: first.message },
-          );
+        const check = {
+          widgetId: p.widgetId,
+          maxDepth: limits.maxOutputDepth,
+          maxNodes: limits.maxOutputNodes,
+        };
+        const text = (r: RenderResult): string =>
+          `{"tree":${output},"diagnostics":${JSON.stringify(r.diagnostics)}}`;
+        const diagnostics = [call.diagnostic(), ...call.logs];
+        if (options.deferTreeCheck) {
+          // Sized and screened here; parsed and checked by the receiver. Read here, the tree
+          // is parsed and checked on the spot.
+          this.screenOutput(output, limits.maxOutputBytes, 'render output');
+          const result = { diagnostics } as RenderResult;
+          Object.defineProperty(result, 'tree', {
+            get: () => checkRenderTree(JSON.parse(output), check),
+            enumerable: true,
+          });
+          return deferTreeCheck(rememberResultJson(result, text), check);
         }
-        return rememberResultJson(
-          { tree: valid.value, diagnostics: [call.diagnostic(), ...call.logs] },
-          (r) => `{"tree":${output},"diagnostics":${JSON.stringify(r.diagnostics)}}`,
-        );
+        const tree = checkRenderTree(this.parseOutput(output, limits.maxOutputBytes, 'render output'), check);
+        return rememberResultJson({ tree, diagnostics }, text);
       });
     });
   }
@@ -624,6 +633,18 @@ class RuntimeImpl implements Runtime {
     what: string,
     tooLarge: 'OUTPUT_TOO_LARGE' | 'DISPATCH_LIMIT' = 'OUTPUT_TOO_LARGE',
   ): unknown {
+    this.screenOutput(text, maxBytes, what, tooLarge);
+    // Text from the VM's JSON.stringify, already sized: parsing it yields plain JSON.
+    return JSON.parse(text) as unknown;
+  }
+
+  /** The checks on an output's text that come before parsing it. */
+  private screenOutput(
+    text: string,
+    maxBytes: number,
+    what: string,
+    tooLarge: 'OUTPUT_TOO_LARGE' | 'DISPATCH_LIMIT' = 'OUTPUT_TOO_LARGE',
+  ): void {
     // UTF-8 takes at most 3 bytes per UTF-16 unit: short text needs no exact count.
     if (text.length * 3 > maxBytes) {
       const bytes = utf8Length(text);
@@ -639,8 +660,6 @@ class RuntimeImpl implements Runtime {
     if (text.includes('"__proto__"')) {
       throw new CorralError('INVALID_OUTPUT', `The ${what} contains a "__proto__" key`, { key: '__proto__' });
     }
-    // Text from the VM's JSON.stringify, already sized: parsing it yields plain JSON.
-    return JSON.parse(text) as unknown;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -12,7 +12,10 @@
  * V8's young-generation collector keeps such entries alive, so every result and its tree were
  * promoted to the old generation and left to full collections; measured in the core bench.)
  */
+import type { TreeCheck } from './treeCheck.js';
+
 const TEXT = Symbol('corral.resultJson');
+const CHECK = Symbol('corral.treeCheck');
 
 /** Remember how to write `result` as JSON. */
 export function rememberResultJson<T extends object>(result: T, text: (result: T) => string): T {
@@ -25,4 +28,19 @@ export function resultJson(result: unknown): string | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
   const text = (result as { [TEXT]?: (result: object) => string })[TEXT];
   return typeof text === 'function' ? text(result) : undefined;
+}
+
+/**
+ * Mark a render result whose tree was left unchecked for the receiving end of the wire to check
+ * (see `treeCheck`); `check` says against what.
+ */
+export function deferTreeCheck<T extends object>(result: T, check: TreeCheck): T {
+  Object.defineProperty(result, CHECK, { value: check });
+  return result;
+}
+
+/** The check a result's receiver owes its tree, if the runtime deferred it. */
+export function deferredTreeCheck(result: unknown): TreeCheck | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  return (result as { [CHECK]?: TreeCheck })[CHECK];
 }

@@ -449,7 +449,13 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
           '"just a string"',
           'null',
         ]) {
-          await expectCode(render(await load(returning(expr))), 'INVALID_OUTPUT');
+          const id = await load(returning(expr));
+          await expectCode(render(id), 'INVALID_OUTPUT');
+          // The call's diagnostic says so too, wherever the tree was checked.
+          const diagnostic = await waitForDiagnostic(
+            (d) => d.kind === 'call' && d.pluginId === id && d.op === 'render',
+          );
+          expect(diagnostic).toMatchObject({ errorCode: 'INVALID_OUTPUT' });
         }
       });
 
@@ -461,6 +467,10 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
           { profile: 'strict' },
         );
         await expectCode(render(nodes), 'OUTPUT_TOO_LARGE');
+        const diagnostic = await waitForDiagnostic(
+          (d) => d.kind === 'call' && d.pluginId === nodes && d.op === 'render',
+        );
+        expect(diagnostic).toMatchObject({ errorCode: 'OUTPUT_TOO_LARGE' });
         const deep = await load(
           returning(
             '(function () { var n = { kind: "divider" }; for (var i = 0; i < 40; i++) n = { kind: "column", children: [n] }; return n; })()',

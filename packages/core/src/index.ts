@@ -42,6 +42,7 @@ export {
   decodeOutbound,
   encodeOutbound,
   JsonText,
+  type PostHints,
   type Transport,
 } from './rpc/transport.js';
 export { createSystemClock, type Clock } from './clock.js';

@@ -3,7 +3,7 @@
  * a result's text over unparsed. What a caller sees must be exactly the contract's JSON.
  */
 import { describe, expect, it } from 'vitest';
-import { CorralError, type RpcRequest, type RpcResponse } from '@corral/contracts';
+import { CorralError, type JSONObject, type RpcRequest, type RpcResponse } from '@corral/contracts';
 import {
   createInProcessTransportPair,
   createSandboxClient,
@@ -157,7 +157,7 @@ describe('a render tree left for the host end of the worker wire to check', () =
     const runtime = await createRuntime({ variant });
     try {
       await runtime.loadPlugin({ pluginId: 'p', code: PLUGIN });
-      const params = (pluginState: object) => ({
+      const params = (pluginState: JSONObject) => ({
         pluginId: 'p',
         widgetId: 'main',
         pluginState,

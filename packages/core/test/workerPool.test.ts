@@ -179,6 +179,27 @@ describe('the worker wire', () => {
   });
 });
 
+describe('where a render tree is checked', () => {
+  it('by the host, which parses it anyway; by the worker when the caller takes the result as text', async () => {
+    const runtime = await createRuntime({ variant: quickjs });
+    const posted: string[] = [];
+    let deliver: (message: unknown) => void = () => undefined;
+    serveWorkerPort(runtime, {
+      postMessage: (m) => void (Array.isArray(m) && posted.push(...m)),
+      on: (l) => ((deliver = l), () => undefined),
+    });
+    await runtime.loadPlugin({ pluginId: 'c', code: counter });
+    const params = { pluginId: 'c', widgetId: 'main', pluginState: { count: 4 }, globalState: {} };
+    deliver(writeWorkerMessage({ id: 1, op: 'render', params }));
+    deliver(writeWorkerMessage({ id: 2, op: 'render', params }, { json: true }));
+    const reply = (id: number) => posted.find((t) => t.startsWith(`{"id":${id},`));
+    while (!reply(1) || !reply(2)) await new Promise((r) => setTimeout(r, 1));
+    expect(reply(1)!.startsWith('{"id":1,"ok":true,"check":{"widgetId":"main",')).toBe(true);
+    expect(reply(2)!.startsWith('{"id":2,"ok":true,"result":{"tree":')).toBe(true);
+    runtime.dispose();
+  });
+});
+
 describe('serveWorkerPort spinMs', () => {
   /**
    * A port whose `receive` hands out what the test queued, as Node's receiveMessageOnPort takes

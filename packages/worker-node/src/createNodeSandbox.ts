@@ -162,7 +162,7 @@ createNodeSandbox satisfies (options?: NodeSandboxOptions) => Promise<SandboxCli
 /** A worker as a core Transport (core's wire: requests written and replies read by core). */
 function workerTransport(worker: Worker): Transport {
   return {
-    post: (message) => worker.postMessage(writeWorkerMessage(message)),
+    post: (message, hints) => worker.postMessage(writeWorkerMessage(message, hints)),
     on(listener) {
       const onMessage = (message: unknown) => readWorkerMessage(message, listener);
       worker.on('message', onMessage);

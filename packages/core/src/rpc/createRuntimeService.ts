@@ -72,17 +72,18 @@ export async function answer(
 }
 
 /**
- * Serve `runtime` on `transport`. `options` apply to every call: a transport whose other end
- * checks render trees itself (core's worker wire) passes `deferTreeCheck`.
+ * Serve `runtime` on `transport`. `options` says how to deliver each request's result: a
+ * transport whose other end checks render trees itself (core's worker wire) asks for
+ * `deferTreeCheck`.
  */
 export function createRuntimeService(
   runtime: Runtime,
   transport: Transport,
-  options?: CallOptions,
+  options?: (message: unknown) => CallOptions,
 ): RuntimeService {
   const offNotify = runtime.onNotification((notification) => transport.post(notification));
   const offMessage = transport.on((message) => {
-    void answer(runtime, message, options).then((response) => transport.post(response));
+    void answer(runtime, message, options?.(message)).then((response) => transport.post(response));
   });
   return {
     close() {

@@ -250,7 +250,7 @@ class Client implements SandboxClient, JsonResultClient {
       if (this.pending.size === 0) this.lastProgress = entry.sentAt;
       this.pending.set(id, entry);
       try {
-        transport.post({ id, op, params } as RpcRequest);
+        transport.post({ id, op, params } as RpcRequest, json ? { json } : undefined);
       } catch (error) {
         this.pending.delete(id);
         reject(new CorralError('INVALID_REQUEST', `The request could not be sent: ${String(error)}`));

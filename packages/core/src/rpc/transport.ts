@@ -7,10 +7,20 @@ import { CorralError } from '@corral/contracts';
 import { deferredTreeCheck, resultJson } from '../runtime/resultJson.js';
 import { checkRenderTree, isTreeCheck } from '../runtime/treeCheck.js';
 
+/** What a client tells its transport about a request, beside the request itself. */
+export interface PostHints {
+  /**
+   * The caller takes the result as JSON text, unparsed (`callJson`): a wire that leaves a check
+   * to its receiving end, because that end parses the result anyway, should check before
+   * sending instead (see `writeWorkerMessage`).
+   */
+  json?: boolean;
+}
+
 /** A message pipe. Messages are structured-clonable plain objects (contract RPC values). */
 export interface Transport {
-  /** Send a message to the other side. */
-  post(message: unknown): void;
+  /** Send a message to the other side. Transports may ignore `hints`. */
+  post(message: unknown, hints?: PostHints): void;
   /** Receive messages from the other side. Returns an unsubscribe function. */
   on(listener: (message: unknown) => void): () => void;
   /**

@@ -17,7 +17,7 @@ import type { Runtime } from '../runtime/createRuntime.js';
 import { StateText, checkStates } from '../states.js';
 import { createRuntimeService, type RuntimeService } from './createRuntimeService.js';
 import { WORKER_READY } from './createWorkerPool.js';
-import { decodeOutbound, encodeOutbound } from './transport.js';
+import { decodeOutbound, encodeOutbound, type PostHints } from './transport.js';
 
 /** The worker's side of its port: `postMessage` structured-clones, `on` receives requests. */
 export interface WorkerPort {
@@ -103,22 +103,28 @@ export function serveWorkerPort(
       },
     },
     // The host's end (readWorkerMessage) parses every render tree it receives, so it checks
-    // them too, and the worker does not parse them a second time.
-    { deferTreeCheck: true },
+    // them too, and the worker does not parse them a second time; unless the caller takes the
+    // result as text (callJson), which the host does not parse.
+    (request) => ({ deferTreeCheck: !checkInWorker.has(request as object) }),
   );
   port.postMessage(WORKER_READY);
   return service;
 }
 
-/** Marks a call whose states follow as JSON texts: `[STATE_TEXTS, request, pluginState, globalState]`. */
+/**
+ * Marks a call whose states follow as JSON texts: `[STATE_TEXTS, request, pluginState,
+ * globalState, checkInWorker]`; with `checkInWorker`, the worker checks a render's tree itself.
+ */
 const STATE_TEXTS = 'corral:state-texts';
+/** Requests whose render tree the worker checks before answering (the host will not parse it). */
+const checkInWorker = new WeakSet<object>();
 
 /**
  * Host side: what to post to a worker for `message`. A render or event whose states are plain
  * JSON sends them as texts; anything else goes as it is, and the worker answers it as it would
  * any message (INVALID_STATE for a state JSON cannot carry, INVALID_REQUEST for the rest).
  */
-export function writeWorkerMessage(message: unknown): unknown {
+export function writeWorkerMessage(message: unknown, hints?: PostHints): unknown {
   const m = message as { op?: unknown; params?: unknown };
   if (m === null || typeof m !== 'object' || (m.op !== 'render' && m.op !== 'event')) return message;
   const params = m.params as Record<string, unknown> | null;
@@ -126,18 +132,34 @@ export function writeWorkerMessage(message: unknown): unknown {
     return message;
   if (checkStates(params) !== null) return message;
   const { pluginState, globalState, ...rest } = params;
-  return [STATE_TEXTS, { ...m, params: rest }, JSON.stringify(pluginState), JSON.stringify(globalState)];
+  const texts: unknown[] = [
+    STATE_TEXTS,
+    { ...m, params: rest },
+    JSON.stringify(pluginState),
+    JSON.stringify(globalState),
+  ];
+  // A result the caller takes as text is not parsed on this side, so the worker checks its tree.
+  if (hints?.json) texts.push(true);
+  return texts;
 }
 
 /** Worker side: the request `writeWorkerMessage` sent, its states as `StateText`s. */
 export function readWorkerRequest(message: unknown): unknown {
-  if (!Array.isArray(message) || message.length !== 4 || message[0] !== STATE_TEXTS) return message;
-  const [, request, pluginState, globalState] = message as [string, unknown, unknown, unknown];
+  if (!Array.isArray(message) || message.length < 4 || message.length > 5 || message[0] !== STATE_TEXTS)
+    return message;
+  const [, request, pluginState, globalState, checkHere] = message as [
+    string,
+    unknown,
+    unknown,
+    unknown,
+    unknown,
+  ];
   const params = (request as { params?: unknown } | null)?.params;
   // Anything else is answered INVALID_REQUEST, like any malformed message.
   if (typeof pluginState !== 'string' || typeof globalState !== 'string') return message;
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return request;
   Object.assign(params, { pluginState: new StateText(pluginState), globalState: new StateText(globalState) });
+  if (checkHere === true) checkInWorker.add(request as object);
   return request;
 }
 

@@ -29,6 +29,7 @@ export const createServerSandbox: SandboxFactory = (config, lane = 'main') =>
       ? { poolSize: config.quarantinePoolSize, niceness: config.quarantineNiceness }
       : { poolSize: config.poolSize }),
     engine: config.engine,
+    spinMs: config.spinMs,
     source: 'server',
     allowedGlobalActions: config.allowedGlobalActions,
     limitsCeiling: LIMIT_PROFILES[config.profile],

@@ -611,6 +611,12 @@ describe('configured servers', () => {
     await expect(startServer({ CORRAL_POOL_SIZE: 'many' })).rejects.toThrow(/CORRAL_POOL_SIZE/);
     await expect(startServer({ CORRAL_PROFILE: 'huge' })).rejects.toThrow(/CORRAL_PROFILE/);
     await expect(startServer({ CORRAL_QUARANTINE_NICE: '25' })).rejects.toThrow(/CORRAL_QUARANTINE_NICE/);
+    await expect(startServer({ CORRAL_SPIN_MS: '-1' })).rejects.toThrow(/CORRAL_SPIN_MS/);
+  });
+
+  it('leaves worker polling off unless CORRAL_SPIN_MS asks for it', () => {
+    expect(loadConfig({}).spinMs).toBe(0);
+    expect(loadConfig({ CORRAL_SPIN_MS: '0.25' }).spinMs).toBe(0.25);
   });
 
   it('runs the quarantine lane CORRAL_QUARANTINE_NICE lower than the main lane (Linux, per thread)', async () => {

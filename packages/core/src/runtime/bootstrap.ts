@@ -298,14 +298,17 @@ export const BOOTSTRAP_SOURCE = String.raw`
       return text;
     }
     pending = null;
-    // The call's facts, then each state as its own JSON text, separated by RS (U+001E), which
-    // JSON text never holds raw: each state must parse alone, so no text can reach into another
-    // field. The host checked states it was handed as values; a state that arrived as text (from
-    // a worker's host) is checked here, by parsing it.
-    var parts = inputJson.split("\u001e");
-    var input = parse(parts[0]);
-    input.pluginState = stateOf(parts[1], "pluginState");
-    input.globalState = stateOf(parts[2], "globalState");
+    // One JSON text the host wrote from states it checked as values; or, when a state arrived
+    // as text (from a worker's host), RS (U+001E, which JSON text never holds raw), the call's
+    // facts, then each state as its own JSON text, each after an RS: each state must parse
+    // alone, so no text can reach into another field, and one that does not is INVALID_STATE.
+    var input;
+    if (inputJson.charCodeAt(0) === 0x1e) {
+      var parts = inputJson.split("\u001e");
+      input = parse(parts[1]);
+      input.pluginState = stateOf(parts[2], "pluginState");
+      input.globalState = stateOf(parts[3], "globalState");
+    } else input = parse(inputJson);
     begin(input);
     callOp = op;
     return op === "render" ? render(name, input) : event(name, input);

@@ -537,8 +537,12 @@ class RuntimeImpl implements Runtime {
     const pluginStateJson = this.stateJson(p.pluginState, limits, 'pluginState');
     const globalStateJson = this.stateJson(p.globalState, limits, 'globalState');
     const eventJson = 'event' in p ? `,"event":${JSON.stringify(p.event)}` : '';
-    // The bootstrap splits this on RS and parses each state on its own.
-    const input = `{"now":${now},"seed":${seed}${eventJson}}\u001e${pluginStateJson}\u001e${globalStateJson}`;
+    // A state text from a worker's host is parsed on its own in the VM (see the bootstrap).
+    const texts =
+      (p.pluginState as unknown) instanceof StateText || (p.globalState as unknown) instanceof StateText;
+    const input = texts
+      ? `\u001e{"now":${now},"seed":${seed}${eventJson}}\u001e${pluginStateJson}\u001e${globalStateJson}`
+      : `{"pluginState":${pluginStateJson},"globalState":${globalStateJson},"now":${now},"seed":${seed}${eventJson}}`;
     const call = new CallRecord(plugin, now, seed, op, started, this.clock, (n) => this.notify(n));
     let interrupted = false;
     let memoryError = false;

@@ -276,3 +276,18 @@ describe('serveWorkerPort spinMs', () => {
     s.runtime.dispose();
   });
 });
+
+describe('writeWorkerMessage hints', () => {
+  it('checks the states again unless the client says it just did', () => {
+    const message = {
+      id: 1,
+      op: 'render',
+      params: { pluginId: 'c', widgetId: 'main', pluginState: { n: Number.NaN }, globalState: {} },
+    };
+    // Unchecked: NaN would become null as text, so the message goes as it is, to be refused.
+    expect(writeWorkerMessage(message)).toBe(message);
+    // The client refuses such states itself before posting, and says so: no second walk.
+    const written = writeWorkerMessage(message, { statesChecked: true }) as unknown[];
+    expect(written[2]).toBe('{"n":null}');
+  });
+});

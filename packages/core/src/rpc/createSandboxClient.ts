@@ -235,8 +235,16 @@ class Client implements SandboxClient, JsonResultClient {
     // cannot carry, and JSON text (HTTP) would silently rewrite the rest.
     const invalid = op === 'render' || op === 'event' ? checkStates(params) : null;
     if (invalid) throw invalid;
-    if (!this.settled) await this.waitReady(timeoutMs);
-    if (!this.transport) await this.respawn('no worker');
+    // The transport need not check the states again, unless the caller had a turn to change them.
+    let statesChecked = true;
+    if (!this.settled) {
+      statesChecked = false;
+      await this.waitReady(timeoutMs);
+    }
+    if (!this.transport) {
+      statesChecked = false;
+      await this.respawn('no worker');
+    }
     const transport = this.transport;
     if (!transport) {
       throw new CorralError('WORKER_CRASHED', 'The worker could not be started; retrying after a cool-down', {
@@ -250,7 +258,7 @@ class Client implements SandboxClient, JsonResultClient {
       if (this.pending.size === 0) this.lastProgress = entry.sentAt;
       this.pending.set(id, entry);
       try {
-        transport.post({ id, op, params } as RpcRequest, json ? { json } : undefined);
+        transport.post({ id, op, params } as RpcRequest, { json, statesChecked });
       } catch (error) {
         this.pending.delete(id);
         reject(new CorralError('INVALID_REQUEST', `The request could not be sent: ${String(error)}`));

@@ -15,6 +15,8 @@ export interface PostHints {
    * sending instead (see `writeWorkerMessage`).
    */
   json?: boolean;
+  /** The request's states already passed `checkStates` (the client checks every call's). */
+  statesChecked?: boolean;
 }
 
 /** A message pipe. Messages are structured-clonable plain objects (contract RPC values). */

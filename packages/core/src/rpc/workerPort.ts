@@ -130,7 +130,7 @@ export function writeWorkerMessage(message: unknown, hints?: PostHints): unknown
   const params = m.params as Record<string, unknown> | null;
   if (typeof params !== 'object' || params === null || !('pluginState' in params && 'globalState' in params))
     return message;
-  if (checkStates(params) !== null) return message;
+  if (!hints?.statesChecked && checkStates(params) !== null) return message;
   const { pluginState, globalState, ...rest } = params;
   const texts: unknown[] = [
     STATE_TEXTS,

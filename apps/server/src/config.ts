@@ -92,22 +92,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   };
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+  const num = (name: string, fallback: number, min: number, max: number, integer = false) => {
     const raw = text(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new Error(`${name} must be an integer between ${min} and ${max}, got '${raw}'`);
+    if (!(integer ? Number.isInteger(value) : Number.isFinite(value)) || value < min || value > max)
+      throw new Error(
+        `${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got '${raw}'`,
+      );
     return value;
   };
-  const num = (name: string, fallback: number, min: number, max: number) => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max)
-      throw new Error(`${name} must be a number between ${min} and ${max}, got '${raw}'`);
-    return value;
-  };
+  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
+    num(name, fallback, min, max, true);
   const list = (name: string, fallback: string[]) => {
     const raw = env[name];
     if (raw === undefined) return fallback;

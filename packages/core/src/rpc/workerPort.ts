@@ -6,12 +6,12 @@
  *
  * Requests go structured-cloned, so what the caller passed is what the worker validates (JSON
  * text would quietly turn NaN into null or drop undefined), except a render's or event's two
- * states: once `checkStates` has passed them, JSON text is exact, and they cross as text. The
- * worker parses each to check it and hands the same text to the VM, instead of rebuilding a
- * cloned object and serializing it again (4 µs instead of 13 for the benchmark's state, measured
- * in a worker). Replies come back as JSON texts, an array of them per message: a call's
- * notifications and its response cross in one message, cheaper than cloning objects, and a
- * result's text reaches `callJson` unparsed.
+ * states: once `checkStates` has passed them on the host, JSON text is exact, and they cross as
+ * text, which the worker hands to the VM as it is (the VM parses each alone; see StateText).
+ * Replies come back as JSON texts, an array of them per message: a call's notifications and its
+ * response cross in one message, cheaper than cloning objects, and a result's text reaches
+ * `callJson` unparsed. A render's tree is checked by the side that parses it: the host's end
+ * (`decodeOutbound`), unless the caller takes the text, when the worker does.
  */
 import type { Runtime } from '../runtime/createRuntime.js';
 import { StateText, checkStates } from '../states.js';

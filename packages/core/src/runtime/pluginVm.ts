@@ -47,16 +47,18 @@ const THROW_MARK = 2;
 const MAX_STACK_TEXT = 2000;
 
 /** Values serialized per ms of a call's deadline before the output counts as too large. */
-const VALUES_PER_MS = 400;
+const VALUES_PER_MS = 200;
 
 /** The in-VM limits the bootstrap enforces before serializing anything. */
 function vmLimits(limits: RuntimeLimits): string {
   // Every value of a serialized output takes at least a byte or two of JSON, and a UI node is
   // a handful of values, so size-derived counts stop an exponentially shared structure long
   // before its text would reach the byte limits. Each count is also capped by time: QuickJS
-  // serializes 800–2,000 values per ms with the counting replacer (measured on a shared DAG and
-  // on wide trees), so at 400 values per ms of the deadline, running out of values takes at
-  // most about half the call's time, and such an output fails OUTPUT_TOO_LARGE, not LIMIT_TIME.
+  // serialized 800–2,000 values per ms with the counting replacer when this was first measured
+  // (a shared DAG, wide trees), but a later day's shared DAG ran at 500–660 (quickjs) and
+  // 310–450 values per ms (quickjs-ng), so at 400 per ms of the deadline quickjs-ng ran out of
+  // time first (LIMIT_TIME in a CI run). At 200 per ms, running out of values takes about half
+  // the call's time on quickjs-ng, and such an output fails OUTPUT_TOO_LARGE.
   const byTime = (timeoutMs: number): number => VALUES_PER_MS * timeoutMs;
   return JSON.stringify({
     maxTreeValues: Math.min(limits.maxOutputNodes * 8, byTime(limits.renderTimeoutMs)),

@@ -10,14 +10,18 @@ import { CorralError, DEFAULT_JSON_BOUNDS, checkJsonBounds } from '@corral/contr
 const STATES = ['pluginState', 'globalState'] as const;
 
 /**
- * A state that crossed a worker boundary as the JSON text the host's client made of it (see
- * `writeWorkerMessage`), after `checkStates` passed the value there. The worker does not parse
- * and walk it again (that took 30 µs of each call in a worker thread, measured): its text goes
+ * A state that crossed a worker boundary as JSON text (see `writeWorkerMessage`). Its text goes
  * to the VM as it is, where the bootstrap parses it on its own and answers INVALID_STATE if it
- * is not one JSON value. Internal to core.
+ * is not one JSON value. `checked`: the message says core's writer made the text from a value
+ * that passed `checkStates` on the host, so it is not parsed and walked again here (that took
+ * 30 µs of each call in a worker thread, measured); any other state text is checked in full,
+ * like a value. Internal to core.
  */
 export class StateText {
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly checked: boolean,
+  ) {}
 }
 
 const { maxDepth, maxValues, maxStringLength } = DEFAULT_JSON_BOUNDS;
@@ -65,8 +69,19 @@ export function checkStates(params: unknown): CorralError | null {
   if (typeof params !== 'object' || params === null) return null;
   for (const state of STATES) {
     if (!(state in params)) continue; // missing: the params schema reports it
-    const value = (params as Record<string, unknown>)[state];
-    if (value instanceof StateText) continue; // checked by the host's client (see StateText)
+    let value = (params as Record<string, unknown>)[state];
+    if (value instanceof StateText) {
+      if (value.checked) continue; // on the host, by core's writer (see StateText)
+      try {
+        value = JSON.parse(value.text) as unknown;
+      } catch {
+        return new CorralError('INVALID_STATE', `${state} is not JSON text`, {
+          state,
+          path: '',
+          issue: 'not JSON text',
+        });
+      }
+    }
     if (plainJson(value, 0, { left: maxValues })) continue;
     const issue = checkJsonBounds(value);
     if (issue) {

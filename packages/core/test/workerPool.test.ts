@@ -147,14 +147,17 @@ describe('the worker wire', () => {
     expect((await ask(1, { id: 1, op: 'loadPlugin', params: { pluginId: 'c', code: counter } })).ok).toBe(
       true,
     );
-    const [mark, request] = writeWorkerMessage({ id: 0, op: 'render', params }) as [string, object];
-    const texts = (id: number, pluginState: string, globalState = '{}') => [
+    const [checkedMark, request] = writeWorkerMessage({ id: 0, op: 'render', params }) as [string, object];
+    // core's writer vouches that it checked the values; a hand-made message does not.
+    const handMade = 'corral:state-texts';
+    expect(checkedMark).not.toBe(handMade);
+    const texts = (mark: string, id: number, pluginState: string, globalState = '{}') => [
       mark,
       { ...request, id },
       pluginState,
       globalState,
     ];
-    const cases: [string, string, 'pluginState' | 'globalState'][] = [
+    const notOneValue: [string, string, 'pluginState' | 'globalState'][] = [
       ['{"count":1} {"count":2}', '{}', 'pluginState'],
       // Would override the other state if the texts were pasted into one JSON text.
       ['{"count":1},"globalState":{"x":1}', '{}', 'pluginState'],
@@ -164,15 +167,30 @@ describe('the worker wire', () => {
       ['{"count":1}', '', 'globalState'],
       ['{}', '{"a":[1,2}', 'globalState'],
     ];
-    // (A text is what the host's client wrote after checking the value, so bounds that only a
-    // value can break, such as depth, are not checked again here; see StateText.)
+    // JSON text, but not a value JSON carries, or nested past the bound every host applies:
+    // refused unless core's writer vouched for the text (it would never write one).
+    const notPlain: [string, string, 'pluginState' | 'globalState'][] = [
+      ['{"count":1e400}', '{}', 'pluginState'],
+      ['{}', '['.repeat(300) + ']'.repeat(300), 'globalState'],
+    ];
     let id = 10;
-    for (const [pluginState, globalState, state] of cases) {
-      const reply = await ask(++id, texts(id, pluginState, globalState));
-      expect(reply.ok).toBe(false);
-      expect(reply.error).toMatchObject({ code: 'INVALID_STATE', details: { state } });
+    for (const [mark, cases] of [
+      [checkedMark, notOneValue],
+      [handMade, notOneValue],
+      [handMade, notPlain],
+    ] as const) {
+      for (const [pluginState, globalState, state] of cases) {
+        const reply = await ask(++id, texts(mark, id, pluginState, globalState));
+        expect(reply.ok).toBe(false);
+        expect(reply.error).toMatchObject({ code: 'INVALID_STATE', details: { state } });
+      }
     }
-    const ok = await ask(++id, texts(id, '{"count":41}'));
+    for (const mark of [checkedMark, handMade]) {
+      const ok = await ask(++id, texts(mark, id, '{"count":41}'));
+      expect(ok.ok).toBe(true);
+      expect(JSON.stringify((ok.result as { text: string }).text ?? ok.result)).toContain('Count: 41');
+    }
+    const ok = await ask(++id, texts(checkedMark, id, '{"count":41}'));
     expect(ok.ok).toBe(true);
     expect(JSON.stringify((ok.result as { text: string }).text ?? ok.result)).toContain('Count: 41');
     runtime.dispose();

@@ -116,6 +116,8 @@ export function serveWorkerPort(
  * globalState, checkInWorker]`; with `checkInWorker`, the worker checks a render's tree itself.
  */
 const STATE_TEXTS = 'corral:state-texts';
+/** The same, written by `writeWorkerMessage` from states that passed `checkStates` on the host. */
+const CHECKED_STATE_TEXTS = 'corral:state-texts/checked';
 /** Requests whose render tree the worker checks before answering (the host will not parse it). */
 const checkInWorker = new WeakSet<object>();
 
@@ -133,7 +135,7 @@ export function writeWorkerMessage(message: unknown, hints?: PostHints): unknown
   if (!hints?.statesChecked && checkStates(params) !== null) return message;
   const { pluginState, globalState, ...rest } = params;
   const texts: unknown[] = [
-    STATE_TEXTS,
+    CHECKED_STATE_TEXTS,
     { ...m, params: rest },
     JSON.stringify(pluginState),
     JSON.stringify(globalState),
@@ -145,8 +147,9 @@ export function writeWorkerMessage(message: unknown, hints?: PostHints): unknown
 
 /** Worker side: the request `writeWorkerMessage` sent, its states as `StateText`s. */
 export function readWorkerRequest(message: unknown): unknown {
-  if (!Array.isArray(message) || message.length < 4 || message.length > 5 || message[0] !== STATE_TEXTS)
-    return message;
+  if (!Array.isArray(message) || message.length < 4 || message.length > 5) return message;
+  if (message[0] !== STATE_TEXTS && message[0] !== CHECKED_STATE_TEXTS) return message;
+  const checked = message[0] === CHECKED_STATE_TEXTS;
   const [, request, pluginState, globalState, checkHere] = message as [
     string,
     unknown,
@@ -158,7 +161,10 @@ export function readWorkerRequest(message: unknown): unknown {
   // Anything else is answered INVALID_REQUEST, like any malformed message.
   if (typeof pluginState !== 'string' || typeof globalState !== 'string') return message;
   if (typeof params !== 'object' || params === null || Array.isArray(params)) return request;
-  Object.assign(params, { pluginState: new StateText(pluginState), globalState: new StateText(globalState) });
+  Object.assign(params, {
+    pluginState: new StateText(pluginState, checked),
+    globalState: new StateText(globalState, checked),
+  });
   if (checkHere === true) checkInWorker.add(request as object);
   return request;
 }

@@ -9,8 +9,10 @@
  *    hammered with renders that loop until their deadline (and is re-loaded whenever it is
  *    disabled as PLUGIN_ERRORED) — target: benign p99 at most 2× the unloaded p99.
  *
- * Servers run as child processes (`node --import tsx`, as `pnpm start` does) so autocannon's
- * own event loop is not theirs. Env: CORRAL_BENCH_DIR (fixtures), CORRAL_BENCH_SECONDS (default 10),
+ * Servers run as child processes so autocannon's own event loop is not theirs: Corral's as
+ * `pnpm start` runs it, compiled (`node dist/main.js`, built by `pnpm bench` first, its worker
+ * threads from the packages' dist), the bare route through tsx (its only code of ours is the
+ * route handler, made once). Env: CORRAL_BENCH_DIR (fixtures), CORRAL_BENCH_SECONDS (default 10),
  * CORRAL_BENCH_CONNECTIONS (default 10), CORRAL_POOL_SIZE (passed to the server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,7 +39,8 @@ function start(
   script: string,
   env: Record<string, string> = {},
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@corral/source', script], {
+  const args = script.endsWith('.ts') ? ['--import', 'tsx', script] : [script];
+  const child = spawn(process.execPath, args, {
     cwd: serverDir,
     env: { ...process.env, PORT: '0', CORRAL_LOG_LEVEL: 'warn', CORRAL_RATE_LIMIT_MAX: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -115,7 +118,7 @@ const bare = await start('bench/bareServer.ts', {
   BARE_RESPONSE_BYTES: String(
     await (async () => {
       // Size the bare answer like a real todo50 render answer.
-      const probe = await start('src/main.ts', { CORRAL_POOL_SIZE: '1' });
+      const probe = await start('dist/main.js', { CORRAL_POOL_SIZE: '1' });
       try {
         const id = await load(probe.url, todo50);
         return (await post(`${probe.url}/v1/plugins/${id}/render`, renderBody)).text.length;
@@ -125,7 +128,7 @@ const bare = await start('bench/bareServer.ts', {
     })(),
   ),
 });
-const corral = await start('src/main.ts');
+const corral = await start('dist/main.js');
 try {
   const baseline = await run('bare Express JSON route', {
     url: `${bare.url}/bare`,
@@ -192,7 +195,7 @@ try {
   }
   const [unloaded, loaded] = await neighbours(corral.url, '');
   // The same without the quarantine lane, to show what it buys.
-  const exposed = await start('src/main.ts', { CORRAL_QUARANTINE_POOL_SIZE: '0' });
+  const exposed = await start('dist/main.js', { CORRAL_QUARANTINE_POOL_SIZE: '0' });
   let unguarded: [Figures, Figures];
   try {
     unguarded = await neighbours(exposed.url, ', no quarantine');

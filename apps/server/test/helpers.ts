@@ -41,8 +41,9 @@ export async function startServer(
 }
 
 /**
- * Start main.ts on a free port, as `pnpm start` does (one node process with tsx's loader: the
- * `tsx` CLI would put a relaying parent process in front, and signals would reach that one).
+ * Start main.ts on a free port: the entry `pnpm start` runs (from dist), here from source so the
+ * tests need no prior build. One node process with tsx's loader: the `tsx` CLI would put a
+ * relaying parent process in front, and signals would reach that one.
  */
 export function startMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@corral/source', 'src/main.ts'], {

@@ -1,7 +1,7 @@
 /**
  * Graceful shutdown, end to end: `main.ts` as a child process (the entry `pnpm start` runs,
- * from source), a burst of slow requests in flight, then SIGTERM. Every request already accepted completes,
- * new connections are refused, and the process exits 0.
+ * from source), a burst of slow requests in flight, then SIGTERM. Every request already
+ * accepted completes, new connections are refused, and the process exits 0.
  */
 import { describe, expect, it } from 'vitest';
 import { call, spinning, startMain } from './helpers.js';

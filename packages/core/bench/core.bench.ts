@@ -6,6 +6,7 @@
  *   pnpm bench                                   # both variants
  *   CORRAL_BENCH_VARIANTS=quickjs pnpm bench     # one of: quickjs, quickjs-ng
  *   NODE_OPTIONS=--expose-gc pnpm bench          # collect garbage between measuring rounds
+ *   CORRAL_BENCH_FROM_SRC=1 pnpm bench           # this package from src (default: its dist build)
  *
  * Raw and corral are sampled in alternating rounds so that machine drift hits both alike. Every
  * raw baseline does the same work as corral on its best path: state in as one JSON string parsed
@@ -34,8 +35,19 @@ import {
   type JSONValue,
   type RenderParams,
 } from '@corral/contracts';
-import { checkStates, createInProcessSandbox, createRuntime, type Runtime } from '../src/index.js';
-import { DirectCaller, bindModule } from '../src/runtime/directCall.js';
+import type * as Core from '../src/index.js';
+import type * as Direct from '../src/runtime/directCall.js';
+
+// What ships: the build in dist, which `pnpm bench` makes first. CORRAL_BENCH_FROM_SRC=1 runs this
+// package from src through tsx instead, which names every closure as it is made (esbuild's
+// keepNames), a per-call cost the build does not have.
+const from = process.env.CORRAL_BENCH_FROM_SRC ? '../src' : '../dist';
+const { checkStates, createInProcessSandbox, createRuntime } = (await import(
+  `${from}/index.js`
+)) as typeof Core;
+const { DirectCaller, bindModule } = (await import(`${from}/runtime/directCall.js`)) as typeof Direct;
+type Runtime = Core.Runtime;
+type DirectCaller = Direct.DirectCaller;
 
 // --- fixtures ---------------------------------------------------------------------------------
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -12,8 +12,11 @@
  *    call's LIMIT_TIME) to the next successful render of the same plugin, with and without the
  *    hot spare (target ≤ 20 ms with it).
  *
- *   pnpm bench                       # from src (threads boot through tsx)
- *   CORRAL_BENCH_FROM_DIST=1 pnpm bench   # after `pnpm build`: threads boot plain dist JS
+ *   pnpm bench                            # builds, then runs what ships: the packages' dist
+ *   CORRAL_BENCH_FROM_SRC=1 pnpm bench    # this package's host code and threads from src, through tsx
+ *
+ * From src, tsx names every closure as it is made (esbuild's keepNames), a cost the shipped
+ * build does not have; the raw path is plain JavaScript either way.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -28,7 +31,7 @@ import type * as Host from '../src/createNodeSandbox.js';
 
 // `internals` (a test hook, not exported from the package) says when the hot spare is up.
 const { createNodeSandbox, internals } = (await import(
-  process.env.CORRAL_BENCH_FROM_DIST ? '../dist/createNodeSandbox.js' : '../src/createNodeSandbox.js'
+  process.env.CORRAL_BENCH_FROM_SRC ? '../src/createNodeSandbox.js' : '../dist/createNodeSandbox.js'
 )) as typeof Host;
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -265,7 +268,7 @@ for (const hotSpare of [true, false]) {
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(`node ${process.version}, ${process.env.CORRAL_BENCH_FROM_DIST ? 'dist' : 'src (tsx)'} threads`);
+console.log(`node ${process.version}, ${process.env.CORRAL_BENCH_FROM_SRC ? 'src (tsx)' : 'dist'} threads`);
 console.log(line(rows[0]!));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows.slice(1)) console.log(line(r));

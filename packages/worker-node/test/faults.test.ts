@@ -81,8 +81,13 @@ describe('node worker faults', () => {
     sandbox = await createNodeSandbox({ poolSize: 1, graceMs: GRACE_MS });
     await sandbox.loadPlugin({ pluginId: 'stuck', code: armedPlugin('render', UNINTERRUPTIBLE) });
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
+    const hooks = internals.get(sandbox)!;
     let count = 5;
     for (let round = 1; round <= 3; round++) {
+      // Each kill lands on a pool whose spare is up, so the replacement is immediate. (A spare
+      // boots from src through tsx here, 350-450 ms and more on a busy machine, which the
+      // previous round's kill may not have left it.)
+      await until(() => hooks.spareReady());
       const stuck = settle(() => render(sandbox!, 'stuck', { attack: true }));
       const queued = settle(() => inc(sandbox!, 'counter', count));
       const [killed, behind] = await Promise.all([stuck, queued]);

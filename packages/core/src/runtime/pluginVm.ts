@@ -179,16 +179,17 @@ export class PluginVm {
 
   /**
    * Evaluate the plugin's code under its limits, then read its metadata. Runs under the load
-   * deadline and the heap budget like any call. A VM holds one plugin, once.
+   * deadline (from `startedAt`, default now) and the heap budget like any call. A VM holds one
+   * plugin, once.
    */
-  load(code: string, limits: RuntimeLimits): { output: string; outcome: CallOutcome } {
+  load(code: string, limits: RuntimeLimits, startedAt?: number): { output: string; outcome: CallOutcome } {
     if (this.configured) throw new CorralError('INTERNAL', 'the plugin VM already holds a plugin');
     this.configured = limits;
     // QuickJS's own limit still refuses single huge allocations up front; the engine's heap
     // gate catches everything else.
     this.runtime.setMemoryLimit(limits.memoryBytes);
     this.runtime.setMaxStackSize(limits.stackBytes);
-    return this.guard(limits.loadTimeoutMs, null, () => {
+    return this.guard(limits.loadTimeoutMs, null, startedAt, () => {
       this.callEntry(this.ops.limits, '', vmLimits(limits), 'INTERNAL');
       const result = this.context.evalCode(code, 'plugin.js');
       if (result.error) {
@@ -241,7 +242,7 @@ export class PluginVm {
     sink: CallSink,
     outputDepth: number,
   ): { output: string; outcome: CallOutcome } {
-    return this.guard(timeoutMs, sink, () => {
+    return this.guard(timeoutMs, sink, undefined, () => {
       this.callEntry(this.ops[op], name, inputJson, 'PLUGIN_THREW');
       this.drainJobs();
       this.runtime.setMaxStackSize(this.engine.serializationStackBytes(outputDepth));
@@ -390,16 +391,18 @@ export class PluginVm {
 
   /**
    * The one guarded section around every entry into the VM: arms the deadline and heap
-   * budget, converts host-level faults into a poisoned engine, and reports what happened.
+   * budget (the deadline from `startedAt`, or now), converts host-level faults into a poisoned
+   * engine, and reports what happened.
    */
   private guard(
     timeoutMs: number,
     sink: CallSink | null,
+    startedAt: number | undefined,
     body: () => string,
   ): { output: string; outcome: CallOutcome } {
     if (this.broken) throw new CorralError('INTERNAL', 'the plugin VM was already disposed');
     this.timeoutMs = timeoutMs;
-    this.deadline = this.clock.now() + timeoutMs;
+    this.deadline = (startedAt ?? this.clock.now()) + timeoutMs;
     this.timedOut = false;
     this.hostFailure = null;
     this.sink = sink;

@@ -64,6 +64,15 @@ function plainJson(value: unknown, depth: number, budget: { left: number }): boo
   }
 }
 
+/** INVALID_STATE for a state text that is not one JSON value (the VM's bootstrap says the same). */
+export function notJsonText(state: string): CorralError {
+  return new CorralError('INVALID_STATE', `${state} is not JSON text`, {
+    state,
+    path: '',
+    issue: 'not JSON text',
+  });
+}
+
 /** INVALID_STATE for the first state JSON cannot carry (or too deep, or cyclic), else null. */
 export function checkStates(params: unknown): CorralError | null {
   if (typeof params !== 'object' || params === null) return null;
@@ -75,11 +84,7 @@ export function checkStates(params: unknown): CorralError | null {
       try {
         value = JSON.parse(value.text) as unknown;
       } catch {
-        return new CorralError('INVALID_STATE', `${state} is not JSON text`, {
-          state,
-          path: '',
-          issue: 'not JSON text',
-        });
+        return notJsonText(state);
       }
     }
     if (plainJson(value, 0, { left: maxValues })) continue;

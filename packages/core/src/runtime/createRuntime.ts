@@ -48,7 +48,7 @@ import { createSystemClock, type Clock } from '../clock.js';
 import { Engine } from './engine.js';
 import { deferTreeCheck, rememberResultJson } from './resultJson.js';
 import { checkRenderTree } from './treeCheck.js';
-import { StateText, checkStates } from '../states.js';
+import { StateText, checkStates, notJsonText } from '../states.js';
 import { PluginVm, failureFacts, type CallSink } from './pluginVm.js';
 
 /** How a runtime is built. */
@@ -138,14 +138,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   return runtime;
 }
 
-/**
- * Validate render/event params: the envelope by the schema with the (potentially large) states
- * set aside, the states by `checkStates`, which is cheaper than the schema's walk.
- */
 /** What JSON text never holds raw, and the VM's input may not: RS (its separator) and U+0000. */
 // eslint-disable-next-line no-control-regex
 const SEPARATORS = /[\u0000\u001e]/;
 
+/**
+ * Validate render/event params: the envelope by the schema with the (potentially large) states
+ * set aside, the states by `checkStates`, which is cheaper than the schema's walk.
+ */
 function checkCall<T extends RenderParams | EventParams>(
   validate: (v: unknown) => Validation<T>,
   params: T,
@@ -604,13 +604,7 @@ class RuntimeImpl implements Runtime {
     try {
       if ((state as unknown) instanceof StateText) {
         text = (state as unknown as StateText).text;
-        if (SEPARATORS.test(text)) {
-          throw new CorralError('INVALID_STATE', `${what} is not JSON text`, {
-            state: what,
-            path: '',
-            issue: 'not JSON text',
-          });
-        }
+        if (SEPARATORS.test(text)) throw notJsonText(what);
       } else text = JSON.stringify(state);
     } catch (error) {
       if (error instanceof CorralError) throw error;

@@ -218,6 +218,54 @@ describe('where a render tree is checked', () => {
   });
 });
 
+describe('how the worker batches what it posts', () => {
+  it("sends a call's notifications with its response in one message, and others on the next tick", async () => {
+    // Count the timers that fire: a call's own notifications must not leave one behind.
+    const realSetTimeout = globalThis.setTimeout;
+    let fired = 0;
+    globalThis.setTimeout = ((callback: () => void, ms?: number) =>
+      realSetTimeout(() => {
+        fired++;
+        callback();
+      }, ms)) as typeof setTimeout;
+    const settle = () => new Promise((r) => realSetTimeout(r, 20));
+    const runtime = await createRuntime({ variant: quickjs });
+    try {
+      const messages: string[][] = [];
+      let deliver: (message: unknown) => void = () => undefined;
+      serveWorkerPort(runtime, {
+        postMessage: (m) => void (Array.isArray(m) && messages.push(m)),
+        on: (l) => ((deliver = l), () => undefined),
+      });
+      // A load made on the runtime itself, outside any request: its diagnostic goes alone, on
+      // a timer (and the runtime builds its spare VM on another).
+      await runtime.loadPlugin({ pluginId: 'c', code: counter });
+      await settle();
+      expect(messages).toHaveLength(1);
+      expect(messages[0]!.map((t) => JSON.parse(t) as unknown)).toMatchObject([
+        { notification: 'diagnostic', diagnostic: { op: 'loadPlugin' } },
+      ]);
+      expect(fired).toBeGreaterThanOrEqual(1);
+      const params = { pluginId: 'c', widgetId: 'main', pluginState: { count: 4 }, globalState: {} };
+      for (const id of [1, 2, 3]) {
+        const firedBefore = fired;
+        deliver(writeWorkerMessage({ id, op: 'render', params }));
+        await settle();
+        // One more message per call, its diagnostic first; the timer the diagnostic armed was
+        // cancelled by the response, so no timer fired for the call.
+        expect(messages).toHaveLength(1 + id);
+        const [diagnostic, response] = messages[id]!.map((t) => JSON.parse(t) as unknown);
+        expect(diagnostic).toMatchObject({ notification: 'diagnostic', diagnostic: { op: 'render' } });
+        expect(response).toMatchObject({ id, ok: true });
+        expect(fired).toBe(firedBefore);
+      }
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      runtime.dispose();
+    }
+  });
+});
+
 describe('serveWorkerPort spinMs', () => {
   /**
    * A port whose `receive` hands out what the test queued, as Node's receiveMessageOnPort takes

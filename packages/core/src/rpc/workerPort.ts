@@ -54,9 +54,13 @@ export function serveWorkerPort(
   options: ServeOptions = {},
 ): RuntimeService {
   let batch: string[] = [];
-  let scheduled = false;
+  // The timer that will send notifications posted outside a call; a response takes them first.
+  let scheduled: ReturnType<typeof setTimeout> | null = null;
   const flush = (): void => {
-    scheduled = false;
+    if (scheduled !== null) {
+      clearTimeout(scheduled);
+      scheduled = null;
+    }
     if (batch.length === 0) return;
     port.postMessage(batch);
     batch = [];
@@ -88,9 +92,10 @@ export function serveWorkerPort(
         if (typeof message === 'object' && message !== null && 'id' in message) {
           flush();
           if (spinMs > 0) poll();
-        } else if (!scheduled) {
-          scheduled = true;
-          setTimeout(flush, 0);
+        } else if (scheduled === null) {
+          // A call's own notifications (its diagnostic, its logs) leave with its response,
+          // which cancels this timer: no timer fires per call.
+          scheduled = setTimeout(flush, 0);
         }
       },
       on(listener) {

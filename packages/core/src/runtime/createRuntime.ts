@@ -45,6 +45,7 @@ import {
   type Validation,
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
+import { pooledRandomSeeds } from '../randomSeeds.js';
 import { Engine } from './engine.js';
 import { deferTreeCheck, rememberResultJson } from './resultJson.js';
 import { checkRenderTree } from './treeCheck.js';
@@ -71,7 +72,7 @@ export interface RuntimeOptions {
   failureThreshold?: { count: number; windowMs: number };
   /** UUID source for dispatch ids. Default `crypto.randomUUID`. */
   randomUUID?: () => string;
-  /** Seed source when a call brings none. Default `crypto.getRandomValues`. */
+  /** Seed source when a call brings none. Default `crypto.getRandomValues`, drawn 256 at a time. */
   randomSeed?: () => number;
   /**
    * Native stack of the thread this runtime runs on (default 984 KiB, V8's default). QuickJS's
@@ -203,7 +204,7 @@ class RuntimeImpl implements Runtime {
     const allowed = options.allowedGlobalActions ?? [];
     this.allowGlobal = typeof allowed === 'function' ? allowed : (type) => allowed.includes(type);
     this.uuid = options.randomUUID ?? (() => crypto.randomUUID());
-    this.seed = options.randomSeed ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]!);
+    this.seed = options.randomSeed ?? pooledRandomSeeds();
   }
 
   async start(): Promise<void> {

@@ -613,6 +613,19 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
           seed,
         });
         expect(replay.tree).toEqual(first.tree);
+        // Each call without a seed draws its own: Math.random does not repeat from call to call.
+        const again = await client.render({
+          pluginId: id,
+          widgetId: 'main',
+          pluginState: { y: 2 },
+          globalState: {},
+          now,
+        });
+        const next = again.diagnostics.find((d) => d.kind === 'call') as { seed: number };
+        expect(next.seed).not.toBe(seed);
+        const randoms = (tree: unknown): unknown[] =>
+          (JSON.parse((tree as { text: string }).text) as unknown[]).slice(3, 5);
+        expect(randoms(again.tree)).not.toEqual(randoms(first.tree));
       });
 
       it('same event + now + seed ⇒ same pluginState and dispatch types/payloads', async () => {

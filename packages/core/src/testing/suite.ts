@@ -16,6 +16,7 @@ import {
   type ErrorCode,
   type JSONValue,
   type LoadPluginParams,
+  type RenderResult,
   type UINode,
 } from '@corral/contracts';
 import type { SandboxClient } from '../rpc/createSandboxClient.js';
@@ -593,36 +594,21 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
 
       it('fills in now and seed when absent and reports them, so the call can be replayed', async () => {
         const id = await load(probe);
-        const first = await client.render({
-          pluginId: id,
-          widgetId: 'main',
-          pluginState: { y: 2 },
-          globalState: {},
-        });
-        const call = first.diagnostics.find((d) => d.kind === 'call');
-        expect(call).toMatchObject({ kind: 'call', op: 'render' });
-        const { now, seed } = call as { now: number; seed: number };
+        // Deliberately without `render` above: it would fill in now and seed itself.
+        const renderAt = (at: { now?: number; seed?: number }) =>
+          client.render({ pluginId: id, widgetId: 'main', pluginState: { y: 2 }, globalState: {}, ...at });
+        const callOf = (result: RenderResult) =>
+          result.diagnostics.find((d) => d.kind === 'call') as { now: number; seed: number } | undefined;
+        const first = await renderAt({});
+        expect(callOf(first)).toMatchObject({ kind: 'call', op: 'render' });
+        const { now, seed } = callOf(first)!;
         expect(now).toBeGreaterThan(NOW);
         expect(seed).toBeTypeOf('number');
-        const replay = await client.render({
-          pluginId: id,
-          widgetId: 'main',
-          pluginState: { y: 2 },
-          globalState: {},
-          now,
-          seed,
-        });
+        const replay = await renderAt({ now, seed });
         expect(replay.tree).toEqual(first.tree);
         // Each call without a seed draws its own: Math.random does not repeat from call to call.
-        const again = await client.render({
-          pluginId: id,
-          widgetId: 'main',
-          pluginState: { y: 2 },
-          globalState: {},
-          now,
-        });
-        const next = again.diagnostics.find((d) => d.kind === 'call') as { seed: number };
-        expect(next.seed).not.toBe(seed);
+        const again = await renderAt({ now });
+        expect(callOf(again)!.seed).not.toBe(seed);
         const randoms = (tree: unknown): unknown[] =>
           (JSON.parse((tree as { text: string }).text) as unknown[]).slice(3, 5);
         expect(randoms(again.tree)).not.toEqual(randoms(first.tree));

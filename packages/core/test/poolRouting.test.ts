@@ -1,6 +1,6 @@
 /**
- * core's createSandboxPool, the pool this package runs its workers in, over in-process members:
- * affinity, routing of ids it never saw, merged health, fanned-in diagnostics, close.
+ * createSandboxPool's routing over in-process members (the pool worker hosts run their workers
+ * in): affinity, ids it never saw, failed loads, merged health, fanned-in diagnostics, close.
  */
 import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -84,9 +84,9 @@ const GiB = 1024 * 1024 * 1024;
 // --- the raw floor: quickjs-emscripten-core used directly ---------------------------------------
 const RAW_SHIM = 'var __def, __replacer; function definePlugin(d) { __def = d; }\n';
 /**
- * Replacers for the breakdown, switched inside one VM so that only the replacer differs (two
- * runtimes of the same code can differ by more than it costs): none, what any interruptible
- * serialization costs, and one counting values as corral's does.
+ * Replacers for the breakdown, switched inside one VM so that the replacer is all that differs
+ * between its arms: none, what any interruptible serialization costs, and one counting values as
+ * corral's does.
  */
 const REPLACERS = {
   none: 'undefined',

@@ -1,6 +1,7 @@
 /**
  * @module server.bench
- * `pnpm bench` (not a test): autocannon against real servers on loopback, ~10 s per scenario.
+ * `pnpm bench` (not a test): autocannon against real servers on loopback, ~10 s per scenario. It
+ * prints its figures and writes them to RESULTS.md beside the README (@corral/bench-kit).
  *
  * 1. a bare Express JSON route (bareServer.ts) — the baseline, measured in the same run;
  * 2. Corral rendering the todo50 widget through POST /v1/plugins/:id/render (target: at least
@@ -22,6 +23,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { writeResults } from '@corral/bench-kit';
 import { createNodeSandbox } from '@corral/worker-node';
 import { DEFAULT_CONFIG } from '../src/config.js';
 
@@ -273,6 +275,86 @@ try {
     `benign p99 with a hostile neighbour = ${p99Ratio.toFixed(2)}× unloaded (target ≤ 2×): ${p99Ratio <= 2 ? 'met' : 'NOT met'}; ` +
       `without the quarantine lane ${(unguarded[1].p99 / Math.max(unguarded[0].p99, 1)).toFixed(2)}×`,
   );
+
+  const pct = (x: number): string => `${(x * 100).toFixed(0)} %`;
+  const times = (x: number): string => `${x.toFixed(2)}×`;
+  const unguardedRatio = unguarded[1].p99 / Math.max(unguarded[0].p99, 1);
+  const bareRps = pairs.map(([baseline]) => baseline.rps).sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
+  const written = await writeResults(serverDir, {
+    name: '@corral/server',
+    script: 'bench/server.bench.ts',
+    engine: process.env.CORRAL_ENGINE ?? 'quickjs',
+    build: `dist (\`node dist/main.js\`), pool ${poolSize ?? 'default (cores − 1)'} plus the quarantine lane`,
+    floor:
+      'a bare Express JSON route (`bench/bareServer.ts`) taking the same body and answering as many ' +
+      "bytes as a todo50 render, measured in rounds alternating with Corral's.",
+    tables: [
+      {
+        title: 'Render throughput against the bare route',
+        columns: ['metric', 'bare route', 'corral', 'ratio', 'target', 'pass/fail'],
+        rows: [
+          [
+            `render todo50, req/s (median of ${rounds} rounds)`,
+            String(bareRps),
+            String(renderRps),
+            pct(ratio),
+            '≥ 50 %',
+            ratio >= 0.5 ? 'pass' : 'FAIL',
+          ],
+          ...pairs.map(([baseline, render], i) => [
+            `↳ round ${i + 1}`,
+            String(baseline.rps),
+            String(render.rps),
+            pct(render.rps / baseline.rps),
+            '',
+            '',
+          ]),
+          ['worker pool alone, no HTTP, renders/s', '', String(direct), '', 'info', ''],
+          ['↳ HTTP render ÷ worker pool alone', '', '', pct(renderRps / direct), 'info', ''],
+        ],
+        notes: [
+          `${connections} connections on loopback, rounds of ${roundSeconds} s after a 2 s warm-up; ` +
+            "autocannon shares the machine's cores with the servers.",
+        ],
+      },
+      {
+        title: 'Benign plugins beside a hostile one (p99, ms)',
+        columns: ['server', 'alone', 'beside the hostile plugin', 'ratio', 'target', 'pass/fail'],
+        rows: [
+          [
+            'with the quarantine lane',
+            String(unloaded.p99),
+            String(loaded.p99),
+            times(p99Ratio),
+            '≤ 2×',
+            p99Ratio <= 2 ? 'pass' : 'FAIL',
+          ],
+          [
+            'without it',
+            String(unguarded[0].p99),
+            String(unguarded[1].p99),
+            times(unguardedRatio),
+            'info',
+            '',
+          ],
+        ],
+        notes: ['Nine benign todo50 plugins; the tenth loops in every render until its deadline.'],
+      },
+      {
+        title: 'Every scenario',
+        columns: ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
+        rows: [...pairs.flat(), unloaded, loaded, ...unguarded].map((f) => [
+          f.name,
+          String(f.rps),
+          String(f.p50),
+          String(f.p99),
+          String(f.non2xx),
+          String(f.errors),
+        ]),
+      },
+    ],
+  });
+  if (written) console.log(`results written to ${written}`);
 } finally {
   bare.child.kill('SIGTERM');
   corral.child.kill('SIGTERM');

@@ -1,7 +1,8 @@
 /**
  * @module core.bench
  * The benchmark of @corral/core against a raw quickjs-emscripten floor measured in the same run,
- * on the shared fixtures (`../shared/bench`, or $CORRAL_BENCH_DIR). Not a test: it prints a table.
+ * on the shared fixtures (`../shared/bench`, or $CORRAL_BENCH_DIR). Not a test: it prints a table
+ * and writes it to RESULTS.md beside the README (@corral/bench-kit; CORRAL_BENCH_RESULTS=0 skips).
  *
  *   pnpm bench                                   # both variants
  *   CORRAL_BENCH_VARIANTS=quickjs pnpm bench     # one of: quickjs, quickjs-ng
@@ -35,6 +36,7 @@ import {
   type JSONValue,
   type RenderParams,
 } from '@corral/contracts';
+import { writeResults } from '@corral/bench-kit';
 import type * as Core from '../src/index.js';
 import type * as Direct from '../src/runtime/directCall.js';
 
@@ -283,6 +285,8 @@ interface Row {
   pass: string;
 }
 const rows: Row[] = [];
+/** Where a todo50 render's time goes (quickjs only): piece, median. */
+const breakdownRows: [string, string][] = [];
 
 function ms(x: number): string {
   return x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(2)} ms`;
@@ -667,20 +671,21 @@ async function breakdown(
   ];
   rawReplaced.dispose();
   const hostT = pieceT.reduce((a, b) => a + b, 0);
+  // The replacer's share is taken within its own VM, then added to the raw floor.
+  const replacerT = countingT - noneT;
+  breakdownRows.push(
+    ['raw floor', ms(rawT)],
+    ['corral runtime.render', `${ms(corralT)} (+${ms(corralT - rawT)})`],
+    ['identity replacer (interruptible floor; one VM, vs none)', `+${ms(identityT - noneT)}`],
+    ['counting replacer (what corral runs; one VM, vs none)', `+${ms(replacerT)}`],
+    ...pieces.map(([name], i): [string, string] => [name, ms(pieceT[i]!)]),
+    ['host-side checks (the pieces above)', ms(hostT)],
+    ['rest (second entry call, call setup, queue, diagnostics)', ms(corralT - rawT - replacerT - hostT)],
+  );
   console.log(
     '\nWhere a todo50 render goes (quickjs; medians; host pieces timed alone, same calls as runtime.render):',
   );
-  console.log(`  raw floor                                    ${ms(rawT)}`);
-  console.log(`  corral runtime.render                        ${ms(corralT)}  (+${ms(corralT - rawT)})`);
-  // The replacer's share is taken within its own VM, then added to the raw floor.
-  const replacerT = countingT - noneT;
-  console.log(`    identity replacer (interruptible floor; one VM, vs none)   +${ms(identityT - noneT)}`);
-  console.log(`    counting replacer (what corral runs; one VM, vs none)      +${ms(replacerT)}`);
-  pieces.forEach(([name], i) => console.log(`    ${name.padEnd(60)} ${ms(pieceT[i]!)}`));
-  console.log(`    host-side checks (the pieces above)                          ${ms(hostT)}`);
-  console.log(
-    `    rest (second entry call, call setup, queue, diagnostics)     ${ms(corralT - rawT - replacerT - hostT)}`,
-  );
+  for (const [name, value] of breakdownRows) console.log(`  ${name.padEnd(60)} ${value}`);
 }
 
 // --- main ---------------------------------------------------------------------------------------
@@ -693,10 +698,47 @@ const started = performance.now();
 console.log(
   `@corral/core bench — fixtures ${benchDir}, node ${process.version}, gc ${gc.name === 'gc' ? 'exposed' : 'not exposed'}`,
 );
+const engines: string[] = [];
 for (const [label, variant] of VARIANTS) {
   if (wanted && !wanted.includes(label)) continue;
+  engines.push(label);
   await benchVariant(label, variant);
 }
 console.log('');
 printTable();
 console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s; times are medians unless marked p95.`);
+
+const written = await writeResults(packageDir, {
+  name: '@corral/core',
+  script: 'bench/core.bench.ts',
+  engine: engines.join(', '),
+  build: process.env.CORRAL_BENCH_FROM_SRC ? 'src (tsx)' : 'dist',
+  floor:
+    'quickjs-emscripten-core used directly in the same run, on its best path (state in as one JSON ' +
+    'string parsed in the VM, `JSON.stringify` out, `JSON.parse` on the host).',
+  tables: [
+    {
+      title: 'Corral against the raw floor',
+      columns: ['metric', 'raw', 'corral', 'ratio', 'target', 'pass/fail'],
+      rows: rows.map((r) => [r.metric.replace(/^\s+/, '↳ '), r.raw, r.corral, r.ratio, r.target, r.pass]),
+      notes: [
+        "\"Floor with Corral's string path\" moves the raw floor's strings through the module's C " +
+          "interface as Corral does, so that ratio is Corral's own overhead.",
+      ],
+    },
+    ...(breakdownRows.length
+      ? [
+          {
+            title: 'Where a todo50 render goes (quickjs)',
+            columns: ['piece', 'median'],
+            rows: breakdownRows,
+            notes: [
+              'Host pieces are timed alone, with the same calls `runtime.render` makes; the replacers ' +
+                'in one raw VM switched between calls.',
+            ],
+          },
+        ]
+      : []),
+  ],
+});
+if (written) console.log(`results written to ${written}`);

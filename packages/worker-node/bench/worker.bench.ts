@@ -1,7 +1,7 @@
 /**
  * @module worker.bench
- * The benchmark of @corral/worker-node (not a test: it prints a table), on the shared fixtures
- * (`../shared/bench`, or $CORRAL_BENCH_DIR):
+ * The benchmark of @corral/worker-node (not a test: it prints a table and writes it to RESULTS.md
+ * beside the README), on the shared fixtures (`../shared/bench`, or $CORRAL_BENCH_DIR):
  *
  * 1. render todo50 through createNodeSandbox (poolSize 1) against a raw worker path measured in
  *    the same run — a bare worker_threads + quickjs-emscripten-core round trip doing the same
@@ -27,6 +27,7 @@ import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { CorralError, type JSONValue } from '@corral/contracts';
 import { createRuntime } from '@corral/core';
 import { armedPlugin } from '@corral/core/testing';
+import { writeResults } from '@corral/bench-kit';
 import type * as Host from '../src/createNodeSandbox.js';
 
 // `internals` (a test hook, not exported from the package) says when the hot spare is up.
@@ -272,3 +273,25 @@ console.log(`node ${process.version}, ${process.env.CORRAL_BENCH_FROM_SRC ? 'src
 console.log(line(rows[0]!));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const r of rows.slice(1)) console.log(line(r));
+
+const written = await writeResults(packageDir, {
+  name: '@corral/worker-node',
+  script: 'bench/worker.bench.ts',
+  engine: 'quickjs',
+  build: `${process.env.CORRAL_BENCH_FROM_SRC ? 'src (tsx)' : 'dist'}, host code and threads`,
+  floor:
+    'a bare `worker_threads` + quickjs-emscripten round trip in the same run: the state in as one JSON ' +
+    'string parsed in the VM, the tree out as one string parsed on the host, no limits, no checks.',
+  tables: [
+    {
+      title: 'Corral against the raw worker',
+      columns: rows[0]!,
+      rows: rows.slice(1).map(([metric, ...cells]) => [metric!.replace(/^\s+/, '↳ '), ...cells]),
+      notes: [
+        `${CALLS} todo50 renders per arm, one at a time, in alternating rounds; ${KILLS} kills per ` +
+          'hard-kill row. "Both polling" puts Corral beside a raw worker that polls as Corral\'s does.',
+      ],
+    },
+  ],
+});
+if (written) console.log(`results written to ${written}`);

@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { writeResults } from '@corral/bench-kit';
+import { LIMIT_PROFILES } from '@corral/contracts';
 import { createNodeSandbox } from '@corral/worker-node';
 import { DEFAULT_CONFIG } from '../src/config.js';
 
@@ -228,10 +229,15 @@ try {
 
   // The ceiling HTTP sits on: the same renders straight into a worker pool of the same size,
   // no HTTP (the loop runs in this process, as the server's main thread would).
-  const pool = await createNodeSandbox({ poolSize: poolSize ? Number(poolSize) : DEFAULT_CONFIG.poolSize });
+  // Deadlines far above any render, so a busy machine cannot end the loop with a LIMIT_TIME.
+  const slack = { loadTimeoutMs: 5000, renderTimeoutMs: 5000, eventTimeoutMs: 5000 };
+  const pool = await createNodeSandbox({
+    poolSize: poolSize ? Number(poolSize) : DEFAULT_CONFIG.poolSize,
+    limitsCeiling: { ...LIMIT_PROFILES.generous, ...slack },
+  });
   const direct = await (async () => {
     const ids = ['p0', 'p1', 'p2', 'p3'];
-    for (const pluginId of ids) await pool.loadPlugin({ pluginId, code: todo50 });
+    for (const pluginId of ids) await pool.loadPlugin({ pluginId, code: todo50, limits: slack });
     const params = (pluginId: string) => ({
       pluginId,
       widgetId: 'main',

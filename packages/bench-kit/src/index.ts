@@ -55,7 +55,17 @@ export function machineInfo(): Machine {
   };
 }
 
-const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * A table cell as plain text: pipes and newlines cannot stay raw, and outside code spans `_` and
+ * `*` are escaped so that a name such as `__proto__` is not read as emphasis.
+ */
+const cell = (text: string): string =>
+  text
+    .replace(/\n/g, ' ')
+    .split('`')
+    .map((part, i) => (i % 2 ? part : part.replace(/[_*]/g, '\\$&')))
+    .join('`')
+    .replace(/\|/g, '\\|');
 
 function table(t: ResultsTable): string[] {
   const width = t.columns.length;

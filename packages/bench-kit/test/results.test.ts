@@ -37,6 +37,14 @@ describe('formatResults', () => {
     expect(text).toContain('| render a\\|b p50 | 200 µs | 230 µs | 1.15× |\n\nOne note.');
   });
 
+  it('keeps underscores literal outside code spans, and code spans as they are', () => {
+    const named = {
+      ...results,
+      tables: [{ title: 'T', columns: ['piece'], rows: [['size, "__proto__", `a_b`']] }],
+    };
+    expect(formatResults(named, machine, new Date())).toContain('| size, "\\_\\_proto\\_\\_", `a_b` |');
+  });
+
   it('refuses a row whose width differs from its header', () => {
     const bad = { ...results, tables: [{ title: 'T', columns: ['a', 'b'], rows: [['1']] }] };
     expect(() => formatResults(bad, machine, new Date())).toThrow(/a row has 1 cells, the header 2/);

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
 import quickjs from '@jitl/quickjs-wasmfile-release-sync';
-import { CorralError, type JSONValue } from '@corral/contracts';
+import { CorralError, LIMIT_PROFILES, type JSONValue } from '@corral/contracts';
 import { createRuntime } from '@corral/core';
 import { armedPlugin } from '@corral/core/testing';
 import { writeResults } from '@corral/bench-kit';
@@ -44,6 +44,10 @@ const SEED = 42;
 const CALLS = 3000;
 const WARMUP = 300;
 const KILLS = 20;
+// Deadlines far above any measured call, so a busy machine cannot turn a slow sample into a
+// LIMIT_TIME; they only arm timers and change nothing on the measured path.
+const SLACK = { loadTimeoutMs: 5000, renderTimeoutMs: 5000, eventTimeoutMs: 5000 };
+const CEILING = { ...LIMIT_PROFILES.generous, ...SLACK };
 /** Naive substring search in C: the QuickJS interrupt never fires, only a kill stops it. */
 const STUCK = armedPlugin('render', 'var h = "a".repeat(2e5), n = "a".repeat(1e5) + "b"; h.indexOf(n);');
 
@@ -175,16 +179,21 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
   // The raw arms serialize the state on every call too, as any host whose state changes must.
   const input = { pluginState: TODO50_STATE, globalState: {}, now: NOW, seed: SEED };
   const rawInThread = await rawVm(TODO50);
-  const runtime = await createRuntime({ variant: quickjs });
-  await runtime.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  const runtime = await createRuntime({ variant: quickjs, limitsCeiling: CEILING });
+  await runtime.loadPlugin({ pluginId: 'todo50', code: TODO50, limits: SLACK });
   const raw = await rawWorker(TODO50);
-  const sandbox = await createNodeSandbox({ poolSize: 1 });
-  await sandbox.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  const sandbox = await createNodeSandbox({ poolSize: 1, limitsCeiling: CEILING });
+  await sandbox.loadPlugin({ pluginId: 'todo50', code: TODO50, limits: SLACK });
   // For context: the raw worker polling as Corral's does, and Corral's with polling off.
   const spinMs = internals.get(sandbox)!.spinMs;
   const rawPolling = await rawWorker(TODO50, spinMs);
-  const sleeping = await createNodeSandbox({ poolSize: 1, hotSpare: false, spinMs: 0 });
-  await sleeping.loadPlugin({ pluginId: 'todo50', code: TODO50 });
+  const sleeping = await createNodeSandbox({
+    poolSize: 1,
+    hotSpare: false,
+    spinMs: 0,
+    limitsCeiling: CEILING,
+  });
+  await sleeping.loadPlugin({ pluginId: 'todo50', code: TODO50, limits: SLACK });
   const [ri, ci, rw, cw, rp, cs] = await sample(
     [
       () => time(async () => JSON.parse(rawInThread(JSON.stringify(input)))),

@@ -65,7 +65,7 @@ function start(
 
 /**
  * POST JSON on a connection of its own. Not fetch: in this process undici's pooled keep-alive
- * sockets were found closed under a request after the autocannon runs ("other side closed").
+ * sockets can be closed under a request after the autocannon runs ("other side closed").
  */
 function post(url: string, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {

@@ -14,7 +14,8 @@ import {
   type RuntimeLimits,
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
-import type { CallOutcome, CallSink } from './pluginVm.js';
+import type { CallSink } from './bridge.js';
+import type { CallOutcome } from './vmResult.js';
 
 /** How a call ended, for its diagnostic. */
 export interface CallEnd {

@@ -17,6 +17,7 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
+import { installBridge, type CallSink } from './bridge.js';
 import { DirectCaller } from './directCall.js';
 import type { Engine } from './engine.js';
 import {
@@ -33,12 +34,7 @@ import {
 
 export type { CallOutcome, VmFailure, VmResult } from './vmResult.js';
 
-/** Receives what a plugin's bridge calls report during one call. */
-export interface CallSink {
-  dispatch(scope: 'plugin' | 'global', type: string, payloadJson: string): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
-  callNow(): number;
-}
+export type { CallSink } from './bridge.js';
 
 /** First char of an entry result carrying a bootstrap failure / a plugin throw. */
 const FAILURE_MARK = 1;
@@ -94,7 +90,13 @@ export class PluginVm {
       output: this.context.newString('output'),
       empty: this.context.newString(''),
     };
-    this.installBridge();
+    installBridge(this.context, {
+      sink: () => this.sink,
+      refusal: () => this.hostFailure,
+      refuse: (failure) => {
+        this.hostFailure ??= failure;
+      },
+    });
     // The bootstrap evaluates to its entry point, so nothing of it stays on the global object.
     const boot = this.context.evalCode(BOOTSTRAP_SOURCE, 'corral-bootstrap.js');
     if (boot.error) {
@@ -115,37 +117,6 @@ export class PluginVm {
   get limits(): RuntimeLimits {
     if (!this.configured) throw new CorralError('INTERNAL', 'the plugin VM has no limits yet');
     return this.configured;
-  }
-
-  private installBridge(): void {
-    const ctx = this.context;
-    const bridge: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void> = {
-      hostDispatchPlugin: (type, payload) =>
-        this.sink?.dispatch('plugin', ctx.getString(type!), ctx.getString(payload!)),
-      hostDispatchGlobal: (type, payload) =>
-        this.sink?.dispatch('global', ctx.getString(type!), ctx.getString(payload!)),
-      hostNow: () => ctx.newNumber(this.sink ? this.sink.callNow() : 0),
-      hostLog: (level, message) =>
-        this.sink?.log(ctx.getString(level!) as 'debug' | 'info' | 'warn' | 'error', ctx.getString(message!)),
-    };
-    for (const [name, fn] of Object.entries(bridge)) {
-      const handle = ctx.newFunction(name, (...args) => {
-        // Once refused, the call is over: later bridge calls return at once instead of
-        // building another VM error per call (a plugin may loop, catching them).
-        if (this.hostFailure) return;
-        try {
-          return fn(...args);
-        } catch (error) {
-          // A host-side refusal (e.g. DISPATCH_LIMIT) is remembered: the plugin may catch the
-          // VM error, but the call fails anyway.
-          const failure = CorralError.fromUnknown(error);
-          this.hostFailure ??= failure;
-          throw new Error(failure.message);
-        }
-      });
-      ctx.setProp(ctx.global, name, handle);
-      handle.dispose();
-    }
   }
 
   /**

@@ -15,6 +15,7 @@ import {
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import type { CallSink } from './bridge.js';
+import type { StackGrant } from './stackBudget.js';
 import type { CallOutcome } from './vmResult.js';
 
 /** How a call ended, for its diagnostic. */
@@ -34,6 +35,8 @@ export function roundMs(ms: number): number {
 export interface DiagnosticTarget {
   pluginId: string;
   op: RpcOp;
+  /** The plugin's stack as granted. */
+  stack: StackGrant;
   /** `clock.now()` when the call began. */
   started: number;
   clock: Clock;
@@ -49,6 +52,7 @@ export function publishCallDiagnostic(target: DiagnosticTarget, end: CallEnd): C
     elapsedMs: roundMs(target.clock.now() - target.started),
     interrupted: end.outcome.interrupted,
     memoryError: end.outcome.memoryError,
+    ...target.stack,
   };
   if (end.failure) diagnostic.errorCode = end.failure.code;
   target.notify({ notification: 'diagnostic', diagnostic });
@@ -59,6 +63,8 @@ export function publishCallDiagnostic(target: DiagnosticTarget, end: CallEnd): C
 export interface CallRecordOptions {
   pluginId: string;
   limits: RuntimeLimits;
+  /** The plugin's stack as granted. */
+  stack: StackGrant;
   op: 'render' | 'event';
   /** The `now` and `seed` the call runs with. */
   now: number;
@@ -90,6 +96,7 @@ export class CallRecord implements CallSink {
       memoryError: false,
       now: options.now,
       seed: options.seed,
+      ...options.stack,
     };
   }
 

@@ -44,6 +44,7 @@ import type { PluginVm } from './pluginVm.js';
 import { PluginTable, instantiate, pluginRecord, type PluginRecord } from './plugins.js';
 import { renderResult } from './renderOutput.js';
 import { callInput, check, checkCall } from './screening.js';
+import { grantStack, maxPluginStackBytes } from './stackBudget.js';
 import type { CallOptions, Runtime, RuntimeOptions } from './types.js';
 import { VmKeeper } from './vmKeeper.js';
 import { QUIET, type CallOutcome, type VmFailure, type VmResult } from './vmResult.js';
@@ -51,9 +52,6 @@ import { QUIET, type CallOutcome, type VmFailure, type VmResult } from './vmResu
 export type { CallOptions, Runtime, RuntimeOptions } from './types.js';
 
 const DEFAULT_HEAP_LIMIT = 1024 * 1024 * 1024;
-const DEFAULT_HOST_STACK = 984 * 1024;
-/** Host stack used per byte of QuickJS stack, worst case measured (deep JSON, array literals). */
-const HOST_STACK_RATIO = 32;
 /** Free heap tolerated after a memory failure before the engine is compacted. */
 const COMPACT_SLACK = 8 * 1024 * 1024;
 /** How deep a plugin state may nest. */
@@ -96,7 +94,7 @@ class RuntimeImpl implements Runtime {
     this.clock = options.clock ?? createSystemClock();
     this.source = options.source ?? 'in-thread';
     this.ceiling = options.limitsCeiling ?? LIMIT_PROFILES.generous;
-    this.maxStackBytes = Math.floor((options.hostStackBytes ?? DEFAULT_HOST_STACK) / HOST_STACK_RATIO);
+    this.maxStackBytes = maxPluginStackBytes(options.hostStackBytes);
     this.plugins = new PluginTable(this.clock, options.failureThreshold ?? { count: 5, windowMs: 60_000 });
     const allowed = options.allowedGlobalActions ?? [];
     this.allowGlobal = typeof allowed === 'function' ? allowed : (type) => allowed.includes(type);
@@ -149,7 +147,8 @@ class RuntimeImpl implements Runtime {
     return this.queue.run(() => {
       const { pluginId, code, profile, limits: overrides } = check(validateLoadPluginParams(params));
       const limits = resolveLimits(profile, overrides, this.ceiling);
-      limits.stackBytes = Math.max(16 * 1024, Math.min(limits.stackBytes, this.maxStackBytes));
+      const stack = grantStack(limits.stackBytes, this.maxStackBytes);
+      limits.stackBytes = stack.stackBytes;
       const codeBytes = utf8Length(code);
       if (codeBytes > limits.maxCodeBytes) {
         throw new CorralError(
@@ -162,6 +161,7 @@ class RuntimeImpl implements Runtime {
       const target = {
         pluginId,
         op: 'loadPlugin' as const,
+        stack,
         started,
         clock: this.clock,
         notify: this.notifier,
@@ -172,9 +172,10 @@ class RuntimeImpl implements Runtime {
         if (loaded.error.code === 'LIMIT_MEMORY') this.keeper.engine.compactAfterMemoryFailure(COMPACT_SLACK);
         throw loaded.error;
       }
-      const { vm, meta } = loaded.output;
+      const { vm } = loaded.output;
+      const meta: PluginMeta = { ...loaded.output.meta, ...stack };
       const previous = this.plugins.records.get(pluginId);
-      this.plugins.records.set(pluginId, pluginRecord(code, limits, meta, vm));
+      this.plugins.records.set(pluginId, pluginRecord({ code, limits, stack, meta, vm }));
       if (previous) this.release(previous);
       publishCallDiagnostic(target, { failure: null, outcome: loaded.outcome });
       return meta;
@@ -253,6 +254,7 @@ class RuntimeImpl implements Runtime {
     const call = new CallRecord({
       pluginId: plugin.pluginId,
       limits,
+      stack: plugin.stack,
       op,
       now,
       seed,
@@ -332,12 +334,16 @@ class RuntimeImpl implements Runtime {
         engine: engine.name,
         heapBytes: engine.heapBytes(),
         moduleRestarts: this.keeper.moduleRestarts,
+        maxStackBytes: this.maxStackBytes,
         plugins: [...this.plugins.records.values()].map((p) => ({
           pluginId: p.pluginId,
           status: p.status,
           memoryBytes: p.vm && !p.vm.broken ? p.vm.memoryUsage() : 0,
           recentFailures: this.plugins.recentFailures(p),
           limits: p.limits,
+          ...(p.stack.requestedStackBytes === undefined
+            ? {}
+            : { requestedStackBytes: p.stack.requestedStackBytes }),
         })),
       };
     });

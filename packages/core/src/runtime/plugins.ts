@@ -14,6 +14,7 @@ import {
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import type { PluginVm } from './pluginVm.js';
+import type { StackGrant } from './stackBudget.js';
 import type { VmKeeper } from './vmKeeper.js';
 import { failedBeforeRunning, type VmResult } from './vmResult.js';
 
@@ -21,6 +22,8 @@ export interface PluginRecord {
   pluginId: string;
   code: string;
   limits: RuntimeLimits;
+  /** The stack granted (`limits.stackBytes`), and what was asked when the host lowered it. */
+  stack: StackGrant;
   meta: PluginMeta;
   reducers: ReadonlySet<string>;
   widgets: ReadonlySet<string>;
@@ -30,17 +33,22 @@ export interface PluginRecord {
   status: 'ready' | 'errored';
 }
 
+/** What a plugin that has just loaded is recorded with. */
+export interface LoadedPlugin {
+  code: string;
+  limits: RuntimeLimits;
+  stack: StackGrant;
+  meta: PluginMeta;
+  vm: PluginVm;
+}
+
 /** A new record for a plugin that has just loaded. */
-export function pluginRecord(
-  code: string,
-  limits: RuntimeLimits,
-  meta: PluginMeta,
-  vm: PluginVm,
-): PluginRecord {
+export function pluginRecord({ code, limits, stack, meta, vm }: LoadedPlugin): PluginRecord {
   return {
     pluginId: meta.pluginId,
     code,
     limits,
+    stack,
     meta,
     reducers: new Set(meta.reducers),
     widgets: new Set(meta.widgets.map((w) => w.id)),

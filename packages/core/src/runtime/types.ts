@@ -44,11 +44,10 @@ export interface RuntimeOptions {
   /** Seed source when a call brings none. Default `crypto.getRandomValues`, drawn 256 at a time. */
   randomSeed?: () => number;
   /**
-   * Native stack of the thread this runtime runs on (default 984 KiB, V8's default). QuickJS's
-   * recursion — plugin code, and JSON.stringify/parse of deep values — also uses the host's
-   * stack, about 32× its own limit (measured), and if the host overflows first the module is
-   * left in an unknown state and must be replaced. So a plugin's effective `stackBytes` is at
-   * most 1/32 of this. Workers that raise their stack (`resourceLimits.stackSizeMb`) say so here.
+   * Native stack of the thread this runtime runs on (default 984 KiB, V8's default). A plugin
+   * gets at most 1/32 of it as QuickJS stack (see `stackBudget`): 31 KiB by default, whatever
+   * its profile asks. Workers that raise their stack (`resourceLimits.stackSizeMb`) say so here.
+   * `health().maxStackBytes` reports the cap; a load it lowers reports `requestedStackBytes`.
    */
   hostStackBytes?: number;
   /** Test hook: called with every QuickJS module the runtime creates (e.g. for leak checks). */

@@ -15,8 +15,6 @@
 import {
   CorralError,
   LIMIT_PROFILES,
-  resolveLimits,
-  utf8Length,
   validateDisposePluginParams,
   validateEventParams,
   validateLoadPluginParams,
@@ -41,10 +39,10 @@ import { CallQueue } from './callQueue.js';
 import { CallRecord, publishCallDiagnostic } from './callRecord.js';
 import { CorruptedVmError, decodeEventOutput, dispatchDiagnostics, eventResult } from './eventOutput.js';
 import type { PluginVm } from './pluginVm.js';
-import { PluginTable, instantiate, pluginRecord, type PluginRecord } from './plugins.js';
+import { PluginTable, instantiate, loadLimits, pluginRecord, type PluginRecord } from './plugins.js';
 import { renderResult } from './renderOutput.js';
 import { callInput, check, checkCall } from './screening.js';
-import { grantStack, maxPluginStackBytes } from './stackBudget.js';
+import { maxPluginStackBytes } from './stackBudget.js';
 import type { CallOptions, Runtime, RuntimeOptions } from './types.js';
 import { VmKeeper } from './vmKeeper.js';
 import { QUIET, type CallOutcome, type VmFailure, type VmResult } from './vmResult.js';
@@ -146,17 +144,7 @@ class RuntimeImpl implements Runtime {
   loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
     return this.queue.run(() => {
       const { pluginId, code, profile, limits: overrides } = check(validateLoadPluginParams(params));
-      const limits = resolveLimits(profile, overrides, this.ceiling);
-      const stack = grantStack(limits.stackBytes, this.maxStackBytes);
-      limits.stackBytes = stack.stackBytes;
-      const codeBytes = utf8Length(code);
-      if (codeBytes > limits.maxCodeBytes) {
-        throw new CorralError(
-          'CODE_TOO_LARGE',
-          `The plugin source is ${codeBytes} bytes; the limit is ${limits.maxCodeBytes}`,
-          { codeBytes, maxCodeBytes: limits.maxCodeBytes },
-        );
-      }
+      const { limits, stack } = loadLimits({ code, profile, overrides }, this.ceiling, this.maxStackBytes);
       const started = this.clock.now();
       const target = {
         pluginId,

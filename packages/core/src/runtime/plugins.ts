@@ -8,13 +8,16 @@
 import {
   CorralError,
   measureJsonText,
+  resolveLimits,
   utf8Length,
+  type LimitProfile,
   type PluginMeta,
   type RuntimeLimits,
+  type RuntimeLimitsOverride,
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import type { PluginVm } from './pluginVm.js';
-import type { StackGrant } from './stackBudget.js';
+import { grantStack, type StackGrant } from './stackBudget.js';
 import type { VmKeeper } from './vmKeeper.js';
 import { failedBeforeRunning, type VmResult } from './vmResult.js';
 
@@ -111,6 +114,29 @@ export class PluginTable {
     plugin.failures = plugin.failures.filter((t) => t >= since);
     return plugin.failures.length;
   }
+}
+
+/**
+ * A load's limits: its profile and overrides under the host's ceiling, the stack as this host
+ * grants it (see `stackBudget`). CODE_TOO_LARGE when the code is past `maxCodeBytes`.
+ */
+export function loadLimits(
+  load: { code: string; profile?: LimitProfile; overrides?: RuntimeLimitsOverride },
+  ceiling: RuntimeLimits,
+  maxStackBytes: number,
+): { limits: RuntimeLimits; stack: StackGrant } {
+  const limits = resolveLimits(load.profile, load.overrides, ceiling);
+  const stack = grantStack(limits.stackBytes, maxStackBytes);
+  limits.stackBytes = stack.stackBytes;
+  const codeBytes = utf8Length(load.code);
+  if (codeBytes > limits.maxCodeBytes) {
+    throw new CorralError(
+      'CODE_TOO_LARGE',
+      `The plugin source is ${codeBytes} bytes; the limit is ${limits.maxCodeBytes}`,
+      { codeBytes, maxCodeBytes: limits.maxCodeBytes },
+    );
+  }
+  return { limits, stack };
 }
 
 /** Room a plugin definition has beyond its initialState's `maxStateBytes`. */

@@ -42,7 +42,7 @@ import type { PluginVm } from './pluginVm.js';
 import { PluginTable, instantiate, loadLimits, pluginRecord, type PluginRecord } from './plugins.js';
 import { renderResult } from './renderOutput.js';
 import { callInput, check, checkCall } from './screening.js';
-import { maxPluginStackBytes } from './stackBudget.js';
+import { explainStackLimit, maxPluginStackBytes } from './stackBudget.js';
 import type { CallOptions, Runtime, RuntimeOptions } from './types.js';
 import { VmKeeper } from './vmKeeper.js';
 import { QUIET, type CallOutcome, type VmFailure, type VmResult } from './vmResult.js';
@@ -156,9 +156,10 @@ class RuntimeImpl implements Runtime {
       };
       const loaded = instantiate(this.keeper, { pluginId, code, limits, startedAt: started });
       if (!loaded.ok) {
-        publishCallDiagnostic(target, { failure: loaded.error, outcome: loaded.outcome });
-        if (loaded.error.code === 'LIMIT_MEMORY') this.keeper.engine.compactAfterMemoryFailure(COMPACT_SLACK);
-        throw loaded.error;
+        const error = explainStackLimit(loaded.error, stack);
+        publishCallDiagnostic(target, { failure: error, outcome: loaded.outcome });
+        if (error.code === 'LIMIT_MEMORY') this.keeper.engine.compactAfterMemoryFailure(COMPACT_SLACK);
+        throw error;
       }
       const { vm } = loaded.output;
       const meta: PluginMeta = { ...loaded.output.meta, ...stack };
@@ -297,7 +298,8 @@ class RuntimeImpl implements Runtime {
 
   /** Report a failed call, recycle the plugin's VM if the failure says so, and throw its error. */
   private failCall(plugin: PluginRecord, call: CallRecord, failure: VmFailure): never {
-    const { error, outcome, recycle } = failure;
+    const { outcome, recycle } = failure;
+    const error = explainStackLimit(failure.error, plugin.stack);
     call.finish({ failure: error, outcome });
     if (recycle) this.recordFailure(plugin, { freeLater: error.code === 'LIMIT_TIME' });
     if (error.code === 'LIMIT_MEMORY') this.keeper.engine.compactAfterMemoryFailure(COMPACT_SLACK);

@@ -8,6 +8,8 @@
  * it got (`requestedStackBytes` beside `stackBytes`), never lowered silently.
  */
 
+import { CorralError } from '@corral/contracts';
+
 /** V8's default thread stack, which the main thread and a default Node or Web worker get. */
 export const DEFAULT_HOST_STACK_BYTES = 984 * 1024;
 /** Host stack used per byte of QuickJS stack, worst case measured. */
@@ -31,4 +33,18 @@ export interface StackGrant {
 export function grantStack(requested: number, maxStackBytes: number): StackGrant {
   const stackBytes = Math.max(MIN_STACK_BYTES, Math.min(requested, maxStackBytes));
   return stackBytes < requested ? { stackBytes, requestedStackBytes: requested } : { stackBytes };
+}
+
+/**
+ * A LIMIT_STACK of a plugin whose stack the host lowered says so: the plugin hit the granted
+ * stack, not the one its limits asked for. Any other error is returned as it is.
+ */
+export function explainStackLimit(error: CorralError, stack: StackGrant): CorralError {
+  if (error.code !== 'LIMIT_STACK' || stack.requestedStackBytes === undefined) return error;
+  return new CorralError(
+    'LIMIT_STACK',
+    `${error.message} (its limits asked for ${stack.requestedStackBytes} bytes; this host grants ` +
+      `at most ${stack.stackBytes}: raise hostStackBytes or lower the plugin's recursion)`,
+    { ...error.details, stackBytes: stack.stackBytes, requestedStackBytes: stack.requestedStackBytes },
+  );
 }

@@ -1096,6 +1096,19 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
         });
         const error = await expectCode(render(id, { attack: true }), 'LIMIT_STACK');
         expect(error.details?.stackBytes).toBe(granted(512 * KiB));
+        // Lowered by the host, the error says what was asked, so the author knows where to look.
+        const lowered = granted(512 * KiB) < 512 * KiB;
+        expect(error.details?.requestedStackBytes).toBe(lowered ? 512 * KiB : undefined);
+        const topLevel = await expectCode(
+          client.loadPlugin({
+            pluginId: uid('stack-load'),
+            code: ATTACKS.deepRecursion,
+            limits: { stackBytes: 512 * KiB },
+          }),
+          'LIMIT_STACK',
+        );
+        expect(topLevel.details?.stackBytes).toBe(granted(512 * KiB));
+        expect(topLevel.details?.requestedStackBytes).toBe(lowered ? 512 * KiB : undefined);
         await expectHealthy();
       });
     });

@@ -218,6 +218,27 @@ export class CorralError extends Error {
   }
 }
 
+/** One reason a value is invalid, as the contract's validators report it (`ValidationIssue`). */
+export interface InvalidIssue {
+  /** JSON pointer of the offending value (`''` for the root). */
+  path: string;
+  /** What is wrong with it. */
+  message: string;
+}
+
+/**
+ * The INVALID_REQUEST for a request that failed validation: a failed `Validation` (its first
+ * issue is the most useful) or one issue. The message names the JSON pointer and the problem;
+ * `details` carry both as `path` and `issue`.
+ */
+export function invalidRequest(failure: { issues: readonly InvalidIssue[] } | InvalidIssue): CorralError {
+  const first = 'issues' in failure ? (failure.issues[0] ?? { path: '', message: 'is invalid' }) : failure;
+  return new CorralError('INVALID_REQUEST', `Invalid request: ${first.path || '/'}: ${first.message}`, {
+    path: first.path,
+    issue: first.message,
+  });
+}
+
 function isPlainObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

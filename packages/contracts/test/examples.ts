@@ -95,6 +95,8 @@ const callDiagnostic = {
   memoryError: false,
   now: 1700000000000,
   seed: 42,
+  stackBytes: 31488,
+  requestedStackBytes: 393216,
 };
 
 export const VALID: Record<RootType, unknown[]> = {
@@ -166,6 +168,7 @@ export const VALID: Record<RootType, unknown[]> = {
       engine: 'quickjs',
       heapBytes: 16777216,
       moduleRestarts: 0,
+      maxStackBytes: 31488,
       plugins: [{ pluginId: 'p', status: 'ready', memoryBytes: 90000, recentFailures: 0, limits }],
     },
   ],
@@ -268,7 +271,10 @@ export const INVALID: Record<RootType, Invalid[]> = {
   RenderResult: [{ value: { tree: { kind: 'nope' }, diagnostics: [] }, path: '/tree' }],
   EventResult: [{ value: { pluginState: {}, dispatches: [{}], diagnostics: [] }, path: '/dispatches/0' }],
   HealthResult: [
-    { value: { source: 'x', engine: 'q', heapBytes: 1, moduleRestarts: 0, plugins: [] }, path: '/source' },
+    {
+      value: { source: 'x', engine: 'q', heapBytes: 1, moduleRestarts: 0, maxStackBytes: 1, plugins: [] },
+      path: '/source',
+    },
   ],
   Diagnostic: [
     {
@@ -279,6 +285,7 @@ export const INVALID: Record<RootType, Invalid[]> = {
         elapsedMs: 'fast',
         interrupted: false,
         memoryError: false,
+        stackBytes: 16384,
       },
       path: '/elapsedMs',
     },

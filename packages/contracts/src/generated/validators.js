@@ -3955,6 +3955,18 @@ const schema45 = {
       $ref: '#/definitions/JSONValue',
       description: "The plugin's `initialState` (null when it declares none).",
     },
+    stackBytes: {
+      description:
+        "The plugin's stack limit in force, in bytes, as this host grants it (see\n`HealthResult.maxStackBytes`). Set by every runtime.",
+      minimum: 0,
+      type: 'number',
+    },
+    requestedStackBytes: {
+      description:
+        "Present when the host lowered the plugin's stack: the `stackBytes` its profile and\noverrides asked for.",
+      minimum: 0,
+      type: 'number',
+    },
   },
   additionalProperties: false,
   required: ['handlers', 'initialState', 'pluginId', 'reducers', 'title', 'widgets'],
@@ -4009,7 +4021,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'widgets' ||
             key0 === 'handlers' ||
             key0 === 'reducers' ||
-            key0 === 'initialState'
+            key0 === 'initialState' ||
+            key0 === 'stackBytes' ||
+            key0 === 'requestedStackBytes'
           )) {
             validate53.errors = [
               {
@@ -4315,6 +4329,78 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                       var valid0 = _errs26 === errors;
                     } else {
                       var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.stackBytes !== undefined) {
+                        let data12 = data.stackBytes;
+                        const _errs27 = errors;
+                        if (errors === _errs27) {
+                          if (typeof data12 == 'number' && isFinite(data12)) {
+                            if (data12 < 0 || isNaN(data12)) {
+                              validate53.errors = [
+                                {
+                                  instancePath: instancePath + '/stackBytes',
+                                  schemaPath: '#/properties/stackBytes/minimum',
+                                  keyword: 'minimum',
+                                  params: { comparison: '>=', limit: 0 },
+                                  message: 'must be >= 0',
+                                },
+                              ];
+                              return false;
+                            }
+                          } else {
+                            validate53.errors = [
+                              {
+                                instancePath: instancePath + '/stackBytes',
+                                schemaPath: '#/properties/stackBytes/type',
+                                keyword: 'type',
+                                params: { type: 'number' },
+                                message: 'must be number',
+                              },
+                            ];
+                            return false;
+                          }
+                        }
+                        var valid0 = _errs27 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                      if (valid0) {
+                        if (data.requestedStackBytes !== undefined) {
+                          let data13 = data.requestedStackBytes;
+                          const _errs29 = errors;
+                          if (errors === _errs29) {
+                            if (typeof data13 == 'number' && isFinite(data13)) {
+                              if (data13 < 0 || isNaN(data13)) {
+                                validate53.errors = [
+                                  {
+                                    instancePath: instancePath + '/requestedStackBytes',
+                                    schemaPath: '#/properties/requestedStackBytes/minimum',
+                                    keyword: 'minimum',
+                                    params: { comparison: '>=', limit: 0 },
+                                    message: 'must be >= 0',
+                                  },
+                                ];
+                                return false;
+                              }
+                            } else {
+                              validate53.errors = [
+                                {
+                                  instancePath: instancePath + '/requestedStackBytes',
+                                  schemaPath: '#/properties/requestedStackBytes/type',
+                                  keyword: 'type',
+                                  params: { type: 'number' },
+                                  message: 'must be number',
+                                },
+                              ];
+                              return false;
+                            }
+                          }
+                          var valid0 = _errs29 === errors;
+                        } else {
+                          var valid0 = true;
+                        }
+                      }
                     }
                   }
                 }
@@ -8255,9 +8341,21 @@ const schema82 = {
       description: 'The `seed` the call ran with (render and event), so it can be replayed.',
       type: 'number',
     },
+    stackBytes: {
+      description:
+        "The plugin's stack limit in force, in bytes: its limits' `stackBytes`, lowered to what this\nhost's thread can carry (`HealthResult.maxStackBytes`).",
+      minimum: 0,
+      type: 'number',
+    },
+    requestedStackBytes: {
+      description:
+        "Present when the host lowered the plugin's stack: the `stackBytes` its profile and\noverrides asked for.",
+      minimum: 0,
+      type: 'number',
+    },
   },
   additionalProperties: false,
-  required: ['elapsedMs', 'interrupted', 'kind', 'memoryError', 'op', 'pluginId'],
+  required: ['elapsedMs', 'interrupted', 'kind', 'memoryError', 'op', 'pluginId', 'stackBytes'],
 };
 const schema83 = {
   description: 'The operations a runtime answers.',
@@ -8305,7 +8403,8 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
         (data.kind === undefined && (missing0 = 'kind')) ||
         (data.memoryError === undefined && (missing0 = 'memoryError')) ||
         (data.op === undefined && (missing0 = 'op')) ||
-        (data.pluginId === undefined && (missing0 = 'pluginId'))
+        (data.pluginId === undefined && (missing0 = 'pluginId')) ||
+        (data.stackBytes === undefined && (missing0 = 'stackBytes'))
       ) {
         validate83.errors = [
           {
@@ -8574,6 +8673,78 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                             var valid0 = _errs20 === errors;
                           } else {
                             var valid0 = true;
+                          }
+                          if (valid0) {
+                            if (data.stackBytes !== undefined) {
+                              let data9 = data.stackBytes;
+                              const _errs22 = errors;
+                              if (errors === _errs22) {
+                                if (typeof data9 == 'number' && isFinite(data9)) {
+                                  if (data9 < 0 || isNaN(data9)) {
+                                    validate83.errors = [
+                                      {
+                                        instancePath: instancePath + '/stackBytes',
+                                        schemaPath: '#/properties/stackBytes/minimum',
+                                        keyword: 'minimum',
+                                        params: { comparison: '>=', limit: 0 },
+                                        message: 'must be >= 0',
+                                      },
+                                    ];
+                                    return false;
+                                  }
+                                } else {
+                                  validate83.errors = [
+                                    {
+                                      instancePath: instancePath + '/stackBytes',
+                                      schemaPath: '#/properties/stackBytes/type',
+                                      keyword: 'type',
+                                      params: { type: 'number' },
+                                      message: 'must be number',
+                                    },
+                                  ];
+                                  return false;
+                                }
+                              }
+                              var valid0 = _errs22 === errors;
+                            } else {
+                              var valid0 = true;
+                            }
+                            if (valid0) {
+                              if (data.requestedStackBytes !== undefined) {
+                                let data10 = data.requestedStackBytes;
+                                const _errs24 = errors;
+                                if (errors === _errs24) {
+                                  if (typeof data10 == 'number' && isFinite(data10)) {
+                                    if (data10 < 0 || isNaN(data10)) {
+                                      validate83.errors = [
+                                        {
+                                          instancePath: instancePath + '/requestedStackBytes',
+                                          schemaPath: '#/properties/requestedStackBytes/minimum',
+                                          keyword: 'minimum',
+                                          params: { comparison: '>=', limit: 0 },
+                                          message: 'must be >= 0',
+                                        },
+                                      ];
+                                      return false;
+                                    }
+                                  } else {
+                                    validate83.errors = [
+                                      {
+                                        instancePath: instancePath + '/requestedStackBytes',
+                                        schemaPath: '#/properties/requestedStackBytes/type',
+                                        keyword: 'type',
+                                        params: { type: 'number' },
+                                        message: 'must be number',
+                                      },
+                                    ];
+                                    return false;
+                                  }
+                                }
+                                var valid0 = _errs24 === errors;
+                              } else {
+                                var valid0 = true;
+                              }
+                            }
                           }
                         }
                       }
@@ -9365,10 +9536,16 @@ const schema90 = {
     engine: { description: 'Engine name, e.g. `quickjs` or `quickjs-ng`.', type: 'string' },
     heapBytes: { description: 'Size of the shared WebAssembly heap.', type: 'number' },
     moduleRestarts: { description: 'How many times the shared module has been replaced.', type: 'number' },
+    maxStackBytes: {
+      description:
+        "The most QuickJS stack this host grants a plugin, in bytes: a fraction of its thread's\nnative stack (QuickJS's recursion also uses the host's stack). A load asking for more gets\nthis and says so (`requestedStackBytes`); none gets less than 16 KiB.",
+      minimum: 0,
+      type: 'number',
+    },
     plugins: { description: 'Loaded plugins.', type: 'array', items: { $ref: '#/definitions/PluginHealth' } },
   },
   additionalProperties: false,
-  required: ['engine', 'heapBytes', 'moduleRestarts', 'plugins', 'source'],
+  required: ['engine', 'heapBytes', 'maxStackBytes', 'moduleRestarts', 'plugins', 'source'],
 };
 const schema92 = {
   description: 'Status of one loaded plugin.',
@@ -9382,7 +9559,16 @@ const schema92 = {
     },
     memoryBytes: { description: 'Bytes its QuickJS runtime holds.', type: 'number' },
     recentFailures: { description: 'Failures inside the current window.', type: 'number' },
-    limits: { $ref: '#/definitions/RuntimeLimits', description: 'The limits in force.' },
+    limits: {
+      $ref: '#/definitions/RuntimeLimits',
+      description: 'The limits in force (`stackBytes` as this host grants it).',
+    },
+    requestedStackBytes: {
+      description:
+        "Present when the host lowered the plugin's stack: the `stackBytes` its profile and\noverrides asked for.",
+      minimum: 0,
+      type: 'number',
+    },
   },
   additionalProperties: false,
   required: ['limits', 'memoryBytes', 'pluginId', 'recentFailures', 'status'],
@@ -9419,7 +9605,8 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'status' ||
             key0 === 'memoryBytes' ||
             key0 === 'recentFailures' ||
-            key0 === 'limits'
+            key0 === 'limits' ||
+            key0 === 'requestedStackBytes'
           )) {
             validate94.errors = [
               {
@@ -10179,6 +10366,42 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                   } else {
                     var valid0 = true;
                   }
+                  if (valid0) {
+                    if (data.requestedStackBytes !== undefined) {
+                      let data20 = data.requestedStackBytes;
+                      const _errs44 = errors;
+                      if (errors === _errs44) {
+                        if (typeof data20 == 'number' && isFinite(data20)) {
+                          if (data20 < 0 || isNaN(data20)) {
+                            validate94.errors = [
+                              {
+                                instancePath: instancePath + '/requestedStackBytes',
+                                schemaPath: '#/properties/requestedStackBytes/minimum',
+                                keyword: 'minimum',
+                                params: { comparison: '>=', limit: 0 },
+                                message: 'must be >= 0',
+                              },
+                            ];
+                            return false;
+                          }
+                        } else {
+                          validate94.errors = [
+                            {
+                              instancePath: instancePath + '/requestedStackBytes',
+                              schemaPath: '#/properties/requestedStackBytes/type',
+                              keyword: 'type',
+                              params: { type: 'number' },
+                              message: 'must be number',
+                            },
+                          ];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs44 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                  }
                 }
               }
             }
@@ -10211,6 +10434,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
       if (
         (data.engine === undefined && (missing0 = 'engine')) ||
         (data.heapBytes === undefined && (missing0 = 'heapBytes')) ||
+        (data.maxStackBytes === undefined && (missing0 = 'maxStackBytes')) ||
         (data.moduleRestarts === undefined && (missing0 = 'moduleRestarts')) ||
         (data.plugins === undefined && (missing0 = 'plugins')) ||
         (data.source === undefined && (missing0 = 'source'))
@@ -10233,6 +10457,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'engine' ||
             key0 === 'heapBytes' ||
             key0 === 'moduleRestarts' ||
+            key0 === 'maxStackBytes' ||
             key0 === 'plugins'
           )) {
             validate93.errors = [
@@ -10345,40 +10570,31 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                   var valid0 = true;
                 }
                 if (valid0) {
-                  if (data.plugins !== undefined) {
-                    let data4 = data.plugins;
+                  if (data.maxStackBytes !== undefined) {
+                    let data4 = data.maxStackBytes;
                     const _errs11 = errors;
                     if (errors === _errs11) {
-                      if (Array.isArray(data4)) {
-                        var valid2 = true;
-                        const len0 = data4.length;
-                        for (let i0 = 0; i0 < len0; i0++) {
-                          const _errs13 = errors;
-                          if (
-                            !validate94(data4[i0], {
-                              instancePath: instancePath + '/plugins/' + i0,
-                              parentData: data4,
-                              parentDataProperty: i0,
-                              rootData,
-                            })
-                          ) {
-                            vErrors =
-                              vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
-                            errors = vErrors.length;
-                          }
-                          var valid2 = _errs13 === errors;
-                          if (!valid2) {
-                            break;
-                          }
+                      if (typeof data4 == 'number' && isFinite(data4)) {
+                        if (data4 < 0 || isNaN(data4)) {
+                          validate93.errors = [
+                            {
+                              instancePath: instancePath + '/maxStackBytes',
+                              schemaPath: '#/properties/maxStackBytes/minimum',
+                              keyword: 'minimum',
+                              params: { comparison: '>=', limit: 0 },
+                              message: 'must be >= 0',
+                            },
+                          ];
+                          return false;
                         }
                       } else {
                         validate93.errors = [
                           {
-                            instancePath: instancePath + '/plugins',
-                            schemaPath: '#/properties/plugins/type',
+                            instancePath: instancePath + '/maxStackBytes',
+                            schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
-                            params: { type: 'array' },
-                            message: 'must be array',
+                            params: { type: 'number' },
+                            message: 'must be number',
                           },
                         ];
                         return false;
@@ -10387,6 +10603,51 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                     var valid0 = _errs11 === errors;
                   } else {
                     var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.plugins !== undefined) {
+                      let data5 = data.plugins;
+                      const _errs13 = errors;
+                      if (errors === _errs13) {
+                        if (Array.isArray(data5)) {
+                          var valid2 = true;
+                          const len0 = data5.length;
+                          for (let i0 = 0; i0 < len0; i0++) {
+                            const _errs15 = errors;
+                            if (
+                              !validate94(data5[i0], {
+                                instancePath: instancePath + '/plugins/' + i0,
+                                parentData: data5,
+                                parentDataProperty: i0,
+                                rootData,
+                              })
+                            ) {
+                              vErrors =
+                                vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+                              errors = vErrors.length;
+                            }
+                            var valid2 = _errs15 === errors;
+                            if (!valid2) {
+                              break;
+                            }
+                          }
+                        } else {
+                          validate93.errors = [
+                            {
+                              instancePath: instancePath + '/plugins',
+                              schemaPath: '#/properties/plugins/type',
+                              keyword: 'type',
+                              params: { type: 'array' },
+                              message: 'must be array',
+                            },
+                          ];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs13 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
                   }
                 }
               }
@@ -11661,6 +11922,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
       if (
         (data.engine === undefined && (missing0 = 'engine')) ||
         (data.heapBytes === undefined && (missing0 = 'heapBytes')) ||
+        (data.maxStackBytes === undefined && (missing0 = 'maxStackBytes')) ||
         (data.moduleRestarts === undefined && (missing0 = 'moduleRestarts')) ||
         (data.plugins === undefined && (missing0 = 'plugins')) ||
         (data.source === undefined && (missing0 = 'source'))
@@ -11683,6 +11945,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
             key0 === 'engine' ||
             key0 === 'heapBytes' ||
             key0 === 'moduleRestarts' ||
+            key0 === 'maxStackBytes' ||
             key0 === 'plugins'
           )) {
             validate115.errors = [
@@ -11795,40 +12058,31 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                   var valid0 = true;
                 }
                 if (valid0) {
-                  if (data.plugins !== undefined) {
-                    let data4 = data.plugins;
+                  if (data.maxStackBytes !== undefined) {
+                    let data4 = data.maxStackBytes;
                     const _errs11 = errors;
                     if (errors === _errs11) {
-                      if (Array.isArray(data4)) {
-                        var valid2 = true;
-                        const len0 = data4.length;
-                        for (let i0 = 0; i0 < len0; i0++) {
-                          const _errs13 = errors;
-                          if (
-                            !validate94(data4[i0], {
-                              instancePath: instancePath + '/plugins/' + i0,
-                              parentData: data4,
-                              parentDataProperty: i0,
-                              rootData,
-                            })
-                          ) {
-                            vErrors =
-                              vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
-                            errors = vErrors.length;
-                          }
-                          var valid2 = _errs13 === errors;
-                          if (!valid2) {
-                            break;
-                          }
+                      if (typeof data4 == 'number' && isFinite(data4)) {
+                        if (data4 < 0 || isNaN(data4)) {
+                          validate115.errors = [
+                            {
+                              instancePath: instancePath + '/maxStackBytes',
+                              schemaPath: '#/properties/maxStackBytes/minimum',
+                              keyword: 'minimum',
+                              params: { comparison: '>=', limit: 0 },
+                              message: 'must be >= 0',
+                            },
+                          ];
+                          return false;
                         }
                       } else {
                         validate115.errors = [
                           {
-                            instancePath: instancePath + '/plugins',
-                            schemaPath: '#/properties/plugins/type',
+                            instancePath: instancePath + '/maxStackBytes',
+                            schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
-                            params: { type: 'array' },
-                            message: 'must be array',
+                            params: { type: 'number' },
+                            message: 'must be number',
                           },
                         ];
                         return false;
@@ -11837,6 +12091,51 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                     var valid0 = _errs11 === errors;
                   } else {
                     var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.plugins !== undefined) {
+                      let data5 = data.plugins;
+                      const _errs13 = errors;
+                      if (errors === _errs13) {
+                        if (Array.isArray(data5)) {
+                          var valid2 = true;
+                          const len0 = data5.length;
+                          for (let i0 = 0; i0 < len0; i0++) {
+                            const _errs15 = errors;
+                            if (
+                              !validate94(data5[i0], {
+                                instancePath: instancePath + '/plugins/' + i0,
+                                parentData: data5,
+                                parentDataProperty: i0,
+                                rootData,
+                              })
+                            ) {
+                              vErrors =
+                                vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+                              errors = vErrors.length;
+                            }
+                            var valid2 = _errs15 === errors;
+                            if (!valid2) {
+                              break;
+                            }
+                          }
+                        } else {
+                          validate115.errors = [
+                            {
+                              instancePath: instancePath + '/plugins',
+                              schemaPath: '#/properties/plugins/type',
+                              keyword: 'type',
+                              params: { type: 'array' },
+                              message: 'must be array',
+                            },
+                          ];
+                          return false;
+                        }
+                      }
+                      var valid0 = _errs13 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
                   }
                 }
               }

@@ -87,4 +87,16 @@ export interface PluginMeta {
   reducers: string[];
   /** The plugin's `initialState` (null when it declares none). */
   initialState: JSONValue;
+  /**
+   * The plugin's stack limit in force, in bytes, as this host grants it (see
+   * `HealthResult.maxStackBytes`). Set by every runtime.
+   * @minimum 0
+   */
+  stackBytes?: number;
+  /**
+   * Present when the host lowered the plugin's stack: the `stackBytes` its profile and
+   * overrides asked for.
+   * @minimum 0
+   */
+  requestedStackBytes?: number;
 }

@@ -161,6 +161,18 @@ export interface CallDiagnostic {
   now?: number;
   /** The `seed` the call ran with (render and event), so it can be replayed. */
   seed?: number;
+  /**
+   * The plugin's stack limit in force, in bytes: its limits' `stackBytes`, lowered to what this
+   * host's thread can carry (`HealthResult.maxStackBytes`).
+   * @minimum 0
+   */
+  stackBytes: number;
+  /**
+   * Present when the host lowered the plugin's stack: the `stackBytes` its profile and
+   * overrides asked for.
+   * @minimum 0
+   */
+  requestedStackBytes?: number;
 }
 
 /** Facts about one dispatch. */
@@ -222,8 +234,14 @@ export interface PluginHealth {
   memoryBytes: number;
   /** Failures inside the current window. */
   recentFailures: number;
-  /** The limits in force. */
+  /** The limits in force (`stackBytes` as this host grants it). */
   limits: RuntimeLimits;
+  /**
+   * Present when the host lowered the plugin's stack: the `stackBytes` its profile and
+   * overrides asked for.
+   * @minimum 0
+   */
+  requestedStackBytes?: number;
 }
 
 /** Result of `health`. */
@@ -236,6 +254,13 @@ export interface HealthResult {
   heapBytes: number;
   /** How many times the shared module has been replaced. */
   moduleRestarts: number;
+  /**
+   * The most QuickJS stack this host grants a plugin, in bytes: a fraction of its thread's
+   * native stack (QuickJS's recursion also uses the host's stack). A load asking for more gets
+   * this and says so (`requestedStackBytes`); none gets less than 16 KiB.
+   * @minimum 0
+   */
+  maxStackBytes: number;
   /** Loaded plugins. */
   plugins: PluginHealth[];
 }

@@ -12,7 +12,7 @@
  * replica behind a load balancer) transparently re-sends the code and retries once.
  */
 import {
-  CorralError,
+  invalidRequest,
   isErrorCode,
   validateLoadPluginParams,
   type ErrorCode,
@@ -60,13 +60,7 @@ export function createHttpSandbox(options: HttpSandboxOptions): SandboxClient {
   // arrives (an in-process answer always wins that race; an HTTP one never does).
   client.loadPlugin = async (params) => {
     const valid = validateLoadPluginParams(params);
-    if (!valid.ok) {
-      const first = valid.issues[0]!;
-      throw new CorralError('INVALID_REQUEST', `Invalid request: ${valid.message}`, {
-        path: first.path,
-        issue: first.message,
-      });
-    }
+    if (!valid.ok) throw invalidRequest(valid);
     return load(params);
   };
   return client;

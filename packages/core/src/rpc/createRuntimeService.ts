@@ -7,6 +7,7 @@
 import {
   CorralError,
   checkJsonBounds,
+  invalidRequest,
   type RpcRequest,
   type RpcResponse,
   type RpcOp,
@@ -32,10 +33,7 @@ export function readRequest(message: unknown): RpcRequest | RpcResponse {
   const invalid = (path: string, issue: string): RpcResponse => ({
     id,
     ok: false,
-    error: new CorralError('INVALID_REQUEST', `Invalid request: ${path || '/'}: ${issue}`, {
-      path,
-      issue,
-    }).toWire(),
+    error: invalidRequest({ path, message: issue }).toWire(),
   });
   if (typeof message !== 'object' || message === null || Array.isArray(message))
     return invalid('', 'must be object');

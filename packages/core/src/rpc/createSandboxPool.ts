@@ -274,6 +274,8 @@ export function createSandboxPool(
         engine: first.engine,
         heapBytes: all.reduce((sum, h) => sum + h.heapBytes, 0),
         moduleRestarts: all.reduce((sum, h) => sum + h.moduleRestarts, 0),
+        // Members run the same host, so the same cap; the least is what every member honours.
+        maxStackBytes: Math.min(...all.map((h) => h.maxStackBytes)),
         // A replicated plugin is listed once, as its home member reports it.
         plugins: members
           .map((_, i) => all[i]!.plugins.filter((p) => (placements.get(p.pluginId)?.members[0] ?? i) === i))

@@ -17,62 +17,29 @@ import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emsc
 import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
+import { installBridge, type CallSink } from './bridge.js';
 import { DirectCaller } from './directCall.js';
 import type { Engine } from './engine.js';
+import {
+  RECYCLE_CODES,
+  classifyThrow,
+  failedBeforeRunning,
+  limitError,
+  vmLimits,
+  type CallFacts,
+  type CallOutcome,
+  type ThrownInfo,
+  type VmResult,
+} from './vmResult.js';
 
-/** Receives what a plugin's bridge calls report during one call. */
-export interface CallSink {
-  dispatch(scope: 'plugin' | 'global', type: string, payloadJson: string): void;
-  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
-  callNow(): number;
-}
+export type { CallOutcome, VmFailure, VmResult } from './vmResult.js';
 
-/** What a call reported besides its output. */
-export interface CallOutcome {
-  interrupted: boolean;
-  memoryError: boolean;
-}
-
-/** Codes after which the plugin's runtime is thrown away and rebuilt from its code. */
-const RECYCLE_CODES: ReadonlySet<ErrorCode> = new Set([
-  'LIMIT_TIME',
-  'LIMIT_MEMORY',
-  'LIMIT_STACK',
-  'INTERNAL',
-]);
+export type { CallSink } from './bridge.js';
 
 /** First char of an entry result carrying a bootstrap failure / a plugin throw. */
 const FAILURE_MARK = 1;
 const THROW_MARK = 2;
 const MAX_STACK_TEXT = 2000;
-
-/** Values serialized per ms of a call's deadline before the output counts as too large. */
-const VALUES_PER_MS = 200;
-
-/** The in-VM limits the bootstrap enforces before serializing anything. */
-function vmLimits(limits: RuntimeLimits): string {
-  // Every value of a serialized output takes at least a byte or two of JSON, and a UI node is
-  // a handful of values, so size-derived counts stop an exponentially shared structure long
-  // before its text would reach the byte limits. Each count is also capped by time: QuickJS
-  // serialized 800–2,000 values per ms with the counting replacer when this was first measured
-  // (a shared DAG, wide trees), but a later day's shared DAG ran at 500–660 (quickjs) and
-  // 310–450 values per ms (quickjs-ng), so at 400 per ms of the deadline quickjs-ng ran out of
-  // time first (LIMIT_TIME in a CI run). At 200 per ms, running out of values takes about half
-  // the call's time on quickjs-ng, and such an output fails OUTPUT_TOO_LARGE.
-  const byTime = (timeoutMs: number): number => VALUES_PER_MS * timeoutMs;
-  return JSON.stringify({
-    maxTreeValues: Math.min(limits.maxOutputNodes * 8, byTime(limits.renderTimeoutMs)),
-    maxTreeBytes: limits.maxOutputBytes,
-    maxStateBytes: limits.maxStateBytes,
-    maxPayloadBytes: limits.maxPayloadBytes,
-    maxDispatches: limits.maxDispatchesPerEvent,
-    maxStateValues: Math.max(
-      64,
-      Math.min(Math.floor(limits.maxStateBytes / 2), byTime(limits.eventTimeoutMs)),
-    ),
-    maxPayloadValues: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
-  });
-}
 
 export class PluginVm {
   private readonly runtime: QuickJSRuntime;
@@ -123,7 +90,13 @@ export class PluginVm {
       output: this.context.newString('output'),
       empty: this.context.newString(''),
     };
-    this.installBridge();
+    installBridge(this.context, {
+      sink: () => this.sink,
+      refusal: () => this.hostFailure,
+      refuse: (failure) => {
+        this.hostFailure ??= failure;
+      },
+    });
     // The bootstrap evaluates to its entry point, so nothing of it stays on the global object.
     const boot = this.context.evalCode(BOOTSTRAP_SOURCE, 'corral-bootstrap.js');
     if (boot.error) {
@@ -146,44 +119,15 @@ export class PluginVm {
     return this.configured;
   }
 
-  private installBridge(): void {
-    const ctx = this.context;
-    const bridge: Record<string, (...args: QuickJSHandle[]) => QuickJSHandle | void> = {
-      hostDispatchPlugin: (type, payload) =>
-        this.sink?.dispatch('plugin', ctx.getString(type!), ctx.getString(payload!)),
-      hostDispatchGlobal: (type, payload) =>
-        this.sink?.dispatch('global', ctx.getString(type!), ctx.getString(payload!)),
-      hostNow: () => ctx.newNumber(this.sink ? this.sink.callNow() : 0),
-      hostLog: (level, message) =>
-        this.sink?.log(ctx.getString(level!) as 'debug' | 'info' | 'warn' | 'error', ctx.getString(message!)),
-    };
-    for (const [name, fn] of Object.entries(bridge)) {
-      const handle = ctx.newFunction(name, (...args) => {
-        // Once refused, the call is over: later bridge calls return at once instead of
-        // building another VM error per call (a plugin may loop, catching them).
-        if (this.hostFailure) return;
-        try {
-          return fn(...args);
-        } catch (error) {
-          // A host-side refusal (e.g. DISPATCH_LIMIT) is remembered: the plugin may catch the
-          // VM error, but the call fails anyway.
-          const failure = CorralError.fromUnknown(error);
-          this.hostFailure ??= failure;
-          throw new Error(failure.message);
-        }
-      });
-      ctx.setProp(ctx.global, name, handle);
-      handle.dispose();
-    }
-  }
-
   /**
    * Evaluate the plugin's code under its limits, then read its metadata. Runs under the load
    * deadline (from `startedAt`, default now) and the heap budget like any call. A VM holds one
    * plugin, once.
    */
-  load(code: string, limits: RuntimeLimits, startedAt?: number): { output: string; outcome: CallOutcome } {
-    if (this.configured) throw new CorralError('INTERNAL', 'the plugin VM already holds a plugin');
+  load(code: string, limits: RuntimeLimits, startedAt?: number): VmResult<string> {
+    if (this.configured) {
+      return failedBeforeRunning(new CorralError('INTERNAL', 'the plugin VM already holds a plugin'));
+    }
     this.configured = limits;
     // QuickJS's own limit still refuses single huge allocations up front; the engine's heap
     // gate catches everything else.
@@ -241,7 +185,7 @@ export class PluginVm {
     timeoutMs: number,
     sink: CallSink,
     outputDepth: number,
-  ): { output: string; outcome: CallOutcome } {
+  ): VmResult<string> {
     return this.guard(timeoutMs, sink, undefined, () => {
       this.callEntry(this.ops[op], name, inputJson, 'PLUGIN_THREW');
       this.drainJobs();
@@ -299,14 +243,24 @@ export class PluginVm {
       };
       if (mark === FAILURE_MARK)
         throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message, info.details);
-      throw this.classifyThrow(info, throwCode);
+      throw classifyThrow(info, throwCode, this.facts());
     }
     return text;
   }
 
+  /** The sticky facts of the call in progress, for naming what it threw. */
+  private facts(): CallFacts {
+    return {
+      growRefused: this.engine.growRefused,
+      timedOut: this.timedOut,
+      timeoutMs: this.timeoutMs,
+      limits: this.limits,
+    };
+  }
+
   /** Map an error value that escaped the entry (engine-raised: interrupt, OOM, stack). */
   private throwFromVm(handle: QuickJSHandle, fallback: ErrorCode): never {
-    let info: { name?: string; message?: string; stack?: string } = {};
+    let info: ThrownInfo = {};
     try {
       const ctx = this.context;
       if (ctx.typeof(handle) === 'object') {
@@ -323,38 +277,7 @@ export class PluginVm {
     } finally {
       handle.dispose();
     }
-    throw this.classifyThrow(info, fallback);
-  }
-
-  private classifyThrow(
-    info: { name?: string; message?: string; stack?: string },
-    fallback: ErrorCode,
-  ): CorralError {
-    const message = info.message ?? '';
-    if (this.engine.growRefused) return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    if (this.timedOut) return limitError('LIMIT_TIME', this.timeoutMs);
-    if (isStackOverflow(info.name, message)) return limitError('LIMIT_STACK', this.limits.stackBytes);
-    if (
-      info.name === 'InternalError' &&
-      /out of memory|string too long|invalid array buffer length/i.test(message)
-    ) {
-      return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    }
-    if (info.name === 'RangeError' && /invalid array (buffer )?length|array too long/i.test(message)) {
-      return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    }
-    if (info.name === 'InternalError' && message === 'interrupted')
-      return limitError('LIMIT_TIME', this.timeoutMs);
-    const details: JSONObject = {};
-    if (info.name) details.name = info.name;
-    details.message = message;
-    if (info.stack) details.stack = info.stack;
-    const what = fallback === 'LOAD_FAILED' ? 'Loading the plugin failed' : 'The plugin threw';
-    return new CorralError(
-      fallback,
-      `${what}: ${info.name ? `${info.name}: ` : ''}${message}`.slice(0, 500),
-      details,
-    );
+    throw classifyThrow(info, fallback, this.facts());
   }
 
   /**
@@ -399,8 +322,9 @@ export class PluginVm {
     sink: CallSink | null,
     startedAt: number | undefined,
     body: () => string,
-  ): { output: string; outcome: CallOutcome } {
-    if (this.broken) throw new CorralError('INTERNAL', 'the plugin VM was already disposed');
+  ): VmResult<string> {
+    if (this.broken)
+      return failedBeforeRunning(new CorralError('INTERNAL', 'the plugin VM was already disposed'));
     this.timeoutMs = timeoutMs;
     this.deadline = (startedAt ?? this.clock.now()) + timeoutMs;
     this.timedOut = false;
@@ -430,10 +354,14 @@ export class PluginVm {
     } else if (this.timedOut && failure?.code !== 'LIMIT_TIME') failure = limitError('LIMIT_TIME', timeoutMs);
     else if (this.hostFailure) failure = this.hostFailure;
     if (failure) {
-      const recycle = RECYCLE_CODES.has(failure.code) || outcome.memoryError;
-      throw Object.assign(failure, { outcome, recycle });
+      return {
+        ok: false,
+        error: failure,
+        outcome,
+        recycle: RECYCLE_CODES.has(failure.code) || outcome.memoryError,
+      };
     }
-    return { output, outcome };
+    return { ok: true, output, outcome };
   }
 
   /** Something threw on the host side of the boundary: the module's state is unknown. */
@@ -454,38 +382,4 @@ export class PluginVm {
     if (this.engine.growRefused) return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
     return new CorralError('INTERNAL', `The QuickJS module failed: ${message.slice(0, 300)}`);
   }
-}
-
-function isStackOverflow(name: string | undefined, message: string): boolean {
-  return (
-    (name === 'InternalError' && /stack overflow/i.test(message)) ||
-    (name === 'RangeError' && /maximum call stack size exceeded/i.test(message)) ||
-    (name === 'SyntaxError' && /stack overflow/i.test(message))
-  );
-}
-
-function limitError(code: 'LIMIT_TIME' | 'LIMIT_MEMORY' | 'LIMIT_STACK', limit: number): CorralError {
-  switch (code) {
-    case 'LIMIT_TIME':
-      return new CorralError(code, `The call overran its ${limit} ms deadline and was interrupted`, {
-        limitMs: limit,
-      });
-    case 'LIMIT_MEMORY':
-      return new CorralError(code, `The plugin went past its ${limit}-byte memory limit`, {
-        memoryBytes: limit,
-      });
-    case 'LIMIT_STACK':
-      return new CorralError(code, `The plugin recursed past its ${limit}-byte stack limit`, {
-        stackBytes: limit,
-      });
-  }
-}
-
-/** Read back what `guard` attached to a failure. */
-export function failureFacts(error: CorralError): { outcome: CallOutcome; recycle: boolean } {
-  const facts = error as CorralError & { outcome?: CallOutcome; recycle?: boolean };
-  return {
-    outcome: facts.outcome ?? { interrupted: false, memoryError: false },
-    recycle: facts.recycle ?? false,
-  };
 }

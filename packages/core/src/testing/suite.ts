@@ -164,7 +164,11 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
       it('loads counter and reports its metadata', async () => {
         const meta = await client.loadPlugin({ pluginId: 'counter', code: fixtures.counter });
         expect(validatePluginMeta(meta).ok).toBe(true);
-        expect(meta).toEqual({
+        // The stack the host granted is reported beside the metadata ('stack budget' below).
+        const { stackBytes, requestedStackBytes, ...definition } = meta;
+        expect(stackBytes).toBeTypeOf('number');
+        expect(requestedStackBytes ?? stackBytes).toBe(LIMIT_PROFILES.default.stackBytes);
+        expect(definition).toEqual({
           pluginId: 'counter',
           title: 'Counter',
           widgets: [{ id: 'main', title: 'Counter' }],
@@ -985,6 +989,128 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
 
       it('a huge state returned by a reducer', () =>
         attack('reducer', 'return { blob: "x".repeat(300000) };', 'OUTPUT_TOO_LARGE'));
+    });
+
+    // ------------------------------------------------------------------------------------------
+    // The runtime's stack budget: a plugin's QuickJS stack is capped by what the host's thread
+    // can carry (`health().maxStackBytes`); the cap is reported wherever the stack is, and a
+    // load it lowers says what it asked for.
+    describe('stack budget: every host grants the stack it reports, and reports what it lowers', () => {
+      const KiB = 1024;
+      const MIN_STACK = 16 * KiB;
+      /** A render reporting how deep it could recurse before QuickJS refused to go deeper. */
+      const DEPTH_PROBE = returning(
+        '{ kind: "text", text: String((function d(n) { try { return d(n + 1); } catch (e) { return n; } })(0)) }',
+      );
+      const depthOf = async (pluginId: string): Promise<number> => {
+        const { tree } = await render(pluginId);
+        return Number((tree as { text: string }).text);
+      };
+      const callDiagnostic = (pluginId: string, op: string) =>
+        waitForDiagnostic((d) => d.kind === 'call' && d.pluginId === pluginId && d.op === op);
+      let maxStack: number;
+      beforeAll(async () => {
+        maxStack = (await client.health()).maxStackBytes;
+      });
+      const granted = (asked: number): number => Math.max(MIN_STACK, Math.min(asked, maxStack));
+
+      it('health names the cap, and no plugin holds more than it (or the 16 KiB floor)', async () => {
+        const health = await client.health();
+        expect(health.maxStackBytes).toBeGreaterThan(0);
+        expect(health.plugins.length).toBeGreaterThan(0);
+        for (const plugin of health.plugins) {
+          expect(plugin.limits.stackBytes).toBe(
+            granted(plugin.requestedStackBytes ?? plugin.limits.stackBytes),
+          );
+          if (plugin.requestedStackBytes !== undefined) {
+            expect(plugin.requestedStackBytes).toBeGreaterThan(plugin.limits.stackBytes);
+          }
+        }
+      });
+
+      it('a load asking for more than the cap says so: in its result, its diagnostics and health', async () => {
+        const asked = 512 * KiB;
+        const id = uid('stack-asks-more');
+        const meta = await client.loadPlugin({
+          pluginId: id,
+          code: fixtures.counter,
+          limits: { stackBytes: asked },
+        });
+        const expected = granted(asked);
+        const lowered = expected < asked ? { requestedStackBytes: asked } : {};
+        expect(validatePluginMeta(meta).ok).toBe(true);
+        expect({ stackBytes: meta.stackBytes, requestedStackBytes: meta.requestedStackBytes }).toEqual({
+          stackBytes: expected,
+          requestedStackBytes: lowered.requestedStackBytes,
+        });
+        expect(await callDiagnostic(id, 'loadPlugin')).toMatchObject({ stackBytes: expected, ...lowered });
+        const result = await render(id, { count: 1 });
+        expect(result.diagnostics.find((d) => d.kind === 'call')).toMatchObject({
+          stackBytes: expected,
+          ...lowered,
+        });
+        const health = (await client.health()).plugins.find((p) => p.pluginId === id)!;
+        expect(health.limits.stackBytes).toBe(expected);
+        expect(health.requestedStackBytes).toBe(lowered.requestedStackBytes);
+      });
+
+      it('a load within the cap gets exactly what it asks, and no requestedStackBytes', async () => {
+        const id = uid('stack-within');
+        const meta = await client.loadPlugin({
+          pluginId: id,
+          code: fixtures.counter,
+          limits: { stackBytes: MIN_STACK },
+        });
+        expect(meta.stackBytes).toBe(MIN_STACK);
+        expect('requestedStackBytes' in meta).toBe(false);
+        const loadDiagnostic = await callDiagnostic(id, 'loadPlugin');
+        expect(loadDiagnostic).toMatchObject({ stackBytes: MIN_STACK });
+        expect('requestedStackBytes' in loadDiagnostic).toBe(false);
+        const events = await event(id, 'inc', { count: 1 });
+        const call = events.diagnostics.find((d) => d.kind === 'call')!;
+        expect(call).toMatchObject({ op: 'event', stackBytes: MIN_STACK });
+        expect('requestedStackBytes' in call).toBe(false);
+        const health = (await client.health()).plugins.find((p) => p.pluginId === id)!;
+        expect('requestedStackBytes' in health).toBe(false);
+      });
+
+      it('the stack reported is the stack in force: a lowered plugin recurses as deep as one granted it', async () => {
+        const lowered = await load(DEPTH_PROBE, { limits: { stackBytes: 512 * KiB } });
+        const exact = await load(DEPTH_PROBE, { limits: { stackBytes: granted(512 * KiB) } });
+        const smallest = await load(DEPTH_PROBE, { limits: { stackBytes: MIN_STACK } });
+        const [deepLowered, deepExact, deepSmallest] = [
+          await depthOf(lowered),
+          await depthOf(exact),
+          await depthOf(smallest),
+        ];
+        expect(deepSmallest).toBeGreaterThan(10);
+        expect(Math.abs(deepLowered - deepExact)).toBeLessThanOrEqual(Math.ceil(deepExact * 0.05));
+        // With at least twice the floor's stack, a plugin recurses markedly deeper than at the floor.
+        if (granted(512 * KiB) >= 2 * MIN_STACK) expect(deepExact).toBeGreaterThan(deepSmallest * 1.5);
+        await expectHealthy();
+      });
+
+      it('LIMIT_STACK names the stack the plugin was granted', async () => {
+        const id = await load(armedPlugin('render', ATTACKS.deepRecursion), {
+          limits: { stackBytes: 512 * KiB },
+        });
+        const error = await expectCode(render(id, { attack: true }), 'LIMIT_STACK');
+        expect(error.details?.stackBytes).toBe(granted(512 * KiB));
+        // Lowered by the host, the error says what was asked, so the author knows where to look.
+        const lowered = granted(512 * KiB) < 512 * KiB;
+        expect(error.details?.requestedStackBytes).toBe(lowered ? 512 * KiB : undefined);
+        const topLevel = await expectCode(
+          client.loadPlugin({
+            pluginId: uid('stack-load'),
+            code: ATTACKS.deepRecursion,
+            limits: { stackBytes: 512 * KiB },
+          }),
+          'LIMIT_STACK',
+        );
+        expect(topLevel.details?.stackBytes).toBe(granted(512 * KiB));
+        expect(topLevel.details?.requestedStackBytes).toBe(lowered ? 512 * KiB : undefined);
+        await expectHealthy();
+      });
     });
   });
 }

@@ -143,7 +143,7 @@ describe('without a playground build', () => {
     const server = await startServer({ CORRAL_PLAYGROUND_DIR: join(tmpdir(), 'corral-no-such-build') });
     try {
       const page = await call(server.url, 'GET', '/', undefined, html);
-      expect(page.status).toBe(503);
+      expect(page.status).toBe(404);
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
       expect(page.text).toMatch(/the playground is not built; run npm start/i);
       expect((await call(server.url, 'GET', '/readyz')).status).toBe(200);

@@ -71,7 +71,7 @@ async function sendPage(req: Request, res: Response, page: () => Promise<string 
   const html = await page();
   res.locals.route = ROUTE;
   res.type('html').setHeader('cache-control', 'no-store');
-  if (html === null) return void res.status(503).send(NOT_BUILT);
+  if (html === null) return void res.status(404).send(NOT_BUILT);
   const nonce = randomBytes(16).toString('base64');
   const secure = res.locals.secure === true;
   res.setHeader('content-security-policy', contentSecurityPolicy({ secure, styleNonce: nonce }));

@@ -54,6 +54,41 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  registerSourced(registry, sources);
+  // Labelled children, looked up once per label set (prom-client hashes the labels on every
+  // inc/observe otherwise). Label sets are few: ops × codes, methods × routes × statuses.
+  const children = new Map<string, { inc(): void; observe(seconds: number): void }>();
+  const child = (key: string, make: () => { inc(): void; observe(seconds: number): void }) => {
+    let found = children.get(key);
+    if (!found) children.set(key, (found = make()));
+    return found;
+  };
+  return {
+    registry,
+    call(op, code, seconds) {
+      const outcome = code === 'ok' ? 'ok' : 'error';
+      const c = child(`c\0${op}\0${code}`, () => {
+        const count = calls.labels({ op, code });
+        const time = callSeconds.labels({ op, outcome });
+        return { inc: () => count.inc(), observe: (s) => time.observe(s) };
+      });
+      c.inc();
+      c.observe(seconds);
+    },
+    http(method, route, status, seconds) {
+      const c = child(`h\0${method}\0${route}\0${status}`, () => {
+        const count = requests.labels({ method, route, status: String(status) });
+        const time = requestSeconds.labels({ route });
+        return { inc: () => count.inc(), observe: (s) => time.observe(s) };
+      });
+      c.inc();
+      c.observe(seconds);
+    },
+  };
+}
+
+/** The gauges and the restart counter, read from the server's parts at scrape time. */
+function registerSourced(registry: Registry, sources: MetricSources): void {
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({
       name,
@@ -91,34 +126,4 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
       restarts = Math.max(restarts, now);
     },
   });
-  // Labelled children, looked up once per label set (prom-client hashes the labels on every
-  // inc/observe otherwise). Label sets are few: ops × codes, methods × routes × statuses.
-  const children = new Map<string, { inc(): void; observe(seconds: number): void }>();
-  const child = (key: string, make: () => { inc(): void; observe(seconds: number): void }) => {
-    let found = children.get(key);
-    if (!found) children.set(key, (found = make()));
-    return found;
-  };
-  return {
-    registry,
-    call(op, code, seconds) {
-      const outcome = code === 'ok' ? 'ok' : 'error';
-      const c = child(`c\0${op}\0${code}`, () => {
-        const count = calls.labels({ op, code });
-        const time = callSeconds.labels({ op, outcome });
-        return { inc: () => count.inc(), observe: (s) => time.observe(s) };
-      });
-      c.inc();
-      c.observe(seconds);
-    },
-    http(method, route, status, seconds) {
-      const c = child(`h\0${method}\0${route}\0${status}`, () => {
-        const count = requests.labels({ method, route, status: String(status) });
-        const time = requestSeconds.labels({ route });
-        return { inc: () => count.inc(), observe: (s) => time.observe(s) };
-      });
-      c.inc();
-      c.observe(seconds);
-    },
-  };
 }

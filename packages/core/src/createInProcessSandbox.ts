@@ -14,6 +14,7 @@ import {
 import { createInProcessTransportPair } from './rpc/transport.js';
 
 export interface InProcessSandboxOptions extends RuntimeOptions {
+  /** Options of core's client; its clock defaults to the runtime's `clock`. */
   client?: Omit<SandboxClientOptions, 'supervisor'>;
 }
 
@@ -27,5 +28,5 @@ export async function createInProcessSandbox(options: InProcessSandboxOptions): 
     runtime.dispose();
     return close();
   };
-  return createSandboxClient(clientSide, options.client);
+  return createSandboxClient(clientSide, { clock: options.clock, ...options.client });
 }

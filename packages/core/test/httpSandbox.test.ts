@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CorralError, type RpcRequest } from '@corral/contracts';
 import { createHttpSandbox } from '@corral/core';
+import { createFakeClock } from '@corral/core/testing';
 
 type Script = (body: unknown, init: RequestInit) => Response | Promise<Response>;
 
@@ -145,7 +146,7 @@ describe('createHttpSandbox', () => {
 
   it('close() aborts requests in flight and fails their calls', async () => {
     let aborted = false;
-    const { client } = scripted(
+    const { client, sent } = scripted(
       (_body, init) =>
         new Promise<Response>((_resolve, reject) => {
           init.signal!.addEventListener('abort', () => {
@@ -155,7 +156,9 @@ describe('createHttpSandbox', () => {
         }),
     );
     const pending = codeOf(client.health());
-    await new Promise((r) => setTimeout(r, 5));
+    const clock = createFakeClock();
+    for (let i = 0; i < 200 && sent.length === 0; i++) await clock.settle();
+    expect(sent).toHaveLength(1); // the request is in flight
     await client.close();
     expect(await pending).toBe('OVERLOADED');
     expect(aborted).toBe(true);

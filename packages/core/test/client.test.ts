@@ -236,3 +236,134 @@ describe('SandboxClient', () => {
     await expect(client.health()).rejects.toMatchObject({ code: 'OVERLOADED' });
   });
 });
+
+describe('SandboxClient cancellation', () => {
+  const looping = (req: RpcRequest) => (req.op === 'loadPlugin' ? meta(req) : ('hang' as const));
+
+  it('a call whose signal already fired fails CANCELLED and sends nothing', async () => {
+    const worker = scriptedWorker(looping);
+    const client = createSandboxClient(worker.transport, { clock: createFakeClock() });
+    await expect(client.health({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'CANCELLED',
+      details: { op: 'health', recycled: false },
+    });
+    expect(worker.seen).toHaveLength(0);
+    await client.close();
+  });
+
+  it('aborting the running call settles it at once, recycles the worker and re-sends the calls behind it', async () => {
+    const clock = createFakeClock();
+    const first = scriptedWorker(looping);
+    const second = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : ok(req, tree)));
+    const killed: Transport[] = [];
+    const restarts: string[] = [];
+    const supervisor: Supervisor = { spawn: async () => second.transport, kill: (t) => void killed.push(t) };
+    const client = createSandboxClient(first.transport, {
+      supervisor,
+      clock,
+      onRestart: (r) => restarts.push(r),
+    });
+    await client.loadPlugin({ pluginId: 'a', code: 'code-a' });
+    const controller = new AbortController();
+    const running = watch(client.render(renderParams('a'), { signal: controller.signal }));
+    const behind = client.render(renderParams('a'));
+    await clock.settle();
+    controller.abort('stop button');
+    // Settled by the abort itself: no time passes, no answer is waited for.
+    await clock.settle();
+    expect(running.settled).toBe(true);
+    expect(running.error).toMatchObject({
+      code: 'CANCELLED',
+      details: { op: 'render', recycled: true, reason: 'stop button' },
+    });
+    expect(killed).toEqual([first.transport]);
+    // The call queued behind it is not failed: it is answered by the replacement.
+    expect((await behind).tree).toEqual({ kind: 'divider' });
+    expect(second.seen.map((r) => r.op)).toEqual(['loadPlugin', 'render']);
+    expect(restarts).toEqual(['render was cancelled']);
+    expect(clock.now()).toBe(0);
+    await client.close();
+  });
+
+  it('aborting a queued call settles it and kills nothing; the line is still timed as it runs', async () => {
+    const clock = createFakeClock();
+    let busyUntil = 0;
+    const worker = scriptedWorker(async (req) => {
+      if (req.op === 'loadPlugin') return meta(req);
+      // A serial worker, 25 ms per call (within 20 + 10 ms): it still runs the cancelled call.
+      const start = Math.max(clock.now(), busyUntil);
+      busyUntil = start + 25;
+      await new Promise((r) => clock.setTimeout(() => r(undefined), busyUntil - clock.now()));
+      return ok(req, tree);
+    });
+    const killed: Transport[] = [];
+    const supervisor: Supervisor = {
+      spawn: () => Promise.reject(new Error('no')),
+      kill: (t) => void killed.push(t),
+    };
+    const client = createSandboxClient(worker.transport, { graceMs: 10, supervisor, clock });
+    await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 20 } });
+    const controller = new AbortController();
+    const head = client.render(renderParams());
+    const queued = watch(client.render(renderParams(), { signal: controller.signal }));
+    const last = client.render(renderParams());
+    await clock.settle();
+    controller.abort();
+    await clock.settle();
+    expect(queued.error).toMatchObject({ code: 'CANCELLED', details: { recycled: false } });
+    // The last call runs from 50 to 75 ms, after the cancelled one: timed from the head's
+    // answer (25 ms) instead, it would overrun its 20 + 10 ms at 55 and the worker be killed.
+    await clock.advance(75);
+    expect((await head).tree).toEqual({ kind: 'divider' });
+    expect((await last).tree).toEqual({ kind: 'divider' });
+    expect(killed).toEqual([]);
+    expect(worker.seen.filter((r) => r.op === 'render')).toHaveLength(3);
+    await client.close();
+  });
+
+  it('a transport that takes a request back is asked to, and nothing is killed', async () => {
+    const clock = createFakeClock();
+    const worker = scriptedWorker(looping);
+    const cancelled: number[] = [];
+    const transport = Object.assign(worker.transport, {
+      cancel: (id: number) => cancelled.push(id) > 0,
+    });
+    const killed: Transport[] = [];
+    const supervisor: Supervisor = {
+      spawn: () => Promise.reject(new Error('no')),
+      kill: (t) => void killed.push(t),
+    };
+    const client = createSandboxClient(transport, { supervisor, clock, graceMs: 10 });
+    await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 10 } });
+    const controller = new AbortController();
+    const call = watch(client.render(renderParams(), { signal: controller.signal }));
+    await clock.settle();
+    controller.abort();
+    await clock.settle();
+    expect(call.error).toMatchObject({ code: 'CANCELLED', details: { recycled: false } });
+    expect(cancelled).toEqual([worker.seen.at(-1)!.id]);
+    // Out of the line: the watchdog has nothing left to time.
+    await clock.advance(1_000);
+    expect(killed).toEqual([]);
+    await client.close();
+  });
+
+  it('an abort while waiting for a replacement worker settles the call at once', async () => {
+    const clock = createFakeClock();
+    const first = scriptedWorker(looping);
+    const supervisor: Supervisor = {
+      spawn: () => new Promise<Transport>(() => undefined), // a replacement that never boots
+      kill: () => undefined,
+    };
+    const client = createSandboxClient(first.transport, { supervisor, clock });
+    first.kill();
+    const controller = new AbortController();
+    const call = watch(client.health({ signal: controller.signal }));
+    await clock.settle();
+    expect(call.settled).toBe(false);
+    controller.abort();
+    await clock.settle();
+    expect(call.error).toMatchObject({ code: 'CANCELLED', details: { op: 'health' } });
+    await client.close();
+  });
+});

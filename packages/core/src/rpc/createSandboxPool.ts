@@ -30,7 +30,7 @@ import {
   type RenderResult,
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
-import type { JsonResultClient, SandboxClient } from './createSandboxClient.js';
+import type { JsonResultClient, SandboxCallOptions, SandboxClient } from './createSandboxClient.js';
 
 /** A pool reads like one SandboxClient, plus what a host wants to watch. */
 export interface SandboxPool extends SandboxClient, JsonResultClient {
@@ -211,9 +211,9 @@ export function createSandboxPool(
   }
 
   return {
-    async loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
+    async loadPlugin(params: LoadPluginParams, callOptions?: SandboxCallOptions): Promise<PluginMeta> {
       const pluginId: unknown = params?.pluginId;
-      if (typeof pluginId !== 'string') return on(0, (m) => m.loadPlugin(params));
+      if (typeof pluginId !== 'string') return on(0, (m) => m.loadPlugin(params, callOptions));
       const known = placements.get(pluginId);
       // A reload happens on the home member alone: replicas of the old code are dropped first.
       if (known) collapse(pluginId, known, false);
@@ -228,7 +228,7 @@ export function createSandboxPool(
       };
       if (!known) place(pluginId, placement);
       try {
-        const meta = await on(member, (m) => m.loadPlugin(params));
+        const meta = await on(member, (m) => m.loadPlugin(params, callOptions));
         if (known && placements.get(pluginId) === known) place(pluginId, placement);
         return meta;
       } catch (error) {
@@ -238,40 +238,45 @@ export function createSandboxPool(
       }
     },
 
-    render(params: RenderParams): Promise<RenderResult> {
-      return call(params, (m) => m.render(params));
+    render(params: RenderParams, callOptions?: SandboxCallOptions): Promise<RenderResult> {
+      return call(params, (m) => m.render(params, callOptions));
     },
 
-    event(params: EventParams): Promise<EventResult> {
-      return call(params, (m) => m.event(params));
+    event(params: EventParams, callOptions?: SandboxCallOptions): Promise<EventResult> {
+      return call(params, (m) => m.event(params, callOptions));
     },
 
-    callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string> {
+    callJson(
+      op: 'render' | 'event',
+      params: RenderParams | EventParams,
+      callOptions?: SandboxCallOptions,
+    ): Promise<string> {
       // Members without a JSON path (in-process ones, say) serialize their result here.
       return call(params, (m) =>
         m.callJson
-          ? m.callJson(op, params)
-          : (op === 'render' ? m.render(params as RenderParams) : m.event(params as EventParams)).then(
-              (result) => JSON.stringify(result),
-            ),
+          ? m.callJson(op, params, callOptions)
+          : (op === 'render'
+              ? m.render(params as RenderParams, callOptions)
+              : m.event(params as EventParams, callOptions)
+            ).then((result) => JSON.stringify(result)),
       );
     },
 
-    async disposePlugin(params: DisposePluginParams): Promise<void> {
+    async disposePlugin(params: DisposePluginParams, callOptions?: SandboxCallOptions): Promise<void> {
       const pluginId: unknown = params?.pluginId;
       const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
       if (placement) collapse(pluginId as string, placement, false);
       const member = placement?.members[0] ?? 0;
       try {
-        await on(member, (m) => m.disposePlugin(params));
+        await on(member, (m) => m.disposePlugin(params, callOptions));
       } finally {
         if (placement && placements.get(pluginId as string) === placement)
           place(pluginId as string, undefined);
       }
     },
 
-    async health(): Promise<HealthResult> {
-      const all = await Promise.all(members.map((_, i) => on(i, (m) => m.health())));
+    async health(callOptions?: SandboxCallOptions): Promise<HealthResult> {
+      const all = await Promise.all(members.map((_, i) => on(i, (m) => m.health(callOptions))));
       const first = all[0]!;
       return {
         source: first.source,

@@ -766,6 +766,69 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
     });
 
     // ------------------------------------------------------------------------------------------
+    describe('cancellation: an aborted call settles at once, CANCELLED, and nothing is lost', () => {
+      const params = (pluginId: string, pluginState: JSONValue) => ({
+        pluginId,
+        widgetId: 'main',
+        pluginState,
+        globalState: {},
+        now: NOW,
+        seed: 1,
+      });
+      /** Whether the runtime reported any render of `pluginId` (a call that ran reports itself). */
+      const ranRender = (pluginId: string, code?: ErrorCode) =>
+        diagnostics.some(
+          (d) =>
+            d.kind === 'call' &&
+            d.pluginId === pluginId &&
+            d.op === 'render' &&
+            (code === undefined || d.errorCode === code),
+        );
+
+      it('a call whose signal already fired fails CANCELLED and never runs', async () => {
+        const id = await load(fixtures.counter);
+        const error = await expectCode(
+          client.render(params(id, { count: 1 }), { signal: AbortSignal.abort() }),
+          'CANCELLED',
+        );
+        expect(error.details).toMatchObject({ op: 'render' });
+        await expectHealthy(); // a round trip: a render that ran would have reported by now
+        expect(ranRender(id)).toBe(false);
+        expect(JSON.stringify((await render(id, { count: 2 })).tree)).toContain('Count: 2');
+      });
+
+      it('aborting a running endless loop settles it CANCELLED, not at its deadline, and stops it', async () => {
+        const renderTimeoutMs = LIMIT_PROFILES.generous.renderTimeoutMs;
+        const id = await load(armedPlugin('render', ATTACKS.infiniteLoop), { limits: { renderTimeoutMs } });
+        await client.health();
+        const controller = new AbortController();
+        const call = client.render(params(id, { attack: true }), { signal: controller.signal });
+        controller.abort('stop button');
+        // Had the abort done nothing, the loop would end in LIMIT_TIME at its deadline.
+        const error = await expectCode(call, 'CANCELLED');
+        expect(error.details).toMatchObject({ op: 'render', reason: 'stop button' });
+        await expectHealthy();
+        expect((await render(id, { attack: false })).tree).toEqual({ kind: 'text', text: 'ok' });
+        // The loop never ran to its deadline: it was dropped before it started, or its worker
+        // was recycled (a worker that ran it would have reported LIMIT_TIME before answering).
+        expect(ranRender(id, 'LIMIT_TIME')).toBe(false);
+      });
+
+      it('an abort after the call has settled changes nothing', async () => {
+        const id = await load(fixtures.counter);
+        const controller = new AbortController();
+        const out = await client.event(
+          { ...params(id, { count: 1 }), handler: 'inc', event: { name: 'click' } },
+          { signal: controller.signal },
+        );
+        controller.abort();
+        expect(out.pluginState).toEqual({ count: 2 });
+        await expectHealthy();
+        expect(JSON.stringify((await render(id, { count: 3 })).tree)).toContain('Count: 3');
+      });
+    });
+
+    // ------------------------------------------------------------------------------------------
     describe('adversarial: each fails with the right code within the deadline, and everything recovers', () => {
       const timeouts = LIMIT_PROFILES.strict;
 

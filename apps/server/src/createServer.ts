@@ -13,6 +13,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import cors from 'cors';
 import { pino, type Logger } from 'pino';
 import { CorralError } from '@corral/contracts';
+import type { Clock } from '@corral/core';
 import { loadConfig, type ServerConfig } from './config.js';
 import { createActivity, type Activity } from './drain.js';
 import { errorHandler, notFound } from './errors.js';
@@ -32,6 +33,8 @@ export interface CreateServerOptions {
   createSandbox?: SandboxFactory;
   /** A pino logger (default: one at `config.logLevel` on stdout). */
   logger?: Logger;
+  /** The clock the drain waits on (default: the system clock). */
+  clock?: Clock;
 }
 
 export interface CorralServer {
@@ -66,7 +69,7 @@ export function createServer(
     quarantine: null,
     host: null,
     draining: false,
-    activity: createActivity(),
+    activity: createActivity(options.clock),
   };
   const metrics = createMetrics({
     loadedPlugins: () => state.host?.loaded() ?? 0,

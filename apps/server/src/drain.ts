@@ -4,6 +4,7 @@
  * listener resets connections still waiting in the kernel's accept queue, so a shutdown keeps
  * accepting until neither a connection nor a request has arrived for a settle time.
  */
+import { createSystemClock, type Clock } from '@corral/core';
 
 export interface Activity {
   /** A request started. */
@@ -12,7 +13,7 @@ export interface Activity {
   end(): void;
   /** Something arrived (a connection). */
   touch(): void;
-  /** Resolve once nothing is in progress and nothing arrived for `settleMs`, or at the timeout. */
+  /** Resolve once nothing is in progress and nothing arrived for `SETTLE_MS`, or at the timeout. */
   quiet(timeoutMs: number): Promise<void>;
 }
 
@@ -20,26 +21,27 @@ export interface Activity {
 export const SETTLE_MS = 250;
 const POLL_MS = 10;
 
-export function createActivity(): Activity {
+export function createActivity(clock: Clock = createSystemClock()): Activity {
   let active = 0;
-  let last = 0;
+  let last = -Infinity; // nothing has arrived yet
+  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
   return {
     begin() {
       active++;
-      last = performance.now();
+      last = clock.now();
     },
     end() {
       active--;
-      last = performance.now();
+      last = clock.now();
     },
     touch() {
-      last = performance.now();
+      last = clock.now();
     },
     async quiet(timeoutMs) {
-      const deadline = performance.now() + timeoutMs;
-      while (performance.now() < deadline) {
-        if (active === 0 && performance.now() - last >= SETTLE_MS) return;
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const deadline = clock.now() + timeoutMs;
+      while (clock.now() < deadline) {
+        if (active === 0 && clock.now() - last >= SETTLE_MS) return;
+        await sleep(Math.min(POLL_MS, deadline - clock.now()));
       }
     },
   };

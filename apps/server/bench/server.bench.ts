@@ -48,16 +48,22 @@ function start(
   const child = spawn(process.execPath, args, {
     cwd: serverDir,
     env: { ...process.env, PORT: '0', CORRAL_LOG_LEVEL: 'warn', CORRAL_RATE_LIMIT_MAX: '0', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolvePromise, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    // The server's banner is on stderr (stdout carries only its JSON log lines).
+    const read = (chunk: Buffer) => {
       out += chunk.toString();
       if (env.CORRAL_LOG_LEVEL === 'info')
         process.stderr.write(`[${script}] ${chunk.toString().slice(0, 400)}`);
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) resolvePromise({ url: match[1]!, child });
+    };
+    child.stdout!.on('data', read);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      read(chunk);
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
   });

@@ -1,17 +1,11 @@
 /**
  * @module pluginHost
  * The contract, served against a SandboxClient: what `answer` in core does against a runtime,
- * plus what only a server needs — tenant-scoped plugin ids, the LRU of warm plugins, a bounded
- * number of calls in flight, the `server` source stamp, metrics, the quarantine lane, and the
- * notifications a call produced (so `/v1/rpc` can hand them to the client exactly as a worker
- * would post them). The REST routes and `/v1/rpc` both go through `execute`, so they cannot
- * drift apart.
- *
- * The quarantine lane: a plugin whose call overran a limit (time, memory, stack) is a suspect,
- * and the next time it is loaded — a client re-loading it after PLUGIN_ERRORED, say — it goes to
- * a separate small pool. A hostile plugin then slows only other suspects, never the benign
- * plugins sharing the main workers. (Moving it at once would reset the runtime's failure count
- * and so its circuit breaker; waiting for the re-load keeps both.)
+ * plus what only a server needs — tenant-scoped plugin ids and the lanes they live in
+ * (`lanes.ts`), a bounded number of calls in flight, the `server` source stamp, metrics, and
+ * the notifications a call produced (so `/v1/rpc` can hand them to the client exactly as a
+ * worker would post them). The REST routes and `/v1/rpc` both go through `execute`, so they
+ * cannot drift apart.
  */
 import {
   CorralError,
@@ -19,18 +13,18 @@ import {
   validateEventParams,
   validateLoadPluginParams,
   validateRenderParams,
-  type Diagnostic,
-  type HealthResult,
   type RpcNotification,
   type RpcOp,
   type RpcRequest,
   type RpcResponse,
-  type RpcResult,
   type Validation,
 } from '@corral/contracts';
 import { JsonText, readRequest } from '@corral/core';
-import { createPluginCache, type PluginCache } from './pluginCache.js';
+import { createCallTracker, type PluginLogLine } from './callTracker.js';
+import { createLanes, type Lanes } from './lanes.js';
 import type { ServerSandbox } from './sandbox.js';
+
+export { MAX_LOG_LINES_PER_CALL, type PluginLogLine } from './callTracker.js';
 
 /** One answered request. */
 export interface Exchange {
@@ -47,9 +41,16 @@ export interface Exchange {
   resultJson: string | null;
 }
 
+export interface ExecuteOptions {
+  /** Collect the call's notifications into the exchange (NDJSON answers). */
+  collect?: boolean;
+  /** The HTTP request's id, carried into the plugin's log lines. */
+  requestId?: string;
+}
+
 export interface PluginHost {
   /** Answer one contract request for a tenant; never throws. */
-  execute(tenant: string, message: unknown, options?: { collect?: boolean }): Promise<Exchange>;
+  execute(tenant: string, message: unknown, options?: ExecuteOptions): Promise<Exchange>;
   /** Calls in flight (the bounded queue). */
   inFlight(): number;
   /** Plugins held warm. */
@@ -68,6 +69,8 @@ export interface PluginHostOptions {
   onCall?: (op: string, code: string, seconds: number) => void;
   /** Called with defects (INTERNAL), for the log. */
   onDefect?: (error: CorralError, op: string) => void;
+  /** Called with plugins' `log()` lines (at most MAX_LOG_LINES_PER_CALL per call), for the log. */
+  onPluginLog?: (line: PluginLogLine) => void;
 }
 
 const VALIDATORS: Record<Exclude<RpcOp, 'health'>, (value: unknown) => Validation<unknown>> = {
@@ -79,85 +82,17 @@ const VALIDATORS: Record<Exclude<RpcOp, 'health'>, (value: unknown) => Validatio
 
 /** Failures that mark a plugin as a suspect: it held its worker as long as it was allowed to. */
 const SUSPECT_CODES: ReadonlySet<string> = new Set(['LIMIT_TIME', 'LIMIT_MEMORY', 'LIMIT_STACK']);
-const MAX_SUSPECTS = 4096;
 
 export function createPluginHost(options: PluginHostOptions): PluginHost {
-  const { sandbox } = options;
-  const quarantine = options.quarantine ?? null;
-  const laneOf = (quarantined: boolean) => (quarantined && quarantine ? quarantine : sandbox);
+  const lanes = createLanes(options);
+  const tracker = createCallTracker(options.onPluginLog);
+  lanes.onDiagnostic(tracker.onDiagnostic);
   let inFlight = 0;
-  const suspects = new Set<string>();
-  const cache: PluginCache = createPluginCache(options.maxPlugins, (evicted) => {
-    void laneOf(evicted.quarantined)
-      .disposePlugin({ pluginId: evicted.key })
-      .catch(() => undefined);
-  });
-  // One listener per sandbox, fanned out to the calls collecting for that plugin.
-  const collectors = new Map<string, Set<RpcNotification[]>>();
-  for (const lane of quarantine ? [sandbox, quarantine] : [sandbox]) {
-    lane.onDiagnostic((diagnostic: Diagnostic) => {
-      const sinks = collectors.get(diagnostic.pluginId);
-      if (!sinks) return;
-      const notification: RpcNotification =
-        diagnostic.kind === 'log'
-          ? { notification: 'log', log: diagnostic }
-          : { notification: 'diagnostic', diagnostic };
-      for (const sink of sinks) sink.push(notification);
-    });
-  }
-
-  function suspect(key: string): void {
-    if (!quarantine || cache.peek(key)?.quarantined) return;
-    suspects.delete(key);
-    suspects.add(key);
-    if (suspects.size > MAX_SUSPECTS) suspects.delete(suspects.values().next().value!);
-  }
-
-  async function run(tenant: string, request: RpcRequest, key: string | null): Promise<RpcResult | JsonText> {
-    const params = request.params as unknown as Record<string, unknown>;
-    const inSandbox = { ...params, pluginId: key } as never;
-    const held = key === null ? undefined : cache.peek(key);
-    const lane = laneOf(held?.quarantined ?? false);
-    switch (request.op) {
-      case 'loadPlugin': {
-        const quarantined = quarantine !== null && suspects.has(key!);
-        const meta = await laneOf(quarantined).loadPlugin(inSandbox);
-        cache.hold({ key: key!, tenant, pluginId: request.params.pluginId, quarantined });
-        if (held && held.quarantined !== quarantined) {
-          void lane.disposePlugin({ pluginId: key! }).catch(() => undefined);
-        }
-        return meta;
-      }
-      case 'render':
-      case 'event':
-        // The result only goes back out as JSON: take the worker's text, never parse it here.
-        if (lane.callJson) return new JsonText(await lane.callJson(request.op, inSandbox));
-        return request.op === 'render' ? lane.render(inSandbox) : lane.event(inSandbox);
-      case 'disposePlugin':
-        cache.drop(key!);
-        await lane.disposePlugin(inSandbox);
-        return null;
-      case 'health': {
-        const [main, other] = await Promise.all([sandbox.health(), quarantine?.health()]);
-        return healthOf(tenant, other ? mergeHealth(main, other) : main);
-      }
-    }
-  }
-
-  /** Only this tenant's plugins, under the ids it knows them by. */
-  function healthOf(tenant: string, health: HealthResult): HealthResult {
-    const plugins = health.plugins.flatMap((p) => {
-      const held = cache.peek(p.pluginId);
-      return held && held.tenant === tenant ? [{ ...p, pluginId: held.pluginId }] : [];
-    });
-    return { ...health, plugins };
-  }
-
   return {
     inFlight: () => inFlight,
-    loaded: () => cache.size(),
-    quarantined: () => cache.count((p) => p.quarantined),
-    async execute(tenant, message, { collect = false } = {}) {
+    loaded: () => lanes.cache.size(),
+    quarantined: () => lanes.cache.count((p) => p.quarantined),
+    async execute(tenant, message, { collect = false, requestId } = {}) {
       const started = performance.now();
       const request = readRequest(message);
       const op: string = 'ok' in request ? 'invalid' : request.op;
@@ -170,71 +105,71 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       if ('ok' in request) return done(request);
       const { id } = request;
       const fail = (error: CorralError) => done({ id, ok: false, error: error.toWire() });
-
-      const invalid = checkParams(request);
-      if (invalid) return fail(invalid);
-      let key: string | null = null;
-      if (request.op !== 'health') {
-        const { pluginId } = request.params;
-        key = cache.keyOf(tenant, pluginId);
+      const key = admit(lanes, request, { tenant, inFlight, maxQueue: options.maxQueue });
+      if (key instanceof CorralError) return fail(key);
+      let untrack: (() => void) | null = null;
+      if (key !== null) {
+        const pluginId = (request.params as { pluginId: string }).pluginId;
         rename = { from: key, to: pluginId };
-        if (request.op !== 'loadPlugin' && !cache.use(key)) {
-          return fail(new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId }));
-        }
-      }
-      if (inFlight >= options.maxQueue) {
-        return fail(
-          new CorralError('OVERLOADED', `The server has ${inFlight} calls in flight; retry shortly`, {
-            maxQueue: options.maxQueue,
-            retryAfterSeconds: 1,
-          }),
-        );
-      }
-
-      let sink: Set<RpcNotification[]> | undefined;
-      if (collect && key) {
-        sink = collectors.get(key) ?? new Set();
-        collectors.set(key, sink.add(notifications));
+        const record = { tenant, pluginId, requestId, notifications: collect ? notifications : null };
+        untrack = tracker.track(key, record);
       }
       inFlight++;
       try {
-        const result = await run(tenant, request, key);
+        const result = await lanes.run(tenant, request, key);
         if (result instanceof JsonText) return done({ id, ok: true, result: null }, result.text);
         return done({ id, ok: true, result });
       } catch (error) {
-        const failure = CorralError.fromUnknown(error);
-        if (key && SUSPECT_CODES.has(failure.code)) suspect(key);
-        // After a memory or stack failure the worker may rebuild its engine, and it does so at
-        // the start of its next call. Make that call ours, now, rather than a caller's.
-        if (failure.code === 'LIMIT_MEMORY' || failure.code === 'LIMIT_STACK') {
-          void Promise.all([sandbox.health(), quarantine?.health()]).catch(() => undefined);
-        }
-        // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
-        if (failure.code === 'UNKNOWN_PLUGIN' && key) cache.drop(key);
-        if (failure.code !== 'INTERNAL') return fail(failure);
-        // A defect: the log gets everything, the caller only the code (no messages, no stacks).
-        options.onDefect?.(failure, op);
-        return fail(
-          new CorralError('INTERNAL', 'Internal error in the Corral server; its log has the details'),
-        );
+        return fail(failed(lanes, CorralError.fromUnknown(error), { key, op, onDefect: options.onDefect }));
       } finally {
         inFlight--;
-        if (sink) {
-          sink.delete(notifications);
-          if (sink.size === 0) collectors.delete(key!);
-        }
+        untrack?.();
       }
     },
   };
 }
 
-function mergeHealth(a: HealthResult, b: HealthResult): HealthResult {
-  return {
-    ...a,
-    heapBytes: a.heapBytes + b.heapBytes,
-    moduleRestarts: a.moduleRestarts + b.moduleRestarts,
-    plugins: [...a.plugins, ...b.plugins],
-  };
+/** The sandbox id a request may run under (`null` for health), or why it may not run. */
+function admit(
+  lanes: Lanes,
+  request: RpcRequest,
+  { tenant, inFlight, maxQueue }: { tenant: string; inFlight: number; maxQueue: number },
+): string | null | CorralError {
+  const invalid = checkParams(request);
+  if (invalid) return invalid;
+  let key: string | null = null;
+  if (request.op !== 'health') {
+    const { pluginId } = request.params;
+    key = lanes.cache.keyOf(tenant, pluginId);
+    if (request.op !== 'loadPlugin' && !lanes.cache.use(key)) {
+      return new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId });
+    }
+  }
+  if (inFlight >= maxQueue) {
+    return new CorralError('OVERLOADED', `The server has ${inFlight} calls in flight; retry shortly`, {
+      maxQueue,
+      retryAfterSeconds: 1,
+    });
+  }
+  return key;
+}
+
+/** What a failed call does to this replica, and what the caller is told. */
+function failed(
+  lanes: Lanes,
+  failure: CorralError,
+  { key, op, onDefect }: { key: string | null; op: string; onDefect?: PluginHostOptions['onDefect'] },
+): CorralError {
+  if (key && SUSPECT_CODES.has(failure.code)) lanes.suspect(key);
+  // After a memory or stack failure the worker may rebuild its engine, and it does so at
+  // the start of its next call. Make that call ours, now, rather than a caller's.
+  if (failure.code === 'LIMIT_MEMORY' || failure.code === 'LIMIT_STACK') lanes.warm();
+  // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
+  if (failure.code === 'UNKNOWN_PLUGIN' && key) lanes.cache.drop(key);
+  if (failure.code !== 'INTERNAL') return failure;
+  // A defect: the log gets everything, the caller only the code (no messages, no stacks).
+  onDefect?.(failure, op);
+  return new CorralError('INTERNAL', 'Internal error in the Corral server; its log has the details');
 }
 
 /**

@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { LIMIT_PROFILES } from '@corral/contracts';
+import { MAX_LOG_LINES_PER_CALL } from '../src/pluginHost.js';
 import { createServerSandbox, loadConfig } from '../src/index.js';
 import { call, fixtures, hello, looping, startServer, unstoppable, type TestServer } from './helpers.js';
 
@@ -329,6 +331,39 @@ describe('routes', () => {
     expect(latin.status).toBe(415);
   });
 
+  it('bodies are UTF-8: another charset is 415, invalid bytes are 400, never replaced by U+FFFD', async () => {
+    const post = (body: Uint8Array<ArrayBuffer> | string, type = 'application/json') =>
+      fetch(`${url}/v1/rpc`, { method: 'POST', headers: { 'content-type': type }, body });
+    const health = JSON.stringify({ id: 1, op: 'health', params: {} });
+    const utf16 = await post(
+      new Uint8Array(Buffer.from(health, 'utf16le')),
+      'application/json; charset=utf-16',
+    );
+    expect(utf16.status).toBe(415);
+    expect((await utf16.json()).error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      details: { issue: "the body must be UTF-8 JSON, not charset 'utf-16'" },
+    });
+    // Two ids that differ only in bytes UTF-8 does not allow would both decode to "r\uFFFD".
+    for (const bad of [[0xff], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+      const bytes = Buffer.concat([
+        Buffer.from('{"id":1,"op":"disposePlugin","params":{"pluginId":"r'),
+        Buffer.from(bad),
+        Buffer.from('"}}'),
+      ]);
+      const out = await post(new Uint8Array(bytes));
+      expect(out.status, String(bad)).toBe(400);
+      const { error } = await out.json();
+      expect(error).toMatchObject({ code: 'INVALID_REQUEST', details: { path: '' } });
+      expect(error.details.issue).toMatch(/not valid UTF-8/);
+    }
+    const explicit = await post(health, 'application/json; charset=UTF-8');
+    expect(explicit.status).toBe(200);
+    const { body } = await call(url, 'POST', '/v1/plugins', { code: hello });
+    const named = await call(url, 'POST', `/v1/plugins/${body.pluginId}/render`, render({ name: 'Zoë 🐎' }));
+    expect(named.body.tree).toEqual({ kind: 'text', text: 'Hello Zoë 🐎' });
+  });
+
   it('422 for plugin-caused failures', async () => {
     const cases: [string, unknown, string][] = [
       ['definePlugin({', undefined, 'LOAD_FAILED'],
@@ -379,7 +414,7 @@ describe('routes', () => {
     // The replacement worker reloaded the plugin from cached code.
     expect((await call(url, 'POST', path, render({}))).body.tree).toEqual({ kind: 'text', text: 'ok' });
     const metrics = (await call(url, 'GET', '/metrics')).text;
-    expect(metrics).toMatch(/^corral_worker_restarts [1-9]/m);
+    expect(metrics).toMatch(/^corral_worker_restarts_total [1-9]/m);
   });
 
   it('a plugin that overran a limit is re-loaded into the quarantine lane, away from benign plugins', async () => {
@@ -424,12 +459,20 @@ describe('routes', () => {
       /^corral_call_duration_seconds_bucket\{le="0.005",op="render",outcome="ok"\} \d+/m,
       /^corral_plugins_loaded \d+/m,
       /^corral_plugins_quarantined \d+/m,
-      /^corral_worker_restarts \d+/m,
+      /^corral_worker_restarts_total \d+/m,
       /^corral_queue_depth 0/m,
       /^corral_worker_queue_depth \d+/m,
       /^corral_http_requests_total\{method="POST",route="\/v1\/plugins",status="201"\} \d+/m,
+      // refused on the way in, still counted under their route: malformed JSON, not JSON
+      /^corral_http_requests_total\{method="POST",route="\/v1\/plugins",status="400"\} \d+/m,
+      /^corral_http_requests_total\{method="POST",route="\/v1\/plugins",status="415"\} \d+/m,
+      /^corral_http_requests_total\{method="GET",route="unmatched",status="404"\} \d+/m,
+      /^# TYPE corral_worker_restarts_total counter$/m,
+      /^corral_process_cpu_user_seconds_total \d/m,
+      /^corral_nodejs_heap_size_used_bytes \d/m,
     ])
       expect(metrics.text).toMatch(line);
+    expect(metrics.text).not.toMatch(/corral_process_process_|route="unmatched",status="4(00|15)"/);
   });
 });
 
@@ -579,6 +622,40 @@ describe('configured servers', () => {
       );
       expect(statuses).toEqual([200, 404, 200]);
       expect((await call(server.url, 'GET', '/metrics')).text).toMatch(/^corral_plugins_loaded 2$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("plugins' log() lines reach the server's log: their level, pluginId and request id, bounded", async () => {
+    const lines: Record<string, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const server = await startServer({}, { logger });
+    try {
+      const chatty =
+        'definePlugin({ widgets: { main: { render: function (ctx) { ctx.log.warn("careful", { n: ctx.pluginState.n }); for (var i = 0; i < ctx.pluginState.n; i++) ctx.log("line " + i); return { kind: "divider" }; } } } })';
+      const rpc = (id: number, op: string, params: object, requestId: string) =>
+        call(server.url, 'POST', '/v1/rpc', { id, op, params }, { 'x-request-id': requestId });
+      await rpc(1, 'loadPlugin', { pluginId: 'chatty', code: chatty, profile: 'generous' }, 'load-1');
+      expect((await rpc(2, 'render', { pluginId: 'chatty', ...render({ n: 1 }) }, 'trace-7')).status).toBe(
+        200,
+      );
+      const fromPlugin = () => lines.filter((line) => line.plugin);
+      expect(fromPlugin()).toEqual([
+        expect.objectContaining({
+          level: 40,
+          msg: 'plugin log: careful {"n":1}',
+          plugin: { tenant: 'public', pluginId: 'chatty', requestId: 'trace-7' },
+        }),
+        expect.objectContaining({ level: 30, msg: 'plugin log: line 0', plugin: expect.any(Object) }),
+      ]);
+      // 500 lines in one call: the server's log takes a bounded number, then says it dropped some.
+      lines.length = 0;
+      expect((await rpc(3, 'render', { pluginId: 'chatty', ...render({ n: 500 }) }, 'flood')).status).toBe(
+        200,
+      );
+      expect(fromPlugin()).toHaveLength(MAX_LOG_LINES_PER_CALL + 1);
+      expect(fromPlugin().at(-1)!.msg).toMatch(/more than 20 log lines in one call; the rest are dropped/);
     } finally {
       await server.close();
     }

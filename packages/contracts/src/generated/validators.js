@@ -5744,6 +5744,7 @@ const schema51 = {
   description:
     'Every error code Corral produces. The table in `errors.ts` says, per code, whose fault it is\nand whether retrying can help.',
   enum: [
+    'CANCELLED',
     'CODE_TOO_LARGE',
     'DISPATCH_LIMIT',
     'INTERNAL',
@@ -5823,6 +5824,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if (!(
+              data0 === 'CANCELLED' ||
               data0 === 'CODE_TOO_LARGE' ||
               data0 === 'DISPATCH_LIMIT' ||
               data0 === 'INTERNAL' ||
@@ -8366,6 +8368,7 @@ const schema84 = {
   description:
     'Every error code Corral produces. The table in `errors.ts` says, per code, whose fault it is\nand whether retrying can help.',
   enum: [
+    'CANCELLED',
     'CODE_TOO_LARGE',
     'DISPATCH_LIMIT',
     'INTERNAL',
@@ -8597,6 +8600,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                           return false;
                         }
                         if (!(
+                          data6 === 'CANCELLED' ||
                           data6 === 'CODE_TOO_LARGE' ||
                           data6 === 'DISPATCH_LIMIT' ||
                           data6 === 'INTERNAL' ||

@@ -13,7 +13,8 @@ for (const engine of ['quickjs', 'quickjs-ng'] as const) {
       source: 'browser-worker',
       fixtures,
       transportSlackMs: 5,
-      createClient: () => createBrowserSandbox({ poolSize: 2, engine, allowedGlobalActions: ['notifications/add'] }),
+      createClient: () =>
+        createBrowserSandbox({ poolSize: 2, engine, allowedGlobalActions: ['notifications/add'] }),
     },
   );
 }

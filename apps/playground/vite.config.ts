@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -34,10 +35,34 @@ function benchFixtures(): Plugin {
   };
 }
 
+/**
+ * `virtual:corral-plugin-api`: the plugin authors' typings (`@corral/plugin`) and the UI node
+ * types they build on, as text, for the editor's completions and hover.
+ */
+function pluginApi(): Plugin {
+  const id = 'virtual:corral-plugin-api';
+  const require = createRequire(import.meta.url);
+  return {
+    name: 'corral-plugin-api',
+    resolveId: (source) => (source === id ? '\0' + id : null),
+    load(loaded) {
+      if (loaded !== '\0' + id) return null;
+      const typings = join(dirname(require.resolve('@corral/plugin/package.json')), 'index.d.ts');
+      const ui = join(dirname(require.resolve('@corral/contracts/package.json')), 'src/types/ui.ts');
+      this.addWatchFile(typings);
+      this.addWatchFile(ui);
+      return (
+        `export const pluginTypings = ${JSON.stringify(readFileSync(typings, 'utf8'))};\n` +
+        `export const uiTypings = ${JSON.stringify(readFileSync(ui, 'utf8'))};\n`
+      );
+    },
+  };
+}
+
 const sourceConditions = ['@corral/source'];
 
 export default defineConfig({
-  plugins: [react(), benchFixtures()],
+  plugins: [react(), benchFixtures(), pluginApi()],
   resolve: { conditions: [...sourceConditions, 'module', 'browser', 'development|production'] },
   ssr: { resolve: { conditions: [...sourceConditions, 'module', 'node', 'development|production'] } },
   optimizeDeps: {

@@ -22,10 +22,15 @@ import {
   ALLOWED_GLOBAL_ACTIONS,
   globalApplied,
   hostChosen,
+  pluginAdded,
   pluginRemoved,
+  pluginSelected,
   pluginStateSet,
+  sessionReplaced,
   type HostKind,
+  type SessionState,
 } from '../store/session.js';
+import { presetById } from '../presets/presets.js';
 import {
   busyChanged,
   eventDone,
@@ -292,3 +297,44 @@ export function removePlugin(id: string): Thunk {
 }
 
 export { ALLOWED_GLOBAL_ACTIONS };
+
+/** Host new plugins start on: the in-browser worker when this page has one. */
+export function defaultHost(hosts: Hosts): HostKind {
+  return hosts.unavailable('worker') === null ? 'worker' : 'server';
+}
+
+function newId(base: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(3));
+  return `${base}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Add a preset's plugins to the session and load them. */
+export function addPreset(presetId: string): Thunk {
+  return async (dispatch, _getState, hosts) => {
+    const preset = presetById(presetId);
+    if (!preset) return;
+    const host = defaultHost(hosts);
+    const ids: string[] = [];
+    for (const p of preset.plugins) {
+      const id = newId(p.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+      dispatch(pluginAdded({ id, name: p.name, code: p.code, host }));
+      if (p.state !== undefined) dispatch(pluginStateSet({ id, state: p.state }));
+      ids.push(id);
+    }
+    dispatch(pluginSelected(ids[0]!));
+    await Promise.all(ids.map((id) => dispatch(loadPlugin(id))));
+  };
+}
+
+/** Replace the whole session (a link or an imported file) and load its plugins. */
+export function openSession(session: SessionState): Thunk {
+  return async (dispatch, getState, hosts) => {
+    for (const p of getState().session.plugins) await dispatch(removePlugin(p.id));
+    const usable = {
+      ...session,
+      plugins: session.plugins.map((p) => (hosts.unavailable(p.host) ? { ...p, host: defaultHost(hosts) } : p)),
+    };
+    dispatch(sessionReplaced(usable));
+    await Promise.all(usable.plugins.map((p) => dispatch(loadPlugin(p.id))));
+  };
+}

@@ -20,7 +20,7 @@ export interface PluginRuntime {
   meta: PluginMeta | null;
   trees: Record<string, UINode>;
   /** The last failure and the call it came from; cleared by the next success of that kind. */
-  error: (RuntimeError & { op: string; at?: SourcePosition }) | null;
+  error: (RuntimeError & { op: string; at?: SourcePosition; cause?: string }) | null;
   /** Calls in flight. */
   busy: number;
   /** Plugin memory as last reported by `health` (bytes). */
@@ -75,7 +75,10 @@ export const runtimeSlice = createSlice({
     ) {
       const { id, op, error, at } = action.payload;
       const r = entry(state, id);
-      r.error = { ...error, op, ...(at ? { at } : {}) };
+      // PLUGIN_ERRORED says only that the plugin is disabled; keep the failure that disabled it.
+      const cause =
+        error.code === 'PLUGIN_ERRORED' && r.error ? (r.error.cause ?? r.error.code) : undefined;
+      r.error = { ...error, op, ...(at ? { at } : {}), ...(cause ? { cause } : {}) };
       const fatal = op === 'loadPlugin' || error.code === 'PLUGIN_ERRORED' || error.code === 'UNKNOWN_PLUGIN';
       r.status = fatal ? 'errored' : 'degraded';
       if (op === 'loadPlugin') r.meta = null;

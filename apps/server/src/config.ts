@@ -1,16 +1,21 @@
 /**
  * @module config
- * The server's whole configuration, read from the environment with documented defaults (the
- * table in README.md lists the same names and values). A bad value fails at start-up with a
- * message naming the variable, never later at request time.
+ * The server's whole configuration, parsed from the environment with zod against one schema
+ * (the table in README.md lists the same names and values). A bad value stops the server at
+ * start-up with one line naming the variable and what it accepts, never later at request time;
+ * a `CORRAL_*` name that is not a setting (a typo, usually) is reported as a warning.
  */
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { LIMIT_PROFILES, type LimitProfile } from '@corral/contracts';
 
 export interface ServerConfig {
   /** TCP port; 0 picks a free one. Env `PORT`, default 8787. */
   port: number;
-  /** Interface to bind. Env `HOST`, default 127.0.0.1 (loopback only). */
+  /** Interface to bind (an IP address or a host name). Env `HOST`, default 127.0.0.1 (loopback only). */
   host: string;
   /**
    * Worker threads running plugins. Env `CORRAL_POOL_SIZE`, default one less than the available
@@ -45,7 +50,7 @@ export interface ServerConfig {
   maxPlugins: number;
   /** Plugin calls in flight before new ones get 503. Env `CORRAL_MAX_QUEUE`, default 256. */
   maxQueue: number;
-  /** API keys; empty disables authentication. Env `CORRAL_API_KEYS` (comma-separated). */
+  /** API keys; none (the variable unset) disables authentication. Env `CORRAL_API_KEYS` (comma-separated). */
   apiKeys: string[];
   /** Rate-limit window. Env `CORRAL_RATE_LIMIT_WINDOW_MS`, default 60000. */
   rateLimitWindowMs: number;
@@ -55,13 +60,28 @@ export interface ServerConfig {
   corsOrigins: string[];
   /** Express `trust proxy` (hops or a list of addresses) for the client address behind a load balancer. Env `CORRAL_TRUST_PROXY`, default off. */
   trustProxy: boolean | number | string;
+  /**
+   * Whether clients reach the server over TLS (a TLS-terminating proxy in front), so HSTS and
+   * `upgrade-insecure-requests` are sent. Env `CORRAL_TLS`, default off; a request a trusted
+   * proxy marks `x-forwarded-proto: https` gets them too.
+   */
+  tls: boolean;
+  /** The built playground served at `/`. Env `CORRAL_PLAYGROUND_DIR`, default `apps/playground/dist`. */
+  playgroundDir: string;
   /** How long a shutdown waits for in-flight requests. Env `CORRAL_DRAIN_TIMEOUT_MS`, default 10000. */
   drainTimeoutMs: number;
   /** pino level. Env `CORRAL_LOG_LEVEL`, default `info`. */
   logLevel: string;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Names Express's `trust proxy` accepts besides addresses and subnets. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+/** `CORRAL_*` names read by the benchmarks and tests, not by the server. */
+const NOT_SERVER_SETTINGS = /^CORRAL_(BENCH_|LEAK_)/;
+
+/** Where the playground package builds to, wherever this file runs from (src/ or dist/). */
+const DEFAULT_PLAYGROUND_DIR = fileURLToPath(new URL('../../playground/dist', import.meta.url));
 
 export const DEFAULT_CONFIG: Readonly<ServerConfig> = {
   port: 8787,
@@ -81,71 +101,189 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = {
   rateLimitMax: 6000,
   corsOrigins: [],
   trustProxy: false,
+  tls: false,
+  playgroundDir: DEFAULT_PLAYGROUND_DIR,
   drainTimeoutMs: 10_000,
   logLevel: 'info',
 };
 
-/** Read the configuration from an environment (default `process.env`). Throws on a bad value. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
-  const d = DEFAULT_CONFIG;
-  const text = (name: string) => {
+// --- value schemas: each takes the variable's trimmed text -------------------------------------
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const decimal = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^-?(\d+\.?\d*|\.\d+)$/)
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+const boolean = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const entries = (text: string) => text.split(',').map((s) => s.trim());
+/** A comma-separated list without empty entries (`a,,b` and `,` are mistakes, not "none"). */
+const list = (entry: z.ZodType<string, string>) => z.string().transform(entries).pipe(z.array(entry).min(1));
+
+const hostName = z
+  .string()
+  .regex(
+    /^(?=.{1,253}$)(?!\d+(\.\d+)*$)[a-z\d]([a-z\d-]{0,61}[a-z\d])?(\.[a-z\d]([a-z\d-]{0,61}[a-z\d])?)*$/i,
+  );
+const host = z.string().refine((v) => isIP(v) !== 0 || hostName.safeParse(v).success);
+/** `*`, or an origin exactly as a browser sends it (a trailing slash is dropped). */
+const origin = z
+  .string()
+  .transform((v) => v.replace(/\/$/, ''))
+  .refine((v) => {
+    if (v === '*') return true;
+    const url = URL.canParse(v) ? new URL(v) : null;
+    return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === v;
+  });
+const subnet = z.string().refine((v) => {
+  if (PROXY_NAMES.has(v)) return true;
+  const [address = '', bits, ...rest] = v.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+});
+const trustProxy = z.union([
+  integer(0, 64),
+  z.enum(['true', 'false']).transform((v) => v === 'true'),
+  z
+    .string()
+    .transform(entries)
+    .pipe(z.array(subnet).min(1))
+    .transform((v) => v.join(',')),
+]);
+
+/** Each variable: its schema, what it accepts (for the message), and the field it sets. */
+const VARIABLES = {
+  PORT: ['port', integer(0, 65535), 'an integer from 0 to 65535 (0 picks a free port)'],
+  HOST: ['host', host, 'an IP address or a host name, e.g. 127.0.0.1, 0.0.0.0 or ::'],
+  CORRAL_POOL_SIZE: ['poolSize', integer(1, 256), 'an integer from 1 to 256'],
+  CORRAL_QUARANTINE_POOL_SIZE: ['quarantinePoolSize', integer(0, 256), 'an integer from 0 to 256'],
+  CORRAL_QUARANTINE_NICE: ['quarantineNiceness', integer(0, 19), 'an integer from 0 to 19'],
+  CORRAL_SPIN_MS: ['spinMs', decimal(0, 10), 'a number of milliseconds from 0 to 10'],
+  CORRAL_ENGINE: ['engine', z.enum(['quickjs', 'quickjs-ng']), 'one of quickjs, quickjs-ng'],
+  CORRAL_PROFILE: [
+    'profile',
+    z.enum(Object.keys(LIMIT_PROFILES) as [LimitProfile, ...LimitProfile[]]),
+    `one of ${Object.keys(LIMIT_PROFILES).join(', ')}`,
+  ],
+  CORRAL_MAX_BODY_BYTES: ['maxBodyBytes', integer(1024), 'an integer of bytes, at least 1024'],
+  CORRAL_ALLOWED_GLOBAL_ACTIONS: [
+    'allowedGlobalActions',
+    list(z.string().min(1)),
+    'comma-separated global action types, e.g. notifications/add',
+  ],
+  CORRAL_MAX_PLUGINS: ['maxPlugins', integer(1), 'an integer, at least 1'],
+  CORRAL_MAX_QUEUE: ['maxQueue', integer(1), 'an integer, at least 1'],
+  CORRAL_API_KEYS: [
+    'apiKeys',
+    list(z.string().regex(/^\S+$/)),
+    'comma-separated API keys, none empty (leave it unset to turn authentication off)',
+  ],
+  CORRAL_RATE_LIMIT_WINDOW_MS: [
+    'rateLimitWindowMs',
+    integer(1000),
+    'an integer of milliseconds, at least 1000',
+  ],
+  CORRAL_RATE_LIMIT_MAX: ['rateLimitMax', integer(0), 'an integer, at least 0 (0 turns rate limiting off)'],
+  CORRAL_CORS_ORIGINS: [
+    'corsOrigins',
+    list(origin),
+    '* or comma-separated origins like https://app.example.com (scheme, host, optional port)',
+  ],
+  CORRAL_TRUST_PROXY: [
+    'trustProxy',
+    trustProxy,
+    'true, false, a hop count, or comma-separated IP addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+  ],
+  CORRAL_TLS: ['tls', boolean, 'true or false (1 or 0)'],
+  CORRAL_PLAYGROUND_DIR: ['playgroundDir', z.string().min(1), 'a directory path'],
+  CORRAL_DRAIN_TIMEOUT_MS: ['drainTimeoutMs', integer(0), 'an integer of milliseconds, at least 0'],
+  CORRAL_LOG_LEVEL: ['logLevel', z.enum(LOG_LEVELS), `one of ${LOG_LEVELS.join(', ')}`],
+} as const satisfies Record<string, readonly [keyof ServerConfig, z.ZodType, string]>;
+
+type VariableName = keyof typeof VARIABLES;
+const NAMES = Object.keys(VARIABLES) as VariableName[];
+
+/** The whole environment as one zod object: unset or blank variables are left out. */
+const ENVIRONMENT = z.object(
+  Object.fromEntries(NAMES.map((name) => [name, VARIABLES[name][1].optional()])) as {
+    [K in VariableName]: z.ZodOptional<(typeof VARIABLES)[K][1]>;
+  },
+);
+
+export type ConfigResult =
+  | { ok: true; config: ServerConfig; warnings: string[] }
+  | { ok: false; errors: string[]; warnings: string[] };
+
+/** A configuration the server refuses; `issues` holds one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(issues.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse an environment (default `process.env`): the configuration, or one line per bad variable. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): ConfigResult {
+  const given: Record<string, string> = {};
+  for (const name of NAMES) {
     const value = env[name]?.trim();
-    return value === undefined || value === '' ? undefined : value;
-  };
-  const num = (name: string, fallback: number, min: number, max: number, integer = false) => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!(integer ? Number.isInteger(value) : Number.isFinite(value)) || value < min || value > max)
-      throw new Error(
-        `${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got '${raw}'`,
+    if (value !== undefined && value !== '') given[name] = value;
+  }
+  const warnings = unknownSettings(env);
+  const parsed = ENVIRONMENT.safeParse(given);
+  if (!parsed.success) {
+    const bad = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0]) as VariableName))];
+    const errors = bad.map((name) => `${name} must be ${VARIABLES[name][2]}; got '${given[name]}'`);
+    return { ok: false, errors, warnings };
+  }
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [name, value] of Object.entries(parsed.data)) {
+    if (value !== undefined) config[VARIABLES[name as VariableName][0]] = value;
+  }
+  const result = config as unknown as ServerConfig;
+  if (!isAbsolute(result.playgroundDir)) result.playgroundDir = resolve(result.playgroundDir);
+  return { ok: true, config: result, warnings };
+}
+
+/** Read the configuration from an environment (default `process.env`). Throws a ConfigError. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
+  const result = parseConfig(env);
+  if (!result.ok) throw new ConfigError(result.errors);
+  return result.config;
+}
+
+/** A warning for each `CORRAL_*` variable that is no setting, with the nearest real name. */
+function unknownSettings(env: Record<string, string | undefined>): string[] {
+  const known = new Set<string>(NAMES);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('CORRAL_') && !known.has(name) && !NOT_SERVER_SETTINGS.test(name))
+    .map((name) => {
+      const nearest = NAMES.map((n) => [n, distance(n, name)] as const).sort((a, b) => a[1] - b[1])[0]!;
+      const hint = nearest[1] <= 3 ? ` (did you mean ${nearest[0]}?)` : '';
+      return `${name} is not a Corral setting and is ignored${hint}`;
+    });
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        previous[j]! + 1,
+        row[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
-    return value;
-  };
-  const int = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-    num(name, fallback, min, max, true);
-  const list = (name: string, fallback: string[]) => {
-    const raw = env[name];
-    if (raw === undefined) return fallback;
-    return raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  };
-  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    if (!allowed.includes(raw as T))
-      throw new Error(`${name} must be one of ${allowed.join(', ')}, got '${raw}'`);
-    return raw as T;
-  };
-  const trust = text('CORRAL_TRUST_PROXY');
-  return {
-    port: int('PORT', d.port, 0, 65535),
-    host: text('HOST') ?? d.host,
-    poolSize: int('CORRAL_POOL_SIZE', d.poolSize, 1, 256),
-    quarantinePoolSize: int('CORRAL_QUARANTINE_POOL_SIZE', d.quarantinePoolSize, 0, 256),
-    quarantineNiceness: int('CORRAL_QUARANTINE_NICE', d.quarantineNiceness, 0, 19),
-    spinMs: num('CORRAL_SPIN_MS', d.spinMs, 0, 10),
-    engine: oneOf('CORRAL_ENGINE', ['quickjs', 'quickjs-ng'], d.engine),
-    profile: oneOf('CORRAL_PROFILE', Object.keys(LIMIT_PROFILES) as LimitProfile[], d.profile),
-    maxBodyBytes: int('CORRAL_MAX_BODY_BYTES', d.maxBodyBytes, 1024),
-    allowedGlobalActions: list('CORRAL_ALLOWED_GLOBAL_ACTIONS', d.allowedGlobalActions),
-    maxPlugins: int('CORRAL_MAX_PLUGINS', d.maxPlugins, 1),
-    maxQueue: int('CORRAL_MAX_QUEUE', d.maxQueue, 1),
-    apiKeys: list('CORRAL_API_KEYS', d.apiKeys),
-    rateLimitWindowMs: int('CORRAL_RATE_LIMIT_WINDOW_MS', d.rateLimitWindowMs, 1000),
-    rateLimitMax: int('CORRAL_RATE_LIMIT_MAX', d.rateLimitMax, 0),
-    corsOrigins: list('CORRAL_CORS_ORIGINS', d.corsOrigins),
-    trustProxy:
-      trust === undefined || trust === 'false'
-        ? false
-        : trust === 'true'
-          ? true
-          : /^\d+$/.test(trust)
-            ? Number(trust)
-            : trust,
-    drainTimeoutMs: int('CORRAL_DRAIN_TIMEOUT_MS', d.drainTimeoutMs, 0),
-    logLevel: oneOf('CORRAL_LOG_LEVEL', LOG_LEVELS, d.logLevel),
-  };
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }

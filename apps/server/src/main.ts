@@ -1,23 +1,29 @@
 /**
  * @module main
- * `pnpm start`: read the configuration from the environment, boot the workers, listen, print
- * the URL. SIGTERM or SIGINT stops accepting, drains in-flight requests, closes the workers and
- * exits 0.
+ * `npm start`: read the configuration from the environment, listen, boot the workers, print
+ * the URL. A bad setting or a port that cannot be had is one line on stderr and exit 1.
+ * SIGTERM or SIGINT stops accepting, drains in-flight requests, closes the workers and exits 0.
+ * stdout carries only the JSON log lines.
  */
 import { createServer } from './createServer.js';
-import { loadConfig, type ServerConfig } from './config.js';
+import { parseConfig } from './config.js';
 
-let config: ServerConfig;
+const parsed = parseConfig();
+for (const warning of parsed.warnings) console.error(`corral: warning: ${warning}`);
+if (!parsed.ok) {
+  for (const error of parsed.errors) console.error(`corral: ${error}`);
+  process.exit(1);
+}
+
+const server = createServer(parsed.config);
+let url: string;
 try {
-  config = loadConfig();
+  ({ url } = await server.start());
 } catch (error) {
   console.error(`corral: ${(error as Error).message}`);
   process.exit(1);
 }
-
-const server = createServer(config);
-const { url } = await server.start();
-console.log(`Corral server listening on ${url}  (try: curl ${url}/readyz)`);
+console.error(`Corral server listening on ${url}  (open it in a browser, or: curl ${url}/readyz)`);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -25,7 +25,9 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 export function createMetrics(sources: MetricSources): ServerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'corral_process_' });
+  // prom-client's names already say what they are (`process_cpu_user_seconds_total`,
+  // `nodejs_heap_size_used_bytes`): the prefix is only the namespace.
+  collectDefaultMetrics({ register: registry, prefix: 'corral_' });
   const calls = new Counter({
     name: 'corral_calls_total',
     help: 'Contract calls by operation and outcome code (ok, or the error code).',
@@ -77,11 +79,18 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
     'Calls sent to worker threads and not yet settled.',
     sources.workerQueueDepth,
   );
-  gauge(
-    'corral_worker_restarts',
-    'Worker threads replaced since start (killed or crashed).',
-    sources.workerRestarts,
-  );
+  // Restarts only ever go up: a counter, read from the sandboxes at scrape time.
+  let restarts = 0;
+  new Counter({
+    name: 'corral_worker_restarts_total',
+    help: 'Worker threads replaced since start (killed or crashed).',
+    registers: [registry],
+    collect() {
+      const now = sources.workerRestarts();
+      if (now > restarts) this.inc(now - restarts);
+      restarts = Math.max(restarts, now);
+    },
+  });
   // Labelled children, looked up once per label set (prom-client hashes the labels on every
   // inc/observe otherwise). Label sets are few: ops × codes, methods × routes × statuses.
   const children = new Map<string, { inc(): void; observe(seconds: number): void }>();

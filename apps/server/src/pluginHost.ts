@@ -21,6 +21,7 @@ import {
   validateRenderParams,
   type Diagnostic,
   type HealthResult,
+  type LogDiagnostic,
   type RpcNotification,
   type RpcOp,
   type RpcRequest,
@@ -47,9 +48,27 @@ export interface Exchange {
   resultJson: string | null;
 }
 
+export interface ExecuteOptions {
+  /** Collect the call's notifications into the exchange (NDJSON answers). */
+  collect?: boolean;
+  /** The HTTP request's id, carried into the plugin's log lines. */
+  requestId?: string;
+}
+
+/** One `log()` line of a plugin, for the server's own log. */
+export interface PluginLogLine {
+  /** The id the tenant knows the plugin by. */
+  pluginId: string;
+  tenant: string;
+  level: LogDiagnostic['level'];
+  message: string;
+  /** The request whose call logged it (absent when no call of that plugin was running). */
+  requestId?: string;
+}
+
 export interface PluginHost {
   /** Answer one contract request for a tenant; never throws. */
-  execute(tenant: string, message: unknown, options?: { collect?: boolean }): Promise<Exchange>;
+  execute(tenant: string, message: unknown, options?: ExecuteOptions): Promise<Exchange>;
   /** Calls in flight (the bounded queue). */
   inFlight(): number;
   /** Plugins held warm. */
@@ -68,6 +87,8 @@ export interface PluginHostOptions {
   onCall?: (op: string, code: string, seconds: number) => void;
   /** Called with defects (INTERNAL), for the log. */
   onDefect?: (error: CorralError, op: string) => void;
+  /** Called with plugins' `log()` lines (at most MAX_LOG_LINES_PER_CALL per call), for the log. */
+  onPluginLog?: (line: PluginLogLine) => void;
 }
 
 const VALIDATORS: Record<Exclude<RpcOp, 'health'>, (value: unknown) => Validation<unknown>> = {
@@ -80,6 +101,22 @@ const VALIDATORS: Record<Exclude<RpcOp, 'health'>, (value: unknown) => Validatio
 /** Failures that mark a plugin as a suspect: it held its worker as long as it was allowed to. */
 const SUSPECT_CODES: ReadonlySet<string> = new Set(['LIMIT_TIME', 'LIMIT_MEMORY', 'LIMIT_STACK']);
 const MAX_SUSPECTS = 4096;
+/**
+ * Plugin log lines a call may put into the server's log; the rest are dropped (the runtime
+ * already caps each line at the profile's `maxLogBytes`). A plugin must not be able to flood the
+ * operator's log, whatever its own log bound.
+ */
+export const MAX_LOG_LINES_PER_CALL = 20;
+
+/** A call in flight, as the diagnostics listener sees it. */
+interface CallRecord {
+  tenant: string;
+  pluginId: string;
+  requestId: string | undefined;
+  /** Where the call's notifications go, when the caller asked for them. */
+  notifications: RpcNotification[] | null;
+  logged: number;
+}
 
 export function createPluginHost(options: PluginHostOptions): PluginHost {
   const { sandbox } = options;
@@ -92,18 +129,42 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       .disposePlugin({ pluginId: evicted.key })
       .catch(() => undefined);
   });
-  // One listener per sandbox, fanned out to the calls collecting for that plugin.
-  const collectors = new Map<string, Set<RpcNotification[]>>();
-  for (const lane of quarantine ? [sandbox, quarantine] : [sandbox]) {
-    lane.onDiagnostic((diagnostic: Diagnostic) => {
-      const sinks = collectors.get(diagnostic.pluginId);
-      if (!sinks) return;
-      const notification: RpcNotification =
-        diagnostic.kind === 'log'
-          ? { notification: 'log', log: diagnostic }
-          : { notification: 'diagnostic', diagnostic };
-      for (const sink of sinks) sink.push(notification);
-    });
+  // One listener per sandbox, fanned out to the calls in flight for that plugin.
+  const calls = new Map<string, Set<CallRecord>>();
+  const onDiagnostic = (diagnostic: Diagnostic) => {
+    const records = calls.get(diagnostic.pluginId);
+    if (!records) return;
+    const notification: RpcNotification =
+      diagnostic.kind === 'log'
+        ? { notification: 'log', log: diagnostic }
+        : { notification: 'diagnostic', diagnostic };
+    for (const record of records) record.notifications?.push(notification);
+    if (diagnostic.kind === 'log') reportLog(records.values().next().value!, diagnostic);
+  };
+  for (const lane of quarantine ? [sandbox, quarantine] : [sandbox]) lane.onDiagnostic(onDiagnostic);
+
+  function reportLog(record: CallRecord, { level, message }: LogDiagnostic): void {
+    if (!options.onPluginLog || record.logged > MAX_LOG_LINES_PER_CALL) return;
+    const { tenant, pluginId, requestId } = record;
+    const line =
+      ++record.logged > MAX_LOG_LINES_PER_CALL
+        ? {
+            level: 'warn' as const,
+            message: `more than ${MAX_LOG_LINES_PER_CALL} log lines in one call; the rest are dropped`,
+          }
+        : { level, message };
+    options.onPluginLog({ tenant, pluginId, ...line, ...(requestId ? { requestId } : {}) });
+  }
+
+  /** Register a call with the diagnostics listener; returns its removal. */
+  function track(key: string, record: CallRecord): () => void {
+    let records = calls.get(key);
+    if (!records) calls.set(key, (records = new Set()));
+    records.add(record);
+    return () => {
+      records.delete(record);
+      if (records.size === 0) calls.delete(key);
+    };
   }
 
   function suspect(key: string): void {
@@ -157,7 +218,7 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
     inFlight: () => inFlight,
     loaded: () => cache.size(),
     quarantined: () => cache.count((p) => p.quarantined),
-    async execute(tenant, message, { collect = false } = {}) {
+    async execute(tenant, message, { collect = false, requestId } = {}) {
       const started = performance.now();
       const request = readRequest(message);
       const op: string = 'ok' in request ? 'invalid' : request.op;
@@ -171,61 +232,70 @@ export function createPluginHost(options: PluginHostOptions): PluginHost {
       const { id } = request;
       const fail = (error: CorralError) => done({ id, ok: false, error: error.toWire() });
 
-      const invalid = checkParams(request);
-      if (invalid) return fail(invalid);
-      let key: string | null = null;
-      if (request.op !== 'health') {
-        const { pluginId } = request.params;
-        key = cache.keyOf(tenant, pluginId);
-        rename = { from: key, to: pluginId };
-        if (request.op !== 'loadPlugin' && !cache.use(key)) {
-          return fail(new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId }));
-        }
-      }
-      if (inFlight >= options.maxQueue) {
-        return fail(
-          new CorralError('OVERLOADED', `The server has ${inFlight} calls in flight; retry shortly`, {
-            maxQueue: options.maxQueue,
-            retryAfterSeconds: 1,
-          }),
-        );
-      }
-
-      let sink: Set<RpcNotification[]> | undefined;
-      if (collect && key) {
-        sink = collectors.get(key) ?? new Set();
-        collectors.set(key, sink.add(notifications));
-      }
+      const admitted = admit(tenant, request);
+      if (admitted instanceof CorralError) return fail(admitted);
+      const key = admitted;
+      if (key !== null) rename = { from: key, to: (request.params as { pluginId: string }).pluginId };
+      const untrack =
+        key === null
+          ? null
+          : track(key, {
+              tenant,
+              pluginId: rename!.to,
+              requestId,
+              notifications: collect ? notifications : null,
+              logged: 0,
+            });
       inFlight++;
       try {
         const result = await run(tenant, request, key);
         if (result instanceof JsonText) return done({ id, ok: true, result: null }, result.text);
         return done({ id, ok: true, result });
       } catch (error) {
-        const failure = CorralError.fromUnknown(error);
-        if (key && SUSPECT_CODES.has(failure.code)) suspect(key);
-        // After a memory or stack failure the worker may rebuild its engine, and it does so at
-        // the start of its next call. Make that call ours, now, rather than a caller's.
-        if (failure.code === 'LIMIT_MEMORY' || failure.code === 'LIMIT_STACK') {
-          void Promise.all([sandbox.health(), quarantine?.health()]).catch(() => undefined);
-        }
-        // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
-        if (failure.code === 'UNKNOWN_PLUGIN' && key) cache.drop(key);
-        if (failure.code !== 'INTERNAL') return fail(failure);
-        // A defect: the log gets everything, the caller only the code (no messages, no stacks).
-        options.onDefect?.(failure, op);
-        return fail(
-          new CorralError('INTERNAL', 'Internal error in the Corral server; its log has the details'),
-        );
+        return fail(failed(CorralError.fromUnknown(error), key, op));
       } finally {
         inFlight--;
-        if (sink) {
-          sink.delete(notifications);
-          if (sink.size === 0) collectors.delete(key!);
-        }
+        untrack?.();
       }
     },
   };
+
+  /** The sandbox key a request may run under (`null` for health), or why it may not run. */
+  function admit(tenant: string, request: RpcRequest): string | null | CorralError {
+    const invalid = checkParams(request);
+    if (invalid) return invalid;
+    let key: string | null = null;
+    if (request.op !== 'health') {
+      const { pluginId } = request.params;
+      key = cache.keyOf(tenant, pluginId);
+      if (request.op !== 'loadPlugin' && !cache.use(key)) {
+        return new CorralError('UNKNOWN_PLUGIN', `No plugin '${pluginId}' is loaded`, { pluginId });
+      }
+    }
+    if (inFlight >= options.maxQueue) {
+      return new CorralError('OVERLOADED', `The server has ${inFlight} calls in flight; retry shortly`, {
+        maxQueue: options.maxQueue,
+        retryAfterSeconds: 1,
+      });
+    }
+    return key;
+  }
+
+  /** What a failed call does to this replica, and what the caller is told. */
+  function failed(failure: CorralError, key: string | null, op: string): CorralError {
+    if (key && SUSPECT_CODES.has(failure.code)) suspect(key);
+    // After a memory or stack failure the worker may rebuild its engine, and it does so at
+    // the start of its next call. Make that call ours, now, rather than a caller's.
+    if (failure.code === 'LIMIT_MEMORY' || failure.code === 'LIMIT_STACK') {
+      void Promise.all([sandbox.health(), quarantine?.health()]).catch(() => undefined);
+    }
+    // The sandbox lost it (a worker that could not reload it): this replica holds it no more.
+    if (failure.code === 'UNKNOWN_PLUGIN' && key) cache.drop(key);
+    if (failure.code !== 'INTERNAL') return failure;
+    // A defect: the log gets everything, the caller only the code (no messages, no stacks).
+    options.onDefect?.(failure, op);
+    return new CorralError('INTERNAL', 'Internal error in the Corral server; its log has the details');
+  }
 }
 
 function mergeHealth(a: HealthResult, b: HealthResult): HealthResult {

@@ -54,12 +54,13 @@ export function startMain(env: Record<string, string>) {
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
+    const read = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);
       if (match) resolve(match[1]!);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    };
+    child.stdout.on('data', read);
+    child.stderr.on('data', read);
     void exited.then((code) => reject(new Error(`main.ts exited (${code}) before listening:\n${output}`)));
   });
   return { child, url, exited, output: () => output };

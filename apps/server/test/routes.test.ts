@@ -379,7 +379,7 @@ describe('routes', () => {
     // The replacement worker reloaded the plugin from cached code.
     expect((await call(url, 'POST', path, render({}))).body.tree).toEqual({ kind: 'text', text: 'ok' });
     const metrics = (await call(url, 'GET', '/metrics')).text;
-    expect(metrics).toMatch(/^corral_worker_restarts [1-9]/m);
+    expect(metrics).toMatch(/^corral_worker_restarts_total [1-9]/m);
   });
 
   it('a plugin that overran a limit is re-loaded into the quarantine lane, away from benign plugins', async () => {
@@ -424,7 +424,7 @@ describe('routes', () => {
       /^corral_call_duration_seconds_bucket\{le="0.005",op="render",outcome="ok"\} \d+/m,
       /^corral_plugins_loaded \d+/m,
       /^corral_plugins_quarantined \d+/m,
-      /^corral_worker_restarts \d+/m,
+      /^corral_worker_restarts_total \d+/m,
       /^corral_queue_depth 0/m,
       /^corral_worker_queue_depth \d+/m,
       /^corral_http_requests_total\{method="POST",route="\/v1\/plugins",status="201"\} \d+/m,

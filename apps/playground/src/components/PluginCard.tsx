@@ -101,7 +101,7 @@ export function PluginCard({ id }: { id: string }) {
         {meta?.widgets.map((w) => {
           const tree = runtime?.trees[w.id];
           return (
-            <div key={w.id} className="widget-slot" aria-label={`Widget ${w.title}`} role="region">
+            <div key={w.id} className="widget-slot">
               {tree ? (
                 <WidgetRenderer tree={tree} onEvent={onEvent(w.id)} />
               ) : (

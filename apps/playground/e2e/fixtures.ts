@@ -14,8 +14,32 @@ declare global {
 export const test = base.extend<{ problems: string[] }>({
   problems: async ({ page }, use) => {
     const problems: string[] = [];
+    // The server answers a contract failure (LIMIT_TIME, PLUGIN_THREW, …) on /v1/rpc with the
+    // code table's HTTP status, and Chromium logs every non-2xx fetch as a console error. Those
+    // lines are accepted only for RPC responses whose body is a typed contract failure, which
+    // the page shows as the plugin's error; any other failed response is a problem.
+    const rpcFailures: Promise<void>[] = [];
+    page.on('response', (r) => {
+      if (!r.url().endsWith('/v1/rpc') || r.status() < 400) return;
+      rpcFailures.push(
+        r.text().then(
+          (text) => {
+            const last = JSON.parse(text.trimEnd().split('\n').at(-1) ?? 'null') as {
+              ok?: boolean;
+              error?: { code?: string };
+            } | null;
+            if (last?.ok !== false || typeof last.error?.code !== 'string')
+              problems.push(`rpc ${r.status()} without a contract failure: ${text.slice(0, 200)}`);
+          },
+          () => undefined,
+        ),
+      );
+    });
     page.on('console', (m) => {
-      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+      if (m.type() !== 'error') return;
+      const rpcStatus = /^Failed to load resource: the server responded with a status of \d+/.test(m.text());
+      if (rpcStatus && m.location().url.endsWith('/v1/rpc')) return;
+      problems.push(`console: ${m.text()}`);
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('worker', (w) => {
@@ -31,6 +55,7 @@ export const test = base.extend<{ problems: string[] }>({
       });
     });
     await use(problems);
+    await Promise.all(rpcFailures);
     const violations = await page.evaluate(() => window.__cspViolations).catch(() => [] as string[]);
     expect([...problems, ...violations.map((v) => `csp: ${v}`)], 'console errors and CSP violations').toEqual([]);
   },

@@ -260,8 +260,8 @@ definePlugin({
     main: {
       title: "Memory bomb",
       render: function () {
-        var hoard = [];
-        while (true) hoard.push(new Array(100000).fill("x"));
+        var hoard = [], s = "0123456789abcdef";
+        while (true) { s = s + s; hoard.push(s); }
       },
     },
   },

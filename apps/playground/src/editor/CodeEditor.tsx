@@ -6,11 +6,10 @@
 import { useEffect, useRef } from 'react';
 import { EditorView, basicSetup } from 'codemirror';
 import { Compartment, EditorState } from '@codemirror/state';
-import { hoverTooltip, keymap } from '@codemirror/view';
+import { hoverTooltip } from '@codemirror/view';
 import { javascript } from '@codemirror/lang-javascript';
 import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
-import { indentWithTab } from '@codemirror/commands';
 import { oneDark } from '@codemirror/theme-one-dark';
 import { PLUGIN_API, lookup } from './pluginApi.js';
 
@@ -119,7 +118,7 @@ export default function CodeEditor({ value, onChange, errors, dark, nonce, label
         extensions: [
           ...(nonce ? [EditorView.cspNonce.of(nonce)] : []),
           basicSetup,
-          keymap.of([indentWithTab]),
+          // No indentWithTab: Tab must keep moving focus, so a keyboard user is never trapped here.
           javascript(),
           autocompletion({ override: [complete] }),
           hover,

@@ -12,6 +12,7 @@ import {
   validatePluginMeta,
   validateUINode,
   type JSONObject,
+  type JSONValue,
   type PluginEvent,
   type RuntimeError,
 } from '@corral/contracts';
@@ -122,6 +123,18 @@ async function reportMemory(dispatch: AppDispatch, client: SandboxClient, id: st
   }
 }
 
+/**
+ * Whether state kept from earlier code still fits new code: edits keep the state (as hot reload
+ * does) while it has every top-level key of the new `initialState`; otherwise the new code starts
+ * from its own.
+ */
+export function stateFits(state: JSONValue, initial: JSONValue): boolean {
+  const isObj = (v: JSONValue): v is JSONObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (initial === null) return true;
+  if (!isObj(initial)) return typeof state === typeof initial && Array.isArray(state) === Array.isArray(initial);
+  return isObj(state) && Object.keys(initial).every((k) => Object.hasOwn(state, k));
+}
+
 /** Load (or reload) a plugin from the session's code, then render its widgets. */
 export function loadPlugin(id: string): Thunk {
   return async (dispatch, getState, hosts) => {
@@ -139,7 +152,8 @@ export function loadPlugin(id: string): Thunk {
         const valid = validatePluginMeta(meta);
         if (!valid.ok) throw invalid('plugin metadata', valid.message);
         dispatch(loaded(meta));
-        if (!entry.hasState) dispatch(pluginStateSet({ id, state: meta.initialState }));
+        if (!entry.hasState || !stateFits(entry.state, meta.initialState))
+          dispatch(pluginStateSet({ id, state: meta.initialState }));
         void reportMemory(dispatch, client, id);
       } catch (error) {
         if (generation(id) !== gen) return;

@@ -145,6 +145,14 @@ export const ERROR_CODES = {
     httpStatus: 429,
     description: 'Too many requests from this key or address; retry after the advertised delay.',
   },
+  CANCELLED: {
+    fault: 'caller',
+    retryable: true,
+    // nginx's "client closed request": the caller stopped waiting, nobody reads the answer.
+    httpStatus: 499,
+    description:
+      "The caller's AbortSignal fired before the call finished; a running call's worker was recycled.",
+  },
   INTERNAL: {
     fault: 'host',
     retryable: true,

@@ -18,7 +18,7 @@ describe('error code table', () => {
     const schema = JSON.parse(readFileSync(join(root, 'schemas', 'RuntimeError.json'), 'utf8'));
     const allowed = schema.definitions.ErrorCode.enum as string[];
     expect([...allowed].sort()).toEqual([...ERROR_CODE_LIST].sort());
-    expect(ERROR_CODE_LIST).toHaveLength(21);
+    expect(ERROR_CODE_LIST).toHaveLength(22);
   });
 
   it.each(ERROR_CODE_LIST)('%s has a wire example, a fault, a retry rule and an HTTP status', (code) => {
@@ -39,7 +39,7 @@ describe('error code table', () => {
   it('retryable codes are exactly those where a later call can succeed', () => {
     const retryable = ERROR_CODE_LIST.filter((c) => ERROR_CODES[c].retryable).sort();
     expect(retryable).toEqual(
-      ['INTERNAL', 'OVERLOADED', 'RATE_LIMITED', 'UNKNOWN_PLUGIN', 'WORKER_CRASHED'].sort(),
+      ['CANCELLED', 'INTERNAL', 'OVERLOADED', 'RATE_LIMITED', 'UNKNOWN_PLUGIN', 'WORKER_CRASHED'].sort(),
     );
   });
 });

@@ -15,7 +15,9 @@ export {
 } from './rpc/createRuntimeService.js';
 export {
   createSandboxClient,
+  type CancellableTransport,
   type JsonResultClient,
+  type SandboxCallOptions,
   type SandboxClient,
   type SandboxClientOptions,
   type Supervisor,

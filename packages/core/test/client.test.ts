@@ -1,6 +1,8 @@
 /**
- * The client's own logic — ids, deadlines, supervision — against a scripted other side. The
- * real runtime behind real transports is covered by the conformance suite in every host.
+ * The client's own logic — ids, deadlines, supervision, backoff — against a scripted other side,
+ * on a fake clock: every deadline, grace period and cool-down is checked to the millisecond and
+ * none is slept through. The real runtime behind real transports is covered by the conformance
+ * suite in every host.
  */
 import { describe, expect, it } from 'vitest';
 import type { RpcRequest, RpcResponse } from '@corral/contracts';
@@ -10,6 +12,7 @@ import {
   type Supervisor,
   type Transport,
 } from '@corral/core';
+import { createFakeClock } from '@corral/core/testing';
 
 type Behaviour = (request: RpcRequest) => RpcResponse | 'hang' | Promise<RpcResponse>;
 
@@ -49,53 +52,75 @@ const meta = (request: RpcRequest) =>
 const renderParams = (pluginId = 'p') => ({ pluginId, widgetId: 'main', pluginState: {}, globalState: {} });
 const tree = { tree: { kind: 'divider' }, diagnostics: [] };
 
+/** Whether a promise has settled yet, and how (without waiting for it). */
+function watch(promise: Promise<unknown>) {
+  const state = { settled: false, error: undefined as unknown };
+  promise.then(
+    () => (state.settled = true),
+    (error: unknown) => {
+      state.settled = true;
+      state.error = error;
+    },
+  );
+  return state;
+}
+
 describe('SandboxClient', () => {
   it('correlates concurrent responses by id, in any order', async () => {
+    const clock = createFakeClock();
     const worker = scriptedWorker(async (req) => {
       if (req.op !== 'render') return meta(req);
       const n = (req.params as unknown as { pluginState: { n: number } }).pluginState.n;
-      await new Promise((r) => setTimeout(r, 30 - n * 10));
+      await new Promise((r) => clock.setTimeout(() => r(undefined), 30 - n * 10));
       return ok(req, { tree: { kind: 'text', text: String(n) }, diagnostics: [] });
     });
-    const client = createSandboxClient(worker.transport);
-    const results = await Promise.all(
-      [0, 1, 2].map((n) => client.render({ ...renderParams(), pluginState: { n } })),
-    );
+    const client = createSandboxClient(worker.transport, { clock });
+    const calls = Promise.all([0, 1, 2].map((n) => client.render({ ...renderParams(), pluginState: { n } })));
+    await clock.advance(30);
+    const results = await calls;
     expect(results.map((r) => (r.tree as { text: string }).text)).toEqual(['0', '1', '2']);
     expect(new Set(worker.seen.map((r) => r.id)).size).toBe(3);
     await client.close();
   });
 
   it('rejects every pending call with WORKER_CRASHED when the transport dies', async () => {
+    const clock = createFakeClock();
     const worker = scriptedWorker(() => 'hang');
-    const client = createSandboxClient(worker.transport);
+    const client = createSandboxClient(worker.transport, { clock });
     const calls = [client.render(renderParams()), client.health()];
-    await new Promise((r) => setTimeout(r, 5));
+    await clock.settle();
+    expect(worker.seen).toHaveLength(2);
     worker.kill();
     for (const call of calls) await expect(call).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
   });
 
   it('without a supervisor, an overrunning call fails LIMIT_TIME after deadline + grace', async () => {
+    const clock = createFakeClock();
     const worker = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : 'hang'));
-    const client = createSandboxClient(worker.transport, { graceMs: 20 });
+    const client = createSandboxClient(worker.transport, { graceMs: 20, clock });
     await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 10 } });
-    const started = Date.now();
-    await expect(client.render(renderParams())).rejects.toMatchObject({
+    const call = client.render(renderParams());
+    const state = watch(call);
+    await clock.advance(30); // the deadline plus the grace: not overrun yet
+    expect(state.settled).toBe(false);
+    await clock.advance(2);
+    expect(state.settled).toBe(true);
+    await expect(call).rejects.toMatchObject({
       code: 'LIMIT_TIME',
-      details: { killed: false },
+      details: { limitMs: 10, graceMs: 20, killed: false },
     });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(30);
     await client.close();
   });
 
   it('times the head of the line from the previous answer: a busy, healthy worker is not killed', async () => {
+    const clock = createFakeClock();
     let busyUntil = 0;
     const worker = scriptedWorker(async (req) => {
       if (req.op === 'loadPlugin') return meta(req);
       // A serial worker: each call takes 15 ms after the previous one finished.
-      const start = Math.max(Date.now(), busyUntil);
+      const start = Math.max(clock.now(), busyUntil);
       busyUntil = start + 15;
-      await new Promise((r) => setTimeout(r, busyUntil - Date.now()));
+      await new Promise((r) => clock.setTimeout(() => r(undefined), busyUntil - clock.now()));
       return ok(req, tree);
     });
     const kills: Transport[] = [];
@@ -103,16 +128,19 @@ describe('SandboxClient', () => {
       spawn: () => Promise.reject(new Error('no')),
       kill: (t) => void kills.push(t),
     };
-    const client = createSandboxClient(worker.transport, { graceMs: 10, supervisor });
+    const client = createSandboxClient(worker.transport, { graceMs: 10, supervisor, clock });
     await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 20 } });
     // Ten calls queue for 150 ms in total, far past any one call's 20 + 10 ms.
-    const results = await Promise.all(Array.from({ length: 10 }, () => client.render(renderParams())));
+    const calls = Promise.all(Array.from({ length: 10 }, () => client.render(renderParams())));
+    await clock.advance(150);
+    const results = await calls;
     expect(results).toHaveLength(10);
     expect(kills).toHaveLength(0);
     await client.close();
   });
 
   it('with a supervisor: kills the stuck worker, fails the others, reloads plugins into the replacement', async () => {
+    const clock = createFakeClock();
     const first = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : 'hang'));
     const second = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : ok(req, tree)));
     const killed: Transport[] = [];
@@ -121,12 +149,18 @@ describe('SandboxClient', () => {
     const client = createSandboxClient(first.transport, {
       graceMs: 10,
       supervisor,
+      clock,
       onRestart: (r) => restarts.push(r),
     });
     await client.loadPlugin({ pluginId: 'a', code: 'code-a', limits: { renderTimeoutMs: 10 } });
     await client.loadPlugin({ pluginId: 'b', code: 'code-b', profile: 'strict' });
     const stuck = client.render(renderParams('a'));
     const behind = client.health();
+    watch(stuck);
+    watch(behind);
+    await clock.advance(19);
+    expect(killed).toEqual([]);
+    await clock.advance(3);
     await expect(stuck).rejects.toMatchObject({ code: 'LIMIT_TIME', details: { killed: true } });
     await expect(behind).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
     expect(killed).toEqual([first.transport]);
@@ -142,10 +176,11 @@ describe('SandboxClient', () => {
   });
 
   it('does not loop when replacements die while booting, and tries again after the cool-down', async () => {
-    let spawns = 0;
+    const clock = createFakeClock();
+    const spawnedAt: number[] = [];
     const supervisor: Supervisor = {
       spawn: async () => {
-        spawns++;
+        spawnedAt.push(clock.now());
         throw new Error('boot failed');
       },
       kill: () => undefined,
@@ -153,18 +188,26 @@ describe('SandboxClient', () => {
       cooldownMs: 600,
     };
     const worker = scriptedWorker((req) => meta(req));
-    const client = createSandboxClient(worker.transport, { supervisor });
+    const client = createSandboxClient(worker.transport, { supervisor, clock });
     worker.kill();
-    await new Promise((r) => setTimeout(r, 300));
-    expect(spawns).toBe(3);
-    const started = Date.now();
+    await clock.advance(300);
+    // Backing off 40 then 80 ms, and giving up after the third failure.
+    expect(spawnedAt).toEqual([0, 40, 120]);
+    // Within the cool-down a call fails at once, without waiting for time or trying to boot.
+    const during = watch(client.health());
+    await clock.settle();
+    expect(during.settled).toBe(true);
+    expect(during.error).toMatchObject({ code: 'WORKER_CRASHED' });
+    expect(spawnedAt).toHaveLength(3);
+    await clock.advance(719 - clock.now()); // the cool-down runs from the third failure, at 120
     await expect(client.health()).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
-    expect(Date.now() - started).toBeLessThan(50);
-    expect(spawns).toBe(3);
-    await new Promise((r) => setTimeout(r, 600));
+    expect(spawnedAt).toHaveLength(3);
+    await clock.advance(1);
     // One more attempt after the cool-down, not a new loop.
     await expect(client.health()).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
-    expect(spawns).toBe(4);
+    expect(spawnedAt).toEqual([0, 40, 120, 720]);
+    await clock.advance(10_000);
+    expect(spawnedAt).toHaveLength(4);
     await client.close();
   });
 
@@ -191,5 +234,136 @@ describe('SandboxClient', () => {
     const client = createSandboxClient(worker.transport);
     await client[Symbol.asyncDispose]();
     await expect(client.health()).rejects.toMatchObject({ code: 'OVERLOADED' });
+  });
+});
+
+describe('SandboxClient cancellation', () => {
+  const looping = (req: RpcRequest) => (req.op === 'loadPlugin' ? meta(req) : ('hang' as const));
+
+  it('a call whose signal already fired fails CANCELLED and sends nothing', async () => {
+    const worker = scriptedWorker(looping);
+    const client = createSandboxClient(worker.transport, { clock: createFakeClock() });
+    await expect(client.health({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'CANCELLED',
+      details: { op: 'health', recycled: false },
+    });
+    expect(worker.seen).toHaveLength(0);
+    await client.close();
+  });
+
+  it('aborting the running call settles it at once, recycles the worker and re-sends the calls behind it', async () => {
+    const clock = createFakeClock();
+    const first = scriptedWorker(looping);
+    const second = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : ok(req, tree)));
+    const killed: Transport[] = [];
+    const restarts: string[] = [];
+    const supervisor: Supervisor = { spawn: async () => second.transport, kill: (t) => void killed.push(t) };
+    const client = createSandboxClient(first.transport, {
+      supervisor,
+      clock,
+      onRestart: (r) => restarts.push(r),
+    });
+    await client.loadPlugin({ pluginId: 'a', code: 'code-a' });
+    const controller = new AbortController();
+    const running = watch(client.render(renderParams('a'), { signal: controller.signal }));
+    const behind = client.render(renderParams('a'));
+    await clock.settle();
+    controller.abort('stop button');
+    // Settled by the abort itself: no time passes, no answer is waited for.
+    await clock.settle();
+    expect(running.settled).toBe(true);
+    expect(running.error).toMatchObject({
+      code: 'CANCELLED',
+      details: { op: 'render', recycled: true, reason: 'stop button' },
+    });
+    expect(killed).toEqual([first.transport]);
+    // The call queued behind it is not failed: it is answered by the replacement.
+    expect((await behind).tree).toEqual({ kind: 'divider' });
+    expect(second.seen.map((r) => r.op)).toEqual(['loadPlugin', 'render']);
+    expect(restarts).toEqual(['render was cancelled']);
+    expect(clock.now()).toBe(0);
+    await client.close();
+  });
+
+  it('aborting a queued call settles it and kills nothing; the line is still timed as it runs', async () => {
+    const clock = createFakeClock();
+    let busyUntil = 0;
+    const worker = scriptedWorker(async (req) => {
+      if (req.op === 'loadPlugin') return meta(req);
+      // A serial worker, 25 ms per call (within 20 + 10 ms): it still runs the cancelled call.
+      const start = Math.max(clock.now(), busyUntil);
+      busyUntil = start + 25;
+      await new Promise((r) => clock.setTimeout(() => r(undefined), busyUntil - clock.now()));
+      return ok(req, tree);
+    });
+    const killed: Transport[] = [];
+    const supervisor: Supervisor = {
+      spawn: () => Promise.reject(new Error('no')),
+      kill: (t) => void killed.push(t),
+    };
+    const client = createSandboxClient(worker.transport, { graceMs: 10, supervisor, clock });
+    await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 20 } });
+    const controller = new AbortController();
+    const head = client.render(renderParams());
+    const queued = watch(client.render(renderParams(), { signal: controller.signal }));
+    const last = client.render(renderParams());
+    await clock.settle();
+    controller.abort();
+    await clock.settle();
+    expect(queued.error).toMatchObject({ code: 'CANCELLED', details: { recycled: false } });
+    // The last call runs from 50 to 75 ms, after the cancelled one: timed from the head's
+    // answer (25 ms) instead, it would overrun its 20 + 10 ms at 55 and the worker be killed.
+    await clock.advance(75);
+    expect((await head).tree).toEqual({ kind: 'divider' });
+    expect((await last).tree).toEqual({ kind: 'divider' });
+    expect(killed).toEqual([]);
+    expect(worker.seen.filter((r) => r.op === 'render')).toHaveLength(3);
+    await client.close();
+  });
+
+  it('a transport that takes a request back is asked to, and nothing is killed', async () => {
+    const clock = createFakeClock();
+    const worker = scriptedWorker(looping);
+    const cancelled: number[] = [];
+    const transport = Object.assign(worker.transport, {
+      cancel: (id: number) => cancelled.push(id) > 0,
+    });
+    const killed: Transport[] = [];
+    const supervisor: Supervisor = {
+      spawn: () => Promise.reject(new Error('no')),
+      kill: (t) => void killed.push(t),
+    };
+    const client = createSandboxClient(transport, { supervisor, clock, graceMs: 10 });
+    await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 10 } });
+    const controller = new AbortController();
+    const call = watch(client.render(renderParams(), { signal: controller.signal }));
+    await clock.settle();
+    controller.abort();
+    await clock.settle();
+    expect(call.error).toMatchObject({ code: 'CANCELLED', details: { recycled: false } });
+    expect(cancelled).toEqual([worker.seen.at(-1)!.id]);
+    // Out of the line: the watchdog has nothing left to time.
+    await clock.advance(1_000);
+    expect(killed).toEqual([]);
+    await client.close();
+  });
+
+  it('an abort while waiting for a replacement worker settles the call at once', async () => {
+    const clock = createFakeClock();
+    const first = scriptedWorker(looping);
+    const supervisor: Supervisor = {
+      spawn: () => new Promise<Transport>(() => undefined), // a replacement that never boots
+      kill: () => undefined,
+    };
+    const client = createSandboxClient(first.transport, { supervisor, clock });
+    first.kill();
+    const controller = new AbortController();
+    const call = watch(client.health({ signal: controller.signal }));
+    await clock.settle();
+    expect(call.settled).toBe(false);
+    controller.abort();
+    await clock.settle();
+    expect(call.error).toMatchObject({ code: 'CANCELLED', details: { op: 'health' } });
+    await client.close();
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CorralError, type RpcRequest } from '@corral/contracts';
 import { createHttpSandbox } from '@corral/core';
+import { createFakeClock } from '@corral/core/testing';
 
 type Script = (body: unknown, init: RequestInit) => Response | Promise<Response>;
 
@@ -143,9 +144,37 @@ describe('createHttpSandbox', () => {
     expect(sent).toHaveLength(0);
   });
 
+  it("a call's AbortSignal aborts its HTTP request and settles it CANCELLED; other calls carry on", async () => {
+    const aborted: unknown[] = [];
+    let release: () => void = () => undefined;
+    const { client, sent } = scripted((body, init) => {
+      const request = body as RpcRequest;
+      if (request.op === 'loadPlugin') return ok(body, meta);
+      if (request.op === 'health') return new Promise((r) => (release = () => r(ok(body, null))));
+      return new Promise<Response>((_resolve, reject) => {
+        init.signal!.addEventListener('abort', () => {
+          aborted.push(request.id);
+          reject(new DOMException('aborted', 'AbortError'));
+        });
+      });
+    });
+    await client.loadPlugin({ pluginId: 'p', code: 'x' });
+    const controller = new AbortController();
+    const render = codeOf(client.render(renderParams, { signal: controller.signal }));
+    const health = client.health();
+    const clock = createFakeClock();
+    for (let i = 0; i < 200 && sent.length < 3; i++) await clock.settle();
+    controller.abort();
+    expect(await render).toBe('CANCELLED');
+    expect(aborted).toEqual([(sent[1]!.body as RpcRequest).id]);
+    release();
+    expect(await health).toBe(null);
+    await client.close();
+  });
+
   it('close() aborts requests in flight and fails their calls', async () => {
     let aborted = false;
-    const { client } = scripted(
+    const { client, sent } = scripted(
       (_body, init) =>
         new Promise<Response>((_resolve, reject) => {
           init.signal!.addEventListener('abort', () => {
@@ -155,7 +184,9 @@ describe('createHttpSandbox', () => {
         }),
     );
     const pending = codeOf(client.health());
-    await new Promise((r) => setTimeout(r, 5));
+    const clock = createFakeClock();
+    for (let i = 0; i < 200 && sent.length === 0; i++) await clock.settle();
+    expect(sent).toHaveLength(1); // the request is in flight
     await client.close();
     expect(await pending).toBe('OVERLOADED');
     expect(aborted).toBe(true);

@@ -4,6 +4,11 @@
  * answer as one sandbox would; failed loads, merged health, fanned-in diagnostics, close.
  * Spreading: a cheap plugin whose calls pile up is served by more than one member; a slow one, a
  * failing one, a reloaded or disposed one lives on its home member alone.
+ *
+ * The pool's clock is a fake one where the test is about the policy: no time passes during a
+ * call, so every call measures cheap whatever the machine is doing, and the cool-down after a
+ * failure is stepped through, not slept. A slow plugin is one whose member's renders take
+ * fake time.
  */
 import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,7 +19,7 @@ import {
   type SandboxClient,
   type SandboxPool,
 } from '@corral/core';
-import { armedPlugin } from '@corral/core/testing';
+import { armedPlugin, createFakeClock, type FakeClock } from '@corral/core/testing';
 import { readFixtures } from './fixtures.js';
 
 const { counter } = readFixtures();
@@ -25,43 +30,63 @@ const render = (p: SandboxPool, pluginId: string, pluginState: unknown = { count
 const burst = (p: SandboxPool, pluginId: string, n: number, pluginState?: unknown) =>
   Promise.all(Array.from({ length: n }, () => render(p, pluginId, pluginState)));
 
-async function until(condition: () => boolean, what: string, tries = 200): Promise<void> {
-  for (let i = 0; i < tries && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!condition()) throw new Error(`timed out waiting until ${what}`);
+/** A member whose renders take `ms` more on `clock` (the work of a slow plugin, in fake time). */
+function takingTime(member: SandboxClient, clock: FakeClock, ms: number): SandboxClient {
+  return new Proxy(member, {
+    get(target, key) {
+      if (key === 'render')
+        return async (params: Parameters<SandboxClient['render']>[0]) => {
+          const result = await target.render(params);
+          await clock.advance(ms);
+          return result;
+        };
+      const value: unknown = Reflect.get(target, key);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
 }
 
-/**
- * Fire bursts until the pool has spread the plugin. The policy spreads a plugin only while its
- * calls measure cheap, and on a contended machine one burst can measure slow: a burst that does
- * not spread it is not a failure, only a burst that never will.
- */
-async function burstUntilSpread(p: SandboxPool, pluginId: string, n: number, pluginState?: unknown) {
-  const trees: Awaited<ReturnType<typeof render>>[] = [];
-  const spread = () => p.replicasOf(pluginId).length >= 2;
-  for (let i = 0; i < 50 && !spread(); i++) {
-    trees.push(...(await burst(p, pluginId, n, pluginState)));
-    // A replica that started loading joins within a few ms; none did if this times out.
-    await until(spread, 'a replica is loaded', 20).catch(() => undefined);
-  }
-  if (!spread()) throw new Error(`${pluginId} never spread over 50 bursts`);
+/** Let real work (a replica loading into an in-process member) finish: the pool goes idle. */
+async function idle(p: SandboxPool, clock: FakeClock): Promise<void> {
+  for (let i = 0; i < 200 && p.queueDepth() > 0; i++) await clock.settle();
+  if (p.queueDepth() > 0) throw new Error('the pool never went idle');
+}
+
+/** One burst spreads a plugin whose calls measure cheap (on the fake clock, all of them do). */
+async function burstAndSpread(
+  p: SandboxPool,
+  clock: FakeClock,
+  pluginId: string,
+  n: number,
+  pluginState?: unknown,
+) {
+  const trees = await burst(p, pluginId, n, pluginState);
+  await idle(p, clock);
+  if (p.replicasOf(pluginId).length < 2) throw new Error(`a burst of ${n} did not spread ${pluginId}`);
   return trees;
 }
 
 describe('createSandboxPool spreads hot plugins', () => {
   let pool: SandboxPool | null = null;
   let members: SandboxClient[] = [];
+  let clock: FakeClock;
   const served = [0, 0, 0];
-  const open = async (n: number, options: Parameters<typeof createSandboxPool>[1] = {}) => {
+  const loads = [0, 0, 0];
+  const open = async (n: number, options: Parameters<typeof createSandboxPool>[1] = {}, renderMs = 0) => {
     members = await Promise.all(
       Array.from({ length: n }, () => createInProcessSandbox({ variant: quickjs })),
     );
     served.fill(0);
+    loads.fill(0);
     members.forEach((m, i) =>
       m.onDiagnostic((d: Diagnostic) => {
         if (d.kind === 'call' && d.op === 'render') served[i]!++;
+        if (d.kind === 'call' && d.op === 'loadPlugin') loads[i]!++;
       }),
     );
-    return (pool = createSandboxPool(members, options));
+    clock = createFakeClock();
+    const timed = renderMs === 0 ? members : members.map((m) => takingTime(m, clock, renderMs));
+    return (pool = createSandboxPool(timed, { clock, ...options }));
   };
   afterEach(async () => {
     await pool?.close();
@@ -73,7 +98,7 @@ describe('createSandboxPool spreads hot plugins', () => {
     await p.loadPlugin({ pluginId: 'hot', code: counter });
     for (let i = 0; i < 3; i++) await render(p, 'hot'); // one at a time: measured cheap, not spread
     expect(p.replicasOf('hot')).toEqual([0]);
-    await burstUntilSpread(p, 'hot', 6);
+    await burstAndSpread(p, clock, 'hot', 6);
     expect(p.replicasOf('hot')).toHaveLength(2);
     expect(p.memberOf('hot')).toBe(0);
     served.fill(0);
@@ -86,47 +111,52 @@ describe('createSandboxPool spreads hot plugins', () => {
   });
 
   it('a plugin whose calls are slow stays on its home member', async () => {
-    const p = await open(2, { replicateMaxCallMs: 2 });
-    const slow = `definePlugin({ widgets: { main: { render: function () {
-      var x = 0; for (var i = 0; i < 300000; i++) x += i % 7; return { kind: "text", text: "x" + x };
-    } } } });`;
-    // Its deadline leaves room for a contended machine: the test is about cost, not time limits.
-    await p.loadPlugin({ pluginId: 'slow', code: slow, limits: { renderTimeoutMs: 100 } });
+    // Each render takes 10 ms on the pool's clock: more than the 5 ms a spreading plugin may cost.
+    const p = await open(2, { replicateMaxCallMs: 5 }, 10);
+    await p.loadPlugin({ pluginId: 'slow', code: counter });
     await render(p, 'slow');
     await burst(p, 'slow', 6);
-    await new Promise((r) => setTimeout(r, 50));
+    await idle(p, clock);
     expect(p.replicasOf('slow')).toEqual([0]);
     expect(served[1]).toBe(0);
+    expect(loads[1]).toBe(0);
   });
 
-  it('a failure collapses a spread plugin to its home member, and it does not spread again', async () => {
-    const p = await open(2);
+  it('a failure collapses a spread plugin to its home member, which it stays on for the cool-down', async () => {
+    const p = await open(2, { replicateCooldownMs: 60_000 });
     await p.loadPlugin({ pluginId: 'flaky', code: armedPlugin('render', 'throw new Error("no");') });
     await render(p, 'flaky', { attack: false });
-    await burstUntilSpread(p, 'flaky', 6, { attack: false });
+    await burstAndSpread(p, clock, 'flaky', 6, { attack: false });
     const failure = await render(p, 'flaky', { attack: true }).catch((e: unknown) => e);
     expect(CorralError.fromUnknown(failure).code).toBe('PLUGIN_THREW');
     expect(p.replicasOf('flaky')).toEqual([0]);
-    await burst(p, 'flaky', 6, { attack: false });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(p.replicasOf('flaky')).toEqual([0]);
+    await idle(p, clock);
     // The replica's runtime was disposed on the member that held it.
     expect((await members[1]!.health()).plugins.map((x) => x.pluginId)).not.toContain('flaky');
+    const loadsBefore = loads[1];
+    await clock.advance(59_999);
+    await burst(p, 'flaky', 6, { attack: false });
+    await idle(p, clock);
+    expect(p.replicasOf('flaky')).toEqual([0]);
+    expect(loads[1]).toBe(loadsBefore); // not even a replica load was started
+    await clock.advance(1);
+    await burstAndSpread(p, clock, 'flaky', 6, { attack: false });
+    expect(p.replicasOf('flaky')).toEqual([0, 1]);
   });
 
   it('a reload and a dispose reach every member that holds the plugin', async () => {
     const p = await open(3);
     await p.loadPlugin({ pluginId: 'hot', code: counter });
     await render(p, 'hot');
-    await burstUntilSpread(p, 'hot', 9);
+    await burstAndSpread(p, clock, 'hot', 9);
     const changed = counter.replace('"Count: "', '"Total: "');
     await p.loadPlugin({ pluginId: 'hot', code: changed });
     expect(p.replicasOf('hot')).toEqual([0]);
-    const trees = await burstUntilSpread(p, 'hot', 9, { count: 2 });
+    const trees = await burstAndSpread(p, clock, 'hot', 9, { count: 2 });
     for (const { tree } of trees) expect(JSON.stringify(tree)).toContain('Total: 2');
     await p.disposePlugin({ pluginId: 'hot' });
     expect(p.replicasOf('hot')).toEqual([]);
-    await new Promise((r) => setTimeout(r, 20));
+    await idle(p, clock);
     for (const m of members) expect((await m.health()).plugins.map((x) => x.pluginId)).not.toContain('hot');
   });
 });

@@ -9,6 +9,7 @@ import {
   createRuntimeService,
   type Runtime,
 } from '@corral/core';
+import { createFakeClock } from '@corral/core/testing';
 import { readFixtures } from './fixtures.js';
 
 let runtime: Runtime;
@@ -122,7 +123,9 @@ describe('runtime service: every inbound message is checked, nothing crashes it'
       params: { pluginId: 'counter', widgetId: 'main', pluginState: { count: 2 }, globalState: {} },
     });
     client.post('garbage');
-    await new Promise((r) => setTimeout(r, 50));
+    // Two answers and the render's diagnostic: wait for them to arrive, not for a set time.
+    const clock = createFakeClock();
+    for (let i = 0; i < 200 && received.length < 3; i++) await clock.settle();
     expect(received).toContainEqual(expect.objectContaining({ id: 7, ok: true }));
     expect(received).toContainEqual(expect.objectContaining({ id: null, ok: false }));
     expect(received).toContainEqual(expect.objectContaining({ notification: 'diagnostic' }));

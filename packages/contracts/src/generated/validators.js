@@ -5658,6 +5658,7 @@ const schema51 = {
   description:
     'Every error code Corral produces. The table in `errors.ts` says, per code, whose fault it is\nand whether retrying can help.',
   enum: [
+    'CANCELLED',
     'CODE_TOO_LARGE',
     'DISPATCH_LIMIT',
     'INTERNAL',
@@ -5737,6 +5738,7 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
               return false;
             }
             if (!(
+              data0 === 'CANCELLED' ||
               data0 === 'CODE_TOO_LARGE' ||
               data0 === 'DISPATCH_LIMIT' ||
               data0 === 'INTERNAL' ||
@@ -8268,6 +8270,7 @@ const schema84 = {
   description:
     'Every error code Corral produces. The table in `errors.ts` says, per code, whose fault it is\nand whether retrying can help.',
   enum: [
+    'CANCELLED',
     'CODE_TOO_LARGE',
     'DISPATCH_LIMIT',
     'INTERNAL',
@@ -8498,6 +8501,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                           return false;
                         }
                         if (!(
+                          data6 === 'CANCELLED' ||
                           data6 === 'CODE_TOO_LARGE' ||
                           data6 === 'DISPATCH_LIMIT' ||
                           data6 === 'INTERNAL' ||

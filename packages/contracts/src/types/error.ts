@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'OVERLOADED'
   | 'UNAUTHORIZED'
   | 'RATE_LIMITED'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 /** A failure as it crosses any boundary. */

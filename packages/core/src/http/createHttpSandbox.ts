@@ -9,7 +9,8 @@
  * page) becomes a contract failure response for that request's id, so callers only ever match
  * on codes. Because core's client keeps each plugin's code and re-loads on UNKNOWN_PLUGIN, a
  * request that lands on a replica which does not hold the plugin (evicted, restarted, another
- * replica behind a load balancer) transparently re-sends the code and retries once.
+ * replica behind a load balancer) transparently re-sends the code and retries once. A call
+ * whose `AbortSignal` fires aborts its HTTP request: the server sees its client go away.
  */
 import {
   CorralError,
@@ -28,7 +29,7 @@ import {
   type SandboxClient,
   type SandboxClientOptions,
 } from '../rpc/createSandboxClient.js';
-import type { Transport } from '../rpc/transport.js';
+import type { CancellableTransport } from '../rpc/createSandboxClient.js';
 
 /** The media type under which the server streams a call's notifications before its response. */
 export const RPC_STREAM_TYPE = 'application/x-ndjson';
@@ -82,7 +83,7 @@ export function createHttpSandbox(options: HttpSandboxOptions): SandboxClient {
  * on the same replica whatever the load balancer does — and delivers the call's answer.
  * Core's client, which would re-load with two separate requests, never sees the miss.
  */
-export function createHttpTransport(options: HttpSandboxOptions): Transport {
+export function createHttpTransport(options: HttpSandboxOptions): CancellableTransport {
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   const url = `${options.baseUrl.replace(/\/+$/, '')}/v1/rpc`;
   const headers: Record<string, string> = {
@@ -92,7 +93,7 @@ export function createHttpTransport(options: HttpSandboxOptions): Transport {
     ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
   };
   const listeners = new Set<(message: unknown) => void>();
-  const inFlight = new Set<AbortController>();
+  const inFlight = new Map<AbortController, RequestId | null>();
   const loaded = new Map<string, unknown>();
   let closed = false;
 
@@ -153,8 +154,19 @@ export function createHttpTransport(options: HttpSandboxOptions): Transport {
     post(message) {
       if (closed) return;
       const controller = new AbortController();
-      inFlight.add(controller);
+      const id = isRecord(message) && (typeof message.id === 'number' || typeof message.id === 'string');
+      inFlight.set(controller, id ? (message as { id: RequestId }).id : null);
       void send(message, controller.signal).finally(() => inFlight.delete(controller));
+    },
+    cancel(id) {
+      for (const [controller, requestId] of inFlight) {
+        if (requestId !== id) continue;
+        // The client has settled the call already; the failure the abort produces is ignored.
+        inFlight.set(controller, null);
+        controller.abort();
+        return true;
+      }
+      return false;
     },
     on(listener) {
       listeners.add(listener);
@@ -162,7 +174,7 @@ export function createHttpTransport(options: HttpSandboxOptions): Transport {
     },
     close() {
       closed = true;
-      for (const controller of inFlight) controller.abort();
+      for (const controller of inFlight.keys()) controller.abort();
       inFlight.clear();
       listeners.clear();
       loaded.clear();

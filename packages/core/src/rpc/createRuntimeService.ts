@@ -20,6 +20,12 @@ const OPS: ReadonlySet<string> = new Set<RpcOp>(['loadPlugin', 'render', 'event'
 export interface RuntimeService {
   /** Stop answering (the runtime itself stays the caller's to dispose). */
   close(): void;
+  /**
+   * Take back request `id` if it has not reached the service yet: it will be dropped unanswered
+   * and never run. Returns false when it already arrived (it runs, or ran, to its answer). Ids
+   * are a client's increasing numbers, as core's client sends them.
+   */
+  cancel(id: number): boolean;
 }
 
 /**
@@ -82,13 +88,26 @@ export function createRuntimeService(
   options?: (message: unknown) => CallOptions,
 ): RuntimeService {
   const offNotify = runtime.onNotification((notification) => transport.post(notification));
+  /** The highest numeric request id that arrived; ids above it have not. */
+  let highest = Number.NEGATIVE_INFINITY;
+  const dropped = new Set<number>();
   const offMessage = transport.on((message) => {
+    const id = (message as { id?: unknown } | null)?.id;
+    if (typeof id === 'number') {
+      highest = Math.max(highest, id);
+      if (dropped.delete(id)) return;
+    }
     void answer(runtime, message, options?.(message)).then((response) => transport.post(response));
   });
   return {
     close() {
       offNotify();
       offMessage();
+    },
+    cancel(id) {
+      if (id <= highest) return false;
+      dropped.add(id);
+      return true;
     },
   };
 }

@@ -5,6 +5,11 @@
  * plugin the other side does not hold (UNKNOWN_PLUGIN — a replaced worker, an evicted server
  * cache), and the supervisor hook adapters use to hard-kill a stuck worker and replace it.
  *
+ * Every call takes an `AbortSignal`: an aborted call settles at once with CANCELLED. One that
+ * is running is stopped for real — the worker is killed and replaced (with a supervisor), or the
+ * transport is told to drop it (`cancel`: HTTP aborts the request) — and calls queued behind it
+ * are sent again to the replacement, not failed.
+ *
  * Why a watchdog at all: QuickJS's interrupt cannot stop everything (a built-in like a huge
  * sort never calls back), so the only hard guarantee is killing the thread. The runtime answers
  * calls in order, so the watchdog times the call at the head of the line from the later of its
@@ -33,13 +38,22 @@ import { createSystemClock, type Clock } from '../clock.js';
 import { JsonText, type Transport } from './transport.js';
 import { checkStates } from '../states.js';
 
+/** What a caller may say about one call, beside its params. */
+export interface SandboxCallOptions {
+  /**
+   * Abort the call: it settles at once with CANCELLED, and if it was running its worker is
+   * recycled (a stop button; an HTTP request whose client went away).
+   */
+  signal?: AbortSignal;
+}
+
 /** What every host returns: in-thread, Node worker, browser worker, HTTP. */
 export interface SandboxClient extends AsyncDisposable {
-  loadPlugin(params: LoadPluginParams): Promise<PluginMeta>;
-  render(params: RenderParams): Promise<RenderResult>;
-  event(params: EventParams): Promise<EventResult>;
-  disposePlugin(params: DisposePluginParams): Promise<void>;
-  health(): Promise<HealthResult>;
+  loadPlugin(params: LoadPluginParams, options?: SandboxCallOptions): Promise<PluginMeta>;
+  render(params: RenderParams, options?: SandboxCallOptions): Promise<RenderResult>;
+  event(params: EventParams, options?: SandboxCallOptions): Promise<EventResult>;
+  disposePlugin(params: DisposePluginParams, options?: SandboxCallOptions): Promise<void>;
+  health(options?: SandboxCallOptions): Promise<HealthResult>;
   /** Diagnostics (calls, dispatches) and plugin log lines as they arrive. */
   onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void;
   /** Reject pending calls, stop the other side. */
@@ -52,7 +66,24 @@ export interface SandboxClient extends AsyncDisposable {
  * the result's `JSON.stringify`; failures reject with the same typed errors as `render`/`event`.
  */
 export interface JsonResultClient {
-  callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string>;
+  callJson(
+    op: 'render' | 'event',
+    params: RenderParams | EventParams,
+    options?: SandboxCallOptions,
+  ): Promise<string>;
+}
+
+/**
+ * A transport that can take back one request it was given (HTTP aborts its fetch; an
+ * in-process service skips it if it has not started). `cancel` returns true when the request
+ * will not run on, so nothing needs to be killed; the transport answers it or forgets it.
+ */
+export interface CancellableTransport extends Transport {
+  cancel(id: number): boolean;
+}
+
+function canCancel(transport: Transport): transport is CancellableTransport {
+  return typeof (transport as Partial<CancellableTransport>).cancel === 'function';
 }
 
 /**
@@ -90,6 +121,13 @@ interface Pending {
   json: boolean;
   resolve: (result: RpcResult | string) => void;
   reject: (error: CorralError) => void;
+  /** What was sent, to send it again to a replacement worker. */
+  request?: RpcRequest;
+  /**
+   * Settled by its caller's signal. It stays in line until answered, because the other side
+   * still runs it before the calls behind it: the watchdog times the line as it really is.
+   */
+  cancelled?: boolean;
 }
 
 interface CachedPlugin {
@@ -137,48 +175,57 @@ class Client implements SandboxClient, JsonResultClient {
   }
 
   // --- public API ---------------------------------------------------------------------------
-  async loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
+  async loadPlugin(params: LoadPluginParams, options?: SandboxCallOptions): Promise<PluginMeta> {
     // An unknown profile is the other side's INVALID_REQUEST to report; the deadline here must
     // still be a real one.
     const profile =
       params?.profile && Object.hasOwn(LIMIT_PROFILES, params.profile) ? params.profile : 'default';
     const limits = resolveLimits(profile, params?.limits ?? {});
-    const meta = (await this.call(
-      'loadPlugin',
-      params,
-      params?.pluginId ?? null,
-      limits.loadTimeoutMs,
-    )) as PluginMeta;
+    const meta = (await this.call('loadPlugin', params, params?.pluginId ?? null, limits.loadTimeoutMs, {
+      signal: options?.signal,
+    })) as PluginMeta;
     this.plugins.set(params.pluginId, { params: { ...params }, limits });
     return meta;
   }
 
-  render(params: RenderParams): Promise<RenderResult> {
-    return this.withReload('render', params, RENDER_TIMEOUT) as Promise<RenderResult>;
+  render(params: RenderParams, options?: SandboxCallOptions): Promise<RenderResult> {
+    return this.withReload('render', params, RENDER_TIMEOUT, {
+      signal: options?.signal,
+    }) as Promise<RenderResult>;
   }
 
-  event(params: EventParams): Promise<EventResult> {
-    return this.withReload('event', params, EVENT_TIMEOUT) as Promise<EventResult>;
+  event(params: EventParams, options?: SandboxCallOptions): Promise<EventResult> {
+    return this.withReload('event', params, EVENT_TIMEOUT, {
+      signal: options?.signal,
+    }) as Promise<EventResult>;
   }
 
-  async disposePlugin(params: DisposePluginParams): Promise<void> {
+  async disposePlugin(params: DisposePluginParams, options?: SandboxCallOptions): Promise<void> {
     const cached = this.plugins.get(params?.pluginId);
     this.plugins.delete(params?.pluginId);
     try {
-      await this.call('disposePlugin', params, params?.pluginId ?? null, this.defaultTimeoutMs);
+      await this.call('disposePlugin', params, params?.pluginId ?? null, this.defaultTimeoutMs, {
+        signal: options?.signal,
+      });
     } catch (error) {
       // The other side may have lost it already (replaced worker, evicted); we had it: done.
       if (!(cached && error instanceof CorralError && error.code === 'UNKNOWN_PLUGIN')) throw error;
     }
   }
 
-  health(): Promise<HealthResult> {
-    return this.call('health', {}, null, this.defaultTimeoutMs) as Promise<HealthResult>;
+  health(options?: SandboxCallOptions): Promise<HealthResult> {
+    return this.call('health', {}, null, this.defaultTimeoutMs, {
+      signal: options?.signal,
+    }) as Promise<HealthResult>;
   }
 
-  callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string> {
+  callJson(
+    op: 'render' | 'event',
+    params: RenderParams | EventParams,
+    options?: SandboxCallOptions,
+  ): Promise<string> {
     const timeout = op === 'render' ? RENDER_TIMEOUT : EVENT_TIMEOUT;
-    return this.withReload(op, params, timeout, true) as Promise<string>;
+    return this.withReload(op, params, timeout, { json: true, signal: options?.signal }) as Promise<string>;
   }
 
   onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void {
@@ -209,17 +256,19 @@ class Client implements SandboxClient, JsonResultClient {
     op: 'render' | 'event',
     params: RenderParams | EventParams,
     timeout: (l: RuntimeLimits) => number,
-    json = false,
+    how: CallHow,
   ): Promise<RpcResult | string> {
     const pluginId = params?.pluginId;
     const cached = typeof pluginId === 'string' ? this.plugins.get(pluginId) : undefined;
     const timeoutMs = cached ? timeout(cached.limits) : this.defaultTimeoutMs;
     try {
-      return await this.call(op, params, pluginId ?? null, timeoutMs, json);
+      return await this.call(op, params, pluginId ?? null, timeoutMs, how);
     } catch (error) {
       if (!(error instanceof CorralError && error.code === 'UNKNOWN_PLUGIN' && cached)) throw error;
-      await this.call('loadPlugin', cached.params, pluginId, cached.limits.loadTimeoutMs);
-      return this.call(op, params, pluginId, timeoutMs, json);
+      await this.call('loadPlugin', cached.params, pluginId, cached.limits.loadTimeoutMs, {
+        signal: how.signal,
+      });
+      return this.call(op, params, pluginId, timeoutMs, how);
     }
   }
 
@@ -228,9 +277,11 @@ class Client implements SandboxClient, JsonResultClient {
     params: unknown,
     pluginId: string | null,
     timeoutMs: number,
-    json = false,
+    how: CallHow,
   ): Promise<RpcResult | string> {
+    const { signal, json = false } = how;
     if (this.closed) throw new CorralError('OVERLOADED', 'The sandbox client was closed');
+    if (signal?.aborted) throw cancelled(op, signal, false);
     // Before anything crosses: a worker's structured clone would throw on some of what JSON
     // cannot carry, and JSON text (HTTP) would silently rewrite the rest.
     const invalid = op === 'render' || op === 'event' ? checkStates(params) : null;
@@ -239,11 +290,11 @@ class Client implements SandboxClient, JsonResultClient {
     let statesChecked = true;
     if (!this.settled) {
       statesChecked = false;
-      await this.waitReady(timeoutMs);
+      await abortable(this.waitReady(timeoutMs), op, signal);
     }
     if (!this.transport) {
       statesChecked = false;
-      await this.respawn('no worker');
+      await abortable(this.respawn('no worker'), op, signal);
     }
     const transport = this.transport;
     if (!transport) {
@@ -254,18 +305,90 @@ class Client implements SandboxClient, JsonResultClient {
     return new Promise<RpcResult | string>((resolve, reject) => {
       const id = this.nextId++;
       const sentAt = this.clock.now();
-      const entry: Pending = { id, op, pluginId, timeoutMs, sentAt, json, resolve, reject };
+      const request = { id, op, params } as RpcRequest;
+      const onAbort = () => this.cancel(entry, signal!);
+      const entry: Pending = {
+        id,
+        op,
+        pluginId,
+        timeoutMs,
+        sentAt,
+        json,
+        request,
+        resolve: (result) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(result);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
       if (this.pending.size === 0) this.lastProgress = entry.sentAt;
       this.pending.set(id, entry);
       try {
-        transport.post({ id, op, params } as RpcRequest, { json, statesChecked });
+        transport.post(request, { json, statesChecked });
       } catch (error) {
         this.pending.delete(id);
         reject(new CorralError('INVALID_REQUEST', `The request could not be sent: ${String(error)}`));
         return;
       }
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.armWatchdog();
     });
+  }
+
+  /**
+   * The caller gave up on a call: settle it now. If it is running (the head of the line), stop
+   * it for real: the transport takes it back, or the worker is killed and replaced and the calls
+   * behind it are sent again. A queued one stays in line, settled, until the other side answers.
+   */
+  private cancel(entry: Pending, signal: AbortSignal): void {
+    if (entry.cancelled) return;
+    const transport = this.transport;
+    const sent = transport !== null && this.pending.get(entry.id) === entry;
+    const running = sent && this.head() === entry;
+    const taken = sent && canCancel(transport) && transport.cancel(entry.id);
+    const recycled = running && !taken && Boolean(this.options.supervisor);
+    entry.cancelled = true;
+    const reject = entry.reject;
+    entry.resolve = () => undefined;
+    entry.reject = () => undefined;
+    reject(cancelled(entry.op, signal, recycled));
+    if (taken) {
+      this.pending.delete(entry.id);
+      this.armWatchdog();
+    } else if (recycled) this.recycle(`${entry.op} was cancelled`);
+  }
+
+  /** Kill the worker now and replace it; the calls still in line are sent to the replacement. */
+  private recycle(reason: string): void {
+    const supervisor = this.options.supervisor!;
+    const old = this.transport!;
+    for (const off of this.detach) off();
+    this.transport = null;
+    const waiting = [...this.pending.values()].filter((entry) => !entry.cancelled);
+    this.pending.clear();
+    this.disarm();
+    void Promise.resolve(supervisor.kill(old)).catch(() => undefined);
+    void this.respawn(reason).then(() => this.resend(waiting));
+  }
+
+  /** Send calls again after a replacement (they never ran to an answer on the old worker). */
+  private resend(entries: Pending[]): void {
+    const transport = this.transport;
+    for (const entry of entries) {
+      if (entry.cancelled) continue;
+      if (!transport || this.closed || !entry.request) {
+        entry.reject(new CorralError('WORKER_CRASHED', 'The worker was replaced and no replacement started'));
+        continue;
+      }
+      entry.sentAt = this.clock.now();
+      if (this.pending.size === 0) this.lastProgress = entry.sentAt;
+      this.pending.set(entry.id, entry);
+      transport.post(entry.request, { json: entry.json, statesChecked: false });
+    }
+    this.armWatchdog();
   }
 
   /** Wait for a replacement worker, but no longer than the call's own deadline plus grace. */
@@ -465,6 +588,43 @@ class Client implements SandboxClient, JsonResultClient {
     this.disarm();
     for (const entry of entries) entry.reject(error);
   }
+}
+
+/** How one call is made: its caller's signal, and whether it wants the result as JSON text. */
+interface CallHow {
+  signal?: AbortSignal;
+  json?: boolean;
+}
+
+/** The error of a call its caller aborted. */
+function cancelled(op: RpcOp, signal: AbortSignal, recycled: boolean): CorralError {
+  const reason: unknown = signal.reason;
+  const why = reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : null;
+  return new CorralError('CANCELLED', `The ${op} call was cancelled by its caller${why ? `: ${why}` : ''}`, {
+    op,
+    recycled,
+    ...(why ? { reason: why } : {}),
+  });
+}
+
+/** `promise`, unless `signal` fires first: then CANCELLED (nothing was sent yet). */
+function abortable<T>(promise: Promise<T>, op: RpcOp, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled(op, signal, false));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 const RENDER_TIMEOUT = (l: RuntimeLimits): number => l.renderTimeoutMs;

@@ -29,7 +29,8 @@ import {
   type RenderParams,
   type RenderResult,
 } from '@corral/contracts';
-import type { JsonResultClient, SandboxClient } from './createSandboxClient.js';
+import { createSystemClock, type Clock } from '../clock.js';
+import type { JsonResultClient, SandboxCallOptions, SandboxClient } from './createSandboxClient.js';
 
 /** A pool reads like one SandboxClient, plus what a host wants to watch. */
 export interface SandboxPool extends SandboxClient, JsonResultClient {
@@ -42,6 +43,8 @@ export interface SandboxPool extends SandboxClient, JsonResultClient {
 }
 
 export interface SandboxPoolOptions {
+  /** Measures call costs and cool-downs. Default: the system clock. */
+  clock?: Clock;
   /** Called after every member has been closed (e.g. to stop a hot spare). */
   onClose?: () => void | Promise<void>;
   /** Spread hot plugins over more members (see the module doc). Default true. */
@@ -79,7 +82,7 @@ interface Placement {
   loading: Set<number>;
   /** Moving estimate of one call's cost, ms (NaN: none yet). */
   callMs: number;
-  /** Not spread again before this time (ms, performance clock). */
+  /** Not spread again before this time (ms, the pool's clock). */
   calmUntil: number;
 }
 
@@ -92,6 +95,7 @@ export function createSandboxPool(
   const replicateAt = options.replicateAt ?? 2;
   const maxCallMs = options.replicateMaxCallMs ?? 5;
   const cooldownMs = options.replicateCooldownMs ?? 60_000;
+  const clock = options.clock ?? createSystemClock();
   const placements = new Map<string, Placement>();
   const plugins = members.map(() => 0);
   const inFlight = members.map(() => 0);
@@ -133,7 +137,7 @@ export function createSandboxPool(
   /** Load a hot, cheap, calm plugin into the least-busy member that does not hold it yet. */
   function spread(pluginId: string, placement: Placement, busiest: number): void {
     // Unmeasured (NaN) or slow calls do not spread.
-    if (!(placement.callMs <= maxCallMs) || performance.now() < placement.calmUntil) return;
+    if (!(placement.callMs <= maxCallMs) || clock.now() < placement.calmUntil) return;
     let target = -1;
     for (let i = 0; i < members.length; i++) {
       if (placement.members.includes(i) || placement.loading.has(i)) continue;
@@ -145,7 +149,7 @@ export function createSandboxPool(
       () => {
         placement.loading.delete(target);
         // Still the same load of the plugin, and nothing failed meanwhile: serve from it too.
-        if (placements.get(pluginId) === placement && performance.now() >= placement.calmUntil) {
+        if (placements.get(pluginId) === placement && clock.now() >= placement.calmUntil) {
           placement.members.push(target);
           plugins[target]!++;
         } else void on(target, (m) => m.disposePlugin({ pluginId })).catch(() => undefined);
@@ -156,7 +160,7 @@ export function createSandboxPool(
 
   /** Back to the home member alone, replicas disposed; after a failure, no spreading for a while. */
   function collapse(pluginId: string, placement: Placement, failed: boolean): void {
-    if (failed) placement.calmUntil = performance.now() + cooldownMs;
+    if (failed) placement.calmUntil = clock.now() + cooldownMs;
     const [home, ...replicas] = placement.members;
     if (replicas.length === 0) return;
     placement.members = [home!];
@@ -189,11 +193,11 @@ export function createSandboxPool(
     // A member runs its calls one at a time, so a call sent behind `ahead` others takes about
     // (ahead + 1) calls' time: dividing gives what one call costs, queue or not.
     const ahead = inFlight[member]!;
-    const started = performance.now();
+    const started = clock.now();
     try {
       const result = await on(member, run);
       if (placement) {
-        const ms = (performance.now() - started) / (ahead + 1);
+        const ms = (clock.now() - started) / (ahead + 1);
         // Noise (a cold first call, a GC pause) only ever adds time: a faster call resets the
         // estimate, a slower one moves it a fifth of the way.
         placement.callMs = !(ms >= placement.callMs) ? ms : placement.callMs * 0.8 + ms * 0.2;
@@ -207,9 +211,9 @@ export function createSandboxPool(
   }
 
   return {
-    async loadPlugin(params: LoadPluginParams): Promise<PluginMeta> {
+    async loadPlugin(params: LoadPluginParams, callOptions?: SandboxCallOptions): Promise<PluginMeta> {
       const pluginId: unknown = params?.pluginId;
-      if (typeof pluginId !== 'string') return on(0, (m) => m.loadPlugin(params));
+      if (typeof pluginId !== 'string') return on(0, (m) => m.loadPlugin(params, callOptions));
       const known = placements.get(pluginId);
       // A reload happens on the home member alone: replicas of the old code are dropped first.
       if (known) collapse(pluginId, known, false);
@@ -224,7 +228,7 @@ export function createSandboxPool(
       };
       if (!known) place(pluginId, placement);
       try {
-        const meta = await on(member, (m) => m.loadPlugin(params));
+        const meta = await on(member, (m) => m.loadPlugin(params, callOptions));
         if (known && placements.get(pluginId) === known) place(pluginId, placement);
         return meta;
       } catch (error) {
@@ -234,40 +238,45 @@ export function createSandboxPool(
       }
     },
 
-    render(params: RenderParams): Promise<RenderResult> {
-      return call(params, (m) => m.render(params));
+    render(params: RenderParams, callOptions?: SandboxCallOptions): Promise<RenderResult> {
+      return call(params, (m) => m.render(params, callOptions));
     },
 
-    event(params: EventParams): Promise<EventResult> {
-      return call(params, (m) => m.event(params));
+    event(params: EventParams, callOptions?: SandboxCallOptions): Promise<EventResult> {
+      return call(params, (m) => m.event(params, callOptions));
     },
 
-    callJson(op: 'render' | 'event', params: RenderParams | EventParams): Promise<string> {
+    callJson(
+      op: 'render' | 'event',
+      params: RenderParams | EventParams,
+      callOptions?: SandboxCallOptions,
+    ): Promise<string> {
       // Members without a JSON path (in-process ones, say) serialize their result here.
       return call(params, (m) =>
         m.callJson
-          ? m.callJson(op, params)
-          : (op === 'render' ? m.render(params as RenderParams) : m.event(params as EventParams)).then(
-              (result) => JSON.stringify(result),
-            ),
+          ? m.callJson(op, params, callOptions)
+          : (op === 'render'
+              ? m.render(params as RenderParams, callOptions)
+              : m.event(params as EventParams, callOptions)
+            ).then((result) => JSON.stringify(result)),
       );
     },
 
-    async disposePlugin(params: DisposePluginParams): Promise<void> {
+    async disposePlugin(params: DisposePluginParams, callOptions?: SandboxCallOptions): Promise<void> {
       const pluginId: unknown = params?.pluginId;
       const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
       if (placement) collapse(pluginId as string, placement, false);
       const member = placement?.members[0] ?? 0;
       try {
-        await on(member, (m) => m.disposePlugin(params));
+        await on(member, (m) => m.disposePlugin(params, callOptions));
       } finally {
         if (placement && placements.get(pluginId as string) === placement)
           place(pluginId as string, undefined);
       }
     },
 
-    async health(): Promise<HealthResult> {
-      const all = await Promise.all(members.map((_, i) => on(i, (m) => m.health())));
+    async health(callOptions?: SandboxCallOptions): Promise<HealthResult> {
+      const all = await Promise.all(members.map((_, i) => on(i, (m) => m.health(callOptions))));
       const first = all[0]!;
       return {
         source: first.source,

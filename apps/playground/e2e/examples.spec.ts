@@ -38,17 +38,25 @@ test('the clock ticks', async ({ page, problems }) => {
   await expect(heading).not.toHaveText(first!, { timeout: 5000 });
 });
 
-test('two plugins share the global counter; each click is one stamped dispatch', async ({ page, problems }) => {
+test('two plugins share the global counter; each click is one stamped dispatch', async ({
+  page,
+  problems,
+}) => {
   void problems;
-  await openPresets(page, ['shared'], [
-    { name: 'Shared A', text: 'Shared count: 0' },
-    { name: 'Shared B', text: 'Shared count: 0' },
-  ]);
+  await openPresets(
+    page,
+    ['shared'],
+    [
+      { name: 'Shared A', text: 'Shared count: 0' },
+      { name: 'Shared B', text: 'Shared count: 0' },
+    ],
+  );
   await card(page, 'Shared A').getByRole('button', { name: 'Increment shared (A)' }).click();
   await expect(card(page, 'Shared B').getByText('Shared count: 1')).toBeVisible();
   await card(page, 'Shared B').getByRole('button', { name: 'Increment shared (B)' }).click();
   await card(page, 'Shared A').getByRole('button', { name: 'Increment shared (A)' }).click();
-  for (const name of ['Shared A', 'Shared B']) await expect(card(page, name).getByText('Shared count: 3')).toBeVisible();
+  for (const name of ['Shared A', 'Shared B'])
+    await expect(card(page, name).getByText('Shared count: 3')).toBeVisible();
   await expect(page.getByLabel('Global state')).toContainText('3');
 
   const log = page.getByRole('table', { name: 'Dispatch log' });
@@ -56,7 +64,8 @@ test('two plugins share the global counter; each click is one stamped dispatch',
   await expect(rows).toHaveCount(3);
   const ids = await log.locator('code.dispatch-id').allTextContents();
   expect(new Set(ids).size).toBe(3);
-  for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  for (const id of ids)
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   for (const row of await rows.all()) {
     await expect(row).toContainText('counter/increment');
     await expect(row).toContainText('global');

@@ -43,7 +43,9 @@ export const test = base.extend<{ problems: string[] }>({
     });
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('worker', (w) => {
-      const worker = w as unknown as { on?: (e: string, f: (m: { type(): string; text(): string }) => void) => void };
+      const worker = w as unknown as {
+        on?: (e: string, f: (m: { type(): string; text(): string }) => void) => void;
+      };
       worker.on?.('console', (m) => {
         if (m.type() === 'error') problems.push(`worker console: ${m.text()}`);
       });
@@ -57,7 +59,9 @@ export const test = base.extend<{ problems: string[] }>({
     await use(problems);
     await Promise.all(rpcFailures);
     const violations = await page.evaluate(() => window.__cspViolations).catch(() => [] as string[]);
-    expect([...problems, ...violations.map((v) => `csp: ${v}`)], 'console errors and CSP violations').toEqual([]);
+    expect([...problems, ...violations.map((v) => `csp: ${v}`)], 'console errors and CSP violations').toEqual(
+      [],
+    );
   },
 });
 
@@ -69,7 +73,11 @@ export function card(page: Page, name: string | RegExp): Locator {
 }
 
 /** Open a fresh session holding the given presets, and wait until each plugin rendered. */
-export async function openPresets(page: Page, presets: string[], ready: { name: string; text: string | RegExp }[]) {
+export async function openPresets(
+  page: Page,
+  presets: string[],
+  ready: { name: string; text: string | RegExp }[],
+) {
   await page.goto(`/?presets=${presets.join(',')}`);
   for (const r of ready) await expect(card(page, r.name).getByText(r.text)).toBeVisible();
 }

@@ -36,17 +36,24 @@ test('an infinite loop shows LIMIT_TIME while another plugin answers every click
   }
   await expect(counter.getByText('Count: 5')).toBeVisible();
   await expect(button).toBeEnabled();
-  expect(Math.max(...timings), `click → DOM times ${timings.map((t) => t.toFixed(0)).join(', ')} ms`).toBeLessThan(200);
+  expect(
+    Math.max(...timings),
+    `click → DOM times ${timings.map((t) => t.toFixed(0)).join(', ')} ms`,
+  ).toBeLessThan(200);
   // The loop was still being interrupted while the clicks went through.
   await page.getByRole('tab', { name: 'Diagnostics' }).click();
-  await expect(page.getByRole('table', { name: 'Diagnostics' }).getByText('LIMIT_TIME').first()).toBeVisible();
+  await expect(
+    page.getByRole('table', { name: 'Diagnostics' }).getByText('LIMIT_TIME').first(),
+  ).toBeVisible();
 });
 
 test('a memory bomb shows LIMIT_MEMORY and the page stays usable', async ({ page, problems }) => {
   void problems;
   await openPresets(page, ['counter', 'memory'], [{ name: 'Counter', text: 'Count: 0' }]);
   await expect(card(page, 'Memory bomb').getByRole('alert')).toContainText('LIMIT_MEMORY');
-  await expect(card(page, 'Memory bomb').getByRole('status', { name: /Status of/ })).toHaveText(/degraded|errored/);
+  await expect(card(page, 'Memory bomb').getByRole('status', { name: /Status of/ })).toHaveText(
+    /degraded|errored/,
+  );
   const counter = card(page, 'Counter');
   await counter.getByRole('button', { name: '+1' }).click();
   await expect(counter.getByText('Count: 1')).toBeVisible();
@@ -71,7 +78,10 @@ test('a plugin reaching for window, document and fetch finds none of them', asyn
   await expect(c.getByRole('alert')).toContainText('fetch');
 });
 
-test('a malformed UI tree is refused with INVALID_OUTPUT and nothing of it is inserted', async ({ page, problems }) => {
+test('a malformed UI tree is refused with INVALID_OUTPUT and nothing of it is inserted', async ({
+  page,
+  problems,
+}) => {
   void problems;
   await openPresets(page, ['malformed'], []);
   const c = card(page, 'Malformed tree');

@@ -4,10 +4,14 @@ for (const theme of ['light', 'dark'] as const) {
   test(`screenshot: a working session with a hostile plugin (${theme})`, async ({ page, problems }, info) => {
     void problems;
     await page.setViewportSize({ width: 1440, height: 900 });
-    await openPresets(page, ['counter', 'recursion', 'shared', 'expenses'], [
-      { name: 'Counter', text: 'Count: 0' },
-      { name: 'Shared A', text: 'Shared count: 0' },
-    ]);
+    await openPresets(
+      page,
+      ['counter', 'recursion', 'shared', 'expenses'],
+      [
+        { name: 'Counter', text: 'Count: 0' },
+        { name: 'Shared A', text: 'Shared count: 0' },
+      ],
+    );
     const toggle = page.getByRole('button', { name: 'Dark theme' });
     if ((await toggle.getAttribute('aria-pressed')) !== String(theme === 'dark')) await toggle.click();
     await expect(page.locator('html')).toHaveAttribute('data-theme', theme);

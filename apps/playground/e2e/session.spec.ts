@@ -1,3 +1,4 @@
+import type { Locator, Page } from '@playwright/test';
 import { card, expect, openPresets, test } from './fixtures.js';
 
 const edited = `definePlugin({
@@ -14,7 +15,7 @@ const edited = `definePlugin({
 });
 `;
 
-async function replaceCode(page: import('@playwright/test').Page, name: string, code: string) {
+async function replaceCode(page: Page, name: string, code: string) {
   const editor = page.getByRole('textbox', { name: `Code of ${name}` });
   await editor.click();
   await page.keyboard.press('ControlOrMeta+A');
@@ -34,7 +35,11 @@ test('editing the code re-runs the plugin and re-renders it', async ({ page, pro
 test('a load error shows at its line and column in the editor', async ({ page, problems }) => {
   void problems;
   await openPresets(page, ['counter'], [{ name: 'Counter', text: 'Count: 0' }]);
-  await replaceCode(page, 'Counter', 'definePlugin({\n  widgets: {\n    main: { title: "x" render: 1 },\n  },\n});\n');
+  await replaceCode(
+    page,
+    'Counter',
+    'definePlugin({\n  widgets: {\n    main: { title: "x" render: 1 },\n  },\n});\n',
+  );
   const editorPane = page.getByRole('region', { name: 'Editor' });
   await expect(editorPane.getByRole('status')).toHaveText(/Load failed at line 3, column \d+/);
   await expect(card(page, 'Counter').getByRole('alert')).toContainText('LOAD_FAILED');
@@ -45,7 +50,11 @@ test('a load error shows at its line and column in the editor', async ({ page, p
   await expect(card(page, 'Counter').getByRole('alert')).toHaveText('');
 });
 
-test('a shared link reopens the same session: code, plugin state and global state', async ({ page, problems, context }) => {
+test('a shared link reopens the same session: code, plugin state and global state', async ({
+  page,
+  problems,
+  context,
+}) => {
   void problems;
   await openPresets(page, ['counter', 'shared'], [{ name: 'Counter', text: 'Count: 0' }]);
   const c = card(page, 'Counter');
@@ -78,16 +87,22 @@ test('a damaged link says why and still opens a working playground', async ({ pa
 
 test('the playground works from the keyboard alone', async ({ page, problems }) => {
   void problems;
-  await openPresets(page, ['counter', 'todo'], [
-    { name: 'Counter', text: 'Count: 0' },
-    { name: 'Todo list', text: '1 of 2 left' },
-  ]);
-  const tabTo = async (target: import('@playwright/test').Locator) => {
+  await openPresets(
+    page,
+    ['counter', 'todo'],
+    [
+      { name: 'Counter', text: 'Count: 0' },
+      { name: 'Todo list', text: '1 of 2 left' },
+    ],
+  );
+  const tabTo = async (target: Locator) => {
     for (let i = 0; i < 60; i++) {
       await page.keyboard.press('Tab');
       if (await target.evaluate((el) => el === document.activeElement)) return;
     }
-    throw new Error(`never reached by Tab (focus on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))})`);
+    throw new Error(
+      `never reached by Tab (focus on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))})`,
+    );
   };
   const counter = card(page, 'Counter');
   await tabTo(counter.getByRole('button', { name: '+1' }));

@@ -49,12 +49,18 @@ connectDiagnostics(hosts, store.dispatch, store.getState);
 
 if (opened?.ok) {
   for (const p of store.getState().session.plugins) {
-    if (hosts.unavailable(p.host)) store.dispatch({ type: 'session/hostChosen', payload: { id: p.id, host: 'server' } });
+    if (hosts.unavailable(p.host))
+      store.dispatch({ type: 'session/hostChosen', payload: { id: p.id, host: 'server' } });
     void store.dispatch(loadPlugin(p.id));
   }
 } else {
-  if (opened && !opened.ok) store.dispatch(noticeSet({ tone: 'danger', text: `The link could not be opened: ${opened.reason}` }));
-  const wanted = params.get('presets')?.split(',').filter((id) => presetById(id)) ?? DEFAULT_PRESETS;
+  if (opened && !opened.ok)
+    store.dispatch(noticeSet({ tone: 'danger', text: `The link could not be opened: ${opened.reason}` }));
+  const wanted =
+    params
+      .get('presets')
+      ?.split(',')
+      .filter((id) => presetById(id)) ?? DEFAULT_PRESETS;
   void (async () => {
     for (const id of wanted) await store.dispatch(addPreset(id));
   })();

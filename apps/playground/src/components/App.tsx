@@ -124,14 +124,23 @@ export function App({ nonce }: { nonce: string | null }) {
       <div className={`notice${notice ? ` tone-${notice.tone}` : ''}`} role="status" aria-live="polite">
         {notice?.text}
         {notice && (
-          <button type="button" className="quiet" aria-label="Dismiss" onClick={() => dispatch(noticeSet(null))}>
+          <button
+            type="button"
+            className="quiet"
+            aria-label="Dismiss"
+            onClick={() => dispatch(noticeSet(null))}
+          >
             ×
           </button>
         )}
       </div>
       <main className="workspace">
         <section className="plugins" aria-label="Plugins">
-          {ids ? ids.split('\n').map((id) => <PluginCard key={id} id={id} />) : <p className="empty">No plugins. Add a preset above.</p>}
+          {ids ? (
+            ids.split('\n').map((id) => <PluginCard key={id} id={id} />)
+          ) : (
+            <p className="empty">No plugins. Add a preset above.</p>
+          )}
         </section>
         <div className="side">
           <EditorPane nonce={nonce} />

@@ -6,7 +6,14 @@
 import { useCallback, useEffect, useId } from 'react';
 import type { EventBinding, PluginEvent } from '@corral/contracts';
 import { useAppDispatch, useAppSelector } from '../hooks.js';
-import { loadPlugin, removePlugin, renderPlugin, sendEvent, stopPlugin, switchHost } from '../sandbox/controller.js';
+import {
+  loadPlugin,
+  removePlugin,
+  renderPlugin,
+  sendEvent,
+  stopPlugin,
+  switchHost,
+} from '../sandbox/controller.js';
 import { pluginSelected, type HostKind } from '../store/session.js';
 import { WidgetRenderer } from './WidgetRenderer.js';
 import { useHosts } from './HostsContext.js';
@@ -33,7 +40,7 @@ export function PluginCard({ id }: { id: string }) {
       .map((w) => setInterval(() => void dispatch(renderPlugin(id, w.id)), Math.max(250, w.refreshMs!)));
     return () => timers.forEach(clearInterval);
     // refreshKey stands for the widgets' refresh settings.
-  }, [refreshKey, id, dispatch]); // eslint-disable-line
+  }, [refreshKey, id, dispatch]);
 
   const onEvent = useCallback(
     (widgetId: string) => (binding: EventBinding, event: PluginEvent) =>
@@ -44,12 +51,19 @@ export function PluginCard({ id }: { id: string }) {
   if (!entry) return null;
   const error = runtime?.error ?? null;
   return (
-    <section className={`plugin-card status-${status}${selected ? ' selected' : ''}`} aria-labelledby={headingId}>
+    <section
+      className={`plugin-card status-${status}${selected ? ' selected' : ''}`}
+      aria-labelledby={headingId}
+    >
       <header className="card-head">
         <h2 id={headingId} className="card-title">
           {entry.name}
         </h2>
-        <span className={`status-badge status-${status}`} aria-label={`Status of ${entry.name}`} role="status">
+        <span
+          className={`status-badge status-${status}`}
+          aria-label={`Status of ${entry.name}`}
+          role="status"
+        >
           {status}
         </span>
         <span className="card-host">

@@ -27,13 +27,19 @@ function event(binding: EventBinding, name: PluginEvent['name'], value?: PluginE
 }
 
 function children(nodes: UINode[], send: EventSender): ReactNode[] {
-  return nodes.map((child, i) => renderNode(child, send, child.key !== undefined ? `k:${child.key}` : `i:${i}`));
+  return nodes.map((child, i) =>
+    renderNode(child, send, child.key !== undefined ? `k:${child.key}` : `i:${i}`),
+  );
 }
 
 function renderNode(node: UINode, send: EventSender, key: string): ReactNode {
   switch (node.kind) {
     case 'panel':
-      return <Panel key={key} title={node.title}>{children(node.children, send)}</Panel>;
+      return (
+        <Panel key={key} title={node.title}>
+          {children(node.children, send)}
+        </Panel>
+      );
     case 'row':
       return (
         <div key={key} className={`ui-row gap-${node.gap ?? 'medium'}`}>
@@ -187,7 +193,8 @@ function InputField({ node, send }: { node: Extract<UINode, { kind: 'input' }>; 
       send(node.onSubmit, event(node.onSubmit, 'submit', asValue(value)));
     }
   };
-  const asValue = (v: string) => (node.inputType === 'number' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+  const asValue = (v: string) =>
+    node.inputType === 'number' && v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
   return (
     <span className="ui-field">
       {node.label !== undefined && <label htmlFor={id}>{node.label}</label>}

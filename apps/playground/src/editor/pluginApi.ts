@@ -38,7 +38,12 @@ function members(source: string, iface: string): ApiEntry[] {
   const out: ApiEntry[] = [];
   const re = /\/\*\*([\s\S]*?)\*\/\s*(?:readonly\s+)?([A-Za-z_$][\w$]*)\s*([<(?:][^;]*);/g;
   for (const m of body.matchAll(re)) {
-    out.push({ name: m[2]!, scope: 'ctx', signature: `${m[2]}${m[3]!.replace(/\s+/g, ' ')}`, doc: clean(m[1]!) });
+    out.push({
+      name: m[2]!,
+      scope: 'ctx',
+      signature: `${m[2]}${m[3]!.replace(/\s+/g, ' ')}`,
+      doc: clean(m[1]!),
+    });
   }
   return out;
 }
@@ -58,7 +63,14 @@ function kinds(source: string): ApiEntry[] {
 function globals(source: string): ApiEntry[] {
   const m = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*function definePlugin/.exec(source);
   return m
-    ? [{ name: 'definePlugin', scope: 'global', signature: 'definePlugin(definition: PluginDefinition): void', doc: clean(m[1]!) }]
+    ? [
+        {
+          name: 'definePlugin',
+          scope: 'global',
+          signature: 'definePlugin(definition: PluginDefinition): void',
+          doc: clean(m[1]!),
+        },
+      ]
     : [];
 }
 
@@ -67,5 +79,7 @@ const ctx = [...members(pluginTypings, 'RenderContext'), ...members(pluginTyping
 export const PLUGIN_API: ApiEntry[] = [...globals(pluginTypings), ...ctx, ...kinds(uiTypings)];
 
 export function lookup(name: string): ApiEntry | undefined {
-  return PLUGIN_API.find((e) => e.name === name && e.scope !== 'kind') ?? PLUGIN_API.find((e) => e.name === name);
+  return (
+    PLUGIN_API.find((e) => e.name === name && e.scope !== 'kind') ?? PLUGIN_API.find((e) => e.name === name)
+  );
 }

@@ -214,7 +214,9 @@ definePlugin({
 });
 `;
 
-const shared = (who: string) => `// Plugin ${who} of two sharing the host's global counter through an allowed global action.
+const shared = (
+  who: string,
+) => `// Plugin ${who} of two sharing the host's global counter through an allowed global action.
 definePlugin({
   title: "Shared counter ${who}",
   widgets: {
@@ -347,10 +349,34 @@ definePlugin({
 `;
 
 export const PRESETS: Preset[] = [
-  { id: 'counter', label: 'Counter', group: 'Examples', expect: 'Click +1', plugins: [{ name: 'Counter', code: counter }] },
-  { id: 'todo', label: 'Todo list', group: 'Examples', expect: 'Add, tick and remove items', plugins: [{ name: 'Todo list', code: todo }] },
-  { id: 'clock', label: 'Clock', group: 'Examples', expect: 'Ticks every second', plugins: [{ name: 'Clock', code: clock }] },
-  { id: 'expenses', label: 'Expense tracker', group: 'Examples', expect: 'Inputs, a select and a table', plugins: [{ name: 'Expenses', code: expenses }] },
+  {
+    id: 'counter',
+    label: 'Counter',
+    group: 'Examples',
+    expect: 'Click +1',
+    plugins: [{ name: 'Counter', code: counter }],
+  },
+  {
+    id: 'todo',
+    label: 'Todo list',
+    group: 'Examples',
+    expect: 'Add, tick and remove items',
+    plugins: [{ name: 'Todo list', code: todo }],
+  },
+  {
+    id: 'clock',
+    label: 'Clock',
+    group: 'Examples',
+    expect: 'Ticks every second',
+    plugins: [{ name: 'Clock', code: clock }],
+  },
+  {
+    id: 'expenses',
+    label: 'Expense tracker',
+    group: 'Examples',
+    expect: 'Inputs, a select and a table',
+    plugins: [{ name: 'Expenses', code: expenses }],
+  },
   {
     id: 'shared',
     label: 'Shared global counter (two plugins)',
@@ -368,12 +394,48 @@ export const PRESETS: Preset[] = [
     expect: 'The 48-node benchmark tree',
     plugins: [{ name: 'todo50', code: todo50Code, state: todo50State }],
   },
-  { id: 'loop', label: 'Infinite loop', group: 'Hostile', expect: 'LIMIT_TIME', plugins: [{ name: 'Infinite loop', code: loop }] },
-  { id: 'memory', label: 'Memory bomb', group: 'Hostile', expect: 'LIMIT_MEMORY', plugins: [{ name: 'Memory bomb', code: memoryBomb }] },
-  { id: 'recursion', label: 'Deep recursion', group: 'Hostile', expect: 'LIMIT_STACK', plugins: [{ name: 'Deep recursion', code: recursion }] },
-  { id: 'globals', label: 'Reaching for window/document/fetch', group: 'Hostile', expect: 'undefined, then PLUGIN_THREW', plugins: [{ name: 'Reaching out', code: globals }] },
-  { id: 'malformed', label: 'Malformed UI tree', group: 'Hostile', expect: 'INVALID_OUTPUT', plugins: [{ name: 'Malformed tree', code: malformed }] },
-  { id: 'flood', label: 'Dispatch flood', group: 'Hostile', expect: 'DISPATCH_LIMIT', plugins: [{ name: 'Dispatch flood', code: flood }] },
+  {
+    id: 'loop',
+    label: 'Infinite loop',
+    group: 'Hostile',
+    expect: 'LIMIT_TIME',
+    plugins: [{ name: 'Infinite loop', code: loop }],
+  },
+  {
+    id: 'memory',
+    label: 'Memory bomb',
+    group: 'Hostile',
+    expect: 'LIMIT_MEMORY',
+    plugins: [{ name: 'Memory bomb', code: memoryBomb }],
+  },
+  {
+    id: 'recursion',
+    label: 'Deep recursion',
+    group: 'Hostile',
+    expect: 'LIMIT_STACK',
+    plugins: [{ name: 'Deep recursion', code: recursion }],
+  },
+  {
+    id: 'globals',
+    label: 'Reaching for window/document/fetch',
+    group: 'Hostile',
+    expect: 'undefined, then PLUGIN_THREW',
+    plugins: [{ name: 'Reaching out', code: globals }],
+  },
+  {
+    id: 'malformed',
+    label: 'Malformed UI tree',
+    group: 'Hostile',
+    expect: 'INVALID_OUTPUT',
+    plugins: [{ name: 'Malformed tree', code: malformed }],
+  },
+  {
+    id: 'flood',
+    label: 'Dispatch flood',
+    group: 'Hostile',
+    expect: 'DISPATCH_LIMIT',
+    plugins: [{ name: 'Dispatch flood', code: flood }],
+  },
 ];
 
 export const DEFAULT_PRESETS = ['counter', 'todo'];

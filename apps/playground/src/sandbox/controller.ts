@@ -91,7 +91,10 @@ export function sourcePosition(error: RuntimeError): SourcePosition | undefined 
 }
 
 function invalid(what: string, message: string): CorralError {
-  return new CorralError('INVALID_OUTPUT', `The sandbox answered ${what} that breaks the contract: ${message}`);
+  return new CorralError(
+    'INVALID_OUTPUT',
+    `The sandbox answered ${what} that breaks the contract: ${message}`,
+  );
 }
 
 function clientOf(hosts: Hosts, host: HostKind): SandboxClient {
@@ -101,7 +104,11 @@ function clientOf(hosts: Hosts, host: HostKind): SandboxClient {
 }
 
 /** Forward every host's diagnostics into the logs, validated. */
-export function connectDiagnostics(hosts: Hosts, dispatch: AppDispatch, getState: () => RootState): () => void {
+export function connectDiagnostics(
+  hosts: Hosts,
+  dispatch: AppDispatch,
+  getState: () => RootState,
+): () => void {
   return hosts.onDiagnostic((diagnostic, host) => {
     if (!validateDiagnostic(diagnostic).ok) return;
     if (diagnostic.kind === 'call') {
@@ -131,7 +138,8 @@ async function reportMemory(dispatch: AppDispatch, client: SandboxClient, id: st
 export function stateFits(state: JSONValue, initial: JSONValue): boolean {
   const isObj = (v: JSONValue): v is JSONObject => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (initial === null) return true;
-  if (!isObj(initial)) return typeof state === typeof initial && Array.isArray(state) === Array.isArray(initial);
+  if (!isObj(initial))
+    return typeof state === typeof initial && Array.isArray(state) === Array.isArray(initial);
   return isObj(state) && Object.keys(initial).every((k) => Object.hasOwn(state, k));
 }
 
@@ -147,7 +155,10 @@ export function loadPlugin(id: string): Thunk {
       dispatch(busyChanged({ id, delta: 1 }));
       try {
         const client = clientOf(hosts, entry.host);
-        const meta = await client.loadPlugin({ pluginId: id, code: entry.code, profile: 'default' });
+        const meta = await client.loadPlugin(
+          { pluginId: id, code: entry.code, profile: 'default' },
+          { signal: signalFor(id) },
+        );
         if (generation(id) !== gen) return;
         const valid = validatePluginMeta(meta);
         if (!valid.ok) throw invalid('plugin metadata', valid.message);
@@ -183,12 +194,15 @@ export function renderPlugin(id: string, widgetId?: string): Thunk {
         dispatch(busyChanged({ id, delta: 1 }));
         try {
           const client = clientOf(hosts, entry.host);
-          const result = await client.render({
-            pluginId: id,
-            widgetId: w.id,
-            pluginState: entry.state,
-            globalState: state.session.global as unknown as JSONObject,
-          });
+          const result = await client.render(
+            {
+              pluginId: id,
+              widgetId: w.id,
+              pluginState: entry.state,
+              globalState: state.session.global as unknown as JSONObject,
+            },
+            { signal: signalFor(id) },
+          );
           if (generation(id) !== gen) return;
           const valid = validateUINode(result?.tree);
           if (!valid.ok) throw invalid('a UI tree', valid.message);
@@ -227,10 +241,7 @@ export function sendEvent(id: string, widgetId: string, handler: string, event: 
           pluginState: entry.state,
           globalState: state.session.global as unknown as JSONObject,
         };
-        const signal = signalFor(id);
-        const result = await (
-          client.event as (p: typeof params, o?: { signal?: AbortSignal }) => ReturnType<SandboxClient['event']>
-        )(params, { signal });
+        const result = await client.event(params, { signal: signalFor(id) });
         if (generation(id) !== gen) return;
         const valid = validateEventResult(result);
         if (!valid.ok) throw invalid('an event result', valid.message);
@@ -275,12 +286,14 @@ export function sendEvent(id: string, widgetId: string, handler: string, event: 
 }
 
 /**
- * Stop waiting for the plugin's calls: answers still in flight are dropped, the signal is
- * aborted for clients that take one, and the plugin is loaded again from its code.
+ * Stop the plugin's running call: its signal aborts it (the host stops it for real and the call
+ * settles with CANCELLED), answers still in flight are dropped, and the plugin is loaded again.
  */
 export function stopPlugin(id: string): Thunk {
   return async (dispatch) => {
-    aborts.get(id)?.abort(new CorralError('LIMIT_TIME', 'Stopped by the user'));
+    generations.set(id, generation(id) + 1);
+    aborts.get(id)?.abort();
+    aborts.delete(id);
     queues.delete(id);
     dispatch(busyChanged({ id, delta: -Infinity }));
     await dispatch(loadPlugin(id));
@@ -346,7 +359,9 @@ export function openSession(session: SessionState): Thunk {
     for (const p of getState().session.plugins) await dispatch(removePlugin(p.id));
     const usable = {
       ...session,
-      plugins: session.plugins.map((p) => (hosts.unavailable(p.host) ? { ...p, host: defaultHost(hosts) } : p)),
+      plugins: session.plugins.map((p) =>
+        hosts.unavailable(p.host) ? { ...p, host: defaultHost(hosts) } : p,
+      ),
     };
     dispatch(sessionReplaced(usable));
     await Promise.all(usable.plugins.map((p) => dispatch(loadPlugin(p.id))));

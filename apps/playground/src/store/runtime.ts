@@ -56,7 +56,8 @@ export const runtimeSlice = createSlice({
       r.status = 'ok';
       r.error = null;
       // Widgets the new code no longer declares must not linger.
-      for (const id of Object.keys(r.trees)) if (!action.payload.widgets.some((w) => w.id === id)) delete r.trees[id];
+      for (const id of Object.keys(r.trees))
+        if (!action.payload.widgets.some((w) => w.id === id)) delete r.trees[id];
     },
     rendered(state, action: PayloadAction<{ id: string; widgetId: string; tree: UINode }>) {
       const r = entry(state, action.payload.id);
@@ -76,8 +77,7 @@ export const runtimeSlice = createSlice({
       const { id, op, error, at } = action.payload;
       const r = entry(state, id);
       // PLUGIN_ERRORED says only that the plugin is disabled; keep the failure that disabled it.
-      const cause =
-        error.code === 'PLUGIN_ERRORED' && r.error ? (r.error.cause ?? r.error.code) : undefined;
+      const cause = error.code === 'PLUGIN_ERRORED' && r.error ? (r.error.cause ?? r.error.code) : undefined;
       r.error = { ...error, op, ...(at ? { at } : {}), ...(cause ? { cause } : {}) };
       const fatal = op === 'loadPlugin' || error.code === 'PLUGIN_ERRORED' || error.code === 'UNKNOWN_PLUGIN';
       r.status = fatal ? 'errored' : 'degraded';

@@ -78,7 +78,9 @@ export function fromDocument(value: unknown): ParseResult {
       : [],
   };
   const selectedId =
-    typeof value.selectedId === 'string' && ids.has(value.selectedId) ? value.selectedId : (plugins[0]?.id ?? null);
+    typeof value.selectedId === 'string' && ids.has(value.selectedId)
+      ? value.selectedId
+      : (plugins[0]?.id ?? null);
   return { ok: true, session: { plugins, global, selectedId } };
 }
 

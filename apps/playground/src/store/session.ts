@@ -52,7 +52,8 @@ export function applyGlobal(global: GlobalState, dispatch: Pick<Dispatch, 'type'
     }
     case 'notifications/add': {
       const p = dispatch.payload as { text?: unknown } | null | undefined;
-      const text = p && typeof p === 'object' && typeof p.text === 'string' ? p.text : JSON.stringify(p ?? null);
+      const text =
+        p && typeof p === 'object' && typeof p.text === 'string' ? p.text : JSON.stringify(p ?? null);
       return { ...global, notifications: [...global.notifications, text].slice(-20) };
     }
     default:

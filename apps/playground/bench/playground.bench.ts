@@ -25,22 +25,31 @@ const launch = {
 };
 
 function startServer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--conditions=@corral/source', '--import', 'tsx', '../server/src/main.ts'], {
-    cwd: here,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      CORRAL_PLAYGROUND_DIR: join(here, 'dist'),
-      CORRAL_ALLOWED_GLOBAL_ACTIONS: 'notifications/add,counter/increment',
-      CORRAL_LOG_LEVEL: 'warn',
-      CORRAL_RATE_LIMIT_MAX: '0',
-      CORRAL_MAX_PLUGINS: '1024',
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@corral/source', '--import', 'tsx', '../server/src/main.ts'],
+    {
+      cwd: here,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        PORT: String(port),
+        CORRAL_PLAYGROUND_DIR: join(here, 'dist'),
+        CORRAL_ALLOWED_GLOBAL_ACTIONS: 'notifications/add,counter/increment',
+        CORRAL_LOG_LEVEL: 'warn',
+        CORRAL_RATE_LIMIT_MAX: '0',
+        CORRAL_MAX_PLUGINS: '1024',
+      },
     },
-  });
+  );
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve(child));
     child.on('exit', (code) => reject(new Error(`server exited ${code}`)));
+    const poll = () =>
+      fetch(`${base}/readyz`).then(
+        (r) => (r.ok ? resolve(child) : setTimeout(poll, 200)),
+        () => setTimeout(poll, 200),
+      );
+    poll();
   });
 }
 
@@ -111,7 +120,10 @@ async function clickLatency(page: Page): Promise<number[]> {
 function iframeDoc(): string {
   const items = todo50State.items as { id: string; label: string; done: boolean }[];
   const rows = items
-    .map((i) => `<li><input type=checkbox ${i.done ? 'checked' : ''}><span>${i.label}</span><button>x</button></li>`)
+    .map(
+      (i) =>
+        `<li><input type=checkbox ${i.done ? 'checked' : ''}><span>${i.label}</span><button>x</button></li>`,
+    )
     .join('');
   return `<!doctype html><body><section><h3>${todo50State.title}</h3><p>Hello</p><div><button>-</button><span>${todo50State.count}</span><button>+</button></div><ul>${rows}</ul><p>done</p></section></body>`;
 }
@@ -175,13 +187,16 @@ try {
   const page = await browser.newPage();
   const clicks = await clickLatency(page);
   await browser.close();
+  console.error(`clicks: p50 ${quantile(clicks, 0.5).toFixed(1)} ms`);
 
   const ns = [10, 50, 100];
   const frameRows: { n: number; kib: number; ms: number }[] = [];
   const pluginRows: { n: number; kib: number; ms: number }[] = [];
   for (const n of ns) {
     frameRows.push({ n, ...(await iframes(n)) });
+    console.error(`iframes ${n}:`, frameRows.at(-1));
     pluginRows.push({ n, ...(await plugins(server, n)) });
+    console.error(`plugins ${n}:`, pluginRows.at(-1));
   }
   const slope = (rows: { n: number; kib: number }[]) =>
     (rows.at(-1)!.kib - rows[0]!.kib) / (rows.at(-1)!.n - rows[0]!.n);
@@ -192,7 +207,7 @@ try {
     '',
     `Written by \`pnpm bench\` (bench/playground.bench.ts) on ${new Date().toISOString().slice(0, 10)}, Chromium`,
     `at ${launch.executablePath}, ${clicks.length} clicks. Plugins run on the server host (the in-browser`,
-    'worker is not in this build), so a Corral plugin\'s memory is the server process tree\'s PSS slope.',
+    "worker is not in this build), so a Corral plugin's memory is the server process tree's PSS slope.",
     '',
     '## Click → DOM updated, 10 counter plugins on the page',
     '',

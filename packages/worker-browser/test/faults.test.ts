@@ -1,0 +1,131 @@
+/**
+ * Faults only a real worker has, in Chromium: a call the QuickJS interrupt cannot stop is ended
+ * by `worker.terminate()`, its replacement comes from the hot spare with the plugins re-loaded
+ * and neither fetches nor compiles the .wasm again, and a worker that cannot boot is bounded.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { commands } from 'vitest/browser';
+import { CorralError } from '@corral/contracts';
+import { armedPlugin } from '@corral/core/testing';
+import { createBrowserSandbox, type BrowserSandbox } from '@corral/worker-browser';
+import { internals } from '../src/createBrowserSandbox.js';
+
+const { counter } = await commands.corralFixtures();
+/** The default profile's render deadline, and the client's default grace. */
+const DEFAULT_MS = 50;
+const GRACE_MS = 250;
+/** What a worker boundary and a busy 2-core machine add to a settle time. */
+const SLACK_MS = 100;
+/** Native substring search that never reaches the interrupt handler: only a kill stops it. */
+const UNINTERRUPTIBLE = 'var h = "a".repeat(2e5), n = "a".repeat(1e5) + "b"; h.indexOf(n);';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+async function settle(start: () => Promise<unknown>) {
+  const started = performance.now();
+  try {
+    return { ok: true, value: await start(), ms: performance.now() - started };
+  } catch (error) {
+    const e = CorralError.fromUnknown(error);
+    return { ok: false, code: e.code, details: e.details, ms: performance.now() - started };
+  }
+}
+const inc = (sandbox: BrowserSandbox, pluginId: string, count: number) =>
+  sandbox.event({
+    pluginId,
+    widgetId: 'main',
+    handler: 'inc',
+    event: { name: 'click' },
+    pluginState: { count },
+    globalState: {},
+  });
+
+describe('browser worker faults', () => {
+  let sandbox: BrowserSandbox | null = null;
+  afterEach(async () => {
+    const closing = sandbox;
+    sandbox = null;
+    if (!closing) return;
+    await closing.close();
+    expect(internals.get(closing)!.workers()).toBe(0);
+  });
+
+  it('a call the interrupt cannot stop is terminated at deadline + grace; the spare takes over with the plugins, no .wasm fetched again', async () => {
+    const before = (await commands.wasmRequests()).length;
+    sandbox = await createBrowserSandbox({ poolSize: 1, graceMs: GRACE_MS });
+    // One fetch per sandbox, however many workers boot.
+    expect((await commands.wasmRequests()).length).toBe(before + 1);
+    await sandbox.loadPlugin({ pluginId: 'stuck', code: armedPlugin('render', UNINTERRUPTIBLE) });
+    await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
+    const hooks = internals.get(sandbox)!;
+    let count = 5;
+    for (let round = 1; round <= 3; round++) {
+      await until(() => hooks.spareReady());
+      const stuck = settle(() =>
+        sandbox!.render({
+          pluginId: 'stuck',
+          widgetId: 'main',
+          pluginState: { attack: true },
+          globalState: {},
+        }),
+      );
+      const queued = settle(() => inc(sandbox!, 'counter', count));
+      const [killed, behind] = await Promise.all([stuck, queued]);
+      expect(killed).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
+      expect(killed.ms).toBeGreaterThanOrEqual(DEFAULT_MS + GRACE_MS);
+      expect(killed.ms).toBeLessThanOrEqual(DEFAULT_MS + GRACE_MS + SLACK_MS);
+      expect(behind).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+      // The host's count is untouched by the failed event; the replacement re-loaded both plugins.
+      expect((await inc(sandbox, 'counter', count)).pluginState).toEqual({ count: count + 1 });
+      expect(sandbox.restarts()).toBe(round);
+      count++;
+    }
+    const health = await sandbox.health();
+    expect(health.plugins.map((p) => p.pluginId).sort()).toEqual(['counter', 'stuck']);
+    expect(health.source).toBe('browser-worker');
+    expect(hooks.boots()).toBeGreaterThanOrEqual(4);
+    expect((await commands.wasmRequests()).length).toBe(before + 1);
+  });
+
+  it('a worker that ends between calls is replaced, with its plugins, before the next call', async () => {
+    sandbox = await createBrowserSandbox({ poolSize: 2 });
+    await sandbox.loadPlugin({ pluginId: 'a', code: counter });
+    await sandbox.loadPlugin({ pluginId: 'b', code: counter });
+    const hooks = internals.get(sandbox)!;
+    expect(hooks.linkOf('a')).not.toBe(hooks.linkOf('b'));
+    await hooks.linkOf('a')!.transport.close!();
+    await until(() => sandbox!.restarts() === 1);
+    const [a, b] = await Promise.all([inc(sandbox, 'a', 1), inc(sandbox, 'b', 7)]);
+    expect(a.pluginState).toEqual({ count: 2 });
+    expect(b.pluginState).toEqual({ count: 8 });
+  });
+
+  it('a worker that cannot boot: bounded attempts, calls fail WORKER_CRASHED fast, no respawn loop', async () => {
+    // The engine is checked only inside the worker, so every boot throws there (its `error` event).
+    const wasm = await WebAssembly.compileStreaming(
+      fetch(new URL('@jitl/quickjs-wasmfile-release-sync/wasm', import.meta.url)),
+    );
+    sandbox = await createBrowserSandbox({ poolSize: 2, engine: 'no-such-engine' as never, wasm });
+    const hooks = internals.get(sandbox)!;
+    expect(await settle(() => sandbox!.loadPlugin({ pluginId: 'x', code: counter }))).toMatchObject({
+      ok: false,
+      code: 'WORKER_CRASHED',
+    });
+    expect(await settle(() => sandbox!.health())).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    const boots = hooks.boots();
+    expect(boots).toBeLessThanOrEqual(2 * (1 + 3) + 1);
+    await sleep(1_000);
+    expect(hooks.boots()).toBe(boots);
+    expect(hooks.workers()).toBe(0);
+  });
+
+  it('raised no CSP violation in the page or any worker', async () => {
+    expect(await commands.cspReports()).toEqual([]);
+  });
+});

@@ -7,11 +7,13 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider } from 'react-redux';
 import { createHttpSandbox } from '@corral/core';
+import { createBrowserSandbox } from '@corral/worker-browser';
 import { createHosts } from './sandbox/hosts.js';
 import { createStore } from './store/index.js';
 import { fromHash, toHash } from './store/serialize.js';
 import { addPreset, connectDiagnostics, loadPlugin } from './sandbox/controller.js';
 import { noticeSet, type Theme } from './store/ui.js';
+import { ALLOWED_GLOBAL_ACTIONS } from './store/session.js';
 import { DEFAULT_PRESETS, presetById } from './presets/presets.js';
 import { App } from './components/App.js';
 import { HostsContext } from './components/HostsContext.js';
@@ -24,10 +26,10 @@ function cspNonce(): string | null {
 }
 
 const nonce = cspNonce();
-const hosts = createHosts({
-  server: createHttpSandbox({ baseUrl: location.origin }),
-  worker: { unavailable: 'The in-browser worker (@corral/worker-browser) is not in this build.' },
-});
+const worker = await createBrowserSandbox({ allowedGlobalActions: [...ALLOWED_GLOBAL_ACTIONS] }).catch(
+  (error: unknown) => ({ unavailable: `The in-browser worker could not start: ${String(error)}` }),
+);
+const hosts = createHosts({ server: createHttpSandbox({ baseUrl: location.origin }), worker });
 
 const storedTheme = localStorage.getItem('corral-theme');
 const params = new URLSearchParams(location.search);

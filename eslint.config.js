@@ -103,4 +103,9 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // Plugin sources run inside QuickJS, where the bootstrap defines `definePlugin`.
+    files: ['packages/plugin/test/fixtures/**', 'examples/**/src/**', 'packages/cli/test/fixtures/**'],
+    languageOptions: { globals: { definePlugin: 'readonly' } },
+  },
 );

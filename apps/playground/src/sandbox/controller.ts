@@ -1,0 +1,369 @@
+/**
+ * @module controller
+ * Thunks that drive the sandboxes: load, render, event, stop, switch host. Every answer is
+ * validated against the contract before it reaches the store, state changes only when a call
+ * fully succeeds, and an answer that arrives after the plugin was edited, reloaded or stopped
+ * is dropped (each plugin has a generation number).
+ */
+import {
+  CorralError,
+  validateDiagnostic,
+  validateEventResult,
+  validatePluginMeta,
+  validateUINode,
+  type JSONObject,
+  type JSONValue,
+  type PluginEvent,
+  type RuntimeError,
+} from '@corral/contracts';
+import type { SandboxClient } from '@corral/core';
+import type { Hosts } from './hosts.js';
+import type { AppDispatch, RootState } from '../store/index.js';
+import {
+  ALLOWED_GLOBAL_ACTIONS,
+  globalApplied,
+  hostChosen,
+  pluginAdded,
+  pluginRemoved,
+  pluginSelected,
+  pluginStateSet,
+  sessionReplaced,
+  type HostKind,
+  type SessionState,
+} from '../store/session.js';
+import { presetById } from '../presets/presets.js';
+import {
+  busyChanged,
+  eventDone,
+  failed,
+  forgotten,
+  loadStarted,
+  loaded,
+  memoryReported,
+  rendered,
+  type SourcePosition,
+} from '../store/runtime.js';
+import { callLogged, consoleLogged, dispatchesLogged } from '../store/log.js';
+
+type Thunk<T = void> = (dispatch: AppDispatch, getState: () => RootState, hosts: Hosts) => Promise<T>;
+
+const generations = new Map<string, number>();
+const generation = (id: string) => generations.get(id) ?? 0;
+/** Each plugin's calls run one after another, so every call sees the state the previous left. */
+const queues = new Map<string, Promise<unknown>>();
+/** Aborts the plugin's calls in flight (passed to clients that take a signal). */
+const aborts = new Map<string, AbortController>();
+
+function enqueue<T>(id: string, task: () => Promise<T>): Promise<T> {
+  const previous = queues.get(id) ?? Promise.resolve();
+  const next = previous.then(task, task);
+  queues.set(
+    id,
+    next.catch(() => undefined),
+  );
+  return next;
+}
+
+function signalFor(id: string): AbortSignal {
+  let c = aborts.get(id);
+  if (!c || c.signal.aborted) aborts.set(id, (c = new AbortController()));
+  return c.signal;
+}
+
+export function toRuntimeError(error: unknown): RuntimeError {
+  return CorralError.fromUnknown(error).toWire();
+}
+
+/**
+ * Where a load failed. Prefers `line`/`column` in the error's details; otherwise reads the
+ * first `plugin.js:L:C` frame of the structured `details.stack` the runtime attaches.
+ */
+export function sourcePosition(error: RuntimeError): SourcePosition | undefined {
+  const d = (error.details ?? {}) as JSONObject;
+  if (typeof d.line === 'number' && d.line >= 1) {
+    return { line: d.line, column: typeof d.column === 'number' && d.column >= 1 ? d.column : 1 };
+  }
+  if (typeof d.stack === 'string') {
+    const m = /plugin\.js:(\d+):(\d+)/.exec(d.stack);
+    if (m) return { line: Number(m[1]), column: Number(m[2]) };
+  }
+  return undefined;
+}
+
+function invalid(what: string, message: string): CorralError {
+  return new CorralError(
+    'INVALID_OUTPUT',
+    `The sandbox answered ${what} that breaks the contract: ${message}`,
+  );
+}
+
+function clientOf(hosts: Hosts, host: HostKind): SandboxClient {
+  const client = hosts.client(host);
+  if (!client) throw new CorralError('WORKER_CRASHED', hosts.unavailable(host) ?? `No ${host} host`);
+  return client;
+}
+
+/** Forward every host's diagnostics into the logs, validated. */
+export function connectDiagnostics(
+  hosts: Hosts,
+  dispatch: AppDispatch,
+  getState: () => RootState,
+): () => void {
+  return hosts.onDiagnostic((diagnostic, host) => {
+    if (!validateDiagnostic(diagnostic).ok) return;
+    if (diagnostic.kind === 'call') {
+      const memory = getState().runtime[diagnostic.pluginId]?.memoryBytes ?? null;
+      dispatch(callLogged({ ...diagnostic, at: Date.now(), host, memoryBytes: memory }));
+    } else if (diagnostic.kind === 'log') {
+      dispatch(consoleLogged({ ...diagnostic, at: Date.now() }));
+    }
+  });
+}
+
+async function reportMemory(dispatch: AppDispatch, client: SandboxClient, id: string): Promise<void> {
+  try {
+    const health = await client.health();
+    const p = health.plugins?.find((x) => x.pluginId === id);
+    if (p && typeof p.memoryBytes === 'number') dispatch(memoryReported({ id, bytes: p.memoryBytes }));
+  } catch {
+    // Memory is informative; a host that cannot say is not an error of the plugin.
+  }
+}
+
+/**
+ * Whether state kept from earlier code still fits new code: edits keep the state (as hot reload
+ * does) while it has every top-level key of the new `initialState`; otherwise the new code starts
+ * from its own.
+ */
+export function stateFits(state: JSONValue, initial: JSONValue): boolean {
+  const isObj = (v: JSONValue): v is JSONObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (initial === null) return true;
+  if (!isObj(initial))
+    return typeof state === typeof initial && Array.isArray(state) === Array.isArray(initial);
+  return isObj(state) && Object.keys(initial).every((k) => Object.hasOwn(state, k));
+}
+
+/** Load (or reload) a plugin from the session's code, then render its widgets. */
+export function loadPlugin(id: string): Thunk {
+  return async (dispatch, getState, hosts) => {
+    const gen = generation(id) + 1;
+    generations.set(id, gen);
+    dispatch(loadStarted(id));
+    await enqueue(id, async () => {
+      const entry = getState().session.plugins.find((p) => p.id === id);
+      if (!entry || generation(id) !== gen) return;
+      dispatch(busyChanged({ id, delta: 1 }));
+      try {
+        const client = clientOf(hosts, entry.host);
+        const meta = await client.loadPlugin(
+          { pluginId: id, code: entry.code, profile: 'default' },
+          { signal: signalFor(id) },
+        );
+        if (generation(id) !== gen) return;
+        const valid = validatePluginMeta(meta);
+        if (!valid.ok) throw invalid('plugin metadata', valid.message);
+        dispatch(loaded(meta));
+        if (!entry.hasState || !stateFits(entry.state, meta.initialState))
+          dispatch(pluginStateSet({ id, state: meta.initialState }));
+        void reportMemory(dispatch, client, id);
+      } catch (error) {
+        if (generation(id) !== gen) return;
+        const wire = toRuntimeError(error);
+        const at = sourcePosition(wire);
+        dispatch(failed({ id, op: 'loadPlugin', error: wire, ...(at ? { at } : {}) }));
+      } finally {
+        dispatch(busyChanged({ id, delta: -1 }));
+      }
+    });
+    if (getState().runtime[id]?.meta && generation(id) === gen) await dispatch(renderPlugin(id));
+  };
+}
+
+/** Render one widget, or every widget the plugin declares. */
+export function renderPlugin(id: string, widgetId?: string): Thunk {
+  return async (dispatch, getState, hosts) => {
+    const gen = generation(id);
+    const meta = getState().runtime[id]?.meta;
+    if (!meta) return;
+    const widgets = widgetId ? meta.widgets.filter((w) => w.id === widgetId) : meta.widgets;
+    for (const w of widgets) {
+      await enqueue(id, async () => {
+        const state = getState();
+        const entry = state.session.plugins.find((p) => p.id === id);
+        if (!entry || generation(id) !== gen) return;
+        dispatch(busyChanged({ id, delta: 1 }));
+        try {
+          const client = clientOf(hosts, entry.host);
+          const result = await client.render(
+            {
+              pluginId: id,
+              widgetId: w.id,
+              pluginState: entry.state,
+              globalState: state.session.global as unknown as JSONObject,
+            },
+            { signal: signalFor(id) },
+          );
+          if (generation(id) !== gen) return;
+          const valid = validateUINode(result?.tree);
+          if (!valid.ok) throw invalid('a UI tree', valid.message);
+          dispatch(rendered({ id, widgetId: w.id, tree: result.tree }));
+        } catch (error) {
+          if (generation(id) !== gen) return;
+          dispatch(failed({ id, op: 'render', error: toRuntimeError(error) }));
+          const client = hosts.client(entry.host);
+          if (client) void reportMemory(dispatch, client, id);
+        } finally {
+          dispatch(busyChanged({ id, delta: -1 }));
+        }
+      });
+    }
+  };
+}
+
+/** Run a handler; apply the new plugin state and the accepted global dispatches; re-render. */
+export function sendEvent(id: string, widgetId: string, handler: string, event: PluginEvent): Thunk {
+  return async (dispatch, getState, hosts) => {
+    const gen = generation(id);
+    let globalChanged = false;
+    let ok = false;
+    await enqueue(id, async () => {
+      const state = getState();
+      const entry = state.session.plugins.find((p) => p.id === id);
+      if (!entry || generation(id) !== gen) return;
+      dispatch(busyChanged({ id, delta: 1 }));
+      try {
+        const client = clientOf(hosts, entry.host);
+        const params = {
+          pluginId: id,
+          widgetId,
+          handler,
+          event,
+          pluginState: entry.state,
+          globalState: state.session.global as unknown as JSONObject,
+        };
+        const result = await client.event(params, { signal: signalFor(id) });
+        if (generation(id) !== gen) return;
+        const valid = validateEventResult(result);
+        if (!valid.ok) throw invalid('an event result', valid.message);
+        dispatch(pluginStateSet({ id, state: result.pluginState }));
+        dispatch(
+          dispatchesLogged(
+            result.dispatches.map((d) => ({
+              dispatchId: d.meta.dispatchId,
+              pluginId: d.meta.pluginId,
+              scope: d.meta.scope,
+              type: d.type,
+              payload: d.payload ?? null,
+              accepted: d.meta.accepted,
+              reason: d.meta.reason ?? null,
+              ts: d.meta.ts,
+              source: d.meta.source,
+            })),
+          ),
+        );
+        const global = result.dispatches.filter((d) => d.meta.scope === 'global' && d.meta.accepted);
+        if (global.length) {
+          dispatch(globalApplied(global));
+          globalChanged = true;
+        }
+        dispatch(eventDone(id));
+        ok = true;
+      } catch (error) {
+        if (generation(id) !== gen) return;
+        dispatch(failed({ id, op: 'event', error: toRuntimeError(error) }));
+      } finally {
+        dispatch(busyChanged({ id, delta: -1 }));
+      }
+    });
+    if (!ok) return;
+    if (globalChanged) {
+      // Every plugin reads the global state: all of them render again.
+      await Promise.all(getState().session.plugins.map((p) => dispatch(renderPlugin(p.id))));
+    } else {
+      await dispatch(renderPlugin(id));
+    }
+  };
+}
+
+/**
+ * Stop the plugin's running call: its signal aborts it (the host stops it for real and the call
+ * settles with CANCELLED), answers still in flight are dropped, and the plugin is loaded again.
+ */
+export function stopPlugin(id: string): Thunk {
+  return async (dispatch) => {
+    generations.set(id, generation(id) + 1);
+    aborts.get(id)?.abort();
+    aborts.delete(id);
+    queues.delete(id);
+    dispatch(busyChanged({ id, delta: -Infinity }));
+    await dispatch(loadPlugin(id));
+  };
+}
+
+/** Move a plugin to another host: same code, same state, so the same tree. */
+export function switchHost(id: string, host: HostKind): Thunk {
+  return async (dispatch, getState, hosts) => {
+    const entry = getState().session.plugins.find((p) => p.id === id);
+    if (!entry || entry.host === host) return;
+    const old = hosts.client(entry.host);
+    dispatch(hostChosen({ id, host }));
+    await dispatch(loadPlugin(id));
+    if (old) void old.disposePlugin({ pluginId: id }).catch(() => undefined);
+  };
+}
+
+export function removePlugin(id: string): Thunk {
+  return async (dispatch, getState, hosts) => {
+    const entry = getState().session.plugins.find((p) => p.id === id);
+    generations.set(id, generation(id) + 1);
+    dispatch(pluginRemoved(id));
+    dispatch(forgotten(id));
+    const client = entry && hosts.client(entry.host);
+    if (client) await client.disposePlugin({ pluginId: id }).catch(() => undefined);
+  };
+}
+
+export { ALLOWED_GLOBAL_ACTIONS };
+
+/** Host new plugins start on: the in-browser worker when this page has one. */
+export function defaultHost(hosts: Hosts): HostKind {
+  return hosts.unavailable('worker') === null ? 'worker' : 'server';
+}
+
+function newId(base: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(3));
+  return `${base}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Add a preset's plugins to the session and load them. */
+export function addPreset(presetId: string): Thunk {
+  return async (dispatch, _getState, hosts) => {
+    const preset = presetById(presetId);
+    if (!preset) return;
+    const host = defaultHost(hosts);
+    const ids: string[] = [];
+    for (const p of preset.plugins) {
+      const id = newId(p.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+      dispatch(pluginAdded({ id, name: p.name, code: p.code, host }));
+      if (p.state !== undefined) dispatch(pluginStateSet({ id, state: p.state }));
+      ids.push(id);
+    }
+    dispatch(pluginSelected(ids[0]!));
+    await Promise.all(ids.map((id) => dispatch(loadPlugin(id))));
+  };
+}
+
+/** Replace the whole session (a link or an imported file) and load its plugins. */
+export function openSession(session: SessionState): Thunk {
+  return async (dispatch, getState, hosts) => {
+    for (const p of getState().session.plugins) await dispatch(removePlugin(p.id));
+    const usable = {
+      ...session,
+      plugins: session.plugins.map((p) =>
+        hosts.unavailable(p.host) ? { ...p, host: defaultHost(hosts) } : p,
+      ),
+    };
+    dispatch(sessionReplaced(usable));
+    await Promise.all(usable.plugins.map((p) => dispatch(loadPlugin(p.id))));
+  };
+}

@@ -107,6 +107,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema14.required,
+            parentSchema: schema14,
+            data,
           },
         ];
         return false;
@@ -121,6 +124,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema14,
+                data,
               },
             ];
             return false;
@@ -139,6 +145,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema14.properties.kind.type,
+                  parentSchema: schema14.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -151,6 +160,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'panel' },
                   message: 'must be equal to constant',
+                  schema: 'panel',
+                  parentSchema: schema14.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -161,8 +173,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate13.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -170,6 +183,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema14.properties.key.type,
+                    parentSchema: schema14.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -180,8 +196,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.title !== undefined) {
+                let data2 = data.title;
                 const _errs6 = errors;
-                if (typeof data.title !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate13.errors = [
                     {
                       instancePath: instancePath + '/title',
@@ -189,6 +206,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema14.properties.title.type,
+                      parentSchema: schema14.properties.title,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -234,6 +254,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array',
+                          schema: schema14.properties.children.type,
+                          parentSchema: schema14.properties.children,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -256,6 +279,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema14.type,
+          parentSchema: schema14,
+          data,
         },
       ];
       return false;
@@ -304,6 +330,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema15.required,
+            parentSchema: schema15,
+            data,
           },
         ];
         return false;
@@ -318,6 +347,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema15,
+                data,
               },
             ];
             return false;
@@ -336,6 +368,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema15.properties.kind.type,
+                  parentSchema: schema15.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -348,6 +383,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'row' },
                   message: 'must be equal to constant',
+                  schema: 'row',
+                  parentSchema: schema15.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -358,8 +396,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate14.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -367,6 +406,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema15.properties.key.type,
+                    parentSchema: schema15.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -412,6 +454,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema15.properties.children.type,
+                        parentSchema: schema15.properties.children,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -433,6 +478,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema16.type,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -445,6 +493,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema16.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema16.enum,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -466,6 +517,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema15.type,
+          parentSchema: schema15,
+          data,
         },
       ];
       return false;
@@ -509,6 +563,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema17.required,
+            parentSchema: schema17,
+            data,
           },
         ];
         return false;
@@ -523,6 +580,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema17,
+                data,
               },
             ];
             return false;
@@ -541,6 +601,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema17.properties.kind.type,
+                  parentSchema: schema17.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -553,6 +616,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'column' },
                   message: 'must be equal to constant',
+                  schema: 'column',
+                  parentSchema: schema17.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -563,8 +629,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate15.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -572,6 +639,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema17.properties.key.type,
+                    parentSchema: schema17.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -617,6 +687,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema17.properties.children.type,
+                        parentSchema: schema17.properties.children,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -638,6 +711,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema16.type,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -650,6 +726,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema16.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema16.enum,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -671,6 +750,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema17.type,
+          parentSchema: schema17,
+          data,
         },
       ];
       return false;
@@ -715,6 +797,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema19.required,
+            parentSchema: schema19,
+            data,
           },
         ];
         return false;
@@ -729,6 +814,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema19,
+                data,
               },
             ];
             return false;
@@ -747,6 +835,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema19.properties.kind.type,
+                  parentSchema: schema19.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -759,6 +850,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'text' },
                   message: 'must be equal to constant',
+                  schema: 'text',
+                  parentSchema: schema19.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -769,8 +863,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate16.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -778,6 +873,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema19.properties.key.type,
+                    parentSchema: schema19.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -788,8 +886,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.text !== undefined) {
+                let data2 = data.text;
                 const _errs6 = errors;
-                if (typeof data.text !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate16.errors = [
                     {
                       instancePath: instancePath + '/text',
@@ -797,6 +896,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema19.properties.text.type,
+                      parentSchema: schema19.properties.text,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -817,6 +919,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema20.type,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -835,6 +940,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema20.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema20.enum,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -856,6 +964,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema19.type,
+          parentSchema: schema19,
+          data,
         },
       ];
       return false;
@@ -919,6 +1030,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'array' },
       message: 'must be array',
+      schema: schema24.type,
+      parentSchema: schema24,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err0];
@@ -938,6 +1052,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'type',
         params: { type: 'object' },
         message: 'must be object',
+        schema: schema25.type,
+        parentSchema: schema25,
+        data,
       };
       if (vErrors === null) {
         vErrors = [err1];
@@ -962,6 +1079,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: schema23.anyOf[2].type },
           message: 'must be null,string,number,boolean',
+          schema: schema23.anyOf[2].type,
+          parentSchema: schema23.anyOf[2],
+          data,
         };
         if (vErrors === null) {
           vErrors = [err2];
@@ -981,6 +1101,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'anyOf',
       params: {},
       message: 'must match a schema in anyOf',
+      schema: schema23.anyOf,
+      parentSchema: schema23,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err3];
@@ -1018,6 +1141,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema22.required,
+            parentSchema: schema22,
+            data,
           },
         ];
         return false;
@@ -1032,6 +1158,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema22,
+                data,
               },
             ];
             return false;
@@ -1040,8 +1169,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.handler !== undefined) {
+            let data0 = data.handler;
             const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
+            if (typeof data0 !== 'string') {
               validate18.errors = [
                 {
                   instancePath: instancePath + '/handler',
@@ -1049,6 +1179,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema22.properties.handler.type,
+                  parentSchema: schema22.properties.handler,
+                  data: data0,
                 },
               ];
               return false;
@@ -1086,6 +1219,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema22.type,
+          parentSchema: schema22,
+          data,
         },
       ];
       return false;
@@ -1113,6 +1249,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema21.required,
+            parentSchema: schema21,
+            data,
           },
         ];
         return false;
@@ -1134,6 +1273,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema21,
+                data,
               },
             ];
             return false;
@@ -1152,6 +1294,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema21.properties.kind.type,
+                  parentSchema: schema21.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1164,6 +1309,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'button' },
                   message: 'must be equal to constant',
+                  schema: 'button',
+                  parentSchema: schema21.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1174,8 +1322,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate17.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1183,6 +1332,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema21.properties.key.type,
+                    parentSchema: schema21.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1193,8 +1345,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.label !== undefined) {
+                let data2 = data.label;
                 const _errs6 = errors;
-                if (typeof data.label !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate17.errors = [
                     {
                       instancePath: instancePath + '/label',
@@ -1202,6 +1355,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema21.properties.label.type,
+                      parentSchema: schema21.properties.label,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -1230,8 +1386,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.disabled !== undefined) {
+                    let data4 = data.disabled;
                     const _errs9 = errors;
-                    if (typeof data.disabled !== 'boolean') {
+                    if (typeof data4 !== 'boolean') {
                       validate17.errors = [
                         {
                           instancePath: instancePath + '/disabled',
@@ -1239,6 +1396,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'boolean' },
                           message: 'must be boolean',
+                          schema: schema21.properties.disabled.type,
+                          parentSchema: schema21.properties.disabled,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -1259,6 +1419,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema21.properties.variant.type,
+                            parentSchema: schema21.properties.variant,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1271,6 +1434,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'enum',
                             params: { allowedValues: schema21.properties.variant.enum },
                             message: 'must be equal to one of the allowed values',
+                            schema: schema21.properties.variant.enum,
+                            parentSchema: schema21.properties.variant,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1294,6 +1460,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema21.type,
+          parentSchema: schema21,
+          data,
         },
       ];
       return false;
@@ -1343,6 +1512,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema22.required,
+            parentSchema: schema22,
+            data,
           },
         ];
         return false;
@@ -1357,6 +1529,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema22,
+                data,
               },
             ];
             return false;
@@ -1365,8 +1540,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.handler !== undefined) {
+            let data0 = data.handler;
             const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
+            if (typeof data0 !== 'string') {
               validate23.errors = [
                 {
                   instancePath: instancePath + '/handler',
@@ -1374,6 +1550,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema22.properties.handler.type,
+                  parentSchema: schema22.properties.handler,
+                  data: data0,
                 },
               ];
               return false;
@@ -1411,6 +1590,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema22.type,
+          parentSchema: schema22,
+          data,
         },
       ];
       return false;
@@ -1437,6 +1619,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema26.required,
+            parentSchema: schema26,
+            data,
           },
         ];
         return false;
@@ -1460,6 +1645,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema26,
+                data,
               },
             ];
             return false;
@@ -1478,6 +1666,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema26.properties.kind.type,
+                  parentSchema: schema26.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1490,6 +1681,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'input' },
                   message: 'must be equal to constant',
+                  schema: 'input',
+                  parentSchema: schema26.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1500,8 +1694,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate22.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1509,6 +1704,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema26.properties.key.type,
+                    parentSchema: schema26.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1529,6 +1727,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: schema26.properties.value.type },
                       message: 'must be string,number',
+                      schema: schema26.properties.value.type,
+                      parentSchema: schema26.properties.value,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -1539,8 +1740,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.label !== undefined) {
+                  let data3 = data.label;
                   const _errs8 = errors;
-                  if (typeof data.label !== 'string') {
+                  if (typeof data3 !== 'string') {
                     validate22.errors = [
                       {
                         instancePath: instancePath + '/label',
@@ -1548,6 +1750,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema26.properties.label.type,
+                        parentSchema: schema26.properties.label,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -1558,8 +1763,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.placeholder !== undefined) {
+                    let data4 = data.placeholder;
                     const _errs10 = errors;
-                    if (typeof data.placeholder !== 'string') {
+                    if (typeof data4 !== 'string') {
                       validate22.errors = [
                         {
                           instancePath: instancePath + '/placeholder',
@@ -1567,6 +1773,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema26.properties.placeholder.type,
+                          parentSchema: schema26.properties.placeholder,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -1587,6 +1796,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema26.properties.inputType.type,
+                            parentSchema: schema26.properties.inputType,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1599,6 +1811,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'enum',
                             params: { allowedValues: schema26.properties.inputType.enum },
                             message: 'must be equal to one of the allowed values',
+                            schema: schema26.properties.inputType.enum,
+                            parentSchema: schema26.properties.inputType,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1661,6 +1876,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema26.type,
+          parentSchema: schema26,
+          data,
         },
       ];
       return false;
@@ -1704,6 +1922,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema28.required,
+            parentSchema: schema28,
+            data,
           },
         ];
         return false;
@@ -1724,6 +1945,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema28,
+                data,
               },
             ];
             return false;
@@ -1742,6 +1966,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema28.properties.kind.type,
+                  parentSchema: schema28.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1754,6 +1981,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'checkbox' },
                   message: 'must be equal to constant',
+                  schema: 'checkbox',
+                  parentSchema: schema28.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1764,8 +1994,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate27.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1773,6 +2004,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema28.properties.key.type,
+                    parentSchema: schema28.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1783,8 +2017,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.checked !== undefined) {
+                let data2 = data.checked;
                 const _errs6 = errors;
-                if (typeof data.checked !== 'boolean') {
+                if (typeof data2 !== 'boolean') {
                   validate27.errors = [
                     {
                       instancePath: instancePath + '/checked',
@@ -1792,6 +2027,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'boolean' },
                       message: 'must be boolean',
+                      schema: schema28.properties.checked.type,
+                      parentSchema: schema28.properties.checked,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -1802,8 +2040,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.label !== undefined) {
+                  let data3 = data.label;
                   const _errs8 = errors;
-                  if (typeof data.label !== 'string') {
+                  if (typeof data3 !== 'string') {
                     validate27.errors = [
                       {
                         instancePath: instancePath + '/label',
@@ -1811,6 +2050,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema28.properties.label.type,
+                        parentSchema: schema28.properties.label,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -1851,6 +2093,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema28.type,
+          parentSchema: schema28,
+          data,
         },
       ];
       return false;
@@ -1910,6 +2155,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema29.required,
+            parentSchema: schema29,
+            data,
           },
         ];
         return false;
@@ -1931,6 +2179,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema29,
+                data,
               },
             ];
             return false;
@@ -1949,6 +2200,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema29.properties.kind.type,
+                  parentSchema: schema29.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1961,6 +2215,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'select' },
                   message: 'must be equal to constant',
+                  schema: 'select',
+                  parentSchema: schema29.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1971,8 +2228,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate29.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1980,6 +2238,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema29.properties.key.type,
+                    parentSchema: schema29.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1990,8 +2251,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.value !== undefined) {
+                let data2 = data.value;
                 const _errs6 = errors;
-                if (typeof data.value !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate29.errors = [
                     {
                       instancePath: instancePath + '/value',
@@ -1999,6 +2261,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema29.properties.value.type,
+                      parentSchema: schema29.properties.value,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -2033,6 +2298,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'required',
                                   params: { missingProperty: missing1 },
                                   message: "must have required property '" + missing1 + "'",
+                                  schema: schema30.required,
+                                  parentSchema: schema30,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -2047,6 +2315,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'additionalProperties',
                                       params: { additionalProperty: key1 },
                                       message: 'must NOT have additional properties',
+                                      schema: false,
+                                      parentSchema: schema30,
+                                      data: data4,
                                     },
                                   ];
                                   return false;
@@ -2055,8 +2326,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                               if (_errs13 === errors) {
                                 if (data4.value !== undefined) {
+                                  let data5 = data4.value;
                                   const _errs14 = errors;
-                                  if (typeof data4.value !== 'string') {
+                                  if (typeof data5 !== 'string') {
                                     validate29.errors = [
                                       {
                                         instancePath: instancePath + '/options/' + i0 + '/value',
@@ -2064,6 +2336,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'string' },
                                         message: 'must be string',
+                                        schema: schema30.properties.value.type,
+                                        parentSchema: schema30.properties.value,
+                                        data: data5,
                                       },
                                     ];
                                     return false;
@@ -2074,8 +2349,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                 }
                                 if (valid3) {
                                   if (data4.label !== undefined) {
+                                    let data6 = data4.label;
                                     const _errs16 = errors;
-                                    if (typeof data4.label !== 'string') {
+                                    if (typeof data6 !== 'string') {
                                       validate29.errors = [
                                         {
                                           instancePath: instancePath + '/options/' + i0 + '/label',
@@ -2083,6 +2359,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'string' },
                                           message: 'must be string',
+                                          schema: schema30.properties.label.type,
+                                          parentSchema: schema30.properties.label,
+                                          data: data6,
                                         },
                                       ];
                                       return false;
@@ -2102,6 +2381,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'object' },
                                 message: 'must be object',
+                                schema: schema30.type,
+                                parentSchema: schema30,
+                                data: data4,
                               },
                             ];
                             return false;
@@ -2120,6 +2402,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array',
+                          schema: schema29.properties.options.type,
+                          parentSchema: schema29.properties.options,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -2131,8 +2416,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.label !== undefined) {
+                    let data7 = data.label;
                     const _errs18 = errors;
-                    if (typeof data.label !== 'string') {
+                    if (typeof data7 !== 'string') {
                       validate29.errors = [
                         {
                           instancePath: instancePath + '/label',
@@ -2140,6 +2426,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema29.properties.label.type,
+                          parentSchema: schema29.properties.label,
+                          data: data7,
                         },
                       ];
                       return false;
@@ -2181,6 +2470,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema29.type,
+          parentSchema: schema29,
+          data,
         },
       ];
       return false;
@@ -2220,6 +2512,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema31.required,
+            parentSchema: schema31,
+            data,
           },
         ];
         return false;
@@ -2234,6 +2529,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema31,
+                data,
               },
             ];
             return false;
@@ -2252,6 +2550,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema31.properties.kind.type,
+                  parentSchema: schema31.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2264,6 +2565,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'list' },
                   message: 'must be equal to constant',
+                  schema: 'list',
+                  parentSchema: schema31.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2274,8 +2578,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate31.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -2283,6 +2588,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema31.properties.key.type,
+                    parentSchema: schema31.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -2328,6 +2636,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema31.properties.children.type,
+                        parentSchema: schema31.properties.children,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -2339,8 +2650,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.ordered !== undefined) {
+                  let data4 = data.ordered;
                   const _errs9 = errors;
-                  if (typeof data.ordered !== 'boolean') {
+                  if (typeof data4 !== 'boolean') {
                     validate31.errors = [
                       {
                         instancePath: instancePath + '/ordered',
@@ -2348,6 +2660,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'boolean' },
                         message: 'must be boolean',
+                        schema: schema31.properties.ordered.type,
+                        parentSchema: schema31.properties.ordered,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -2369,6 +2684,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema31.type,
+          parentSchema: schema31,
+          data,
         },
       ];
       return false;
@@ -2408,6 +2726,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema32.required,
+            parentSchema: schema32,
+            data,
           },
         ];
         return false;
@@ -2422,6 +2743,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema32,
+                data,
               },
             ];
             return false;
@@ -2440,6 +2764,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema32.properties.kind.type,
+                  parentSchema: schema32.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2452,6 +2779,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'badge' },
                   message: 'must be equal to constant',
+                  schema: 'badge',
+                  parentSchema: schema32.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2462,8 +2792,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate32.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -2471,6 +2802,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema32.properties.key.type,
+                    parentSchema: schema32.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -2481,8 +2815,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.text !== undefined) {
+                let data2 = data.text;
                 const _errs6 = errors;
-                if (typeof data.text !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate32.errors = [
                     {
                       instancePath: instancePath + '/text',
@@ -2490,6 +2825,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema32.properties.text.type,
+                      parentSchema: schema32.properties.text,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -2510,6 +2848,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema20.type,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -2528,6 +2869,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema20.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema20.enum,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -2549,6 +2893,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema32.type,
+          parentSchema: schema32,
+          data,
         },
       ];
       return false;
@@ -2572,6 +2919,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema13.required,
+            parentSchema: schema13,
+            data,
           },
         ];
         return false;
@@ -2614,6 +2964,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
+                      schema: schema34.required,
+                      parentSchema: schema34,
+                      data,
                     },
                   ];
                   return false;
@@ -2628,6 +2981,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema34,
+                          data,
                         },
                       ];
                       return false;
@@ -2646,6 +3002,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema34.properties.kind.type,
+                            parentSchema: schema34.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -2658,6 +3017,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'heading' },
                             message: 'must be equal to constant',
+                            schema: 'heading',
+                            parentSchema: schema34.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -2668,8 +3030,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid7) {
                       if (data.key !== undefined) {
+                        let data1 = data.key;
                         const _errs12 = errors;
-                        if (typeof data.key !== 'string') {
+                        if (typeof data1 !== 'string') {
                           validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
@@ -2677,6 +3040,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema34.properties.key.type,
+                              parentSchema: schema34.properties.key,
+                              data: data1,
                             },
                           ];
                           return false;
@@ -2687,8 +3053,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                       if (valid7) {
                         if (data.text !== undefined) {
+                          let data2 = data.text;
                           const _errs14 = errors;
-                          if (typeof data.text !== 'string') {
+                          if (typeof data2 !== 'string') {
                             validate12.errors = [
                               {
                                 instancePath: instancePath + '/text',
@@ -2696,6 +3063,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema34.properties.text.type,
+                                parentSchema: schema34.properties.text,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -2716,6 +3086,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema34.properties.level.type,
+                                  parentSchema: schema34.properties.level,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -2728,6 +3101,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'enum',
                                   params: { allowedValues: schema34.properties.level.enum },
                                   message: 'must be equal to one of the allowed values',
+                                  schema: schema34.properties.level.enum,
+                                  parentSchema: schema34.properties.level,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -2749,6 +3125,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema34.type,
+                    parentSchema: schema34,
+                    data,
                   },
                 ];
                 return false;
@@ -2796,6 +3175,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing2 },
                       message: "must have required property '" + missing2 + "'",
+                      schema: schema35.required,
+                      parentSchema: schema35,
+                      data,
                     },
                   ];
                   return false;
@@ -2810,6 +3192,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key1 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema35,
+                          data,
                         },
                       ];
                       return false;
@@ -2828,6 +3213,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema35.properties.kind.type,
+                            parentSchema: schema35.properties.kind,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -2840,6 +3228,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'table' },
                             message: 'must be equal to constant',
+                            schema: 'table',
+                            parentSchema: schema35.properties.kind,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -2850,8 +3241,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid15) {
                       if (data.key !== undefined) {
+                        let data5 = data.key;
                         const _errs29 = errors;
-                        if (typeof data.key !== 'string') {
+                        if (typeof data5 !== 'string') {
                           validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
@@ -2859,6 +3251,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema35.properties.key.type,
+                              parentSchema: schema35.properties.key,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -2876,8 +3271,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               var valid16 = true;
                               const len0 = data6.length;
                               for (let i0 = 0; i0 < len0; i0++) {
+                                let data7 = data6[i0];
                                 const _errs33 = errors;
-                                if (typeof data6[i0] !== 'string') {
+                                if (typeof data7 !== 'string') {
                                   validate12.errors = [
                                     {
                                       instancePath: instancePath + '/columns/' + i0,
@@ -2885,6 +3281,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'string' },
                                       message: 'must be string',
+                                      schema: schema35.properties.columns.items.type,
+                                      parentSchema: schema35.properties.columns.items,
+                                      data: data7,
                                     },
                                   ];
                                   return false;
@@ -2902,6 +3301,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'array' },
                                   message: 'must be array',
+                                  schema: schema35.properties.columns.type,
+                                  parentSchema: schema35.properties.columns,
+                                  data: data6,
                                 },
                               ];
                               return false;
@@ -2941,6 +3343,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: schema35.properties.rows.items.items.type },
                                               message: 'must be string,number',
+                                              schema: schema35.properties.rows.items.items.type,
+                                              parentSchema: schema35.properties.rows.items.items,
+                                              data: data10,
                                             },
                                           ];
                                           return false;
@@ -2958,6 +3363,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'array' },
                                           message: 'must be array',
+                                          schema: schema35.properties.rows.items.type,
+                                          parentSchema: schema35.properties.rows.items,
+                                          data: data9,
                                         },
                                       ];
                                       return false;
@@ -2976,6 +3384,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'array' },
                                     message: 'must be array',
+                                    schema: schema35.properties.rows.type,
+                                    parentSchema: schema35.properties.rows,
+                                    data: data8,
                                   },
                                 ];
                                 return false;
@@ -2998,6 +3409,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema35.type,
+                    parentSchema: schema35,
+                    data,
                   },
                 ];
                 return false;
@@ -3021,6 +3435,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing3 },
                       message: "must have required property '" + missing3 + "'",
+                      schema: schema36.required,
+                      parentSchema: schema36,
+                      data,
                     },
                   ];
                   return false;
@@ -3035,6 +3452,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key2 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema36,
+                          data,
                         },
                       ];
                       return false;
@@ -3053,6 +3473,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema36.properties.kind.type,
+                            parentSchema: schema36.properties.kind,
+                            data: data11,
                           },
                         ];
                         return false;
@@ -3065,6 +3488,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'divider' },
                             message: 'must be equal to constant',
+                            schema: 'divider',
+                            parentSchema: schema36.properties.kind,
+                            data: data11,
                           },
                         ];
                         return false;
@@ -3075,8 +3501,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid22) {
                       if (data.key !== undefined) {
+                        let data12 = data.key;
                         const _errs48 = errors;
-                        if (typeof data.key !== 'string') {
+                        if (typeof data12 !== 'string') {
                           validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
@@ -3084,6 +3511,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema36.properties.key.type,
+                              parentSchema: schema36.properties.key,
+                              data: data12,
                             },
                           ];
                           return false;
@@ -3103,6 +3533,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema36.type,
+                    parentSchema: schema36,
+                    data,
                   },
                 ];
                 return false;
@@ -3116,6 +3549,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                 message: 'value of tag "kind" must be in oneOf',
+                schema: schema13.discriminator,
+                parentSchema: schema13,
+                data,
               },
             ];
             return false;
@@ -3128,6 +3564,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'kind', tagValue: tag0 },
               message: 'tag "kind" must be string',
+              schema: schema13.discriminator,
+              parentSchema: schema13,
+              data,
             },
           ];
           return false;
@@ -3141,6 +3580,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema13.type,
+          parentSchema: schema13,
+          data,
         },
       ];
       return false;
@@ -3166,6 +3608,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema22.required,
+            parentSchema: schema22,
+            data,
           },
         ];
         return false;
@@ -3180,6 +3625,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema22,
+                data,
               },
             ];
             return false;
@@ -3188,8 +3636,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.handler !== undefined) {
+            let data0 = data.handler;
             const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
+            if (typeof data0 !== 'string') {
               validate43.errors = [
                 {
                   instancePath: instancePath + '/handler',
@@ -3197,6 +3646,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema22.properties.handler.type,
+                  parentSchema: schema22.properties.handler,
+                  data: data0,
                 },
               ];
               return false;
@@ -3234,6 +3686,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema22.type,
+          parentSchema: schema22,
+          data,
         },
       ];
       return false;
@@ -3276,6 +3731,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema38.required,
+            parentSchema: schema38,
+            data,
           },
         ];
         return false;
@@ -3290,6 +3748,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema38,
+                data,
               },
             ];
             return false;
@@ -3308,6 +3769,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema38.properties.name.type,
+                  parentSchema: schema38.properties.name,
+                  data: data0,
                 },
               ];
               return false;
@@ -3320,6 +3784,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema38.properties.name.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema38.properties.name.enum,
+                  parentSchema: schema38.properties.name,
+                  data: data0,
                 },
               ];
               return false;
@@ -3362,6 +3829,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: schema38.properties.value.type },
                       message: 'must be string,number,boolean',
+                      schema: schema38.properties.value.type,
+                      parentSchema: schema38.properties.value,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -3382,6 +3852,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema38.type,
+          parentSchema: schema38,
+          data,
         },
       ];
       return false;
@@ -3432,6 +3905,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema39.required,
+            parentSchema: schema39,
+            data,
           },
         ];
         return false;
@@ -3446,6 +3922,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema39,
+                data,
               },
             ];
             return false;
@@ -3464,6 +3943,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema40.type,
+                  parentSchema: schema40,
+                  data: data0,
                 },
               ];
               return false;
@@ -3476,6 +3958,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema40.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema40.enum,
+                  parentSchema: schema40,
+                  data: data0,
                 },
               ];
               return false;
@@ -3486,8 +3971,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.type !== undefined) {
+              let data1 = data.type;
               const _errs5 = errors;
-              if (typeof data.type !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate47.errors = [
                   {
                     instancePath: instancePath + '/type',
@@ -3495,6 +3981,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema39.properties.type.type,
+                    parentSchema: schema39.properties.type,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -3533,6 +4022,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema39.type,
+          parentSchema: schema39,
+          data,
         },
       ];
       return false;
@@ -3602,6 +4094,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema42.required,
+            parentSchema: schema42,
+            data,
           },
         ];
         return false;
@@ -3624,6 +4119,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema42,
+                data,
               },
             ];
             return false;
@@ -3632,8 +4130,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.dispatchId !== undefined) {
+            let data0 = data.dispatchId;
             const _errs2 = errors;
-            if (typeof data.dispatchId !== 'string') {
+            if (typeof data0 !== 'string') {
               validate51.errors = [
                 {
                   instancePath: instancePath + '/dispatchId',
@@ -3641,6 +4140,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema42.properties.dispatchId.type,
+                  parentSchema: schema42.properties.dispatchId,
+                  data: data0,
                 },
               ];
               return false;
@@ -3661,6 +4163,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema40.type,
+                    parentSchema: schema40,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -3673,6 +4178,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'enum',
                     params: { allowedValues: schema40.enum },
                     message: 'must be equal to one of the allowed values',
+                    schema: schema40.enum,
+                    parentSchema: schema40,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -3683,8 +4191,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.pluginId !== undefined) {
+                let data2 = data.pluginId;
                 const _errs7 = errors;
-                if (typeof data.pluginId !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate51.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
@@ -3692,6 +4201,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema42.properties.pluginId.type,
+                      parentSchema: schema42.properties.pluginId,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -3712,6 +4224,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema42.properties.ts.type,
+                        parentSchema: schema42.properties.ts,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -3732,6 +4247,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema44.type,
+                          parentSchema: schema44,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -3749,6 +4267,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'enum',
                           params: { allowedValues: schema44.enum },
                           message: 'must be equal to one of the allowed values',
+                          schema: schema44.enum,
+                          parentSchema: schema44,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -3759,8 +4280,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                   if (valid0) {
                     if (data.accepted !== undefined) {
+                      let data5 = data.accepted;
                       const _errs14 = errors;
-                      if (typeof data.accepted !== 'boolean') {
+                      if (typeof data5 !== 'boolean') {
                         validate51.errors = [
                           {
                             instancePath: instancePath + '/accepted',
@@ -3768,6 +4290,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
+                            schema: schema42.properties.accepted.type,
+                            parentSchema: schema42.properties.accepted,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -3778,8 +4303,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid0) {
                       if (data.reason !== undefined) {
+                        let data6 = data.reason;
                         const _errs16 = errors;
-                        if (typeof data.reason !== 'string') {
+                        if (typeof data6 !== 'string') {
                           validate51.errors = [
                             {
                               instancePath: instancePath + '/reason',
@@ -3787,6 +4313,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema42.properties.reason.type,
+                              parentSchema: schema42.properties.reason,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -3811,6 +4340,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema42.type,
+          parentSchema: schema42,
+          data,
         },
       ];
       return false;
@@ -3837,6 +4369,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema41.required,
+            parentSchema: schema41,
+            data,
           },
         ];
         return false;
@@ -3851,6 +4386,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema41,
+                data,
               },
             ];
             return false;
@@ -3859,8 +4397,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.type !== undefined) {
+            let data0 = data.type;
             const _errs2 = errors;
-            if (typeof data.type !== 'string') {
+            if (typeof data0 !== 'string') {
               validate49.errors = [
                 {
                   instancePath: instancePath + '/type',
@@ -3868,6 +4407,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema41.properties.type.type,
+                  parentSchema: schema41.properties.type,
+                  data: data0,
                 },
               ];
               return false;
@@ -3924,6 +4466,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema41.type,
+          parentSchema: schema41,
+          data,
         },
       ];
       return false;
@@ -3997,6 +4542,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema45.required,
+            parentSchema: schema45,
+            data,
           },
         ];
         return false;
@@ -4018,6 +4566,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema45,
+                data,
               },
             ];
             return false;
@@ -4026,8 +4577,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.pluginId !== undefined) {
+            let data0 = data.pluginId;
             const _errs2 = errors;
-            if (typeof data.pluginId !== 'string') {
+            if (typeof data0 !== 'string') {
               validate53.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
@@ -4035,6 +4587,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema45.properties.pluginId.type,
+                  parentSchema: schema45.properties.pluginId,
+                  data: data0,
                 },
               ];
               return false;
@@ -4045,8 +4600,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.title !== undefined) {
+              let data1 = data.title;
               const _errs4 = errors;
-              if (typeof data.title !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate53.errors = [
                   {
                     instancePath: instancePath + '/title',
@@ -4054,6 +4610,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema45.properties.title.type,
+                    parentSchema: schema45.properties.title,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -4088,6 +4647,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'required',
                                 params: { missingProperty: missing1 },
                                 message: "must have required property '" + missing1 + "'",
+                                schema: schema46.required,
+                                parentSchema: schema46,
+                                data: data3,
                               },
                             ];
                             return false;
@@ -4102,6 +4664,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'additionalProperties',
                                     params: { additionalProperty: key1 },
                                     message: 'must NOT have additional properties',
+                                    schema: false,
+                                    parentSchema: schema46,
+                                    data: data3,
                                   },
                                 ];
                                 return false;
@@ -4110,8 +4675,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                             }
                             if (_errs11 === errors) {
                               if (data3.id !== undefined) {
+                                let data4 = data3.id;
                                 const _errs12 = errors;
-                                if (typeof data3.id !== 'string') {
+                                if (typeof data4 !== 'string') {
                                   validate53.errors = [
                                     {
                                       instancePath: instancePath + '/widgets/' + i0 + '/id',
@@ -4119,6 +4685,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'string' },
                                       message: 'must be string',
+                                      schema: schema46.properties.id.type,
+                                      parentSchema: schema46.properties.id,
+                                      data: data4,
                                     },
                                   ];
                                   return false;
@@ -4129,8 +4698,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                               if (valid3) {
                                 if (data3.title !== undefined) {
+                                  let data5 = data3.title;
                                   const _errs14 = errors;
-                                  if (typeof data3.title !== 'string') {
+                                  if (typeof data5 !== 'string') {
                                     validate53.errors = [
                                       {
                                         instancePath: instancePath + '/widgets/' + i0 + '/title',
@@ -4138,6 +4708,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'string' },
                                         message: 'must be string',
+                                        schema: schema46.properties.title.type,
+                                        parentSchema: schema46.properties.title,
+                                        data: data5,
                                       },
                                     ];
                                     return false;
@@ -4161,6 +4734,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 250 },
                                               message: 'must be >= 250',
+                                              schema: 250,
+                                              parentSchema: schema46.properties.refreshMs,
+                                              data: data6,
                                             },
                                           ];
                                           return false;
@@ -4173,6 +4749,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema46.properties.refreshMs.type,
+                                            parentSchema: schema46.properties.refreshMs,
+                                            data: data6,
                                           },
                                         ];
                                         return false;
@@ -4194,6 +4773,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'object' },
                               message: 'must be object',
+                              schema: schema46.type,
+                              parentSchema: schema46,
+                              data: data3,
                             },
                           ];
                           return false;
@@ -4212,6 +4794,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema45.properties.widgets.type,
+                        parentSchema: schema45.properties.widgets,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -4230,8 +4815,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                       var valid4 = true;
                       const len1 = data7.length;
                       for (let i1 = 0; i1 < len1; i1++) {
+                        let data8 = data7[i1];
                         const _errs20 = errors;
-                        if (typeof data7[i1] !== 'string') {
+                        if (typeof data8 !== 'string') {
                           validate53.errors = [
                             {
                               instancePath: instancePath + '/handlers/' + i1,
@@ -4239,6 +4825,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema45.properties.handlers.items.type,
+                              parentSchema: schema45.properties.handlers.items,
+                              data: data8,
                             },
                           ];
                           return false;
@@ -4256,6 +4845,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array',
+                          schema: schema45.properties.handlers.type,
+                          parentSchema: schema45.properties.handlers,
+                          data: data7,
                         },
                       ];
                       return false;
@@ -4274,8 +4866,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                         var valid5 = true;
                         const len2 = data9.length;
                         for (let i2 = 0; i2 < len2; i2++) {
+                          let data10 = data9[i2];
                           const _errs24 = errors;
-                          if (typeof data9[i2] !== 'string') {
+                          if (typeof data10 !== 'string') {
                             validate53.errors = [
                               {
                                 instancePath: instancePath + '/reducers/' + i2,
@@ -4283,6 +4876,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema45.properties.reducers.items.type,
+                                parentSchema: schema45.properties.reducers.items,
+                                data: data10,
                               },
                             ];
                             return false;
@@ -4300,6 +4896,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'array' },
                             message: 'must be array',
+                            schema: schema45.properties.reducers.type,
+                            parentSchema: schema45.properties.reducers,
+                            data: data9,
                           },
                         ];
                         return false;
@@ -4331,6 +4930,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema45.type,
+          parentSchema: schema45,
+          data,
         },
       ];
       return false;
@@ -4456,6 +5058,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema48.required,
+            parentSchema: schema48,
+            data,
           },
         ];
         return false;
@@ -4470,6 +5075,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema48,
+                data,
               },
             ];
             return false;
@@ -4490,6 +5098,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minimum',
                       params: { comparison: '>=', limit: 1048576 },
                       message: 'must be >= 1048576',
+                      schema: 1048576,
+                      parentSchema: schema48.properties.memoryBytes,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -4502,6 +5113,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'number' },
                     message: 'must be number',
+                    schema: schema48.properties.memoryBytes.type,
+                    parentSchema: schema48.properties.memoryBytes,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -4525,6 +5139,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'minimum',
                         params: { comparison: '>=', limit: 16384 },
                         message: 'must be >= 16384',
+                        schema: 16384,
+                        parentSchema: schema48.properties.stackBytes,
+                        data: data1,
                       },
                     ];
                     return false;
@@ -4537,6 +5154,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema48.properties.stackBytes.type,
+                      parentSchema: schema48.properties.stackBytes,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -4560,6 +5180,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'minimum',
                           params: { comparison: '>=', limit: 1 },
                           message: 'must be >= 1',
+                          schema: 1,
+                          parentSchema: schema48.properties.loadTimeoutMs,
+                          data: data2,
                         },
                       ];
                       return false;
@@ -4572,6 +5195,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema48.properties.loadTimeoutMs.type,
+                        parentSchema: schema48.properties.loadTimeoutMs,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -4595,6 +5221,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'minimum',
                             params: { comparison: '>=', limit: 1 },
                             message: 'must be >= 1',
+                            schema: 1,
+                            parentSchema: schema48.properties.renderTimeoutMs,
+                            data: data3,
                           },
                         ];
                         return false;
@@ -4607,6 +5236,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'number' },
                           message: 'must be number',
+                          schema: schema48.properties.renderTimeoutMs.type,
+                          parentSchema: schema48.properties.renderTimeoutMs,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -4630,6 +5262,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'minimum',
                               params: { comparison: '>=', limit: 1 },
                               message: 'must be >= 1',
+                              schema: 1,
+                              parentSchema: schema48.properties.eventTimeoutMs,
+                              data: data4,
                             },
                           ];
                           return false;
@@ -4642,6 +5277,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'number' },
                             message: 'must be number',
+                            schema: schema48.properties.eventTimeoutMs.type,
+                            parentSchema: schema48.properties.eventTimeoutMs,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -4665,6 +5303,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'minimum',
                                 params: { comparison: '>=', limit: 0 },
                                 message: 'must be >= 0',
+                                schema: 0,
+                                parentSchema: schema48.properties.maxPendingJobs,
+                                data: data5,
                               },
                             ];
                             return false;
@@ -4677,6 +5318,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema48.properties.maxPendingJobs.type,
+                              parentSchema: schema48.properties.maxPendingJobs,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -4700,6 +5344,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 1 },
                                   message: 'must be >= 1',
+                                  schema: 1,
+                                  parentSchema: schema48.properties.maxCodeBytes,
+                                  data: data6,
                                 },
                               ];
                               return false;
@@ -4712,6 +5359,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema48.properties.maxCodeBytes.type,
+                                parentSchema: schema48.properties.maxCodeBytes,
+                                data: data6,
                               },
                             ];
                             return false;
@@ -4735,6 +5385,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 2 },
                                     message: 'must be >= 2',
+                                    schema: 2,
+                                    parentSchema: schema48.properties.maxStateBytes,
+                                    data: data7,
                                   },
                                 ];
                                 return false;
@@ -4747,6 +5400,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema48.properties.maxStateBytes.type,
+                                  parentSchema: schema48.properties.maxStateBytes,
+                                  data: data7,
                                 },
                               ];
                               return false;
@@ -4770,6 +5426,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 2 },
                                       message: 'must be >= 2',
+                                      schema: 2,
+                                      parentSchema: schema48.properties.maxOutputBytes,
+                                      data: data8,
                                     },
                                   ];
                                   return false;
@@ -4782,6 +5441,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'number' },
                                     message: 'must be number',
+                                    schema: schema48.properties.maxOutputBytes.type,
+                                    parentSchema: schema48.properties.maxOutputBytes,
+                                    data: data8,
                                   },
                                 ];
                                 return false;
@@ -4805,6 +5467,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1 },
                                         message: 'must be >= 1',
+                                        schema: 1,
+                                        parentSchema: schema48.properties.maxOutputNodes,
+                                        data: data9,
                                       },
                                     ];
                                     return false;
@@ -4817,6 +5482,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema48.properties.maxOutputNodes.type,
+                                      parentSchema: schema48.properties.maxOutputNodes,
+                                      data: data9,
                                     },
                                   ];
                                   return false;
@@ -4840,6 +5508,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 1 },
                                           message: 'must be >= 1',
+                                          schema: 1,
+                                          parentSchema: schema48.properties.maxOutputDepth,
+                                          data: data10,
                                         },
                                       ];
                                       return false;
@@ -4852,6 +5523,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema48.properties.maxOutputDepth.type,
+                                        parentSchema: schema48.properties.maxOutputDepth,
+                                        data: data10,
                                       },
                                     ];
                                     return false;
@@ -4875,6 +5549,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 0 },
                                             message: 'must be >= 0',
+                                            schema: 0,
+                                            parentSchema: schema48.properties.maxDispatchesPerEvent,
+                                            data: data11,
                                           },
                                         ];
                                         return false;
@@ -4887,6 +5564,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema48.properties.maxDispatchesPerEvent.type,
+                                          parentSchema: schema48.properties.maxDispatchesPerEvent,
+                                          data: data11,
                                         },
                                       ];
                                       return false;
@@ -4910,6 +5590,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 2 },
                                               message: 'must be >= 2',
+                                              schema: 2,
+                                              parentSchema: schema48.properties.maxPayloadBytes,
+                                              data: data12,
                                             },
                                           ];
                                           return false;
@@ -4922,6 +5605,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema48.properties.maxPayloadBytes.type,
+                                            parentSchema: schema48.properties.maxPayloadBytes,
+                                            data: data12,
                                           },
                                         ];
                                         return false;
@@ -4945,6 +5631,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 0 },
                                                 message: 'must be >= 0',
+                                                schema: 0,
+                                                parentSchema: schema48.properties.maxLogsPerCall,
+                                                data: data13,
                                               },
                                             ];
                                             return false;
@@ -4957,6 +5646,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema48.properties.maxLogsPerCall.type,
+                                              parentSchema: schema48.properties.maxLogsPerCall,
+                                              data: data13,
                                             },
                                           ];
                                           return false;
@@ -4980,6 +5672,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'minimum',
                                                   params: { comparison: '>=', limit: 16 },
                                                   message: 'must be >= 16',
+                                                  schema: 16,
+                                                  parentSchema: schema48.properties.maxLogBytes,
+                                                  data: data14,
                                                 },
                                               ];
                                               return false;
@@ -4992,6 +5687,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'type',
                                                 params: { type: 'number' },
                                                 message: 'must be number',
+                                                schema: schema48.properties.maxLogBytes.type,
+                                                parentSchema: schema48.properties.maxLogBytes,
+                                                data: data14,
                                               },
                                             ];
                                             return false;
@@ -5025,6 +5723,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema48.type,
+          parentSchema: schema48,
+          data,
         },
       ];
       return false;
@@ -5073,6 +5774,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'additionalProperties',
               params: { additionalProperty: key0 },
               message: 'must NOT have additional properties',
+              schema: false,
+              parentSchema: schema49,
+              data,
             },
           ];
           return false;
@@ -5093,6 +5797,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'minimum',
                     params: { comparison: '>=', limit: 1048576 },
                     message: 'must be >= 1048576',
+                    schema: 1048576,
+                    parentSchema: schema49.properties.memoryBytes,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -5105,6 +5812,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'number' },
                   message: 'must be number',
+                  schema: schema49.properties.memoryBytes.type,
+                  parentSchema: schema49.properties.memoryBytes,
+                  data: data0,
                 },
               ];
               return false;
@@ -5128,6 +5838,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minimum',
                       params: { comparison: '>=', limit: 16384 },
                       message: 'must be >= 16384',
+                      schema: 16384,
+                      parentSchema: schema49.properties.stackBytes,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -5140,6 +5853,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'number' },
                     message: 'must be number',
+                    schema: schema49.properties.stackBytes.type,
+                    parentSchema: schema49.properties.stackBytes,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -5163,6 +5879,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'minimum',
                         params: { comparison: '>=', limit: 1 },
                         message: 'must be >= 1',
+                        schema: 1,
+                        parentSchema: schema49.properties.loadTimeoutMs,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -5175,6 +5894,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema49.properties.loadTimeoutMs.type,
+                      parentSchema: schema49.properties.loadTimeoutMs,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -5198,6 +5920,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'minimum',
                           params: { comparison: '>=', limit: 1 },
                           message: 'must be >= 1',
+                          schema: 1,
+                          parentSchema: schema49.properties.renderTimeoutMs,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -5210,6 +5935,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema49.properties.renderTimeoutMs.type,
+                        parentSchema: schema49.properties.renderTimeoutMs,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -5233,6 +5961,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'minimum',
                             params: { comparison: '>=', limit: 1 },
                             message: 'must be >= 1',
+                            schema: 1,
+                            parentSchema: schema49.properties.eventTimeoutMs,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -5245,6 +5976,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'number' },
                           message: 'must be number',
+                          schema: schema49.properties.eventTimeoutMs.type,
+                          parentSchema: schema49.properties.eventTimeoutMs,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -5268,6 +6002,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'minimum',
                               params: { comparison: '>=', limit: 0 },
                               message: 'must be >= 0',
+                              schema: 0,
+                              parentSchema: schema49.properties.maxPendingJobs,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -5280,6 +6017,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'number' },
                             message: 'must be number',
+                            schema: schema49.properties.maxPendingJobs.type,
+                            parentSchema: schema49.properties.maxPendingJobs,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -5303,6 +6043,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'minimum',
                                 params: { comparison: '>=', limit: 1 },
                                 message: 'must be >= 1',
+                                schema: 1,
+                                parentSchema: schema49.properties.maxCodeBytes,
+                                data: data6,
                               },
                             ];
                             return false;
@@ -5315,6 +6058,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema49.properties.maxCodeBytes.type,
+                              parentSchema: schema49.properties.maxCodeBytes,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -5338,6 +6084,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 2 },
                                   message: 'must be >= 2',
+                                  schema: 2,
+                                  parentSchema: schema49.properties.maxStateBytes,
+                                  data: data7,
                                 },
                               ];
                               return false;
@@ -5350,6 +6099,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema49.properties.maxStateBytes.type,
+                                parentSchema: schema49.properties.maxStateBytes,
+                                data: data7,
                               },
                             ];
                             return false;
@@ -5373,6 +6125,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 2 },
                                     message: 'must be >= 2',
+                                    schema: 2,
+                                    parentSchema: schema49.properties.maxOutputBytes,
+                                    data: data8,
                                   },
                                 ];
                                 return false;
@@ -5385,6 +6140,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema49.properties.maxOutputBytes.type,
+                                  parentSchema: schema49.properties.maxOutputBytes,
+                                  data: data8,
                                 },
                               ];
                               return false;
@@ -5408,6 +6166,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 1 },
                                       message: 'must be >= 1',
+                                      schema: 1,
+                                      parentSchema: schema49.properties.maxOutputNodes,
+                                      data: data9,
                                     },
                                   ];
                                   return false;
@@ -5420,6 +6181,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'number' },
                                     message: 'must be number',
+                                    schema: schema49.properties.maxOutputNodes.type,
+                                    parentSchema: schema49.properties.maxOutputNodes,
+                                    data: data9,
                                   },
                                 ];
                                 return false;
@@ -5443,6 +6207,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1 },
                                         message: 'must be >= 1',
+                                        schema: 1,
+                                        parentSchema: schema49.properties.maxOutputDepth,
+                                        data: data10,
                                       },
                                     ];
                                     return false;
@@ -5455,6 +6222,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema49.properties.maxOutputDepth.type,
+                                      parentSchema: schema49.properties.maxOutputDepth,
+                                      data: data10,
                                     },
                                   ];
                                   return false;
@@ -5478,6 +6248,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 0 },
                                           message: 'must be >= 0',
+                                          schema: 0,
+                                          parentSchema: schema49.properties.maxDispatchesPerEvent,
+                                          data: data11,
                                         },
                                       ];
                                       return false;
@@ -5490,6 +6263,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema49.properties.maxDispatchesPerEvent.type,
+                                        parentSchema: schema49.properties.maxDispatchesPerEvent,
+                                        data: data11,
                                       },
                                     ];
                                     return false;
@@ -5513,6 +6289,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 2 },
                                             message: 'must be >= 2',
+                                            schema: 2,
+                                            parentSchema: schema49.properties.maxPayloadBytes,
+                                            data: data12,
                                           },
                                         ];
                                         return false;
@@ -5525,6 +6304,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema49.properties.maxPayloadBytes.type,
+                                          parentSchema: schema49.properties.maxPayloadBytes,
+                                          data: data12,
                                         },
                                       ];
                                       return false;
@@ -5548,6 +6330,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 0 },
                                               message: 'must be >= 0',
+                                              schema: 0,
+                                              parentSchema: schema49.properties.maxLogsPerCall,
+                                              data: data13,
                                             },
                                           ];
                                           return false;
@@ -5560,6 +6345,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema49.properties.maxLogsPerCall.type,
+                                            parentSchema: schema49.properties.maxLogsPerCall,
+                                            data: data13,
                                           },
                                         ];
                                         return false;
@@ -5583,6 +6371,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 16 },
                                                 message: 'must be >= 16',
+                                                schema: 16,
+                                                parentSchema: schema49.properties.maxLogBytes,
+                                                data: data14,
                                               },
                                             ];
                                             return false;
@@ -5595,6 +6386,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema49.properties.maxLogBytes.type,
+                                              parentSchema: schema49.properties.maxLogBytes,
+                                              data: data14,
                                             },
                                           ];
                                           return false;
@@ -5627,6 +6421,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema49.type,
+          parentSchema: schema49,
+          data,
         },
       ];
       return false;
@@ -5700,6 +6497,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema50.required,
+            parentSchema: schema50,
+            data,
           },
         ];
         return false;
@@ -5714,6 +6514,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema50,
+                data,
               },
             ];
             return false;
@@ -5732,6 +6535,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema51.type,
+                  parentSchema: schema51,
+                  data: data0,
                 },
               ];
               return false;
@@ -5766,6 +6572,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema51.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema51.enum,
+                  parentSchema: schema51,
+                  data: data0,
                 },
               ];
               return false;
@@ -5776,8 +6585,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.message !== undefined) {
+              let data1 = data.message;
               const _errs5 = errors;
-              if (typeof data.message !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate56.errors = [
                   {
                     instancePath: instancePath + '/message',
@@ -5785,6 +6595,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema50.properties.message.type,
+                    parentSchema: schema50.properties.message,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -5805,6 +6618,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
+                      schema: schema25.type,
+                      parentSchema: schema25,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -5825,6 +6641,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema50.type,
+          parentSchema: schema50,
+          data,
         },
       ];
       return false;
@@ -5889,6 +6708,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema53.required,
+            parentSchema: schema53,
+            data,
           },
         ];
         return false;
@@ -5903,6 +6725,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema53,
+                data,
               },
             ];
             return false;
@@ -5923,6 +6748,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'maxLength',
                       params: { limit: 200 },
                       message: 'must NOT have more than 200 characters',
+                      schema: 200,
+                      parentSchema: schema53.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -5935,6 +6763,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'minLength',
                         params: { limit: 1 },
                         message: 'must NOT have fewer than 1 characters',
+                        schema: 1,
+                        parentSchema: schema53.properties.pluginId,
+                        data: data0,
                       },
                     ];
                     return false;
@@ -5948,6 +6779,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema53.properties.pluginId.type,
+                    parentSchema: schema53.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -5959,8 +6793,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.code !== undefined) {
+              let data1 = data.code;
               const _errs4 = errors;
-              if (typeof data.code !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate57.errors = [
                   {
                     instancePath: instancePath + '/code',
@@ -5968,6 +6803,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema53.properties.code.type,
+                    parentSchema: schema53.properties.code,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -5988,6 +6826,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema54.type,
+                      parentSchema: schema54,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -6000,6 +6841,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'enum',
                       params: { allowedValues: schema54.enum },
                       message: 'must be equal to one of the allowed values',
+                      schema: schema54.enum,
+                      parentSchema: schema54,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -6025,6 +6869,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'additionalProperties',
                               params: { additionalProperty: key1 },
                               message: 'must NOT have additional properties',
+                              schema: false,
+                              parentSchema: schema49,
+                              data: data3,
                             },
                           ];
                           return false;
@@ -6046,6 +6893,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 1048576 },
                                     message: 'must be >= 1048576',
+                                    schema: 1048576,
+                                    parentSchema: schema49.properties.memoryBytes,
+                                    data: data4,
                                   },
                                 ];
                                 return false;
@@ -6059,6 +6909,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema49.properties.memoryBytes.type,
+                                  parentSchema: schema49.properties.memoryBytes,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -6083,6 +6936,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 16384 },
                                       message: 'must be >= 16384',
+                                      schema: 16384,
+                                      parentSchema: schema49.properties.stackBytes,
+                                      data: data5,
                                     },
                                   ];
                                   return false;
@@ -6096,6 +6952,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'number' },
                                     message: 'must be number',
+                                    schema: schema49.properties.stackBytes.type,
+                                    parentSchema: schema49.properties.stackBytes,
+                                    data: data5,
                                   },
                                 ];
                                 return false;
@@ -6120,6 +6979,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1 },
                                         message: 'must be >= 1',
+                                        schema: 1,
+                                        parentSchema: schema49.properties.loadTimeoutMs,
+                                        data: data6,
                                       },
                                     ];
                                     return false;
@@ -6133,6 +6995,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema49.properties.loadTimeoutMs.type,
+                                      parentSchema: schema49.properties.loadTimeoutMs,
+                                      data: data6,
                                     },
                                   ];
                                   return false;
@@ -6157,6 +7022,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 1 },
                                           message: 'must be >= 1',
+                                          schema: 1,
+                                          parentSchema: schema49.properties.renderTimeoutMs,
+                                          data: data7,
                                         },
                                       ];
                                       return false;
@@ -6170,6 +7038,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema49.properties.renderTimeoutMs.type,
+                                        parentSchema: schema49.properties.renderTimeoutMs,
+                                        data: data7,
                                       },
                                     ];
                                     return false;
@@ -6194,6 +7065,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 1 },
                                             message: 'must be >= 1',
+                                            schema: 1,
+                                            parentSchema: schema49.properties.eventTimeoutMs,
+                                            data: data8,
                                           },
                                         ];
                                         return false;
@@ -6207,6 +7081,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema49.properties.eventTimeoutMs.type,
+                                          parentSchema: schema49.properties.eventTimeoutMs,
+                                          data: data8,
                                         },
                                       ];
                                       return false;
@@ -6231,6 +7108,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 0 },
                                               message: 'must be >= 0',
+                                              schema: 0,
+                                              parentSchema: schema49.properties.maxPendingJobs,
+                                              data: data9,
                                             },
                                           ];
                                           return false;
@@ -6244,6 +7124,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema49.properties.maxPendingJobs.type,
+                                            parentSchema: schema49.properties.maxPendingJobs,
+                                            data: data9,
                                           },
                                         ];
                                         return false;
@@ -6268,6 +7151,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 1 },
                                                 message: 'must be >= 1',
+                                                schema: 1,
+                                                parentSchema: schema49.properties.maxCodeBytes,
+                                                data: data10,
                                               },
                                             ];
                                             return false;
@@ -6281,6 +7167,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema49.properties.maxCodeBytes.type,
+                                              parentSchema: schema49.properties.maxCodeBytes,
+                                              data: data10,
                                             },
                                           ];
                                           return false;
@@ -6305,6 +7194,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'minimum',
                                                   params: { comparison: '>=', limit: 2 },
                                                   message: 'must be >= 2',
+                                                  schema: 2,
+                                                  parentSchema: schema49.properties.maxStateBytes,
+                                                  data: data11,
                                                 },
                                               ];
                                               return false;
@@ -6318,6 +7210,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'type',
                                                 params: { type: 'number' },
                                                 message: 'must be number',
+                                                schema: schema49.properties.maxStateBytes.type,
+                                                parentSchema: schema49.properties.maxStateBytes,
+                                                data: data11,
                                               },
                                             ];
                                             return false;
@@ -6342,6 +7237,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'minimum',
                                                     params: { comparison: '>=', limit: 2 },
                                                     message: 'must be >= 2',
+                                                    schema: 2,
+                                                    parentSchema: schema49.properties.maxOutputBytes,
+                                                    data: data12,
                                                   },
                                                 ];
                                                 return false;
@@ -6355,6 +7253,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'type',
                                                   params: { type: 'number' },
                                                   message: 'must be number',
+                                                  schema: schema49.properties.maxOutputBytes.type,
+                                                  parentSchema: schema49.properties.maxOutputBytes,
+                                                  data: data12,
                                                 },
                                               ];
                                               return false;
@@ -6379,6 +7280,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'minimum',
                                                       params: { comparison: '>=', limit: 1 },
                                                       message: 'must be >= 1',
+                                                      schema: 1,
+                                                      parentSchema: schema49.properties.maxOutputNodes,
+                                                      data: data13,
                                                     },
                                                   ];
                                                   return false;
@@ -6392,6 +7296,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'type',
                                                     params: { type: 'number' },
                                                     message: 'must be number',
+                                                    schema: schema49.properties.maxOutputNodes.type,
+                                                    parentSchema: schema49.properties.maxOutputNodes,
+                                                    data: data13,
                                                   },
                                                 ];
                                                 return false;
@@ -6416,6 +7323,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'minimum',
                                                         params: { comparison: '>=', limit: 1 },
                                                         message: 'must be >= 1',
+                                                        schema: 1,
+                                                        parentSchema: schema49.properties.maxOutputDepth,
+                                                        data: data14,
                                                       },
                                                     ];
                                                     return false;
@@ -6429,6 +7339,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'type',
                                                       params: { type: 'number' },
                                                       message: 'must be number',
+                                                      schema: schema49.properties.maxOutputDepth.type,
+                                                      parentSchema: schema49.properties.maxOutputDepth,
+                                                      data: data14,
                                                     },
                                                   ];
                                                   return false;
@@ -6454,6 +7367,10 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'minimum',
                                                           params: { comparison: '>=', limit: 0 },
                                                           message: 'must be >= 0',
+                                                          schema: 0,
+                                                          parentSchema:
+                                                            schema49.properties.maxDispatchesPerEvent,
+                                                          data: data15,
                                                         },
                                                       ];
                                                       return false;
@@ -6468,6 +7385,11 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'type',
                                                         params: { type: 'number' },
                                                         message: 'must be number',
+                                                        schema:
+                                                          schema49.properties.maxDispatchesPerEvent.type,
+                                                        parentSchema:
+                                                          schema49.properties.maxDispatchesPerEvent,
+                                                        data: data15,
                                                       },
                                                     ];
                                                     return false;
@@ -6493,6 +7415,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'minimum',
                                                             params: { comparison: '>=', limit: 2 },
                                                             message: 'must be >= 2',
+                                                            schema: 2,
+                                                            parentSchema: schema49.properties.maxPayloadBytes,
+                                                            data: data16,
                                                           },
                                                         ];
                                                         return false;
@@ -6507,6 +7432,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'type',
                                                           params: { type: 'number' },
                                                           message: 'must be number',
+                                                          schema: schema49.properties.maxPayloadBytes.type,
+                                                          parentSchema: schema49.properties.maxPayloadBytes,
+                                                          data: data16,
                                                         },
                                                       ];
                                                       return false;
@@ -6532,6 +7460,10 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'minimum',
                                                               params: { comparison: '>=', limit: 0 },
                                                               message: 'must be >= 0',
+                                                              schema: 0,
+                                                              parentSchema:
+                                                                schema49.properties.maxLogsPerCall,
+                                                              data: data17,
                                                             },
                                                           ];
                                                           return false;
@@ -6546,6 +7478,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'type',
                                                             params: { type: 'number' },
                                                             message: 'must be number',
+                                                            schema: schema49.properties.maxLogsPerCall.type,
+                                                            parentSchema: schema49.properties.maxLogsPerCall,
+                                                            data: data17,
                                                           },
                                                         ];
                                                         return false;
@@ -6571,6 +7506,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 keyword: 'minimum',
                                                                 params: { comparison: '>=', limit: 16 },
                                                                 message: 'must be >= 16',
+                                                                schema: 16,
+                                                                parentSchema: schema49.properties.maxLogBytes,
+                                                                data: data18,
                                                               },
                                                             ];
                                                             return false;
@@ -6585,6 +7523,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'type',
                                                               params: { type: 'number' },
                                                               message: 'must be number',
+                                                              schema: schema49.properties.maxLogBytes.type,
+                                                              parentSchema: schema49.properties.maxLogBytes,
+                                                              data: data18,
                                                             },
                                                           ];
                                                           return false;
@@ -6617,6 +7558,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'object' },
                           message: 'must be object',
+                          schema: schema49.type,
+                          parentSchema: schema49,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -6639,6 +7583,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema53.type,
+          parentSchema: schema53,
+          data,
         },
       ];
       return false;
@@ -6697,6 +7644,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema56.required,
+            parentSchema: schema56,
+            data,
           },
         ];
         return false;
@@ -6718,6 +7668,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema56,
+                data,
               },
             ];
             return false;
@@ -6738,6 +7691,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minLength',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 characters',
+                      schema: 1,
+                      parentSchema: schema56.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -6750,6 +7706,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema56.properties.pluginId.type,
+                    parentSchema: schema56.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -6761,8 +7720,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.widgetId !== undefined) {
+              let data1 = data.widgetId;
               const _errs4 = errors;
-              if (typeof data.widgetId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate58.errors = [
                   {
                     instancePath: instancePath + '/widgetId',
@@ -6770,6 +7730,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema56.properties.widgetId.type,
+                    parentSchema: schema56.properties.widgetId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -6804,6 +7767,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'number' },
                           message: 'must be number',
+                          schema: schema56.properties.now.type,
+                          parentSchema: schema56.properties.now,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -6824,6 +7790,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'integer' },
                             message: 'must be integer',
+                            schema: schema56.properties.seed.type,
+                            parentSchema: schema56.properties.seed,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -6838,6 +7807,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'maximum',
                                 params: { comparison: '<=', limit: 4294967295 },
                                 message: 'must be <= 4294967295',
+                                schema: 4294967295,
+                                parentSchema: schema56.properties.seed,
+                                data: data5,
                               },
                             ];
                             return false;
@@ -6850,6 +7822,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 0 },
                                   message: 'must be >= 0',
+                                  schema: 0,
+                                  parentSchema: schema56.properties.seed,
+                                  data: data5,
                                 },
                               ];
                               return false;
@@ -6876,6 +7851,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema56.type,
+          parentSchema: schema56,
+          data,
         },
       ];
       return false;
@@ -6935,6 +7913,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema59.required,
+            parentSchema: schema59,
+            data,
           },
         ];
         return false;
@@ -6958,6 +7939,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema59,
+                data,
               },
             ];
             return false;
@@ -6978,6 +7962,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minLength',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 characters',
+                      schema: 1,
+                      parentSchema: schema59.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -6990,6 +7977,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema59.properties.pluginId.type,
+                    parentSchema: schema59.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -7001,8 +7991,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.widgetId !== undefined) {
+              let data1 = data.widgetId;
               const _errs4 = errors;
-              if (typeof data.widgetId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate59.errors = [
                   {
                     instancePath: instancePath + '/widgetId',
@@ -7010,6 +8001,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema59.properties.widgetId.type,
+                    parentSchema: schema59.properties.widgetId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7020,8 +8014,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.handler !== undefined) {
+                let data2 = data.handler;
                 const _errs6 = errors;
-                if (typeof data.handler !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate59.errors = [
                     {
                       instancePath: instancePath + '/handler',
@@ -7029,6 +8024,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema59.properties.handler.type,
+                      parentSchema: schema59.properties.handler,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -7081,6 +8079,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema59.properties.now.type,
+                              parentSchema: schema59.properties.now,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -7106,6 +8107,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'integer' },
                                 message: 'must be integer',
+                                schema: schema59.properties.seed.type,
+                                parentSchema: schema59.properties.seed,
+                                data: data7,
                               },
                             ];
                             return false;
@@ -7120,6 +8124,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'maximum',
                                     params: { comparison: '<=', limit: 4294967295 },
                                     message: 'must be <= 4294967295',
+                                    schema: 4294967295,
+                                    parentSchema: schema59.properties.seed,
+                                    data: data7,
                                   },
                                 ];
                                 return false;
@@ -7132,6 +8139,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 0 },
                                       message: 'must be >= 0',
+                                      schema: 0,
+                                      parentSchema: schema59.properties.seed,
+                                      data: data7,
                                     },
                                   ];
                                   return false;
@@ -7160,6 +8170,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema59.type,
+          parentSchema: schema59,
+          data,
         },
       ];
       return false;
@@ -7192,6 +8205,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema62.required,
+            parentSchema: schema62,
+            data,
           },
         ];
         return false;
@@ -7206,6 +8222,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema62,
+                data,
               },
             ];
             return false;
@@ -7226,6 +8245,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minLength',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 characters',
+                      schema: 1,
+                      parentSchema: schema62.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -7238,6 +8260,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema62.properties.pluginId.type,
+                    parentSchema: schema62.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -7254,6 +8279,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema62.type,
+          parentSchema: schema62,
+          data,
         },
       ];
       return false;
@@ -7311,6 +8339,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema64.required,
+            parentSchema: schema64,
+            data,
           },
         ];
         return false;
@@ -7325,6 +8356,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema64,
+                data,
               },
             ];
             return false;
@@ -7343,6 +8377,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7363,6 +8400,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema64.properties.op.type,
+                    parentSchema: schema64.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7375,6 +8415,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'loadPlugin' },
                     message: 'must be equal to constant',
+                    schema: 'loadPlugin',
+                    parentSchema: schema64.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7413,6 +8456,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema64.type,
+          parentSchema: schema64,
+          data,
         },
       ];
       return false;
@@ -7452,6 +8498,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema66.required,
+            parentSchema: schema66,
+            data,
           },
         ];
         return false;
@@ -7466,6 +8515,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema66,
+                data,
               },
             ];
             return false;
@@ -7484,6 +8536,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7504,6 +8559,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema66.properties.op.type,
+                    parentSchema: schema66.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7516,6 +8574,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'render' },
                     message: 'must be equal to constant',
+                    schema: 'render',
+                    parentSchema: schema66.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7554,6 +8615,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema66.type,
+          parentSchema: schema66,
+          data,
         },
       ];
       return false;
@@ -7593,6 +8657,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema68.required,
+            parentSchema: schema68,
+            data,
           },
         ];
         return false;
@@ -7607,6 +8674,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema68,
+                data,
               },
             ];
             return false;
@@ -7625,6 +8695,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7645,6 +8718,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema68.properties.op.type,
+                    parentSchema: schema68.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7657,6 +8733,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'event' },
                     message: 'must be equal to constant',
+                    schema: 'event',
+                    parentSchema: schema68.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7695,6 +8774,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema68.type,
+          parentSchema: schema68,
+          data,
         },
       ];
       return false;
@@ -7734,6 +8816,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema70.required,
+            parentSchema: schema70,
+            data,
           },
         ];
         return false;
@@ -7748,6 +8833,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema70,
+                data,
               },
             ];
             return false;
@@ -7766,6 +8854,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7786,6 +8877,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema70.properties.op.type,
+                    parentSchema: schema70.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7798,6 +8892,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'disposePlugin' },
                     message: 'must be equal to constant',
+                    schema: 'disposePlugin',
+                    parentSchema: schema70.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7822,6 +8919,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'required',
                           params: { missingProperty: missing1 },
                           message: "must have required property '" + missing1 + "'",
+                          schema: schema62.required,
+                          parentSchema: schema62,
+                          data: data2,
                         },
                       ];
                       return false;
@@ -7836,6 +8936,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'additionalProperties',
                               params: { additionalProperty: key1 },
                               message: 'must NOT have additional properties',
+                              schema: false,
+                              parentSchema: schema62,
+                              data: data2,
                             },
                           ];
                           return false;
@@ -7857,6 +8960,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minLength',
                                     params: { limit: 1 },
                                     message: 'must NOT have fewer than 1 characters',
+                                    schema: 1,
+                                    parentSchema: schema62.properties.pluginId,
+                                    data: data3,
                                   },
                                 ];
                                 return false;
@@ -7869,6 +8975,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema62.properties.pluginId.type,
+                                  parentSchema: schema62.properties.pluginId,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -7885,6 +8994,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'object' },
                         message: 'must be object',
+                        schema: schema62.type,
+                        parentSchema: schema62,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -7906,6 +9018,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema70.type,
+          parentSchema: schema70,
+          data,
         },
       ];
       return false;
@@ -7950,6 +9065,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema73.required,
+            parentSchema: schema73,
+            data,
           },
         ];
         return false;
@@ -7964,6 +9082,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema73,
+                data,
               },
             ];
             return false;
@@ -7982,6 +9103,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -8002,6 +9126,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema73.properties.op.type,
+                    parentSchema: schema73.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8014,6 +9141,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'health' },
                     message: 'must be equal to constant',
+                    schema: 'health',
+                    parentSchema: schema73.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8037,6 +9167,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key1 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema75,
+                          data: data2,
                         },
                       ];
                       return false;
@@ -8050,6 +9183,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'object' },
                         message: 'must be object',
+                        schema: schema75.type,
+                        parentSchema: schema75,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -8071,6 +9207,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema73.type,
+          parentSchema: schema73,
+          data,
         },
       ];
       return false;
@@ -8094,6 +9233,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema63.required,
+            parentSchema: schema63,
+            data,
           },
         ];
         return false;
@@ -8133,6 +9275,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'op', tagValue: tag0 },
                 message: 'value of tag "op" must be in oneOf',
+                schema: schema63.discriminator,
+                parentSchema: schema63,
+                data,
               },
             ];
             return false;
@@ -8145,6 +9290,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'op', tagValue: tag0 },
               message: 'tag "op" must be string',
+              schema: schema63.discriminator,
+              parentSchema: schema63,
+              data,
             },
           ];
           return false;
@@ -8158,6 +9306,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema63.type,
+          parentSchema: schema63,
+          data,
         },
       ];
       return false;
@@ -8314,6 +9465,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema82.required,
+            parentSchema: schema82,
+            data,
           },
         ];
         return false;
@@ -8328,6 +9482,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema82,
+                data,
               },
             ];
             return false;
@@ -8346,6 +9503,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema82.properties.kind.type,
+                  parentSchema: schema82.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8358,6 +9518,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'call' },
                   message: 'must be equal to constant',
+                  schema: 'call',
+                  parentSchema: schema82.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8368,8 +9531,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.pluginId !== undefined) {
+              let data1 = data.pluginId;
               const _errs4 = errors;
-              if (typeof data.pluginId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate83.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
@@ -8377,6 +9541,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema82.properties.pluginId.type,
+                    parentSchema: schema82.properties.pluginId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8397,6 +9564,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema83.type,
+                      parentSchema: schema83,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -8415,6 +9585,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'enum',
                       params: { allowedValues: schema83.enum },
                       message: 'must be equal to one of the allowed values',
+                      schema: schema83.enum,
+                      parentSchema: schema83,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -8435,6 +9608,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema82.properties.elapsedMs.type,
+                        parentSchema: schema82.properties.elapsedMs,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -8445,8 +9621,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.interrupted !== undefined) {
+                    let data4 = data.interrupted;
                     const _errs11 = errors;
-                    if (typeof data.interrupted !== 'boolean') {
+                    if (typeof data4 !== 'boolean') {
                       validate83.errors = [
                         {
                           instancePath: instancePath + '/interrupted',
@@ -8454,6 +9631,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'boolean' },
                           message: 'must be boolean',
+                          schema: schema82.properties.interrupted.type,
+                          parentSchema: schema82.properties.interrupted,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -8464,8 +9644,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                   if (valid0) {
                     if (data.memoryError !== undefined) {
+                      let data5 = data.memoryError;
                       const _errs13 = errors;
-                      if (typeof data.memoryError !== 'boolean') {
+                      if (typeof data5 !== 'boolean') {
                         validate83.errors = [
                           {
                             instancePath: instancePath + '/memoryError',
@@ -8473,6 +9654,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
+                            schema: schema82.properties.memoryError.type,
+                            parentSchema: schema82.properties.memoryError,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -8493,6 +9677,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema84.type,
+                              parentSchema: schema84,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -8527,6 +9714,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'enum',
                               params: { allowedValues: schema84.enum },
                               message: 'must be equal to one of the allowed values',
+                              schema: schema84.enum,
+                              parentSchema: schema84,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -8547,6 +9737,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema82.properties.now.type,
+                                parentSchema: schema82.properties.now,
+                                data: data7,
                               },
                             ];
                             return false;
@@ -8567,6 +9760,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema82.properties.seed.type,
+                                  parentSchema: schema82.properties.seed,
+                                  data: data8,
                                 },
                               ];
                               return false;
@@ -8593,6 +9789,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema82.type,
+          parentSchema: schema82,
+          data,
         },
       ];
       return false;
@@ -8638,6 +9837,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema85.required,
+            parentSchema: schema85,
+            data,
           },
         ];
         return false;
@@ -8659,6 +9861,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema85,
+                data,
               },
             ];
             return false;
@@ -8677,6 +9882,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema85.properties.kind.type,
+                  parentSchema: schema85.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8689,6 +9897,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'dispatch' },
                   message: 'must be equal to constant',
+                  schema: 'dispatch',
+                  parentSchema: schema85.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8699,8 +9910,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.dispatchId !== undefined) {
+              let data1 = data.dispatchId;
               const _errs4 = errors;
-              if (typeof data.dispatchId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate84.errors = [
                   {
                     instancePath: instancePath + '/dispatchId',
@@ -8708,6 +9920,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema85.properties.dispatchId.type,
+                    parentSchema: schema85.properties.dispatchId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8718,8 +9933,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.pluginId !== undefined) {
+                let data2 = data.pluginId;
                 const _errs6 = errors;
-                if (typeof data.pluginId !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate84.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
@@ -8727,6 +9943,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema85.properties.pluginId.type,
+                      parentSchema: schema85.properties.pluginId,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -8747,6 +9966,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema40.type,
+                        parentSchema: schema40,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -8759,6 +9981,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema40.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema40.enum,
+                        parentSchema: schema40,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -8769,8 +9994,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.type !== undefined) {
+                    let data4 = data.type;
                     const _errs11 = errors;
-                    if (typeof data.type !== 'string') {
+                    if (typeof data4 !== 'string') {
                       validate84.errors = [
                         {
                           instancePath: instancePath + '/type',
@@ -8778,6 +10004,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema85.properties.type.type,
+                          parentSchema: schema85.properties.type,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -8788,8 +10017,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                   if (valid0) {
                     if (data.accepted !== undefined) {
+                      let data5 = data.accepted;
                       const _errs13 = errors;
-                      if (typeof data.accepted !== 'boolean') {
+                      if (typeof data5 !== 'boolean') {
                         validate84.errors = [
                           {
                             instancePath: instancePath + '/accepted',
@@ -8797,6 +10027,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
+                            schema: schema85.properties.accepted.type,
+                            parentSchema: schema85.properties.accepted,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -8820,6 +10053,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema85.type,
+          parentSchema: schema85,
+          data,
         },
       ];
       return false;
@@ -8843,6 +10079,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema81.required,
+            parentSchema: schema81,
+            data,
           },
         ];
         return false;
@@ -8877,6 +10116,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
+                      schema: schema87.required,
+                      parentSchema: schema87,
+                      data,
                     },
                   ];
                   return false;
@@ -8891,6 +10133,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema87,
+                          data,
                         },
                       ];
                       return false;
@@ -8909,6 +10154,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema87.properties.kind.type,
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -8921,6 +10169,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'log' },
                             message: 'must be equal to constant',
+                            schema: 'log',
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -8931,8 +10182,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid5) {
                       if (data.pluginId !== undefined) {
+                        let data1 = data.pluginId;
                         const _errs10 = errors;
-                        if (typeof data.pluginId !== 'string') {
+                        if (typeof data1 !== 'string') {
                           validate82.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
@@ -8940,6 +10192,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema87.properties.pluginId.type,
+                              parentSchema: schema87.properties.pluginId,
+                              data: data1,
                             },
                           ];
                           return false;
@@ -8960,6 +10215,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema87.properties.level.type,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -8977,6 +10235,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'enum',
                                 params: { allowedValues: schema87.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
+                                schema: schema87.properties.level.enum,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -8987,8 +10248,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                         }
                         if (valid5) {
                           if (data.message !== undefined) {
+                            let data3 = data.message;
                             const _errs14 = errors;
-                            if (typeof data.message !== 'string') {
+                            if (typeof data3 !== 'string') {
                               validate82.errors = [
                                 {
                                   instancePath: instancePath + '/message',
@@ -8996,6 +10258,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema87.properties.message.type,
+                                  parentSchema: schema87.properties.message,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -9017,6 +10282,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema87.type,
+                    parentSchema: schema87,
+                    data,
                   },
                 ];
                 return false;
@@ -9030,6 +10298,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                 message: 'value of tag "kind" must be in oneOf',
+                schema: schema81.discriminator,
+                parentSchema: schema81,
+                data,
               },
             ];
             return false;
@@ -9042,6 +10313,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'kind', tagValue: tag0 },
               message: 'tag "kind" must be string',
+              schema: schema81.discriminator,
+              parentSchema: schema81,
+              data,
             },
           ];
           return false;
@@ -9055,6 +10329,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema81.type,
+          parentSchema: schema81,
+          data,
         },
       ];
       return false;
@@ -9081,6 +10358,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema80.required,
+            parentSchema: schema80,
+            data,
           },
         ];
         return false;
@@ -9095,6 +10375,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema80,
+                data,
               },
             ];
             return false;
@@ -9153,6 +10436,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema80.properties.diagnostics.type,
+                      parentSchema: schema80.properties.diagnostics,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -9173,6 +10459,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema80.type,
+          parentSchema: schema80,
+          data,
         },
       ];
       return false;
@@ -9223,6 +10512,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema88.required,
+            parentSchema: schema88,
+            data,
           },
         ];
         return false;
@@ -9237,6 +10529,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema88,
+                data,
               },
             ];
             return false;
@@ -9284,6 +10579,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema88.properties.dispatches.type,
+                      parentSchema: schema88.properties.dispatches,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -9327,6 +10625,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema88.properties.diagnostics.type,
+                        parentSchema: schema88.properties.diagnostics,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -9348,6 +10649,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema88.type,
+          parentSchema: schema88,
+          data,
         },
       ];
       return false;
@@ -9408,6 +10712,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema92.required,
+            parentSchema: schema92,
+            data,
           },
         ];
         return false;
@@ -9428,6 +10735,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema92,
+                data,
               },
             ];
             return false;
@@ -9436,8 +10746,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.pluginId !== undefined) {
+            let data0 = data.pluginId;
             const _errs2 = errors;
-            if (typeof data.pluginId !== 'string') {
+            if (typeof data0 !== 'string') {
               validate94.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
@@ -9445,6 +10756,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema92.properties.pluginId.type,
+                  parentSchema: schema92.properties.pluginId,
+                  data: data0,
                 },
               ];
               return false;
@@ -9465,6 +10779,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema92.properties.status.type,
+                    parentSchema: schema92.properties.status,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -9477,6 +10794,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'enum',
                     params: { allowedValues: schema92.properties.status.enum },
                     message: 'must be equal to one of the allowed values',
+                    schema: schema92.properties.status.enum,
+                    parentSchema: schema92.properties.status,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -9497,6 +10817,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema92.properties.memoryBytes.type,
+                      parentSchema: schema92.properties.memoryBytes,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -9517,6 +10840,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema92.properties.recentFailures.type,
+                        parentSchema: schema92.properties.recentFailures,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -9558,6 +10884,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'required',
                               params: { missingProperty: missing1 },
                               message: "must have required property '" + missing1 + "'",
+                              schema: schema48.required,
+                              parentSchema: schema48,
+                              data: data4,
                             },
                           ];
                           return false;
@@ -9572,6 +10901,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'additionalProperties',
                                   params: { additionalProperty: key1 },
                                   message: 'must NOT have additional properties',
+                                  schema: false,
+                                  parentSchema: schema48,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -9593,6 +10925,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1048576 },
                                         message: 'must be >= 1048576',
+                                        schema: 1048576,
+                                        parentSchema: schema48.properties.memoryBytes,
+                                        data: data5,
                                       },
                                     ];
                                     return false;
@@ -9605,6 +10940,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema48.properties.memoryBytes.type,
+                                      parentSchema: schema48.properties.memoryBytes,
+                                      data: data5,
                                     },
                                   ];
                                   return false;
@@ -9629,6 +10967,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 16384 },
                                           message: 'must be >= 16384',
+                                          schema: 16384,
+                                          parentSchema: schema48.properties.stackBytes,
+                                          data: data6,
                                         },
                                       ];
                                       return false;
@@ -9641,6 +10982,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema48.properties.stackBytes.type,
+                                        parentSchema: schema48.properties.stackBytes,
+                                        data: data6,
                                       },
                                     ];
                                     return false;
@@ -9665,6 +11009,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 1 },
                                             message: 'must be >= 1',
+                                            schema: 1,
+                                            parentSchema: schema48.properties.loadTimeoutMs,
+                                            data: data7,
                                           },
                                         ];
                                         return false;
@@ -9678,6 +11025,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema48.properties.loadTimeoutMs.type,
+                                          parentSchema: schema48.properties.loadTimeoutMs,
+                                          data: data7,
                                         },
                                       ];
                                       return false;
@@ -9702,6 +11052,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 1 },
                                               message: 'must be >= 1',
+                                              schema: 1,
+                                              parentSchema: schema48.properties.renderTimeoutMs,
+                                              data: data8,
                                             },
                                           ];
                                           return false;
@@ -9715,6 +11068,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema48.properties.renderTimeoutMs.type,
+                                            parentSchema: schema48.properties.renderTimeoutMs,
+                                            data: data8,
                                           },
                                         ];
                                         return false;
@@ -9739,6 +11095,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 1 },
                                                 message: 'must be >= 1',
+                                                schema: 1,
+                                                parentSchema: schema48.properties.eventTimeoutMs,
+                                                data: data9,
                                               },
                                             ];
                                             return false;
@@ -9752,6 +11111,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema48.properties.eventTimeoutMs.type,
+                                              parentSchema: schema48.properties.eventTimeoutMs,
+                                              data: data9,
                                             },
                                           ];
                                           return false;
@@ -9776,6 +11138,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'minimum',
                                                   params: { comparison: '>=', limit: 0 },
                                                   message: 'must be >= 0',
+                                                  schema: 0,
+                                                  parentSchema: schema48.properties.maxPendingJobs,
+                                                  data: data10,
                                                 },
                                               ];
                                               return false;
@@ -9789,6 +11154,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'type',
                                                 params: { type: 'number' },
                                                 message: 'must be number',
+                                                schema: schema48.properties.maxPendingJobs.type,
+                                                parentSchema: schema48.properties.maxPendingJobs,
+                                                data: data10,
                                               },
                                             ];
                                             return false;
@@ -9813,6 +11181,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'minimum',
                                                     params: { comparison: '>=', limit: 1 },
                                                     message: 'must be >= 1',
+                                                    schema: 1,
+                                                    parentSchema: schema48.properties.maxCodeBytes,
+                                                    data: data11,
                                                   },
                                                 ];
                                                 return false;
@@ -9826,6 +11197,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'type',
                                                   params: { type: 'number' },
                                                   message: 'must be number',
+                                                  schema: schema48.properties.maxCodeBytes.type,
+                                                  parentSchema: schema48.properties.maxCodeBytes,
+                                                  data: data11,
                                                 },
                                               ];
                                               return false;
@@ -9850,6 +11224,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'minimum',
                                                       params: { comparison: '>=', limit: 2 },
                                                       message: 'must be >= 2',
+                                                      schema: 2,
+                                                      parentSchema: schema48.properties.maxStateBytes,
+                                                      data: data12,
                                                     },
                                                   ];
                                                   return false;
@@ -9863,6 +11240,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'type',
                                                     params: { type: 'number' },
                                                     message: 'must be number',
+                                                    schema: schema48.properties.maxStateBytes.type,
+                                                    parentSchema: schema48.properties.maxStateBytes,
+                                                    data: data12,
                                                   },
                                                 ];
                                                 return false;
@@ -9887,6 +11267,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'minimum',
                                                         params: { comparison: '>=', limit: 2 },
                                                         message: 'must be >= 2',
+                                                        schema: 2,
+                                                        parentSchema: schema48.properties.maxOutputBytes,
+                                                        data: data13,
                                                       },
                                                     ];
                                                     return false;
@@ -9900,6 +11283,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'type',
                                                       params: { type: 'number' },
                                                       message: 'must be number',
+                                                      schema: schema48.properties.maxOutputBytes.type,
+                                                      parentSchema: schema48.properties.maxOutputBytes,
+                                                      data: data13,
                                                     },
                                                   ];
                                                   return false;
@@ -9925,6 +11311,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'minimum',
                                                           params: { comparison: '>=', limit: 1 },
                                                           message: 'must be >= 1',
+                                                          schema: 1,
+                                                          parentSchema: schema48.properties.maxOutputNodes,
+                                                          data: data14,
                                                         },
                                                       ];
                                                       return false;
@@ -9938,6 +11327,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'type',
                                                         params: { type: 'number' },
                                                         message: 'must be number',
+                                                        schema: schema48.properties.maxOutputNodes.type,
+                                                        parentSchema: schema48.properties.maxOutputNodes,
+                                                        data: data14,
                                                       },
                                                     ];
                                                     return false;
@@ -9963,6 +11355,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'minimum',
                                                             params: { comparison: '>=', limit: 1 },
                                                             message: 'must be >= 1',
+                                                            schema: 1,
+                                                            parentSchema: schema48.properties.maxOutputDepth,
+                                                            data: data15,
                                                           },
                                                         ];
                                                         return false;
@@ -9977,6 +11372,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'type',
                                                           params: { type: 'number' },
                                                           message: 'must be number',
+                                                          schema: schema48.properties.maxOutputDepth.type,
+                                                          parentSchema: schema48.properties.maxOutputDepth,
+                                                          data: data15,
                                                         },
                                                       ];
                                                       return false;
@@ -10003,6 +11401,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'minimum',
                                                               params: { comparison: '>=', limit: 0 },
                                                               message: 'must be >= 0',
+                                                              schema: 0,
+                                                              parentSchema:
+                                                                schema48.properties.maxDispatchesPerEvent,
+                                                              data: data16,
                                                             },
                                                           ];
                                                           return false;
@@ -10017,6 +11419,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'type',
                                                             params: { type: 'number' },
                                                             message: 'must be number',
+                                                            schema:
+                                                              schema48.properties.maxDispatchesPerEvent.type,
+                                                            parentSchema:
+                                                              schema48.properties.maxDispatchesPerEvent,
+                                                            data: data16,
                                                           },
                                                         ];
                                                         return false;
@@ -10042,6 +11449,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 keyword: 'minimum',
                                                                 params: { comparison: '>=', limit: 2 },
                                                                 message: 'must be >= 2',
+                                                                schema: 2,
+                                                                parentSchema:
+                                                                  schema48.properties.maxPayloadBytes,
+                                                                data: data17,
                                                               },
                                                             ];
                                                             return false;
@@ -10056,6 +11467,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'type',
                                                               params: { type: 'number' },
                                                               message: 'must be number',
+                                                              schema:
+                                                                schema48.properties.maxPayloadBytes.type,
+                                                              parentSchema:
+                                                                schema48.properties.maxPayloadBytes,
+                                                              data: data17,
                                                             },
                                                           ];
                                                           return false;
@@ -10081,6 +11497,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                   keyword: 'minimum',
                                                                   params: { comparison: '>=', limit: 0 },
                                                                   message: 'must be >= 0',
+                                                                  schema: 0,
+                                                                  parentSchema:
+                                                                    schema48.properties.maxLogsPerCall,
+                                                                  data: data18,
                                                                 },
                                                               ];
                                                               return false;
@@ -10095,6 +11515,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 keyword: 'type',
                                                                 params: { type: 'number' },
                                                                 message: 'must be number',
+                                                                schema:
+                                                                  schema48.properties.maxLogsPerCall.type,
+                                                                parentSchema:
+                                                                  schema48.properties.maxLogsPerCall,
+                                                                data: data18,
                                                               },
                                                             ];
                                                             return false;
@@ -10123,6 +11548,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                     keyword: 'minimum',
                                                                     params: { comparison: '>=', limit: 16 },
                                                                     message: 'must be >= 16',
+                                                                    schema: 16,
+                                                                    parentSchema:
+                                                                      schema48.properties.maxLogBytes,
+                                                                    data: data19,
                                                                   },
                                                                 ];
                                                                 return false;
@@ -10137,6 +11566,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                   keyword: 'type',
                                                                   params: { type: 'number' },
                                                                   message: 'must be number',
+                                                                  schema:
+                                                                    schema48.properties.maxLogBytes.type,
+                                                                  parentSchema:
+                                                                    schema48.properties.maxLogBytes,
+                                                                  data: data19,
                                                                 },
                                                               ];
                                                               return false;
@@ -10170,6 +11604,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'object' },
                             message: 'must be object',
+                            schema: schema48.type,
+                            parentSchema: schema48,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -10193,6 +11630,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema92.type,
+          parentSchema: schema92,
+          data,
         },
       ];
       return false;
@@ -10222,6 +11662,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema90.required,
+            parentSchema: schema90,
+            data,
           },
         ];
         return false;
@@ -10242,6 +11685,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema90,
+                data,
               },
             ];
             return false;
@@ -10260,6 +11706,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema44.type,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -10277,6 +11726,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema44.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema44.enum,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -10287,8 +11739,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.engine !== undefined) {
+              let data1 = data.engine;
               const _errs5 = errors;
-              if (typeof data.engine !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate93.errors = [
                   {
                     instancePath: instancePath + '/engine',
@@ -10296,6 +11749,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema90.properties.engine.type,
+                    parentSchema: schema90.properties.engine,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10316,6 +11772,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema90.properties.heapBytes.type,
+                      parentSchema: schema90.properties.heapBytes,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -10336,6 +11795,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema90.properties.moduleRestarts.type,
+                        parentSchema: schema90.properties.moduleRestarts,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -10379,6 +11841,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'array' },
                             message: 'must be array',
+                            schema: schema90.properties.plugins.type,
+                            parentSchema: schema90.properties.plugins,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -10402,6 +11867,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema90.type,
+          parentSchema: schema90,
+          data,
         },
       ];
       return false;
@@ -10456,6 +11924,9 @@ function validate78(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'null' },
               message: 'must be null',
+              schema: schema79.anyOf[4].type,
+              parentSchema: schema79.anyOf[4],
+              data,
             };
             if (vErrors === null) {
               vErrors = [err0];
@@ -10477,6 +11948,9 @@ function validate78(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'anyOf',
       params: {},
       message: 'must match a schema in anyOf',
+      schema: schema79.anyOf,
+      parentSchema: schema79,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err1];
@@ -10518,6 +11992,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema77.required,
+            parentSchema: schema77,
+            data,
           },
         ];
         return false;
@@ -10532,6 +12009,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema77,
+                data,
               },
             ];
             return false;
@@ -10550,6 +12030,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -10570,6 +12053,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'boolean' },
                     message: 'must be boolean',
+                    schema: schema77.properties.ok.type,
+                    parentSchema: schema77.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10582,6 +12068,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: true },
                     message: 'must be equal to constant',
+                    schema: true,
+                    parentSchema: schema77.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10620,6 +12109,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema77.type,
+          parentSchema: schema77,
+          data,
         },
       ];
       return false;
@@ -10662,6 +12154,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema94.required,
+            parentSchema: schema94,
+            data,
           },
         ];
         return false;
@@ -10676,6 +12171,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema94,
+                data,
               },
             ];
             return false;
@@ -10698,6 +12196,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema94.properties.id.type },
                   message: 'must be null,string,number',
+                  schema: schema94.properties.id.type,
+                  parentSchema: schema94.properties.id,
+                  data: data0,
                 },
               ];
               return false;
@@ -10718,6 +12219,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'boolean' },
                     message: 'must be boolean',
+                    schema: schema94.properties.ok.type,
+                    parentSchema: schema94.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10730,6 +12234,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: false },
                     message: 'must be equal to constant',
+                    schema: false,
+                    parentSchema: schema94.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10768,6 +12275,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema94.type,
+          parentSchema: schema94,
+          data,
         },
       ];
       return false;
@@ -10805,6 +12315,9 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'anyOf',
       params: {},
       message: 'must match a schema in anyOf',
+      schema: schema76.anyOf,
+      parentSchema: schema76,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err0];
@@ -10864,6 +12377,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema96.required,
+            parentSchema: schema96,
+            data,
           },
         ];
         return false;
@@ -10878,6 +12394,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema96,
+                data,
               },
             ];
             return false;
@@ -10896,6 +12415,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema96.properties.notification.type,
+                  parentSchema: schema96.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -10908,6 +12430,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'const',
                   params: { allowedValue: 'log' },
                   message: 'must be equal to constant',
+                  schema: 'log',
+                  parentSchema: schema96.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -10937,6 +12462,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'required',
                         params: { missingProperty: missing1 },
                         message: "must have required property '" + missing1 + "'",
+                        schema: schema87.required,
+                        parentSchema: schema87,
+                        data: data1,
                       },
                     ];
                     return false;
@@ -10956,6 +12484,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'additionalProperties',
                             params: { additionalProperty: key1 },
                             message: 'must NOT have additional properties',
+                            schema: false,
+                            parentSchema: schema87,
+                            data: data1,
                           },
                         ];
                         return false;
@@ -10974,6 +12505,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema87.properties.kind.type,
+                              parentSchema: schema87.properties.kind,
+                              data: data2,
                             },
                           ];
                           return false;
@@ -10986,6 +12520,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'const',
                               params: { allowedValue: 'log' },
                               message: 'must be equal to constant',
+                              schema: 'log',
+                              parentSchema: schema87.properties.kind,
+                              data: data2,
                             },
                           ];
                           return false;
@@ -10996,8 +12533,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                       }
                       if (valid2) {
                         if (data1.pluginId !== undefined) {
+                          let data3 = data1.pluginId;
                           const _errs10 = errors;
-                          if (typeof data1.pluginId !== 'string') {
+                          if (typeof data3 !== 'string') {
                             validate103.errors = [
                               {
                                 instancePath: instancePath + '/log/pluginId',
@@ -11005,6 +12543,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema87.properties.pluginId.type,
+                                parentSchema: schema87.properties.pluginId,
+                                data: data3,
                               },
                             ];
                             return false;
@@ -11025,6 +12566,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema87.properties.level.type,
+                                  parentSchema: schema87.properties.level,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -11042,6 +12586,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                   keyword: 'enum',
                                   params: { allowedValues: schema87.properties.level.enum },
                                   message: 'must be equal to one of the allowed values',
+                                  schema: schema87.properties.level.enum,
+                                  parentSchema: schema87.properties.level,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -11052,8 +12599,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                           }
                           if (valid2) {
                             if (data1.message !== undefined) {
+                              let data5 = data1.message;
                               const _errs14 = errors;
-                              if (typeof data1.message !== 'string') {
+                              if (typeof data5 !== 'string') {
                                 validate103.errors = [
                                   {
                                     instancePath: instancePath + '/log/message',
@@ -11061,6 +12609,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                     keyword: 'type',
                                     params: { type: 'string' },
                                     message: 'must be string',
+                                    schema: schema87.properties.message.type,
+                                    parentSchema: schema87.properties.message,
+                                    data: data5,
                                   },
                                 ];
                                 return false;
@@ -11082,6 +12633,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
+                      schema: schema87.type,
+                      parentSchema: schema87,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11102,6 +12656,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema96.type,
+          parentSchema: schema96,
+          data,
         },
       ];
       return false;
@@ -11145,6 +12702,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema98.required,
+            parentSchema: schema98,
+            data,
           },
         ];
         return false;
@@ -11159,6 +12719,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema98,
+                data,
               },
             ];
             return false;
@@ -11177,6 +12740,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema98.properties.notification.type,
+                  parentSchema: schema98.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -11189,6 +12755,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'const',
                   params: { allowedValue: 'diagnostic' },
                   message: 'must be equal to constant',
+                  schema: 'diagnostic',
+                  parentSchema: schema98.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -11212,6 +12781,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'required',
                         params: { missingProperty: missing1 },
                         message: "must have required property '" + missing1 + "'",
+                        schema: schema98.properties.diagnostic.required,
+                        parentSchema: schema98.properties.diagnostic,
+                        data: data1,
                       },
                     ];
                     return false;
@@ -11250,6 +12822,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'discriminator',
                             params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                             message: 'value of tag "kind" must be in oneOf',
+                            schema: schema98.properties.diagnostic.discriminator,
+                            parentSchema: schema98.properties.diagnostic,
+                            data: data1,
                           },
                         ];
                         return false;
@@ -11262,6 +12837,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                           keyword: 'discriminator',
                           params: { error: 'tag', tag: 'kind', tagValue: tag0 },
                           message: 'tag "kind" must be string',
+                          schema: schema98.properties.diagnostic.discriminator,
+                          parentSchema: schema98.properties.diagnostic,
+                          data: data1,
                         },
                       ];
                       return false;
@@ -11275,6 +12853,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
+                      schema: schema98.properties.diagnostic.type,
+                      parentSchema: schema98.properties.diagnostic,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11295,6 +12876,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema98.type,
+          parentSchema: schema98,
+          data,
         },
       ];
       return false;
@@ -11318,6 +12902,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema95.required,
+            parentSchema: schema95,
+            data,
           },
         ];
         return false;
@@ -11342,6 +12929,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'notification', tagValue: tag0 },
                 message: 'value of tag "notification" must be in oneOf',
+                schema: schema95.discriminator,
+                parentSchema: schema95,
+                data,
               },
             ];
             return false;
@@ -11354,6 +12944,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'notification', tagValue: tag0 },
               message: 'tag "notification" must be string',
+              schema: schema95.discriminator,
+              parentSchema: schema95,
+              data,
             },
           ];
           return false;
@@ -11367,6 +12960,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema95.type,
+          parentSchema: schema95,
+          data,
         },
       ];
       return false;
@@ -11395,6 +12991,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema80.required,
+            parentSchema: schema80,
+            data,
           },
         ];
         return false;
@@ -11409,6 +13008,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema80,
+                data,
               },
             ];
             return false;
@@ -11467,6 +13069,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema80.properties.diagnostics.type,
+                      parentSchema: schema80.properties.diagnostics,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11487,6 +13092,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema80.type,
+          parentSchema: schema80,
+          data,
         },
       ];
       return false;
@@ -11516,6 +13124,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema88.required,
+            parentSchema: schema88,
+            data,
           },
         ];
         return false;
@@ -11530,6 +13141,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema88,
+                data,
               },
             ];
             return false;
@@ -11577,6 +13191,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema88.properties.dispatches.type,
+                      parentSchema: schema88.properties.dispatches,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11620,6 +13237,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema88.properties.diagnostics.type,
+                        parentSchema: schema88.properties.diagnostics,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -11641,6 +13261,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema88.type,
+          parentSchema: schema88,
+          data,
         },
       ];
       return false;
@@ -11672,6 +13295,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema90.required,
+            parentSchema: schema90,
+            data,
           },
         ];
         return false;
@@ -11692,6 +13318,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema90,
+                data,
               },
             ];
             return false;
@@ -11710,6 +13339,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema44.type,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -11727,6 +13359,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'enum',
                   params: { allowedValues: schema44.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema44.enum,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -11737,8 +13372,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
           }
           if (valid0) {
             if (data.engine !== undefined) {
+              let data1 = data.engine;
               const _errs5 = errors;
-              if (typeof data.engine !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate115.errors = [
                   {
                     instancePath: instancePath + '/engine',
@@ -11746,6 +13382,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema90.properties.engine.type,
+                    parentSchema: schema90.properties.engine,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -11766,6 +13405,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema90.properties.heapBytes.type,
+                      parentSchema: schema90.properties.heapBytes,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -11786,6 +13428,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema90.properties.moduleRestarts.type,
+                        parentSchema: schema90.properties.moduleRestarts,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -11829,6 +13474,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'type',
                             params: { type: 'array' },
                             message: 'must be array',
+                            schema: schema90.properties.plugins.type,
+                            parentSchema: schema90.properties.plugins,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -11852,6 +13500,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema90.type,
+          parentSchema: schema90,
+          data,
         },
       ];
       return false;
@@ -11877,6 +13528,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema81.required,
+            parentSchema: schema81,
+            data,
           },
         ];
         return false;
@@ -11911,6 +13565,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
+                      schema: schema87.required,
+                      parentSchema: schema87,
+                      data,
                     },
                   ];
                   return false;
@@ -11925,6 +13582,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema87,
+                          data,
                         },
                       ];
                       return false;
@@ -11943,6 +13603,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema87.properties.kind.type,
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -11955,6 +13618,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'const',
                             params: { allowedValue: 'log' },
                             message: 'must be equal to constant',
+                            schema: 'log',
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -11965,8 +13631,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                     if (valid5) {
                       if (data.pluginId !== undefined) {
+                        let data1 = data.pluginId;
                         const _errs10 = errors;
-                        if (typeof data.pluginId !== 'string') {
+                        if (typeof data1 !== 'string') {
                           validate117.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
@@ -11974,6 +13641,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema87.properties.pluginId.type,
+                              parentSchema: schema87.properties.pluginId,
+                              data: data1,
                             },
                           ];
                           return false;
@@ -11994,6 +13664,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema87.properties.level.type,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -12011,6 +13684,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                                 keyword: 'enum',
                                 params: { allowedValues: schema87.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
+                                schema: schema87.properties.level.enum,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -12021,8 +13697,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                         }
                         if (valid5) {
                           if (data.message !== undefined) {
+                            let data3 = data.message;
                             const _errs14 = errors;
-                            if (typeof data.message !== 'string') {
+                            if (typeof data3 !== 'string') {
                               validate117.errors = [
                                 {
                                   instancePath: instancePath + '/message',
@@ -12030,6 +13707,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema87.properties.message.type,
+                                  parentSchema: schema87.properties.message,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -12051,6 +13731,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema87.type,
+                    parentSchema: schema87,
+                    data,
                   },
                 ];
                 return false;
@@ -12064,6 +13747,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                 message: 'value of tag "kind" must be in oneOf',
+                schema: schema81.discriminator,
+                parentSchema: schema81,
+                data,
               },
             ];
             return false;
@@ -12076,6 +13762,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'kind', tagValue: tag0 },
               message: 'tag "kind" must be string',
+              schema: schema81.discriminator,
+              parentSchema: schema81,
+              data,
             },
           ];
           return false;
@@ -12089,6 +13778,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema81.type,
+          parentSchema: schema81,
+          data,
         },
       ];
       return false;

@@ -321,7 +321,8 @@ class RuntimeImpl implements Runtime {
           meta,
           reducers: new Set(meta.reducers),
           widgets: new Set(meta.widgets.map((w) => w.id)),
-          handlers: new Set(meta.handlers),
+          // A binding may name a reducer directly (the bootstrap gives it a dispatching handler).
+          handlers: new Set([...meta.handlers, ...meta.reducers]),
           vm,
           failures: [],
           status: 'ready',
@@ -449,10 +450,14 @@ class RuntimeImpl implements Runtime {
       const p = checkCall(validateEventParams, params);
       const plugin = this.usable(p.pluginId, p.widgetId);
       if (!plugin.handlers.has(p.handler)) {
-        throw new CorralError('UNKNOWN_HANDLER', `Plugin '${p.pluginId}' has no handler '${p.handler}'`, {
-          handler: p.handler,
-          handlers: [...plugin.handlers],
-        });
+        throw new CorralError(
+          'UNKNOWN_HANDLER',
+          `Plugin '${p.pluginId}' has no handler or reducer '${p.handler}'`,
+          {
+            handler: p.handler,
+            handlers: [...plugin.handlers],
+          },
+        );
       }
       return this.runCall(plugin, 'event', p.handler, p, plugin.limits.eventTimeoutMs, (output, call) => {
         const limits = plugin.limits;

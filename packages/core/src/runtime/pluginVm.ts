@@ -18,6 +18,7 @@ import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from
 import type { Clock } from '../clock.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
 import { DirectCaller } from './directCall.js';
+import { pluginErrorHints } from '../pluginHints.js';
 import type { Engine } from './engine.js';
 
 /** Receives what a plugin's bridge calls report during one call. */
@@ -349,10 +350,12 @@ export class PluginVm {
     if (info.name) details.name = info.name;
     details.message = message;
     if (info.stack) details.stack = info.stack;
+    const hints = pluginErrorHints(info);
+    Object.assign(details, hints.details);
     const what = fallback === 'LOAD_FAILED' ? 'Loading the plugin failed' : 'The plugin threw';
     return new CorralError(
       fallback,
-      `${what}: ${info.name ? `${info.name}: ` : ''}${message}`.slice(0, 500),
+      `${what}: ${info.name ? `${info.name}: ` : ''}${message.slice(0, 300)}${hints.suffix}`.slice(0, 500),
       details,
     );
   }

@@ -38,6 +38,13 @@ export type WithHandlerNames<T, Name extends string> = T extends EventBinding
  */
 export type PluginNode<Handler extends string = string> = WithHandlerNames<UINode, Handler>;
 
+/**
+ * A UINode built with JSX (`@corral/plugin/jsx-runtime`). JSX props cannot narrow handler names
+ * to the plugin's, so an element's bindings are typed `never`, which fits every widget's
+ * `render`; object-literal trees keep their bindings checked.
+ */
+export type PluginElement = PluginNode<never>;
+
 /** What `render` receives. */
 export interface RenderContext<State = JSONValue, Global = JSONValue> {
   /** The plugin's state snapshot (the host owns it; do not mutate, return new state). */

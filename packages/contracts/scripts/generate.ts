@@ -119,6 +119,9 @@ async function generateValidators(bundle: Schema): Promise<string> {
   const ajv = new Ajv({
     code: { source: true, esm: true, lines: true },
     allErrors: false,
+    // Errors carry the offending value and its schema object, so validate.ts can name the value
+    // and list the allowed properties; only failing paths pay for it.
+    verbose: true,
     discriminator: true,
     strict: true,
     strictTypes: false,

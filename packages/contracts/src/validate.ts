@@ -28,12 +28,14 @@ import type {
   RenderParams,
   RenderResult,
   RpcNotification,
+  RpcOp,
   RpcRequest,
   RpcResponse,
   RuntimeError,
   RuntimeLimits,
   RuntimeLimitsOverride,
   UINode,
+  UINodeKind,
 } from './types/index.js';
 
 /** One reason a value is invalid. */
@@ -51,7 +53,7 @@ export type Validation<T> =
       ok: false;
       /** The issues found (the first one is the most useful). */
       issues: ValidationIssue[];
-      /** `path: message` of the first issue, e.g. `/children/3/label: must be string`. */
+      /** `path: message` of the first issue, e.g. `/children/3/label: must be string, not number (3)`. */
       message: string;
     };
 
@@ -63,17 +65,117 @@ interface AjvError {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  /** The offending value and the schema object holding the failed keyword (ajv `verbose`). */
+  data?: unknown;
+  parentSchema?: { properties?: Record<string, unknown>; required?: string[] };
 }
 type AjvFunction = ((value: unknown) => boolean) & { errors?: AjvError[] | null };
 
+/** What each discriminated union is called in a message, and every tag it accepts. */
+const UI_NODE_KINDS = {
+  panel: 0,
+  row: 0,
+  column: 0,
+  text: 0,
+  heading: 0,
+  button: 0,
+  input: 0,
+  checkbox: 0,
+  select: 0,
+  list: 0,
+  table: 0,
+  badge: 0,
+  divider: 0,
+} satisfies Record<UINodeKind, 0>;
+const RPC_OPS = { loadPlugin: 0, render: 0, event: 0, disposePlugin: 0, health: 0 } satisfies Record<
+  RpcOp,
+  0
+>;
+const NOTIFICATIONS = { log: 0, diagnostic: 0 } satisfies Record<RpcNotification['notification'], 0>;
+const TAGS: Record<string, { noun: string; values: string[] }> = {
+  kind: { noun: 'a UINode kind', values: Object.keys(UI_NODE_KINDS) },
+  op: { noun: 'an RPC op', values: Object.keys(RPC_OPS) },
+  notification: { noun: 'a notification type', values: Object.keys(NOTIFICATIONS) },
+};
+
+/** A value as a message quotes it: short, and never a whole tree. */
+function quote(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** `a text node` when the object is a UI node, else `this object`. */
+function owner(value: unknown): string {
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' && kind in UI_NODE_KINDS ? `a ${kind} node` : 'this object';
+}
+
+function lastSegment(path: string): string {
+  const segment = path.slice(path.lastIndexOf('/') + 1);
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/** One ajv error as a sentence naming the offending value and what is allowed instead. */
 function describe(error: AjvError): ValidationIssue {
-  let message = error.message ?? error.keyword;
-  if (error.keyword === 'additionalProperties') message += ` ('${String(error.params.additionalProperty)}')`;
-  if (error.keyword === 'enum' || error.keyword === 'const') {
-    const allowed = error.params.allowedValues ?? error.params.allowedValue;
-    message += `: ${JSON.stringify(allowed)}`;
+  const { params, data } = error;
+  const path = error.instancePath;
+  const field = lastSegment(path);
+  let message: string;
+  switch (error.keyword) {
+    case 'discriminator': {
+      const tag = String(params.tag);
+      const known = TAGS[tag];
+      const expected = known ? `; expected one of ${known.values.join(', ')}` : '';
+      const value = (data as Record<string, unknown> | null)?.[tag];
+      message =
+        params.error === 'mapping'
+          ? `${tag} ${quote(value)} is not ${known?.noun ?? `a known ${tag}`}${expected}`
+          : `${tag} must be a string, not ${typeOf(value)}${expected}`;
+      break;
+    }
+    case 'additionalProperties': {
+      const allowed = Object.keys(error.parentSchema?.properties ?? {});
+      message =
+        `property '${String(params.additionalProperty)}' is not allowed on ${owner(data)}` +
+        (allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : '');
+      break;
+    }
+    case 'required': {
+      const missing = String(params.missingProperty);
+      const required = error.parentSchema?.required ?? [];
+      const tag = TAGS[missing];
+      message =
+        `${owner(data)} needs property '${missing}'` +
+        (tag ? `, ${tag.noun}: one of ${tag.values.join(', ')}` : '') +
+        (!tag && required.length > 1 ? ` (required: ${required.join(', ')})` : '');
+      break;
+    }
+    case 'enum':
+    case 'const': {
+      const allowed = (params.allowedValues ?? [params.allowedValue]) as unknown[];
+      message = `${field || 'value'} ${quote(data)} is not allowed; expected ${
+        allowed.length === 1 ? quote(allowed[0]) : `one of ${allowed.map(quote).join(', ')}`
+      }`;
+      break;
+    }
+    case 'type':
+      message = `must be ${String(params.type).split(',').join(' or ')}, not ${typeOf(data)}${
+        data === null || typeof data === 'object' ? '' : ` (${quote(data)})`
+      }`;
+      break;
+    default:
+      message = `${error.message ?? error.keyword}${
+        data === null || typeof data === 'object' ? '' : ` (got ${quote(data)})`
+      }`;
   }
-  return { path: error.instancePath, message };
+  return { path, message };
 }
 
 function fail<T>(issues: ValidationIssue[]): Validation<T> {

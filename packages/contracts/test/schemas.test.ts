@@ -68,11 +68,13 @@ describe('readable error paths', () => {
         { kind: 'button', label: 3, onClick: { handler: 'x' } },
       ],
     });
-    expect(result).toMatchObject({ ok: false, message: '/children/3/label: must be string' });
+    expect(result).toMatchObject({ ok: false, message: '/children/3/label: must be string, not number (3)' });
   });
 
   it('names an unknown prop', () => {
     const result = contracts.validateUINode({ kind: 'divider', html: '<b>' });
-    expect(result.ok || result.message).toBe("/: must NOT have additional properties ('html')");
+    expect(result.ok || result.message).toBe(
+      "/: property 'html' is not allowed on a divider node; allowed: kind, key",
+    );
   });
 });

@@ -39,6 +39,7 @@ describe('@corral/plugin typings', () => {
   it('type-check the good plugins (JS with // @ts-check, and TS) without an error', () => {
     expect(diagnostics.get('counter.js')).toBeUndefined();
     expect(diagnostics.get('todo.ts')).toBeUndefined();
+    expect(diagnostics.get('clock.tsx')).toBeUndefined();
     expect(diagnostics.get('<global>')).toBeUndefined();
     expect(diagnostics.get('../../index.d.ts')).toBeUndefined();
   });
@@ -59,6 +60,12 @@ describe('@corral/plugin typings', () => {
   it('reject a dispatch whose payload does not match the reducer', () => {
     expect(diagnostics.get('wrong-payload.js')).toEqual([
       `10: TS2345 Argument of type 'string' is not assignable to parameter of type 'number'.`,
+    ]);
+  });
+
+  it('reject a JSX prop of the wrong type', () => {
+    expect(diagnostics.get('wrong-jsx.tsx')).toEqual([
+      expect.stringMatching(/^4: TS2322 Type 'number' is not assignable to type 'string'/),
     ]);
   });
 

@@ -107,6 +107,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema14.required,
+            parentSchema: schema14,
+            data,
           },
         ];
         return false;
@@ -121,6 +124,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema14,
+                data,
               },
             ];
             return false;
@@ -139,6 +145,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema14.properties.kind.type,
+                  parentSchema: schema14.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -151,6 +160,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'panel' },
                   message: 'must be equal to constant',
+                  schema: 'panel',
+                  parentSchema: schema14.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -161,8 +173,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate13.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -170,6 +183,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema14.properties.key.type,
+                    parentSchema: schema14.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -180,8 +196,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.title !== undefined) {
+                let data2 = data.title;
                 const _errs6 = errors;
-                if (typeof data.title !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate13.errors = [
                     {
                       instancePath: instancePath + '/title',
@@ -189,6 +206,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema14.properties.title.type,
+                      parentSchema: schema14.properties.title,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -234,6 +254,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array',
+                          schema: schema14.properties.children.type,
+                          parentSchema: schema14.properties.children,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -256,6 +279,9 @@ function validate13(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema14.type,
+          parentSchema: schema14,
+          data,
         },
       ];
       return false;
@@ -304,6 +330,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema15.required,
+            parentSchema: schema15,
+            data,
           },
         ];
         return false;
@@ -318,6 +347,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema15,
+                data,
               },
             ];
             return false;
@@ -336,6 +368,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema15.properties.kind.type,
+                  parentSchema: schema15.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -348,6 +383,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'row' },
                   message: 'must be equal to constant',
+                  schema: 'row',
+                  parentSchema: schema15.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -358,8 +396,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate14.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -367,6 +406,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema15.properties.key.type,
+                    parentSchema: schema15.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -412,6 +454,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema15.properties.children.type,
+                        parentSchema: schema15.properties.children,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -433,6 +478,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema16.type,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -445,6 +493,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema16.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema16.enum,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -466,6 +517,9 @@ function validate14(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema15.type,
+          parentSchema: schema15,
+          data,
         },
       ];
       return false;
@@ -509,6 +563,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema17.required,
+            parentSchema: schema17,
+            data,
           },
         ];
         return false;
@@ -523,6 +580,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema17,
+                data,
               },
             ];
             return false;
@@ -541,6 +601,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema17.properties.kind.type,
+                  parentSchema: schema17.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -553,6 +616,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'column' },
                   message: 'must be equal to constant',
+                  schema: 'column',
+                  parentSchema: schema17.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -563,8 +629,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate15.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -572,6 +639,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema17.properties.key.type,
+                    parentSchema: schema17.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -617,6 +687,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema17.properties.children.type,
+                        parentSchema: schema17.properties.children,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -638,6 +711,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema16.type,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -650,6 +726,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema16.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema16.enum,
+                        parentSchema: schema16,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -671,6 +750,9 @@ function validate15(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema17.type,
+          parentSchema: schema17,
+          data,
         },
       ];
       return false;
@@ -715,6 +797,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema19.required,
+            parentSchema: schema19,
+            data,
           },
         ];
         return false;
@@ -729,6 +814,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema19,
+                data,
               },
             ];
             return false;
@@ -747,6 +835,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema19.properties.kind.type,
+                  parentSchema: schema19.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -759,6 +850,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'text' },
                   message: 'must be equal to constant',
+                  schema: 'text',
+                  parentSchema: schema19.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -769,8 +863,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate16.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -778,6 +873,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema19.properties.key.type,
+                    parentSchema: schema19.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -788,8 +886,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.text !== undefined) {
+                let data2 = data.text;
                 const _errs6 = errors;
-                if (typeof data.text !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate16.errors = [
                     {
                       instancePath: instancePath + '/text',
@@ -797,6 +896,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema19.properties.text.type,
+                      parentSchema: schema19.properties.text,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -817,6 +919,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema20.type,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -835,6 +940,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema20.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema20.enum,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -856,6 +964,9 @@ function validate16(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema19.type,
+          parentSchema: schema19,
+          data,
         },
       ];
       return false;
@@ -919,6 +1030,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'type',
       params: { type: 'array' },
       message: 'must be array',
+      schema: schema24.type,
+      parentSchema: schema24,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err0];
@@ -938,6 +1052,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
         keyword: 'type',
         params: { type: 'object' },
         message: 'must be object',
+        schema: schema25.type,
+        parentSchema: schema25,
+        data,
       };
       if (vErrors === null) {
         vErrors = [err1];
@@ -962,6 +1079,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: schema23.anyOf[2].type },
           message: 'must be null,string,number,boolean',
+          schema: schema23.anyOf[2].type,
+          parentSchema: schema23.anyOf[2],
+          data,
         };
         if (vErrors === null) {
           vErrors = [err2];
@@ -981,6 +1101,9 @@ function validate19(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'anyOf',
       params: {},
       message: 'must match a schema in anyOf',
+      schema: schema23.anyOf,
+      parentSchema: schema23,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err3];
@@ -1018,6 +1141,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema22.required,
+            parentSchema: schema22,
+            data,
           },
         ];
         return false;
@@ -1032,6 +1158,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema22,
+                data,
               },
             ];
             return false;
@@ -1040,8 +1169,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.handler !== undefined) {
+            let data0 = data.handler;
             const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
+            if (typeof data0 !== 'string') {
               validate18.errors = [
                 {
                   instancePath: instancePath + '/handler',
@@ -1049,6 +1179,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema22.properties.handler.type,
+                  parentSchema: schema22.properties.handler,
+                  data: data0,
                 },
               ];
               return false;
@@ -1086,6 +1219,9 @@ function validate18(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema22.type,
+          parentSchema: schema22,
+          data,
         },
       ];
       return false;
@@ -1113,6 +1249,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema21.required,
+            parentSchema: schema21,
+            data,
           },
         ];
         return false;
@@ -1134,6 +1273,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema21,
+                data,
               },
             ];
             return false;
@@ -1152,6 +1294,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema21.properties.kind.type,
+                  parentSchema: schema21.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1164,6 +1309,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'button' },
                   message: 'must be equal to constant',
+                  schema: 'button',
+                  parentSchema: schema21.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1174,8 +1322,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate17.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1183,6 +1332,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema21.properties.key.type,
+                    parentSchema: schema21.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1193,8 +1345,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.label !== undefined) {
+                let data2 = data.label;
                 const _errs6 = errors;
-                if (typeof data.label !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate17.errors = [
                     {
                       instancePath: instancePath + '/label',
@@ -1202,6 +1355,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema21.properties.label.type,
+                      parentSchema: schema21.properties.label,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -1230,8 +1386,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.disabled !== undefined) {
+                    let data4 = data.disabled;
                     const _errs9 = errors;
-                    if (typeof data.disabled !== 'boolean') {
+                    if (typeof data4 !== 'boolean') {
                       validate17.errors = [
                         {
                           instancePath: instancePath + '/disabled',
@@ -1239,6 +1396,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'boolean' },
                           message: 'must be boolean',
+                          schema: schema21.properties.disabled.type,
+                          parentSchema: schema21.properties.disabled,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -1259,6 +1419,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema21.properties.variant.type,
+                            parentSchema: schema21.properties.variant,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1271,6 +1434,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'enum',
                             params: { allowedValues: schema21.properties.variant.enum },
                             message: 'must be equal to one of the allowed values',
+                            schema: schema21.properties.variant.enum,
+                            parentSchema: schema21.properties.variant,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1294,6 +1460,9 @@ function validate17(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema21.type,
+          parentSchema: schema21,
+          data,
         },
       ];
       return false;
@@ -1343,6 +1512,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema22.required,
+            parentSchema: schema22,
+            data,
           },
         ];
         return false;
@@ -1357,6 +1529,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema22,
+                data,
               },
             ];
             return false;
@@ -1365,8 +1540,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.handler !== undefined) {
+            let data0 = data.handler;
             const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
+            if (typeof data0 !== 'string') {
               validate23.errors = [
                 {
                   instancePath: instancePath + '/handler',
@@ -1374,6 +1550,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema22.properties.handler.type,
+                  parentSchema: schema22.properties.handler,
+                  data: data0,
                 },
               ];
               return false;
@@ -1411,6 +1590,9 @@ function validate23(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema22.type,
+          parentSchema: schema22,
+          data,
         },
       ];
       return false;
@@ -1437,6 +1619,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema26.required,
+            parentSchema: schema26,
+            data,
           },
         ];
         return false;
@@ -1460,6 +1645,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema26,
+                data,
               },
             ];
             return false;
@@ -1478,6 +1666,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema26.properties.kind.type,
+                  parentSchema: schema26.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1490,6 +1681,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'input' },
                   message: 'must be equal to constant',
+                  schema: 'input',
+                  parentSchema: schema26.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1500,8 +1694,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate22.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1509,6 +1704,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema26.properties.key.type,
+                    parentSchema: schema26.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1529,6 +1727,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: schema26.properties.value.type },
                       message: 'must be string,number',
+                      schema: schema26.properties.value.type,
+                      parentSchema: schema26.properties.value,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -1539,8 +1740,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.label !== undefined) {
+                  let data3 = data.label;
                   const _errs8 = errors;
-                  if (typeof data.label !== 'string') {
+                  if (typeof data3 !== 'string') {
                     validate22.errors = [
                       {
                         instancePath: instancePath + '/label',
@@ -1548,6 +1750,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema26.properties.label.type,
+                        parentSchema: schema26.properties.label,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -1558,8 +1763,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.placeholder !== undefined) {
+                    let data4 = data.placeholder;
                     const _errs10 = errors;
-                    if (typeof data.placeholder !== 'string') {
+                    if (typeof data4 !== 'string') {
                       validate22.errors = [
                         {
                           instancePath: instancePath + '/placeholder',
@@ -1567,6 +1773,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema26.properties.placeholder.type,
+                          parentSchema: schema26.properties.placeholder,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -1587,6 +1796,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema26.properties.inputType.type,
+                            parentSchema: schema26.properties.inputType,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1599,6 +1811,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'enum',
                             params: { allowedValues: schema26.properties.inputType.enum },
                             message: 'must be equal to one of the allowed values',
+                            schema: schema26.properties.inputType.enum,
+                            parentSchema: schema26.properties.inputType,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -1661,6 +1876,9 @@ function validate22(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema26.type,
+          parentSchema: schema26,
+          data,
         },
       ];
       return false;
@@ -1704,6 +1922,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema28.required,
+            parentSchema: schema28,
+            data,
           },
         ];
         return false;
@@ -1724,6 +1945,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema28,
+                data,
               },
             ];
             return false;
@@ -1742,6 +1966,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema28.properties.kind.type,
+                  parentSchema: schema28.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1754,6 +1981,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'checkbox' },
                   message: 'must be equal to constant',
+                  schema: 'checkbox',
+                  parentSchema: schema28.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1764,8 +1994,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate27.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1773,6 +2004,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema28.properties.key.type,
+                    parentSchema: schema28.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1783,8 +2017,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.checked !== undefined) {
+                let data2 = data.checked;
                 const _errs6 = errors;
-                if (typeof data.checked !== 'boolean') {
+                if (typeof data2 !== 'boolean') {
                   validate27.errors = [
                     {
                       instancePath: instancePath + '/checked',
@@ -1792,6 +2027,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'boolean' },
                       message: 'must be boolean',
+                      schema: schema28.properties.checked.type,
+                      parentSchema: schema28.properties.checked,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -1802,8 +2040,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.label !== undefined) {
+                  let data3 = data.label;
                   const _errs8 = errors;
-                  if (typeof data.label !== 'string') {
+                  if (typeof data3 !== 'string') {
                     validate27.errors = [
                       {
                         instancePath: instancePath + '/label',
@@ -1811,6 +2050,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema28.properties.label.type,
+                        parentSchema: schema28.properties.label,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -1851,6 +2093,9 @@ function validate27(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema28.type,
+          parentSchema: schema28,
+          data,
         },
       ];
       return false;
@@ -1910,6 +2155,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema29.required,
+            parentSchema: schema29,
+            data,
           },
         ];
         return false;
@@ -1931,6 +2179,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema29,
+                data,
               },
             ];
             return false;
@@ -1949,6 +2200,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema29.properties.kind.type,
+                  parentSchema: schema29.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1961,6 +2215,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'select' },
                   message: 'must be equal to constant',
+                  schema: 'select',
+                  parentSchema: schema29.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -1971,8 +2228,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate29.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -1980,6 +2238,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema29.properties.key.type,
+                    parentSchema: schema29.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -1990,8 +2251,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.value !== undefined) {
+                let data2 = data.value;
                 const _errs6 = errors;
-                if (typeof data.value !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate29.errors = [
                     {
                       instancePath: instancePath + '/value',
@@ -1999,6 +2261,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema29.properties.value.type,
+                      parentSchema: schema29.properties.value,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -2033,6 +2298,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'required',
                                   params: { missingProperty: missing1 },
                                   message: "must have required property '" + missing1 + "'",
+                                  schema: schema30.required,
+                                  parentSchema: schema30,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -2047,6 +2315,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'additionalProperties',
                                       params: { additionalProperty: key1 },
                                       message: 'must NOT have additional properties',
+                                      schema: false,
+                                      parentSchema: schema30,
+                                      data: data4,
                                     },
                                   ];
                                   return false;
@@ -2055,8 +2326,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                               if (_errs13 === errors) {
                                 if (data4.value !== undefined) {
+                                  let data5 = data4.value;
                                   const _errs14 = errors;
-                                  if (typeof data4.value !== 'string') {
+                                  if (typeof data5 !== 'string') {
                                     validate29.errors = [
                                       {
                                         instancePath: instancePath + '/options/' + i0 + '/value',
@@ -2064,6 +2336,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'string' },
                                         message: 'must be string',
+                                        schema: schema30.properties.value.type,
+                                        parentSchema: schema30.properties.value,
+                                        data: data5,
                                       },
                                     ];
                                     return false;
@@ -2074,8 +2349,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                 }
                                 if (valid3) {
                                   if (data4.label !== undefined) {
+                                    let data6 = data4.label;
                                     const _errs16 = errors;
-                                    if (typeof data4.label !== 'string') {
+                                    if (typeof data6 !== 'string') {
                                       validate29.errors = [
                                         {
                                           instancePath: instancePath + '/options/' + i0 + '/label',
@@ -2083,6 +2359,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'string' },
                                           message: 'must be string',
+                                          schema: schema30.properties.label.type,
+                                          parentSchema: schema30.properties.label,
+                                          data: data6,
                                         },
                                       ];
                                       return false;
@@ -2102,6 +2381,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'object' },
                                 message: 'must be object',
+                                schema: schema30.type,
+                                parentSchema: schema30,
+                                data: data4,
                               },
                             ];
                             return false;
@@ -2120,6 +2402,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array',
+                          schema: schema29.properties.options.type,
+                          parentSchema: schema29.properties.options,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -2131,8 +2416,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.label !== undefined) {
+                    let data7 = data.label;
                     const _errs18 = errors;
-                    if (typeof data.label !== 'string') {
+                    if (typeof data7 !== 'string') {
                       validate29.errors = [
                         {
                           instancePath: instancePath + '/label',
@@ -2140,6 +2426,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema29.properties.label.type,
+                          parentSchema: schema29.properties.label,
+                          data: data7,
                         },
                       ];
                       return false;
@@ -2181,6 +2470,9 @@ function validate29(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema29.type,
+          parentSchema: schema29,
+          data,
         },
       ];
       return false;
@@ -2220,6 +2512,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema31.required,
+            parentSchema: schema31,
+            data,
           },
         ];
         return false;
@@ -2234,6 +2529,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema31,
+                data,
               },
             ];
             return false;
@@ -2252,6 +2550,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema31.properties.kind.type,
+                  parentSchema: schema31.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2264,6 +2565,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'list' },
                   message: 'must be equal to constant',
+                  schema: 'list',
+                  parentSchema: schema31.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2274,8 +2578,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate31.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -2283,6 +2588,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema31.properties.key.type,
+                    parentSchema: schema31.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -2328,6 +2636,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema31.properties.children.type,
+                        parentSchema: schema31.properties.children,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -2339,8 +2650,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
               }
               if (valid0) {
                 if (data.ordered !== undefined) {
+                  let data4 = data.ordered;
                   const _errs9 = errors;
-                  if (typeof data.ordered !== 'boolean') {
+                  if (typeof data4 !== 'boolean') {
                     validate31.errors = [
                       {
                         instancePath: instancePath + '/ordered',
@@ -2348,6 +2660,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'boolean' },
                         message: 'must be boolean',
+                        schema: schema31.properties.ordered.type,
+                        parentSchema: schema31.properties.ordered,
+                        data: data4,
                       },
                     ];
                     return false;
@@ -2369,6 +2684,9 @@ function validate31(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema31.type,
+          parentSchema: schema31,
+          data,
         },
       ];
       return false;
@@ -2408,6 +2726,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema32.required,
+            parentSchema: schema32,
+            data,
           },
         ];
         return false;
@@ -2422,6 +2743,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema32,
+                data,
               },
             ];
             return false;
@@ -2440,6 +2764,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema32.properties.kind.type,
+                  parentSchema: schema32.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2452,6 +2779,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'badge' },
                   message: 'must be equal to constant',
+                  schema: 'badge',
+                  parentSchema: schema32.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -2462,8 +2792,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.key !== undefined) {
+              let data1 = data.key;
               const _errs4 = errors;
-              if (typeof data.key !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate32.errors = [
                   {
                     instancePath: instancePath + '/key',
@@ -2471,6 +2802,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema32.properties.key.type,
+                    parentSchema: schema32.properties.key,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -2481,8 +2815,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.text !== undefined) {
+                let data2 = data.text;
                 const _errs6 = errors;
-                if (typeof data.text !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate32.errors = [
                     {
                       instancePath: instancePath + '/text',
@@ -2490,6 +2825,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema32.properties.text.type,
+                      parentSchema: schema32.properties.text,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -2510,6 +2848,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema20.type,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -2528,6 +2869,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema20.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema20.enum,
+                        parentSchema: schema20,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -2549,6 +2893,9 @@ function validate32(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema32.type,
+          parentSchema: schema32,
+          data,
         },
       ];
       return false;
@@ -2572,6 +2919,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema13.required,
+            parentSchema: schema13,
+            data,
           },
         ];
         return false;
@@ -2614,6 +2964,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
+                      schema: schema34.required,
+                      parentSchema: schema34,
+                      data,
                     },
                   ];
                   return false;
@@ -2628,6 +2981,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema34,
+                          data,
                         },
                       ];
                       return false;
@@ -2646,6 +3002,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema34.properties.kind.type,
+                            parentSchema: schema34.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -2658,6 +3017,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'heading' },
                             message: 'must be equal to constant',
+                            schema: 'heading',
+                            parentSchema: schema34.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -2668,8 +3030,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid7) {
                       if (data.key !== undefined) {
+                        let data1 = data.key;
                         const _errs12 = errors;
-                        if (typeof data.key !== 'string') {
+                        if (typeof data1 !== 'string') {
                           validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
@@ -2677,6 +3040,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema34.properties.key.type,
+                              parentSchema: schema34.properties.key,
+                              data: data1,
                             },
                           ];
                           return false;
@@ -2687,8 +3053,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                       if (valid7) {
                         if (data.text !== undefined) {
+                          let data2 = data.text;
                           const _errs14 = errors;
-                          if (typeof data.text !== 'string') {
+                          if (typeof data2 !== 'string') {
                             validate12.errors = [
                               {
                                 instancePath: instancePath + '/text',
@@ -2696,6 +3063,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema34.properties.text.type,
+                                parentSchema: schema34.properties.text,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -2716,6 +3086,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema34.properties.level.type,
+                                  parentSchema: schema34.properties.level,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -2728,6 +3101,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'enum',
                                   params: { allowedValues: schema34.properties.level.enum },
                                   message: 'must be equal to one of the allowed values',
+                                  schema: schema34.properties.level.enum,
+                                  parentSchema: schema34.properties.level,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -2749,6 +3125,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema34.type,
+                    parentSchema: schema34,
+                    data,
                   },
                 ];
                 return false;
@@ -2796,6 +3175,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing2 },
                       message: "must have required property '" + missing2 + "'",
+                      schema: schema35.required,
+                      parentSchema: schema35,
+                      data,
                     },
                   ];
                   return false;
@@ -2810,6 +3192,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key1 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema35,
+                          data,
                         },
                       ];
                       return false;
@@ -2828,6 +3213,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema35.properties.kind.type,
+                            parentSchema: schema35.properties.kind,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -2840,6 +3228,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'table' },
                             message: 'must be equal to constant',
+                            schema: 'table',
+                            parentSchema: schema35.properties.kind,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -2850,8 +3241,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid15) {
                       if (data.key !== undefined) {
+                        let data5 = data.key;
                         const _errs29 = errors;
-                        if (typeof data.key !== 'string') {
+                        if (typeof data5 !== 'string') {
                           validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
@@ -2859,6 +3251,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema35.properties.key.type,
+                              parentSchema: schema35.properties.key,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -2876,8 +3271,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               var valid16 = true;
                               const len0 = data6.length;
                               for (let i0 = 0; i0 < len0; i0++) {
+                                let data7 = data6[i0];
                                 const _errs33 = errors;
-                                if (typeof data6[i0] !== 'string') {
+                                if (typeof data7 !== 'string') {
                                   validate12.errors = [
                                     {
                                       instancePath: instancePath + '/columns/' + i0,
@@ -2885,6 +3281,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'string' },
                                       message: 'must be string',
+                                      schema: schema35.properties.columns.items.type,
+                                      parentSchema: schema35.properties.columns.items,
+                                      data: data7,
                                     },
                                   ];
                                   return false;
@@ -2902,6 +3301,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'array' },
                                   message: 'must be array',
+                                  schema: schema35.properties.columns.type,
+                                  parentSchema: schema35.properties.columns,
+                                  data: data6,
                                 },
                               ];
                               return false;
@@ -2941,6 +3343,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: schema35.properties.rows.items.items.type },
                                               message: 'must be string,number',
+                                              schema: schema35.properties.rows.items.items.type,
+                                              parentSchema: schema35.properties.rows.items.items,
+                                              data: data10,
                                             },
                                           ];
                                           return false;
@@ -2958,6 +3363,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'array' },
                                           message: 'must be array',
+                                          schema: schema35.properties.rows.items.type,
+                                          parentSchema: schema35.properties.rows.items,
+                                          data: data9,
                                         },
                                       ];
                                       return false;
@@ -2976,6 +3384,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'array' },
                                     message: 'must be array',
+                                    schema: schema35.properties.rows.type,
+                                    parentSchema: schema35.properties.rows,
+                                    data: data8,
                                   },
                                 ];
                                 return false;
@@ -2998,6 +3409,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema35.type,
+                    parentSchema: schema35,
+                    data,
                   },
                 ];
                 return false;
@@ -3021,6 +3435,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing3 },
                       message: "must have required property '" + missing3 + "'",
+                      schema: schema36.required,
+                      parentSchema: schema36,
+                      data,
                     },
                   ];
                   return false;
@@ -3035,6 +3452,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key2 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema36,
+                          data,
                         },
                       ];
                       return false;
@@ -3053,6 +3473,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema36.properties.kind.type,
+                            parentSchema: schema36.properties.kind,
+                            data: data11,
                           },
                         ];
                         return false;
@@ -3065,6 +3488,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'divider' },
                             message: 'must be equal to constant',
+                            schema: 'divider',
+                            parentSchema: schema36.properties.kind,
+                            data: data11,
                           },
                         ];
                         return false;
@@ -3075,8 +3501,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid22) {
                       if (data.key !== undefined) {
+                        let data12 = data.key;
                         const _errs48 = errors;
-                        if (typeof data.key !== 'string') {
+                        if (typeof data12 !== 'string') {
                           validate12.errors = [
                             {
                               instancePath: instancePath + '/key',
@@ -3084,6 +3511,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema36.properties.key.type,
+                              parentSchema: schema36.properties.key,
+                              data: data12,
                             },
                           ];
                           return false;
@@ -3103,6 +3533,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema36.type,
+                    parentSchema: schema36,
+                    data,
                   },
                 ];
                 return false;
@@ -3116,6 +3549,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                 message: 'value of tag "kind" must be in oneOf',
+                schema: schema13.discriminator,
+                parentSchema: schema13,
+                data,
               },
             ];
             return false;
@@ -3128,6 +3564,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'kind', tagValue: tag0 },
               message: 'tag "kind" must be string',
+              schema: schema13.discriminator,
+              parentSchema: schema13,
+              data,
             },
           ];
           return false;
@@ -3141,6 +3580,9 @@ function validate12(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema13.type,
+          parentSchema: schema13,
+          data,
         },
       ];
       return false;
@@ -3166,6 +3608,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema22.required,
+            parentSchema: schema22,
+            data,
           },
         ];
         return false;
@@ -3180,6 +3625,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema22,
+                data,
               },
             ];
             return false;
@@ -3188,8 +3636,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.handler !== undefined) {
+            let data0 = data.handler;
             const _errs2 = errors;
-            if (typeof data.handler !== 'string') {
+            if (typeof data0 !== 'string') {
               validate43.errors = [
                 {
                   instancePath: instancePath + '/handler',
@@ -3197,6 +3646,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema22.properties.handler.type,
+                  parentSchema: schema22.properties.handler,
+                  data: data0,
                 },
               ];
               return false;
@@ -3234,6 +3686,9 @@ function validate43(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema22.type,
+          parentSchema: schema22,
+          data,
         },
       ];
       return false;
@@ -3276,6 +3731,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema38.required,
+            parentSchema: schema38,
+            data,
           },
         ];
         return false;
@@ -3290,6 +3748,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema38,
+                data,
               },
             ];
             return false;
@@ -3308,6 +3769,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema38.properties.name.type,
+                  parentSchema: schema38.properties.name,
+                  data: data0,
                 },
               ];
               return false;
@@ -3320,6 +3784,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema38.properties.name.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema38.properties.name.enum,
+                  parentSchema: schema38.properties.name,
+                  data: data0,
                 },
               ];
               return false;
@@ -3362,6 +3829,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: schema38.properties.value.type },
                       message: 'must be string,number,boolean',
+                      schema: schema38.properties.value.type,
+                      parentSchema: schema38.properties.value,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -3382,6 +3852,9 @@ function validate45(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema38.type,
+          parentSchema: schema38,
+          data,
         },
       ];
       return false;
@@ -3432,6 +3905,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema39.required,
+            parentSchema: schema39,
+            data,
           },
         ];
         return false;
@@ -3446,6 +3922,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema39,
+                data,
               },
             ];
             return false;
@@ -3464,6 +3943,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema40.type,
+                  parentSchema: schema40,
+                  data: data0,
                 },
               ];
               return false;
@@ -3476,6 +3958,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema40.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema40.enum,
+                  parentSchema: schema40,
+                  data: data0,
                 },
               ];
               return false;
@@ -3486,8 +3971,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.type !== undefined) {
+              let data1 = data.type;
               const _errs5 = errors;
-              if (typeof data.type !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate47.errors = [
                   {
                     instancePath: instancePath + '/type',
@@ -3495,6 +3981,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema39.properties.type.type,
+                    parentSchema: schema39.properties.type,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -3533,6 +4022,9 @@ function validate47(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema39.type,
+          parentSchema: schema39,
+          data,
         },
       ];
       return false;
@@ -3602,6 +4094,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema42.required,
+            parentSchema: schema42,
+            data,
           },
         ];
         return false;
@@ -3624,6 +4119,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema42,
+                data,
               },
             ];
             return false;
@@ -3632,8 +4130,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.dispatchId !== undefined) {
+            let data0 = data.dispatchId;
             const _errs2 = errors;
-            if (typeof data.dispatchId !== 'string') {
+            if (typeof data0 !== 'string') {
               validate51.errors = [
                 {
                   instancePath: instancePath + '/dispatchId',
@@ -3641,6 +4140,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema42.properties.dispatchId.type,
+                  parentSchema: schema42.properties.dispatchId,
+                  data: data0,
                 },
               ];
               return false;
@@ -3661,6 +4163,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema40.type,
+                    parentSchema: schema40,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -3673,6 +4178,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'enum',
                     params: { allowedValues: schema40.enum },
                     message: 'must be equal to one of the allowed values',
+                    schema: schema40.enum,
+                    parentSchema: schema40,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -3683,8 +4191,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.pluginId !== undefined) {
+                let data2 = data.pluginId;
                 const _errs7 = errors;
-                if (typeof data.pluginId !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate51.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
@@ -3692,6 +4201,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema42.properties.pluginId.type,
+                      parentSchema: schema42.properties.pluginId,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -3712,6 +4224,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema42.properties.ts.type,
+                        parentSchema: schema42.properties.ts,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -3732,6 +4247,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema44.type,
+                          parentSchema: schema44,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -3749,6 +4267,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'enum',
                           params: { allowedValues: schema44.enum },
                           message: 'must be equal to one of the allowed values',
+                          schema: schema44.enum,
+                          parentSchema: schema44,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -3759,8 +4280,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                   if (valid0) {
                     if (data.accepted !== undefined) {
+                      let data5 = data.accepted;
                       const _errs14 = errors;
-                      if (typeof data.accepted !== 'boolean') {
+                      if (typeof data5 !== 'boolean') {
                         validate51.errors = [
                           {
                             instancePath: instancePath + '/accepted',
@@ -3768,6 +4290,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
+                            schema: schema42.properties.accepted.type,
+                            parentSchema: schema42.properties.accepted,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -3778,8 +4303,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid0) {
                       if (data.reason !== undefined) {
+                        let data6 = data.reason;
                         const _errs16 = errors;
-                        if (typeof data.reason !== 'string') {
+                        if (typeof data6 !== 'string') {
                           validate51.errors = [
                             {
                               instancePath: instancePath + '/reason',
@@ -3787,6 +4313,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema42.properties.reason.type,
+                              parentSchema: schema42.properties.reason,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -3811,6 +4340,9 @@ function validate51(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema42.type,
+          parentSchema: schema42,
+          data,
         },
       ];
       return false;
@@ -3837,6 +4369,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema41.required,
+            parentSchema: schema41,
+            data,
           },
         ];
         return false;
@@ -3851,6 +4386,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema41,
+                data,
               },
             ];
             return false;
@@ -3859,8 +4397,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.type !== undefined) {
+            let data0 = data.type;
             const _errs2 = errors;
-            if (typeof data.type !== 'string') {
+            if (typeof data0 !== 'string') {
               validate49.errors = [
                 {
                   instancePath: instancePath + '/type',
@@ -3868,6 +4407,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema41.properties.type.type,
+                  parentSchema: schema41.properties.type,
+                  data: data0,
                 },
               ];
               return false;
@@ -3924,6 +4466,9 @@ function validate49(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema41.type,
+          parentSchema: schema41,
+          data,
         },
       ];
       return false;
@@ -4009,6 +4554,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema45.required,
+            parentSchema: schema45,
+            data,
           },
         ];
         return false;
@@ -4032,6 +4580,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema45,
+                data,
               },
             ];
             return false;
@@ -4040,8 +4591,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.pluginId !== undefined) {
+            let data0 = data.pluginId;
             const _errs2 = errors;
-            if (typeof data.pluginId !== 'string') {
+            if (typeof data0 !== 'string') {
               validate53.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
@@ -4049,6 +4601,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema45.properties.pluginId.type,
+                  parentSchema: schema45.properties.pluginId,
+                  data: data0,
                 },
               ];
               return false;
@@ -4059,8 +4614,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.title !== undefined) {
+              let data1 = data.title;
               const _errs4 = errors;
-              if (typeof data.title !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate53.errors = [
                   {
                     instancePath: instancePath + '/title',
@@ -4068,6 +4624,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema45.properties.title.type,
+                    parentSchema: schema45.properties.title,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -4102,6 +4661,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'required',
                                 params: { missingProperty: missing1 },
                                 message: "must have required property '" + missing1 + "'",
+                                schema: schema46.required,
+                                parentSchema: schema46,
+                                data: data3,
                               },
                             ];
                             return false;
@@ -4116,6 +4678,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'additionalProperties',
                                     params: { additionalProperty: key1 },
                                     message: 'must NOT have additional properties',
+                                    schema: false,
+                                    parentSchema: schema46,
+                                    data: data3,
                                   },
                                 ];
                                 return false;
@@ -4124,8 +4689,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                             }
                             if (_errs11 === errors) {
                               if (data3.id !== undefined) {
+                                let data4 = data3.id;
                                 const _errs12 = errors;
-                                if (typeof data3.id !== 'string') {
+                                if (typeof data4 !== 'string') {
                                   validate53.errors = [
                                     {
                                       instancePath: instancePath + '/widgets/' + i0 + '/id',
@@ -4133,6 +4699,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'string' },
                                       message: 'must be string',
+                                      schema: schema46.properties.id.type,
+                                      parentSchema: schema46.properties.id,
+                                      data: data4,
                                     },
                                   ];
                                   return false;
@@ -4143,8 +4712,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                               }
                               if (valid3) {
                                 if (data3.title !== undefined) {
+                                  let data5 = data3.title;
                                   const _errs14 = errors;
-                                  if (typeof data3.title !== 'string') {
+                                  if (typeof data5 !== 'string') {
                                     validate53.errors = [
                                       {
                                         instancePath: instancePath + '/widgets/' + i0 + '/title',
@@ -4152,6 +4722,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'string' },
                                         message: 'must be string',
+                                        schema: schema46.properties.title.type,
+                                        parentSchema: schema46.properties.title,
+                                        data: data5,
                                       },
                                     ];
                                     return false;
@@ -4175,6 +4748,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 250 },
                                               message: 'must be >= 250',
+                                              schema: 250,
+                                              parentSchema: schema46.properties.refreshMs,
+                                              data: data6,
                                             },
                                           ];
                                           return false;
@@ -4187,6 +4763,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema46.properties.refreshMs.type,
+                                            parentSchema: schema46.properties.refreshMs,
+                                            data: data6,
                                           },
                                         ];
                                         return false;
@@ -4208,6 +4787,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'object' },
                               message: 'must be object',
+                              schema: schema46.type,
+                              parentSchema: schema46,
+                              data: data3,
                             },
                           ];
                           return false;
@@ -4226,6 +4808,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema45.properties.widgets.type,
+                        parentSchema: schema45.properties.widgets,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -4244,8 +4829,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                       var valid4 = true;
                       const len1 = data7.length;
                       for (let i1 = 0; i1 < len1; i1++) {
+                        let data8 = data7[i1];
                         const _errs20 = errors;
-                        if (typeof data7[i1] !== 'string') {
+                        if (typeof data8 !== 'string') {
                           validate53.errors = [
                             {
                               instancePath: instancePath + '/handlers/' + i1,
@@ -4253,6 +4839,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema45.properties.handlers.items.type,
+                              parentSchema: schema45.properties.handlers.items,
+                              data: data8,
                             },
                           ];
                           return false;
@@ -4270,6 +4859,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'array' },
                           message: 'must be array',
+                          schema: schema45.properties.handlers.type,
+                          parentSchema: schema45.properties.handlers,
+                          data: data7,
                         },
                       ];
                       return false;
@@ -4288,8 +4880,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                         var valid5 = true;
                         const len2 = data9.length;
                         for (let i2 = 0; i2 < len2; i2++) {
+                          let data10 = data9[i2];
                           const _errs24 = errors;
-                          if (typeof data9[i2] !== 'string') {
+                          if (typeof data10 !== 'string') {
                             validate53.errors = [
                               {
                                 instancePath: instancePath + '/reducers/' + i2,
@@ -4297,6 +4890,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema45.properties.reducers.items.type,
+                                parentSchema: schema45.properties.reducers.items,
+                                data: data10,
                               },
                             ];
                             return false;
@@ -4314,6 +4910,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'array' },
                             message: 'must be array',
+                            schema: schema45.properties.reducers.type,
+                            parentSchema: schema45.properties.reducers,
+                            data: data9,
                           },
                         ];
                         return false;
@@ -4417,6 +5016,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema45.type,
+          parentSchema: schema45,
+          data,
         },
       ];
       return false;
@@ -4542,6 +5144,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema48.required,
+            parentSchema: schema48,
+            data,
           },
         ];
         return false;
@@ -4556,6 +5161,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema48,
+                data,
               },
             ];
             return false;
@@ -4576,6 +5184,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minimum',
                       params: { comparison: '>=', limit: 1048576 },
                       message: 'must be >= 1048576',
+                      schema: 1048576,
+                      parentSchema: schema48.properties.memoryBytes,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -4588,6 +5199,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'number' },
                     message: 'must be number',
+                    schema: schema48.properties.memoryBytes.type,
+                    parentSchema: schema48.properties.memoryBytes,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -4611,6 +5225,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'minimum',
                         params: { comparison: '>=', limit: 16384 },
                         message: 'must be >= 16384',
+                        schema: 16384,
+                        parentSchema: schema48.properties.stackBytes,
+                        data: data1,
                       },
                     ];
                     return false;
@@ -4623,6 +5240,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema48.properties.stackBytes.type,
+                      parentSchema: schema48.properties.stackBytes,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -4646,6 +5266,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'minimum',
                           params: { comparison: '>=', limit: 1 },
                           message: 'must be >= 1',
+                          schema: 1,
+                          parentSchema: schema48.properties.loadTimeoutMs,
+                          data: data2,
                         },
                       ];
                       return false;
@@ -4658,6 +5281,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema48.properties.loadTimeoutMs.type,
+                        parentSchema: schema48.properties.loadTimeoutMs,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -4681,6 +5307,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'minimum',
                             params: { comparison: '>=', limit: 1 },
                             message: 'must be >= 1',
+                            schema: 1,
+                            parentSchema: schema48.properties.renderTimeoutMs,
+                            data: data3,
                           },
                         ];
                         return false;
@@ -4693,6 +5322,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'number' },
                           message: 'must be number',
+                          schema: schema48.properties.renderTimeoutMs.type,
+                          parentSchema: schema48.properties.renderTimeoutMs,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -4716,6 +5348,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'minimum',
                               params: { comparison: '>=', limit: 1 },
                               message: 'must be >= 1',
+                              schema: 1,
+                              parentSchema: schema48.properties.eventTimeoutMs,
+                              data: data4,
                             },
                           ];
                           return false;
@@ -4728,6 +5363,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'number' },
                             message: 'must be number',
+                            schema: schema48.properties.eventTimeoutMs.type,
+                            parentSchema: schema48.properties.eventTimeoutMs,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -4751,6 +5389,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'minimum',
                                 params: { comparison: '>=', limit: 0 },
                                 message: 'must be >= 0',
+                                schema: 0,
+                                parentSchema: schema48.properties.maxPendingJobs,
+                                data: data5,
                               },
                             ];
                             return false;
@@ -4763,6 +5404,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema48.properties.maxPendingJobs.type,
+                              parentSchema: schema48.properties.maxPendingJobs,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -4786,6 +5430,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 1 },
                                   message: 'must be >= 1',
+                                  schema: 1,
+                                  parentSchema: schema48.properties.maxCodeBytes,
+                                  data: data6,
                                 },
                               ];
                               return false;
@@ -4798,6 +5445,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema48.properties.maxCodeBytes.type,
+                                parentSchema: schema48.properties.maxCodeBytes,
+                                data: data6,
                               },
                             ];
                             return false;
@@ -4821,6 +5471,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 2 },
                                     message: 'must be >= 2',
+                                    schema: 2,
+                                    parentSchema: schema48.properties.maxStateBytes,
+                                    data: data7,
                                   },
                                 ];
                                 return false;
@@ -4833,6 +5486,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema48.properties.maxStateBytes.type,
+                                  parentSchema: schema48.properties.maxStateBytes,
+                                  data: data7,
                                 },
                               ];
                               return false;
@@ -4856,6 +5512,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 2 },
                                       message: 'must be >= 2',
+                                      schema: 2,
+                                      parentSchema: schema48.properties.maxOutputBytes,
+                                      data: data8,
                                     },
                                   ];
                                   return false;
@@ -4868,6 +5527,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'number' },
                                     message: 'must be number',
+                                    schema: schema48.properties.maxOutputBytes.type,
+                                    parentSchema: schema48.properties.maxOutputBytes,
+                                    data: data8,
                                   },
                                 ];
                                 return false;
@@ -4891,6 +5553,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1 },
                                         message: 'must be >= 1',
+                                        schema: 1,
+                                        parentSchema: schema48.properties.maxOutputNodes,
+                                        data: data9,
                                       },
                                     ];
                                     return false;
@@ -4903,6 +5568,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema48.properties.maxOutputNodes.type,
+                                      parentSchema: schema48.properties.maxOutputNodes,
+                                      data: data9,
                                     },
                                   ];
                                   return false;
@@ -4926,6 +5594,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 1 },
                                           message: 'must be >= 1',
+                                          schema: 1,
+                                          parentSchema: schema48.properties.maxOutputDepth,
+                                          data: data10,
                                         },
                                       ];
                                       return false;
@@ -4938,6 +5609,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema48.properties.maxOutputDepth.type,
+                                        parentSchema: schema48.properties.maxOutputDepth,
+                                        data: data10,
                                       },
                                     ];
                                     return false;
@@ -4961,6 +5635,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 0 },
                                             message: 'must be >= 0',
+                                            schema: 0,
+                                            parentSchema: schema48.properties.maxDispatchesPerEvent,
+                                            data: data11,
                                           },
                                         ];
                                         return false;
@@ -4973,6 +5650,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema48.properties.maxDispatchesPerEvent.type,
+                                          parentSchema: schema48.properties.maxDispatchesPerEvent,
+                                          data: data11,
                                         },
                                       ];
                                       return false;
@@ -4996,6 +5676,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 2 },
                                               message: 'must be >= 2',
+                                              schema: 2,
+                                              parentSchema: schema48.properties.maxPayloadBytes,
+                                              data: data12,
                                             },
                                           ];
                                           return false;
@@ -5008,6 +5691,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema48.properties.maxPayloadBytes.type,
+                                            parentSchema: schema48.properties.maxPayloadBytes,
+                                            data: data12,
                                           },
                                         ];
                                         return false;
@@ -5031,6 +5717,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 0 },
                                                 message: 'must be >= 0',
+                                                schema: 0,
+                                                parentSchema: schema48.properties.maxLogsPerCall,
+                                                data: data13,
                                               },
                                             ];
                                             return false;
@@ -5043,6 +5732,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema48.properties.maxLogsPerCall.type,
+                                              parentSchema: schema48.properties.maxLogsPerCall,
+                                              data: data13,
                                             },
                                           ];
                                           return false;
@@ -5066,6 +5758,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'minimum',
                                                   params: { comparison: '>=', limit: 16 },
                                                   message: 'must be >= 16',
+                                                  schema: 16,
+                                                  parentSchema: schema48.properties.maxLogBytes,
+                                                  data: data14,
                                                 },
                                               ];
                                               return false;
@@ -5078,6 +5773,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'type',
                                                 params: { type: 'number' },
                                                 message: 'must be number',
+                                                schema: schema48.properties.maxLogBytes.type,
+                                                parentSchema: schema48.properties.maxLogBytes,
+                                                data: data14,
                                               },
                                             ];
                                             return false;
@@ -5111,6 +5809,9 @@ function validate54(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema48.type,
+          parentSchema: schema48,
+          data,
         },
       ];
       return false;
@@ -5159,6 +5860,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'additionalProperties',
               params: { additionalProperty: key0 },
               message: 'must NOT have additional properties',
+              schema: false,
+              parentSchema: schema49,
+              data,
             },
           ];
           return false;
@@ -5179,6 +5883,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'minimum',
                     params: { comparison: '>=', limit: 1048576 },
                     message: 'must be >= 1048576',
+                    schema: 1048576,
+                    parentSchema: schema49.properties.memoryBytes,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -5191,6 +5898,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'number' },
                   message: 'must be number',
+                  schema: schema49.properties.memoryBytes.type,
+                  parentSchema: schema49.properties.memoryBytes,
+                  data: data0,
                 },
               ];
               return false;
@@ -5214,6 +5924,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minimum',
                       params: { comparison: '>=', limit: 16384 },
                       message: 'must be >= 16384',
+                      schema: 16384,
+                      parentSchema: schema49.properties.stackBytes,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -5226,6 +5939,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'number' },
                     message: 'must be number',
+                    schema: schema49.properties.stackBytes.type,
+                    parentSchema: schema49.properties.stackBytes,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -5249,6 +5965,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'minimum',
                         params: { comparison: '>=', limit: 1 },
                         message: 'must be >= 1',
+                        schema: 1,
+                        parentSchema: schema49.properties.loadTimeoutMs,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -5261,6 +5980,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema49.properties.loadTimeoutMs.type,
+                      parentSchema: schema49.properties.loadTimeoutMs,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -5284,6 +6006,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'minimum',
                           params: { comparison: '>=', limit: 1 },
                           message: 'must be >= 1',
+                          schema: 1,
+                          parentSchema: schema49.properties.renderTimeoutMs,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -5296,6 +6021,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema49.properties.renderTimeoutMs.type,
+                        parentSchema: schema49.properties.renderTimeoutMs,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -5319,6 +6047,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'minimum',
                             params: { comparison: '>=', limit: 1 },
                             message: 'must be >= 1',
+                            schema: 1,
+                            parentSchema: schema49.properties.eventTimeoutMs,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -5331,6 +6062,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'number' },
                           message: 'must be number',
+                          schema: schema49.properties.eventTimeoutMs.type,
+                          parentSchema: schema49.properties.eventTimeoutMs,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -5354,6 +6088,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'minimum',
                               params: { comparison: '>=', limit: 0 },
                               message: 'must be >= 0',
+                              schema: 0,
+                              parentSchema: schema49.properties.maxPendingJobs,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -5366,6 +6103,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'number' },
                             message: 'must be number',
+                            schema: schema49.properties.maxPendingJobs.type,
+                            parentSchema: schema49.properties.maxPendingJobs,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -5389,6 +6129,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'minimum',
                                 params: { comparison: '>=', limit: 1 },
                                 message: 'must be >= 1',
+                                schema: 1,
+                                parentSchema: schema49.properties.maxCodeBytes,
+                                data: data6,
                               },
                             ];
                             return false;
@@ -5401,6 +6144,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema49.properties.maxCodeBytes.type,
+                              parentSchema: schema49.properties.maxCodeBytes,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -5424,6 +6170,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 2 },
                                   message: 'must be >= 2',
+                                  schema: 2,
+                                  parentSchema: schema49.properties.maxStateBytes,
+                                  data: data7,
                                 },
                               ];
                               return false;
@@ -5436,6 +6185,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema49.properties.maxStateBytes.type,
+                                parentSchema: schema49.properties.maxStateBytes,
+                                data: data7,
                               },
                             ];
                             return false;
@@ -5459,6 +6211,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 2 },
                                     message: 'must be >= 2',
+                                    schema: 2,
+                                    parentSchema: schema49.properties.maxOutputBytes,
+                                    data: data8,
                                   },
                                 ];
                                 return false;
@@ -5471,6 +6226,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema49.properties.maxOutputBytes.type,
+                                  parentSchema: schema49.properties.maxOutputBytes,
+                                  data: data8,
                                 },
                               ];
                               return false;
@@ -5494,6 +6252,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 1 },
                                       message: 'must be >= 1',
+                                      schema: 1,
+                                      parentSchema: schema49.properties.maxOutputNodes,
+                                      data: data9,
                                     },
                                   ];
                                   return false;
@@ -5506,6 +6267,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'number' },
                                     message: 'must be number',
+                                    schema: schema49.properties.maxOutputNodes.type,
+                                    parentSchema: schema49.properties.maxOutputNodes,
+                                    data: data9,
                                   },
                                 ];
                                 return false;
@@ -5529,6 +6293,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1 },
                                         message: 'must be >= 1',
+                                        schema: 1,
+                                        parentSchema: schema49.properties.maxOutputDepth,
+                                        data: data10,
                                       },
                                     ];
                                     return false;
@@ -5541,6 +6308,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema49.properties.maxOutputDepth.type,
+                                      parentSchema: schema49.properties.maxOutputDepth,
+                                      data: data10,
                                     },
                                   ];
                                   return false;
@@ -5564,6 +6334,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 0 },
                                           message: 'must be >= 0',
+                                          schema: 0,
+                                          parentSchema: schema49.properties.maxDispatchesPerEvent,
+                                          data: data11,
                                         },
                                       ];
                                       return false;
@@ -5576,6 +6349,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema49.properties.maxDispatchesPerEvent.type,
+                                        parentSchema: schema49.properties.maxDispatchesPerEvent,
+                                        data: data11,
                                       },
                                     ];
                                     return false;
@@ -5599,6 +6375,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 2 },
                                             message: 'must be >= 2',
+                                            schema: 2,
+                                            parentSchema: schema49.properties.maxPayloadBytes,
+                                            data: data12,
                                           },
                                         ];
                                         return false;
@@ -5611,6 +6390,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema49.properties.maxPayloadBytes.type,
+                                          parentSchema: schema49.properties.maxPayloadBytes,
+                                          data: data12,
                                         },
                                       ];
                                       return false;
@@ -5634,6 +6416,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 0 },
                                               message: 'must be >= 0',
+                                              schema: 0,
+                                              parentSchema: schema49.properties.maxLogsPerCall,
+                                              data: data13,
                                             },
                                           ];
                                           return false;
@@ -5646,6 +6431,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema49.properties.maxLogsPerCall.type,
+                                            parentSchema: schema49.properties.maxLogsPerCall,
+                                            data: data13,
                                           },
                                         ];
                                         return false;
@@ -5669,6 +6457,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 16 },
                                                 message: 'must be >= 16',
+                                                schema: 16,
+                                                parentSchema: schema49.properties.maxLogBytes,
+                                                data: data14,
                                               },
                                             ];
                                             return false;
@@ -5681,6 +6472,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema49.properties.maxLogBytes.type,
+                                              parentSchema: schema49.properties.maxLogBytes,
+                                              data: data14,
                                             },
                                           ];
                                           return false;
@@ -5713,6 +6507,9 @@ function validate55(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema49.type,
+          parentSchema: schema49,
+          data,
         },
       ];
       return false;
@@ -5787,6 +6584,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema50.required,
+            parentSchema: schema50,
+            data,
           },
         ];
         return false;
@@ -5801,6 +6601,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema50,
+                data,
               },
             ];
             return false;
@@ -5819,6 +6622,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema51.type,
+                  parentSchema: schema51,
+                  data: data0,
                 },
               ];
               return false;
@@ -5854,6 +6660,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema51.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema51.enum,
+                  parentSchema: schema51,
+                  data: data0,
                 },
               ];
               return false;
@@ -5864,8 +6673,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.message !== undefined) {
+              let data1 = data.message;
               const _errs5 = errors;
-              if (typeof data.message !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate56.errors = [
                   {
                     instancePath: instancePath + '/message',
@@ -5873,6 +6683,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema50.properties.message.type,
+                    parentSchema: schema50.properties.message,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -5893,6 +6706,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
+                      schema: schema25.type,
+                      parentSchema: schema25,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -5913,6 +6729,9 @@ function validate56(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema50.type,
+          parentSchema: schema50,
+          data,
         },
       ];
       return false;
@@ -5977,6 +6796,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema53.required,
+            parentSchema: schema53,
+            data,
           },
         ];
         return false;
@@ -5991,6 +6813,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema53,
+                data,
               },
             ];
             return false;
@@ -6011,6 +6836,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'maxLength',
                       params: { limit: 200 },
                       message: 'must NOT have more than 200 characters',
+                      schema: 200,
+                      parentSchema: schema53.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -6023,6 +6851,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'minLength',
                         params: { limit: 1 },
                         message: 'must NOT have fewer than 1 characters',
+                        schema: 1,
+                        parentSchema: schema53.properties.pluginId,
+                        data: data0,
                       },
                     ];
                     return false;
@@ -6036,6 +6867,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema53.properties.pluginId.type,
+                    parentSchema: schema53.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -6047,8 +6881,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.code !== undefined) {
+              let data1 = data.code;
               const _errs4 = errors;
-              if (typeof data.code !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate57.errors = [
                   {
                     instancePath: instancePath + '/code',
@@ -6056,6 +6891,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema53.properties.code.type,
+                    parentSchema: schema53.properties.code,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -6076,6 +6914,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema54.type,
+                      parentSchema: schema54,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -6088,6 +6929,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'enum',
                       params: { allowedValues: schema54.enum },
                       message: 'must be equal to one of the allowed values',
+                      schema: schema54.enum,
+                      parentSchema: schema54,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -6113,6 +6957,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'additionalProperties',
                               params: { additionalProperty: key1 },
                               message: 'must NOT have additional properties',
+                              schema: false,
+                              parentSchema: schema49,
+                              data: data3,
                             },
                           ];
                           return false;
@@ -6134,6 +6981,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 1048576 },
                                     message: 'must be >= 1048576',
+                                    schema: 1048576,
+                                    parentSchema: schema49.properties.memoryBytes,
+                                    data: data4,
                                   },
                                 ];
                                 return false;
@@ -6147,6 +6997,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema49.properties.memoryBytes.type,
+                                  parentSchema: schema49.properties.memoryBytes,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -6171,6 +7024,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 16384 },
                                       message: 'must be >= 16384',
+                                      schema: 16384,
+                                      parentSchema: schema49.properties.stackBytes,
+                                      data: data5,
                                     },
                                   ];
                                   return false;
@@ -6184,6 +7040,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'type',
                                     params: { type: 'number' },
                                     message: 'must be number',
+                                    schema: schema49.properties.stackBytes.type,
+                                    parentSchema: schema49.properties.stackBytes,
+                                    data: data5,
                                   },
                                 ];
                                 return false;
@@ -6208,6 +7067,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1 },
                                         message: 'must be >= 1',
+                                        schema: 1,
+                                        parentSchema: schema49.properties.loadTimeoutMs,
+                                        data: data6,
                                       },
                                     ];
                                     return false;
@@ -6221,6 +7083,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema49.properties.loadTimeoutMs.type,
+                                      parentSchema: schema49.properties.loadTimeoutMs,
+                                      data: data6,
                                     },
                                   ];
                                   return false;
@@ -6245,6 +7110,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 1 },
                                           message: 'must be >= 1',
+                                          schema: 1,
+                                          parentSchema: schema49.properties.renderTimeoutMs,
+                                          data: data7,
                                         },
                                       ];
                                       return false;
@@ -6258,6 +7126,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema49.properties.renderTimeoutMs.type,
+                                        parentSchema: schema49.properties.renderTimeoutMs,
+                                        data: data7,
                                       },
                                     ];
                                     return false;
@@ -6282,6 +7153,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 1 },
                                             message: 'must be >= 1',
+                                            schema: 1,
+                                            parentSchema: schema49.properties.eventTimeoutMs,
+                                            data: data8,
                                           },
                                         ];
                                         return false;
@@ -6295,6 +7169,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema49.properties.eventTimeoutMs.type,
+                                          parentSchema: schema49.properties.eventTimeoutMs,
+                                          data: data8,
                                         },
                                       ];
                                       return false;
@@ -6319,6 +7196,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 0 },
                                               message: 'must be >= 0',
+                                              schema: 0,
+                                              parentSchema: schema49.properties.maxPendingJobs,
+                                              data: data9,
                                             },
                                           ];
                                           return false;
@@ -6332,6 +7212,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema49.properties.maxPendingJobs.type,
+                                            parentSchema: schema49.properties.maxPendingJobs,
+                                            data: data9,
                                           },
                                         ];
                                         return false;
@@ -6356,6 +7239,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 1 },
                                                 message: 'must be >= 1',
+                                                schema: 1,
+                                                parentSchema: schema49.properties.maxCodeBytes,
+                                                data: data10,
                                               },
                                             ];
                                             return false;
@@ -6369,6 +7255,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema49.properties.maxCodeBytes.type,
+                                              parentSchema: schema49.properties.maxCodeBytes,
+                                              data: data10,
                                             },
                                           ];
                                           return false;
@@ -6393,6 +7282,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'minimum',
                                                   params: { comparison: '>=', limit: 2 },
                                                   message: 'must be >= 2',
+                                                  schema: 2,
+                                                  parentSchema: schema49.properties.maxStateBytes,
+                                                  data: data11,
                                                 },
                                               ];
                                               return false;
@@ -6406,6 +7298,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'type',
                                                 params: { type: 'number' },
                                                 message: 'must be number',
+                                                schema: schema49.properties.maxStateBytes.type,
+                                                parentSchema: schema49.properties.maxStateBytes,
+                                                data: data11,
                                               },
                                             ];
                                             return false;
@@ -6430,6 +7325,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'minimum',
                                                     params: { comparison: '>=', limit: 2 },
                                                     message: 'must be >= 2',
+                                                    schema: 2,
+                                                    parentSchema: schema49.properties.maxOutputBytes,
+                                                    data: data12,
                                                   },
                                                 ];
                                                 return false;
@@ -6443,6 +7341,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'type',
                                                   params: { type: 'number' },
                                                   message: 'must be number',
+                                                  schema: schema49.properties.maxOutputBytes.type,
+                                                  parentSchema: schema49.properties.maxOutputBytes,
+                                                  data: data12,
                                                 },
                                               ];
                                               return false;
@@ -6467,6 +7368,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'minimum',
                                                       params: { comparison: '>=', limit: 1 },
                                                       message: 'must be >= 1',
+                                                      schema: 1,
+                                                      parentSchema: schema49.properties.maxOutputNodes,
+                                                      data: data13,
                                                     },
                                                   ];
                                                   return false;
@@ -6480,6 +7384,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'type',
                                                     params: { type: 'number' },
                                                     message: 'must be number',
+                                                    schema: schema49.properties.maxOutputNodes.type,
+                                                    parentSchema: schema49.properties.maxOutputNodes,
+                                                    data: data13,
                                                   },
                                                 ];
                                                 return false;
@@ -6504,6 +7411,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'minimum',
                                                         params: { comparison: '>=', limit: 1 },
                                                         message: 'must be >= 1',
+                                                        schema: 1,
+                                                        parentSchema: schema49.properties.maxOutputDepth,
+                                                        data: data14,
                                                       },
                                                     ];
                                                     return false;
@@ -6517,6 +7427,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'type',
                                                       params: { type: 'number' },
                                                       message: 'must be number',
+                                                      schema: schema49.properties.maxOutputDepth.type,
+                                                      parentSchema: schema49.properties.maxOutputDepth,
+                                                      data: data14,
                                                     },
                                                   ];
                                                   return false;
@@ -6542,6 +7455,10 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'minimum',
                                                           params: { comparison: '>=', limit: 0 },
                                                           message: 'must be >= 0',
+                                                          schema: 0,
+                                                          parentSchema:
+                                                            schema49.properties.maxDispatchesPerEvent,
+                                                          data: data15,
                                                         },
                                                       ];
                                                       return false;
@@ -6556,6 +7473,11 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'type',
                                                         params: { type: 'number' },
                                                         message: 'must be number',
+                                                        schema:
+                                                          schema49.properties.maxDispatchesPerEvent.type,
+                                                        parentSchema:
+                                                          schema49.properties.maxDispatchesPerEvent,
+                                                        data: data15,
                                                       },
                                                     ];
                                                     return false;
@@ -6581,6 +7503,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'minimum',
                                                             params: { comparison: '>=', limit: 2 },
                                                             message: 'must be >= 2',
+                                                            schema: 2,
+                                                            parentSchema: schema49.properties.maxPayloadBytes,
+                                                            data: data16,
                                                           },
                                                         ];
                                                         return false;
@@ -6595,6 +7520,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'type',
                                                           params: { type: 'number' },
                                                           message: 'must be number',
+                                                          schema: schema49.properties.maxPayloadBytes.type,
+                                                          parentSchema: schema49.properties.maxPayloadBytes,
+                                                          data: data16,
                                                         },
                                                       ];
                                                       return false;
@@ -6620,6 +7548,10 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'minimum',
                                                               params: { comparison: '>=', limit: 0 },
                                                               message: 'must be >= 0',
+                                                              schema: 0,
+                                                              parentSchema:
+                                                                schema49.properties.maxLogsPerCall,
+                                                              data: data17,
                                                             },
                                                           ];
                                                           return false;
@@ -6634,6 +7566,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'type',
                                                             params: { type: 'number' },
                                                             message: 'must be number',
+                                                            schema: schema49.properties.maxLogsPerCall.type,
+                                                            parentSchema: schema49.properties.maxLogsPerCall,
+                                                            data: data17,
                                                           },
                                                         ];
                                                         return false;
@@ -6659,6 +7594,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 keyword: 'minimum',
                                                                 params: { comparison: '>=', limit: 16 },
                                                                 message: 'must be >= 16',
+                                                                schema: 16,
+                                                                parentSchema: schema49.properties.maxLogBytes,
+                                                                data: data18,
                                                               },
                                                             ];
                                                             return false;
@@ -6673,6 +7611,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'type',
                                                               params: { type: 'number' },
                                                               message: 'must be number',
+                                                              schema: schema49.properties.maxLogBytes.type,
+                                                              parentSchema: schema49.properties.maxLogBytes,
+                                                              data: data18,
                                                             },
                                                           ];
                                                           return false;
@@ -6705,6 +7646,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'object' },
                           message: 'must be object',
+                          schema: schema49.type,
+                          parentSchema: schema49,
+                          data: data3,
                         },
                       ];
                       return false;
@@ -6727,6 +7671,9 @@ function validate57(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema53.type,
+          parentSchema: schema53,
+          data,
         },
       ];
       return false;
@@ -6785,6 +7732,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema56.required,
+            parentSchema: schema56,
+            data,
           },
         ];
         return false;
@@ -6806,6 +7756,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema56,
+                data,
               },
             ];
             return false;
@@ -6826,6 +7779,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minLength',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 characters',
+                      schema: 1,
+                      parentSchema: schema56.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -6838,6 +7794,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema56.properties.pluginId.type,
+                    parentSchema: schema56.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -6849,8 +7808,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.widgetId !== undefined) {
+              let data1 = data.widgetId;
               const _errs4 = errors;
-              if (typeof data.widgetId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate58.errors = [
                   {
                     instancePath: instancePath + '/widgetId',
@@ -6858,6 +7818,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema56.properties.widgetId.type,
+                    parentSchema: schema56.properties.widgetId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -6892,6 +7855,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'number' },
                           message: 'must be number',
+                          schema: schema56.properties.now.type,
+                          parentSchema: schema56.properties.now,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -6912,6 +7878,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'integer' },
                             message: 'must be integer',
+                            schema: schema56.properties.seed.type,
+                            parentSchema: schema56.properties.seed,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -6926,6 +7895,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'maximum',
                                 params: { comparison: '<=', limit: 4294967295 },
                                 message: 'must be <= 4294967295',
+                                schema: 4294967295,
+                                parentSchema: schema56.properties.seed,
+                                data: data5,
                               },
                             ];
                             return false;
@@ -6938,6 +7910,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 0 },
                                   message: 'must be >= 0',
+                                  schema: 0,
+                                  parentSchema: schema56.properties.seed,
+                                  data: data5,
                                 },
                               ];
                               return false;
@@ -6964,6 +7939,9 @@ function validate58(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema56.type,
+          parentSchema: schema56,
+          data,
         },
       ];
       return false;
@@ -7023,6 +8001,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema59.required,
+            parentSchema: schema59,
+            data,
           },
         ];
         return false;
@@ -7046,6 +8027,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema59,
+                data,
               },
             ];
             return false;
@@ -7066,6 +8050,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minLength',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 characters',
+                      schema: 1,
+                      parentSchema: schema59.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -7078,6 +8065,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema59.properties.pluginId.type,
+                    parentSchema: schema59.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -7089,8 +8079,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.widgetId !== undefined) {
+              let data1 = data.widgetId;
               const _errs4 = errors;
-              if (typeof data.widgetId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate59.errors = [
                   {
                     instancePath: instancePath + '/widgetId',
@@ -7098,6 +8089,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema59.properties.widgetId.type,
+                    parentSchema: schema59.properties.widgetId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7108,8 +8102,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.handler !== undefined) {
+                let data2 = data.handler;
                 const _errs6 = errors;
-                if (typeof data.handler !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate59.errors = [
                     {
                       instancePath: instancePath + '/handler',
@@ -7117,6 +8112,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema59.properties.handler.type,
+                      parentSchema: schema59.properties.handler,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -7169,6 +8167,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema59.properties.now.type,
+                              parentSchema: schema59.properties.now,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -7194,6 +8195,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'integer' },
                                 message: 'must be integer',
+                                schema: schema59.properties.seed.type,
+                                parentSchema: schema59.properties.seed,
+                                data: data7,
                               },
                             ];
                             return false;
@@ -7208,6 +8212,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'maximum',
                                     params: { comparison: '<=', limit: 4294967295 },
                                     message: 'must be <= 4294967295',
+                                    schema: 4294967295,
+                                    parentSchema: schema59.properties.seed,
+                                    data: data7,
                                   },
                                 ];
                                 return false;
@@ -7220,6 +8227,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'minimum',
                                       params: { comparison: '>=', limit: 0 },
                                       message: 'must be >= 0',
+                                      schema: 0,
+                                      parentSchema: schema59.properties.seed,
+                                      data: data7,
                                     },
                                   ];
                                   return false;
@@ -7248,6 +8258,9 @@ function validate59(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema59.type,
+          parentSchema: schema59,
+          data,
         },
       ];
       return false;
@@ -7280,6 +8293,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema62.required,
+            parentSchema: schema62,
+            data,
           },
         ];
         return false;
@@ -7294,6 +8310,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema62,
+                data,
               },
             ];
             return false;
@@ -7314,6 +8333,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'minLength',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 characters',
+                      schema: 1,
+                      parentSchema: schema62.properties.pluginId,
+                      data: data0,
                     },
                   ];
                   return false;
@@ -7326,6 +8348,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema62.properties.pluginId.type,
+                    parentSchema: schema62.properties.pluginId,
+                    data: data0,
                   },
                 ];
                 return false;
@@ -7342,6 +8367,9 @@ function validate61(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema62.type,
+          parentSchema: schema62,
+          data,
         },
       ];
       return false;
@@ -7399,6 +8427,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema64.required,
+            parentSchema: schema64,
+            data,
           },
         ];
         return false;
@@ -7413,6 +8444,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema64,
+                data,
               },
             ];
             return false;
@@ -7431,6 +8465,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7451,6 +8488,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema64.properties.op.type,
+                    parentSchema: schema64.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7463,6 +8503,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'loadPlugin' },
                     message: 'must be equal to constant',
+                    schema: 'loadPlugin',
+                    parentSchema: schema64.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7501,6 +8544,9 @@ function validate63(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema64.type,
+          parentSchema: schema64,
+          data,
         },
       ];
       return false;
@@ -7540,6 +8586,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema66.required,
+            parentSchema: schema66,
+            data,
           },
         ];
         return false;
@@ -7554,6 +8603,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema66,
+                data,
               },
             ];
             return false;
@@ -7572,6 +8624,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7592,6 +8647,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema66.properties.op.type,
+                    parentSchema: schema66.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7604,6 +8662,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'render' },
                     message: 'must be equal to constant',
+                    schema: 'render',
+                    parentSchema: schema66.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7642,6 +8703,9 @@ function validate65(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema66.type,
+          parentSchema: schema66,
+          data,
         },
       ];
       return false;
@@ -7681,6 +8745,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema68.required,
+            parentSchema: schema68,
+            data,
           },
         ];
         return false;
@@ -7695,6 +8762,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema68,
+                data,
               },
             ];
             return false;
@@ -7713,6 +8783,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7733,6 +8806,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema68.properties.op.type,
+                    parentSchema: schema68.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7745,6 +8821,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'event' },
                     message: 'must be equal to constant',
+                    schema: 'event',
+                    parentSchema: schema68.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7783,6 +8862,9 @@ function validate67(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema68.type,
+          parentSchema: schema68,
+          data,
         },
       ];
       return false;
@@ -7822,6 +8904,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema70.required,
+            parentSchema: schema70,
+            data,
           },
         ];
         return false;
@@ -7836,6 +8921,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema70,
+                data,
               },
             ];
             return false;
@@ -7854,6 +8942,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -7874,6 +8965,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema70.properties.op.type,
+                    parentSchema: schema70.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7886,6 +8980,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'disposePlugin' },
                     message: 'must be equal to constant',
+                    schema: 'disposePlugin',
+                    parentSchema: schema70.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -7910,6 +9007,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'required',
                           params: { missingProperty: missing1 },
                           message: "must have required property '" + missing1 + "'",
+                          schema: schema62.required,
+                          parentSchema: schema62,
+                          data: data2,
                         },
                       ];
                       return false;
@@ -7924,6 +9024,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'additionalProperties',
                               params: { additionalProperty: key1 },
                               message: 'must NOT have additional properties',
+                              schema: false,
+                              parentSchema: schema62,
+                              data: data2,
                             },
                           ];
                           return false;
@@ -7945,6 +9048,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minLength',
                                     params: { limit: 1 },
                                     message: 'must NOT have fewer than 1 characters',
+                                    schema: 1,
+                                    parentSchema: schema62.properties.pluginId,
+                                    data: data3,
                                   },
                                 ];
                                 return false;
@@ -7957,6 +9063,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema62.properties.pluginId.type,
+                                  parentSchema: schema62.properties.pluginId,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -7973,6 +9082,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'object' },
                         message: 'must be object',
+                        schema: schema62.type,
+                        parentSchema: schema62,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -7994,6 +9106,9 @@ function validate69(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema70.type,
+          parentSchema: schema70,
+          data,
         },
       ];
       return false;
@@ -8038,6 +9153,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema73.required,
+            parentSchema: schema73,
+            data,
           },
         ];
         return false;
@@ -8052,6 +9170,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema73,
+                data,
               },
             ];
             return false;
@@ -8070,6 +9191,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -8090,6 +9214,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema73.properties.op.type,
+                    parentSchema: schema73.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8102,6 +9229,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: 'health' },
                     message: 'must be equal to constant',
+                    schema: 'health',
+                    parentSchema: schema73.properties.op,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8125,6 +9255,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key1 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema75,
+                          data: data2,
                         },
                       ];
                       return false;
@@ -8138,6 +9271,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'object' },
                         message: 'must be object',
+                        schema: schema75.type,
+                        parentSchema: schema75,
+                        data: data2,
                       },
                     ];
                     return false;
@@ -8159,6 +9295,9 @@ function validate70(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema73.type,
+          parentSchema: schema73,
+          data,
         },
       ];
       return false;
@@ -8182,6 +9321,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema63.required,
+            parentSchema: schema63,
+            data,
           },
         ];
         return false;
@@ -8221,6 +9363,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'op', tagValue: tag0 },
                 message: 'value of tag "op" must be in oneOf',
+                schema: schema63.discriminator,
+                parentSchema: schema63,
+                data,
               },
             ];
             return false;
@@ -8233,6 +9378,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'op', tagValue: tag0 },
               message: 'tag "op" must be string',
+              schema: schema63.discriminator,
+              parentSchema: schema63,
+              data,
             },
           ];
           return false;
@@ -8246,6 +9394,9 @@ function validate62(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema63.type,
+          parentSchema: schema63,
+          data,
         },
       ];
       return false;
@@ -8416,6 +9567,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema82.required,
+            parentSchema: schema82,
+            data,
           },
         ];
         return false;
@@ -8430,6 +9584,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema82,
+                data,
               },
             ];
             return false;
@@ -8448,6 +9605,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema82.properties.kind.type,
+                  parentSchema: schema82.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8460,6 +9620,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'call' },
                   message: 'must be equal to constant',
+                  schema: 'call',
+                  parentSchema: schema82.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8470,8 +9633,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.pluginId !== undefined) {
+              let data1 = data.pluginId;
               const _errs4 = errors;
-              if (typeof data.pluginId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate83.errors = [
                   {
                     instancePath: instancePath + '/pluginId',
@@ -8479,6 +9643,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema82.properties.pluginId.type,
+                    parentSchema: schema82.properties.pluginId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8499,6 +9666,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema83.type,
+                      parentSchema: schema83,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -8517,6 +9687,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'enum',
                       params: { allowedValues: schema83.enum },
                       message: 'must be equal to one of the allowed values',
+                      schema: schema83.enum,
+                      parentSchema: schema83,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -8537,6 +9710,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema82.properties.elapsedMs.type,
+                        parentSchema: schema82.properties.elapsedMs,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -8547,8 +9723,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.interrupted !== undefined) {
+                    let data4 = data.interrupted;
                     const _errs11 = errors;
-                    if (typeof data.interrupted !== 'boolean') {
+                    if (typeof data4 !== 'boolean') {
                       validate83.errors = [
                         {
                           instancePath: instancePath + '/interrupted',
@@ -8556,6 +9733,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'boolean' },
                           message: 'must be boolean',
+                          schema: schema82.properties.interrupted.type,
+                          parentSchema: schema82.properties.interrupted,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -8566,8 +9746,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                   if (valid0) {
                     if (data.memoryError !== undefined) {
+                      let data5 = data.memoryError;
                       const _errs13 = errors;
-                      if (typeof data.memoryError !== 'boolean') {
+                      if (typeof data5 !== 'boolean') {
                         validate83.errors = [
                           {
                             instancePath: instancePath + '/memoryError',
@@ -8575,6 +9756,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
+                            schema: schema82.properties.memoryError.type,
+                            parentSchema: schema82.properties.memoryError,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -8595,6 +9779,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema84.type,
+                              parentSchema: schema84,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -8630,6 +9817,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'enum',
                               params: { allowedValues: schema84.enum },
                               message: 'must be equal to one of the allowed values',
+                              schema: schema84.enum,
+                              parentSchema: schema84,
+                              data: data6,
                             },
                           ];
                           return false;
@@ -8650,6 +9840,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema82.properties.now.type,
+                                parentSchema: schema82.properties.now,
+                                data: data7,
                               },
                             ];
                             return false;
@@ -8670,6 +9863,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema82.properties.seed.type,
+                                  parentSchema: schema82.properties.seed,
+                                  data: data8,
                                 },
                               ];
                               return false;
@@ -8768,6 +9964,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema82.type,
+          parentSchema: schema82,
+          data,
         },
       ];
       return false;
@@ -8813,6 +10012,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema85.required,
+            parentSchema: schema85,
+            data,
           },
         ];
         return false;
@@ -8834,6 +10036,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema85,
+                data,
               },
             ];
             return false;
@@ -8852,6 +10057,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema85.properties.kind.type,
+                  parentSchema: schema85.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8864,6 +10072,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'const',
                   params: { allowedValue: 'dispatch' },
                   message: 'must be equal to constant',
+                  schema: 'dispatch',
+                  parentSchema: schema85.properties.kind,
+                  data: data0,
                 },
               ];
               return false;
@@ -8874,8 +10085,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.dispatchId !== undefined) {
+              let data1 = data.dispatchId;
               const _errs4 = errors;
-              if (typeof data.dispatchId !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate84.errors = [
                   {
                     instancePath: instancePath + '/dispatchId',
@@ -8883,6 +10095,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema85.properties.dispatchId.type,
+                    parentSchema: schema85.properties.dispatchId,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -8893,8 +10108,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
             }
             if (valid0) {
               if (data.pluginId !== undefined) {
+                let data2 = data.pluginId;
                 const _errs6 = errors;
-                if (typeof data.pluginId !== 'string') {
+                if (typeof data2 !== 'string') {
                   validate84.errors = [
                     {
                       instancePath: instancePath + '/pluginId',
@@ -8902,6 +10118,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
+                      schema: schema85.properties.pluginId.type,
+                      parentSchema: schema85.properties.pluginId,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -8922,6 +10141,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'string' },
                         message: 'must be string',
+                        schema: schema40.type,
+                        parentSchema: schema40,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -8934,6 +10156,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'enum',
                         params: { allowedValues: schema40.enum },
                         message: 'must be equal to one of the allowed values',
+                        schema: schema40.enum,
+                        parentSchema: schema40,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -8944,8 +10169,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 }
                 if (valid0) {
                   if (data.type !== undefined) {
+                    let data4 = data.type;
                     const _errs11 = errors;
-                    if (typeof data.type !== 'string') {
+                    if (typeof data4 !== 'string') {
                       validate84.errors = [
                         {
                           instancePath: instancePath + '/type',
@@ -8953,6 +10179,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
+                          schema: schema85.properties.type.type,
+                          parentSchema: schema85.properties.type,
+                          data: data4,
                         },
                       ];
                       return false;
@@ -8963,8 +10192,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   }
                   if (valid0) {
                     if (data.accepted !== undefined) {
+                      let data5 = data.accepted;
                       const _errs13 = errors;
-                      if (typeof data.accepted !== 'boolean') {
+                      if (typeof data5 !== 'boolean') {
                         validate84.errors = [
                           {
                             instancePath: instancePath + '/accepted',
@@ -8972,6 +10202,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
+                            schema: schema85.properties.accepted.type,
+                            parentSchema: schema85.properties.accepted,
+                            data: data5,
                           },
                         ];
                         return false;
@@ -8995,6 +10228,9 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema85.type,
+          parentSchema: schema85,
+          data,
         },
       ];
       return false;
@@ -9018,6 +10254,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema81.required,
+            parentSchema: schema81,
+            data,
           },
         ];
         return false;
@@ -9052,6 +10291,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
+                      schema: schema87.required,
+                      parentSchema: schema87,
+                      data,
                     },
                   ];
                   return false;
@@ -9066,6 +10308,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema87,
+                          data,
                         },
                       ];
                       return false;
@@ -9084,6 +10329,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema87.properties.kind.type,
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -9096,6 +10344,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'const',
                             params: { allowedValue: 'log' },
                             message: 'must be equal to constant',
+                            schema: 'log',
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -9106,8 +10357,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                     if (valid5) {
                       if (data.pluginId !== undefined) {
+                        let data1 = data.pluginId;
                         const _errs10 = errors;
-                        if (typeof data.pluginId !== 'string') {
+                        if (typeof data1 !== 'string') {
                           validate82.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
@@ -9115,6 +10367,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema87.properties.pluginId.type,
+                              parentSchema: schema87.properties.pluginId,
+                              data: data1,
                             },
                           ];
                           return false;
@@ -9135,6 +10390,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema87.properties.level.type,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -9152,6 +10410,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'enum',
                                 params: { allowedValues: schema87.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
+                                schema: schema87.properties.level.enum,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -9162,8 +10423,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                         }
                         if (valid5) {
                           if (data.message !== undefined) {
+                            let data3 = data.message;
                             const _errs14 = errors;
-                            if (typeof data.message !== 'string') {
+                            if (typeof data3 !== 'string') {
                               validate82.errors = [
                                 {
                                   instancePath: instancePath + '/message',
@@ -9171,6 +10433,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema87.properties.message.type,
+                                  parentSchema: schema87.properties.message,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -9192,6 +10457,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema87.type,
+                    parentSchema: schema87,
+                    data,
                   },
                 ];
                 return false;
@@ -9205,6 +10473,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                 message: 'value of tag "kind" must be in oneOf',
+                schema: schema81.discriminator,
+                parentSchema: schema81,
+                data,
               },
             ];
             return false;
@@ -9217,6 +10488,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'kind', tagValue: tag0 },
               message: 'tag "kind" must be string',
+              schema: schema81.discriminator,
+              parentSchema: schema81,
+              data,
             },
           ];
           return false;
@@ -9230,6 +10504,9 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema81.type,
+          parentSchema: schema81,
+          data,
         },
       ];
       return false;
@@ -9256,6 +10533,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema80.required,
+            parentSchema: schema80,
+            data,
           },
         ];
         return false;
@@ -9270,6 +10550,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema80,
+                data,
               },
             ];
             return false;
@@ -9328,6 +10611,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema80.properties.diagnostics.type,
+                      parentSchema: schema80.properties.diagnostics,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -9348,6 +10634,9 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema80.type,
+          parentSchema: schema80,
+          data,
         },
       ];
       return false;
@@ -9398,6 +10687,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema88.required,
+            parentSchema: schema88,
+            data,
           },
         ];
         return false;
@@ -9412,6 +10704,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema88,
+                data,
               },
             ];
             return false;
@@ -9459,6 +10754,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema88.properties.dispatches.type,
+                      parentSchema: schema88.properties.dispatches,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -9502,6 +10800,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema88.properties.diagnostics.type,
+                        parentSchema: schema88.properties.diagnostics,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -9523,6 +10824,9 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema88.type,
+          parentSchema: schema88,
+          data,
         },
       ];
       return false;
@@ -9598,6 +10902,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema92.required,
+            parentSchema: schema92,
+            data,
           },
         ];
         return false;
@@ -9619,6 +10926,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema92,
+                data,
               },
             ];
             return false;
@@ -9627,8 +10937,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         }
         if (_errs1 === errors) {
           if (data.pluginId !== undefined) {
+            let data0 = data.pluginId;
             const _errs2 = errors;
-            if (typeof data.pluginId !== 'string') {
+            if (typeof data0 !== 'string') {
               validate94.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
@@ -9636,6 +10947,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema92.properties.pluginId.type,
+                  parentSchema: schema92.properties.pluginId,
+                  data: data0,
                 },
               ];
               return false;
@@ -9656,6 +10970,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema92.properties.status.type,
+                    parentSchema: schema92.properties.status,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -9668,6 +10985,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'enum',
                     params: { allowedValues: schema92.properties.status.enum },
                     message: 'must be equal to one of the allowed values',
+                    schema: schema92.properties.status.enum,
+                    parentSchema: schema92.properties.status,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -9688,6 +11008,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema92.properties.memoryBytes.type,
+                      parentSchema: schema92.properties.memoryBytes,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -9708,6 +11031,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema92.properties.recentFailures.type,
+                        parentSchema: schema92.properties.recentFailures,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -9749,6 +11075,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'required',
                               params: { missingProperty: missing1 },
                               message: "must have required property '" + missing1 + "'",
+                              schema: schema48.required,
+                              parentSchema: schema48,
+                              data: data4,
                             },
                           ];
                           return false;
@@ -9763,6 +11092,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'additionalProperties',
                                   params: { additionalProperty: key1 },
                                   message: 'must NOT have additional properties',
+                                  schema: false,
+                                  parentSchema: schema48,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -9784,6 +11116,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 1048576 },
                                         message: 'must be >= 1048576',
+                                        schema: 1048576,
+                                        parentSchema: schema48.properties.memoryBytes,
+                                        data: data5,
                                       },
                                     ];
                                     return false;
@@ -9796,6 +11131,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema48.properties.memoryBytes.type,
+                                      parentSchema: schema48.properties.memoryBytes,
+                                      data: data5,
                                     },
                                   ];
                                   return false;
@@ -9820,6 +11158,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 16384 },
                                           message: 'must be >= 16384',
+                                          schema: 16384,
+                                          parentSchema: schema48.properties.stackBytes,
+                                          data: data6,
                                         },
                                       ];
                                       return false;
@@ -9832,6 +11173,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema48.properties.stackBytes.type,
+                                        parentSchema: schema48.properties.stackBytes,
+                                        data: data6,
                                       },
                                     ];
                                     return false;
@@ -9856,6 +11200,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'minimum',
                                             params: { comparison: '>=', limit: 1 },
                                             message: 'must be >= 1',
+                                            schema: 1,
+                                            parentSchema: schema48.properties.loadTimeoutMs,
+                                            data: data7,
                                           },
                                         ];
                                         return false;
@@ -9869,6 +11216,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'type',
                                           params: { type: 'number' },
                                           message: 'must be number',
+                                          schema: schema48.properties.loadTimeoutMs.type,
+                                          parentSchema: schema48.properties.loadTimeoutMs,
+                                          data: data7,
                                         },
                                       ];
                                       return false;
@@ -9893,6 +11243,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'minimum',
                                               params: { comparison: '>=', limit: 1 },
                                               message: 'must be >= 1',
+                                              schema: 1,
+                                              parentSchema: schema48.properties.renderTimeoutMs,
+                                              data: data8,
                                             },
                                           ];
                                           return false;
@@ -9906,6 +11259,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                             keyword: 'type',
                                             params: { type: 'number' },
                                             message: 'must be number',
+                                            schema: schema48.properties.renderTimeoutMs.type,
+                                            parentSchema: schema48.properties.renderTimeoutMs,
+                                            data: data8,
                                           },
                                         ];
                                         return false;
@@ -9930,6 +11286,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'minimum',
                                                 params: { comparison: '>=', limit: 1 },
                                                 message: 'must be >= 1',
+                                                schema: 1,
+                                                parentSchema: schema48.properties.eventTimeoutMs,
+                                                data: data9,
                                               },
                                             ];
                                             return false;
@@ -9943,6 +11302,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                               keyword: 'type',
                                               params: { type: 'number' },
                                               message: 'must be number',
+                                              schema: schema48.properties.eventTimeoutMs.type,
+                                              parentSchema: schema48.properties.eventTimeoutMs,
+                                              data: data9,
                                             },
                                           ];
                                           return false;
@@ -9967,6 +11329,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'minimum',
                                                   params: { comparison: '>=', limit: 0 },
                                                   message: 'must be >= 0',
+                                                  schema: 0,
+                                                  parentSchema: schema48.properties.maxPendingJobs,
+                                                  data: data10,
                                                 },
                                               ];
                                               return false;
@@ -9980,6 +11345,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                 keyword: 'type',
                                                 params: { type: 'number' },
                                                 message: 'must be number',
+                                                schema: schema48.properties.maxPendingJobs.type,
+                                                parentSchema: schema48.properties.maxPendingJobs,
+                                                data: data10,
                                               },
                                             ];
                                             return false;
@@ -10004,6 +11372,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'minimum',
                                                     params: { comparison: '>=', limit: 1 },
                                                     message: 'must be >= 1',
+                                                    schema: 1,
+                                                    parentSchema: schema48.properties.maxCodeBytes,
+                                                    data: data11,
                                                   },
                                                 ];
                                                 return false;
@@ -10017,6 +11388,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                   keyword: 'type',
                                                   params: { type: 'number' },
                                                   message: 'must be number',
+                                                  schema: schema48.properties.maxCodeBytes.type,
+                                                  parentSchema: schema48.properties.maxCodeBytes,
+                                                  data: data11,
                                                 },
                                               ];
                                               return false;
@@ -10041,6 +11415,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'minimum',
                                                       params: { comparison: '>=', limit: 2 },
                                                       message: 'must be >= 2',
+                                                      schema: 2,
+                                                      parentSchema: schema48.properties.maxStateBytes,
+                                                      data: data12,
                                                     },
                                                   ];
                                                   return false;
@@ -10054,6 +11431,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                     keyword: 'type',
                                                     params: { type: 'number' },
                                                     message: 'must be number',
+                                                    schema: schema48.properties.maxStateBytes.type,
+                                                    parentSchema: schema48.properties.maxStateBytes,
+                                                    data: data12,
                                                   },
                                                 ];
                                                 return false;
@@ -10078,6 +11458,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'minimum',
                                                         params: { comparison: '>=', limit: 2 },
                                                         message: 'must be >= 2',
+                                                        schema: 2,
+                                                        parentSchema: schema48.properties.maxOutputBytes,
+                                                        data: data13,
                                                       },
                                                     ];
                                                     return false;
@@ -10091,6 +11474,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                       keyword: 'type',
                                                       params: { type: 'number' },
                                                       message: 'must be number',
+                                                      schema: schema48.properties.maxOutputBytes.type,
+                                                      parentSchema: schema48.properties.maxOutputBytes,
+                                                      data: data13,
                                                     },
                                                   ];
                                                   return false;
@@ -10116,6 +11502,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'minimum',
                                                           params: { comparison: '>=', limit: 1 },
                                                           message: 'must be >= 1',
+                                                          schema: 1,
+                                                          parentSchema: schema48.properties.maxOutputNodes,
+                                                          data: data14,
                                                         },
                                                       ];
                                                       return false;
@@ -10129,6 +11518,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                         keyword: 'type',
                                                         params: { type: 'number' },
                                                         message: 'must be number',
+                                                        schema: schema48.properties.maxOutputNodes.type,
+                                                        parentSchema: schema48.properties.maxOutputNodes,
+                                                        data: data14,
                                                       },
                                                     ];
                                                     return false;
@@ -10154,6 +11546,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'minimum',
                                                             params: { comparison: '>=', limit: 1 },
                                                             message: 'must be >= 1',
+                                                            schema: 1,
+                                                            parentSchema: schema48.properties.maxOutputDepth,
+                                                            data: data15,
                                                           },
                                                         ];
                                                         return false;
@@ -10168,6 +11563,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                           keyword: 'type',
                                                           params: { type: 'number' },
                                                           message: 'must be number',
+                                                          schema: schema48.properties.maxOutputDepth.type,
+                                                          parentSchema: schema48.properties.maxOutputDepth,
+                                                          data: data15,
                                                         },
                                                       ];
                                                       return false;
@@ -10194,6 +11592,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'minimum',
                                                               params: { comparison: '>=', limit: 0 },
                                                               message: 'must be >= 0',
+                                                              schema: 0,
+                                                              parentSchema:
+                                                                schema48.properties.maxDispatchesPerEvent,
+                                                              data: data16,
                                                             },
                                                           ];
                                                           return false;
@@ -10208,6 +11610,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                             keyword: 'type',
                                                             params: { type: 'number' },
                                                             message: 'must be number',
+                                                            schema:
+                                                              schema48.properties.maxDispatchesPerEvent.type,
+                                                            parentSchema:
+                                                              schema48.properties.maxDispatchesPerEvent,
+                                                            data: data16,
                                                           },
                                                         ];
                                                         return false;
@@ -10233,6 +11640,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 keyword: 'minimum',
                                                                 params: { comparison: '>=', limit: 2 },
                                                                 message: 'must be >= 2',
+                                                                schema: 2,
+                                                                parentSchema:
+                                                                  schema48.properties.maxPayloadBytes,
+                                                                data: data17,
                                                               },
                                                             ];
                                                             return false;
@@ -10247,6 +11658,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                               keyword: 'type',
                                                               params: { type: 'number' },
                                                               message: 'must be number',
+                                                              schema:
+                                                                schema48.properties.maxPayloadBytes.type,
+                                                              parentSchema:
+                                                                schema48.properties.maxPayloadBytes,
+                                                              data: data17,
                                                             },
                                                           ];
                                                           return false;
@@ -10272,6 +11688,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                   keyword: 'minimum',
                                                                   params: { comparison: '>=', limit: 0 },
                                                                   message: 'must be >= 0',
+                                                                  schema: 0,
+                                                                  parentSchema:
+                                                                    schema48.properties.maxLogsPerCall,
+                                                                  data: data18,
                                                                 },
                                                               ];
                                                               return false;
@@ -10286,6 +11706,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 keyword: 'type',
                                                                 params: { type: 'number' },
                                                                 message: 'must be number',
+                                                                schema:
+                                                                  schema48.properties.maxLogsPerCall.type,
+                                                                parentSchema:
+                                                                  schema48.properties.maxLogsPerCall,
+                                                                data: data18,
                                                               },
                                                             ];
                                                             return false;
@@ -10314,6 +11739,10 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                     keyword: 'minimum',
                                                                     params: { comparison: '>=', limit: 16 },
                                                                     message: 'must be >= 16',
+                                                                    schema: 16,
+                                                                    parentSchema:
+                                                                      schema48.properties.maxLogBytes,
+                                                                    data: data19,
                                                                   },
                                                                 ];
                                                                 return false;
@@ -10328,6 +11757,11 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                   keyword: 'type',
                                                                   params: { type: 'number' },
                                                                   message: 'must be number',
+                                                                  schema:
+                                                                    schema48.properties.maxLogBytes.type,
+                                                                  parentSchema:
+                                                                    schema48.properties.maxLogBytes,
+                                                                  data: data19,
                                                                 },
                                                               ];
                                                               return false;
@@ -10361,6 +11795,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'object' },
                             message: 'must be object',
+                            schema: schema48.type,
+                            parentSchema: schema48,
+                            data: data4,
                           },
                         ];
                         return false;
@@ -10420,6 +11857,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema92.type,
+          parentSchema: schema92,
+          data,
         },
       ];
       return false;
@@ -10450,6 +11890,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema90.required,
+            parentSchema: schema90,
+            data,
           },
         ];
         return false;
@@ -10471,6 +11914,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema90,
+                data,
               },
             ];
             return false;
@@ -10489,6 +11935,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema44.type,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -10506,6 +11955,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'enum',
                   params: { allowedValues: schema44.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema44.enum,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -10516,8 +11968,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
           }
           if (valid0) {
             if (data.engine !== undefined) {
+              let data1 = data.engine;
               const _errs5 = errors;
-              if (typeof data.engine !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate93.errors = [
                   {
                     instancePath: instancePath + '/engine',
@@ -10525,6 +11978,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema90.properties.engine.type,
+                    parentSchema: schema90.properties.engine,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10545,6 +12001,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema90.properties.heapBytes.type,
+                      parentSchema: schema90.properties.heapBytes,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -10565,6 +12024,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema90.properties.moduleRestarts.type,
+                        parentSchema: schema90.properties.moduleRestarts,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -10597,8 +12059,16 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                             instancePath: instancePath + '/maxStackBytes',
                             schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
+<<<<<<< HEAD
                             params: { type: 'number' },
                             message: 'must be number',
+=======
+                            params: { type: 'array' },
+                            message: 'must be array',
+                            schema: schema90.properties.plugins.type,
+                            parentSchema: schema90.properties.plugins,
+                            data: data4,
+>>>>>>> authors
                           },
                         ];
                         return false;
@@ -10667,6 +12137,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema90.type,
+          parentSchema: schema90,
+          data,
         },
       ];
       return false;
@@ -10721,6 +12194,9 @@ function validate78(data, { instancePath = '', parentData, parentDataProperty, r
               keyword: 'type',
               params: { type: 'null' },
               message: 'must be null',
+              schema: schema79.anyOf[4].type,
+              parentSchema: schema79.anyOf[4],
+              data,
             };
             if (vErrors === null) {
               vErrors = [err0];
@@ -10742,6 +12218,9 @@ function validate78(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'anyOf',
       params: {},
       message: 'must match a schema in anyOf',
+      schema: schema79.anyOf,
+      parentSchema: schema79,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err1];
@@ -10783,6 +12262,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema77.required,
+            parentSchema: schema77,
+            data,
           },
         ];
         return false;
@@ -10797,6 +12279,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema77,
+                data,
               },
             ];
             return false;
@@ -10815,6 +12300,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema65.type },
                   message: 'must be string,number',
+                  schema: schema65.type,
+                  parentSchema: schema65,
+                  data: data0,
                 },
               ];
               return false;
@@ -10835,6 +12323,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'boolean' },
                     message: 'must be boolean',
+                    schema: schema77.properties.ok.type,
+                    parentSchema: schema77.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10847,6 +12338,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: true },
                     message: 'must be equal to constant',
+                    schema: true,
+                    parentSchema: schema77.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10885,6 +12379,9 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema77.type,
+          parentSchema: schema77,
+          data,
         },
       ];
       return false;
@@ -10927,6 +12424,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema94.required,
+            parentSchema: schema94,
+            data,
           },
         ];
         return false;
@@ -10941,6 +12441,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema94,
+                data,
               },
             ];
             return false;
@@ -10963,6 +12466,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: schema94.properties.id.type },
                   message: 'must be null,string,number',
+                  schema: schema94.properties.id.type,
+                  parentSchema: schema94.properties.id,
+                  data: data0,
                 },
               ];
               return false;
@@ -10983,6 +12489,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'boolean' },
                     message: 'must be boolean',
+                    schema: schema94.properties.ok.type,
+                    parentSchema: schema94.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -10995,6 +12504,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'const',
                     params: { allowedValue: false },
                     message: 'must be equal to constant',
+                    schema: false,
+                    parentSchema: schema94.properties.ok,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -11033,6 +12545,9 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema94.type,
+          parentSchema: schema94,
+          data,
         },
       ];
       return false;
@@ -11070,6 +12585,9 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
       keyword: 'anyOf',
       params: {},
       message: 'must match a schema in anyOf',
+      schema: schema76.anyOf,
+      parentSchema: schema76,
+      data,
     };
     if (vErrors === null) {
       vErrors = [err0];
@@ -11129,6 +12647,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema96.required,
+            parentSchema: schema96,
+            data,
           },
         ];
         return false;
@@ -11143,6 +12664,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema96,
+                data,
               },
             ];
             return false;
@@ -11161,6 +12685,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema96.properties.notification.type,
+                  parentSchema: schema96.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -11173,6 +12700,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'const',
                   params: { allowedValue: 'log' },
                   message: 'must be equal to constant',
+                  schema: 'log',
+                  parentSchema: schema96.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -11202,6 +12732,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'required',
                         params: { missingProperty: missing1 },
                         message: "must have required property '" + missing1 + "'",
+                        schema: schema87.required,
+                        parentSchema: schema87,
+                        data: data1,
                       },
                     ];
                     return false;
@@ -11221,6 +12754,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'additionalProperties',
                             params: { additionalProperty: key1 },
                             message: 'must NOT have additional properties',
+                            schema: false,
+                            parentSchema: schema87,
+                            data: data1,
                           },
                         ];
                         return false;
@@ -11239,6 +12775,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema87.properties.kind.type,
+                              parentSchema: schema87.properties.kind,
+                              data: data2,
                             },
                           ];
                           return false;
@@ -11251,6 +12790,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'const',
                               params: { allowedValue: 'log' },
                               message: 'must be equal to constant',
+                              schema: 'log',
+                              parentSchema: schema87.properties.kind,
+                              data: data2,
                             },
                           ];
                           return false;
@@ -11261,8 +12803,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                       }
                       if (valid2) {
                         if (data1.pluginId !== undefined) {
+                          let data3 = data1.pluginId;
                           const _errs10 = errors;
-                          if (typeof data1.pluginId !== 'string') {
+                          if (typeof data3 !== 'string') {
                             validate103.errors = [
                               {
                                 instancePath: instancePath + '/log/pluginId',
@@ -11270,6 +12813,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema87.properties.pluginId.type,
+                                parentSchema: schema87.properties.pluginId,
+                                data: data3,
                               },
                             ];
                             return false;
@@ -11290,6 +12836,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema87.properties.level.type,
+                                  parentSchema: schema87.properties.level,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -11307,6 +12856,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                   keyword: 'enum',
                                   params: { allowedValues: schema87.properties.level.enum },
                                   message: 'must be equal to one of the allowed values',
+                                  schema: schema87.properties.level.enum,
+                                  parentSchema: schema87.properties.level,
+                                  data: data4,
                                 },
                               ];
                               return false;
@@ -11317,8 +12869,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                           }
                           if (valid2) {
                             if (data1.message !== undefined) {
+                              let data5 = data1.message;
                               const _errs14 = errors;
-                              if (typeof data1.message !== 'string') {
+                              if (typeof data5 !== 'string') {
                                 validate103.errors = [
                                   {
                                     instancePath: instancePath + '/log/message',
@@ -11326,6 +12879,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                                     keyword: 'type',
                                     params: { type: 'string' },
                                     message: 'must be string',
+                                    schema: schema87.properties.message.type,
+                                    parentSchema: schema87.properties.message,
+                                    data: data5,
                                   },
                                 ];
                                 return false;
@@ -11347,6 +12903,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
+                      schema: schema87.type,
+                      parentSchema: schema87,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11367,6 +12926,9 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema96.type,
+          parentSchema: schema96,
+          data,
         },
       ];
       return false;
@@ -11410,6 +12972,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema98.required,
+            parentSchema: schema98,
+            data,
           },
         ];
         return false;
@@ -11424,6 +12989,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema98,
+                data,
               },
             ];
             return false;
@@ -11442,6 +13010,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema98.properties.notification.type,
+                  parentSchema: schema98.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -11454,6 +13025,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'const',
                   params: { allowedValue: 'diagnostic' },
                   message: 'must be equal to constant',
+                  schema: 'diagnostic',
+                  parentSchema: schema98.properties.notification,
+                  data: data0,
                 },
               ];
               return false;
@@ -11477,6 +13051,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'required',
                         params: { missingProperty: missing1 },
                         message: "must have required property '" + missing1 + "'",
+                        schema: schema98.properties.diagnostic.required,
+                        parentSchema: schema98.properties.diagnostic,
+                        data: data1,
                       },
                     ];
                     return false;
@@ -11515,6 +13092,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'discriminator',
                             params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                             message: 'value of tag "kind" must be in oneOf',
+                            schema: schema98.properties.diagnostic.discriminator,
+                            parentSchema: schema98.properties.diagnostic,
+                            data: data1,
                           },
                         ];
                         return false;
@@ -11527,6 +13107,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                           keyword: 'discriminator',
                           params: { error: 'tag', tag: 'kind', tagValue: tag0 },
                           message: 'tag "kind" must be string',
+                          schema: schema98.properties.diagnostic.discriminator,
+                          parentSchema: schema98.properties.diagnostic,
+                          data: data1,
                         },
                       ];
                       return false;
@@ -11540,6 +13123,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
+                      schema: schema98.properties.diagnostic.type,
+                      parentSchema: schema98.properties.diagnostic,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11560,6 +13146,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema98.type,
+          parentSchema: schema98,
+          data,
         },
       ];
       return false;
@@ -11583,6 +13172,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema95.required,
+            parentSchema: schema95,
+            data,
           },
         ];
         return false;
@@ -11607,6 +13199,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'notification', tagValue: tag0 },
                 message: 'value of tag "notification" must be in oneOf',
+                schema: schema95.discriminator,
+                parentSchema: schema95,
+                data,
               },
             ];
             return false;
@@ -11619,6 +13214,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'notification', tagValue: tag0 },
               message: 'tag "notification" must be string',
+              schema: schema95.discriminator,
+              parentSchema: schema95,
+              data,
             },
           ];
           return false;
@@ -11632,6 +13230,9 @@ function validate102(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema95.type,
+          parentSchema: schema95,
+          data,
         },
       ];
       return false;
@@ -11660,6 +13261,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema80.required,
+            parentSchema: schema80,
+            data,
           },
         ];
         return false;
@@ -11674,6 +13278,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema80,
+                data,
               },
             ];
             return false;
@@ -11732,6 +13339,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema80.properties.diagnostics.type,
+                      parentSchema: schema80.properties.diagnostics,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11752,6 +13362,9 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema80.type,
+          parentSchema: schema80,
+          data,
         },
       ];
       return false;
@@ -11781,6 +13394,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema88.required,
+            parentSchema: schema88,
+            data,
           },
         ];
         return false;
@@ -11795,6 +13411,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema88,
+                data,
               },
             ];
             return false;
@@ -11842,6 +13461,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
+                      schema: schema88.properties.dispatches.type,
+                      parentSchema: schema88.properties.dispatches,
+                      data: data1,
                     },
                   ];
                   return false;
@@ -11885,6 +13507,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
+                        schema: schema88.properties.diagnostics.type,
+                        parentSchema: schema88.properties.diagnostics,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -11906,6 +13531,9 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema88.type,
+          parentSchema: schema88,
+          data,
         },
       ];
       return false;
@@ -11938,6 +13566,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema90.required,
+            parentSchema: schema90,
+            data,
           },
         ];
         return false;
@@ -11959,6 +13590,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'additionalProperties',
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema90,
+                data,
               },
             ];
             return false;
@@ -11977,6 +13611,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
+                  schema: schema44.type,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -11994,6 +13631,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                   keyword: 'enum',
                   params: { allowedValues: schema44.enum },
                   message: 'must be equal to one of the allowed values',
+                  schema: schema44.enum,
+                  parentSchema: schema44,
+                  data: data0,
                 },
               ];
               return false;
@@ -12004,8 +13644,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
           }
           if (valid0) {
             if (data.engine !== undefined) {
+              let data1 = data.engine;
               const _errs5 = errors;
-              if (typeof data.engine !== 'string') {
+              if (typeof data1 !== 'string') {
                 validate115.errors = [
                   {
                     instancePath: instancePath + '/engine',
@@ -12013,6 +13654,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
+                    schema: schema90.properties.engine.type,
+                    parentSchema: schema90.properties.engine,
+                    data: data1,
                   },
                 ];
                 return false;
@@ -12033,6 +13677,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
+                      schema: schema90.properties.heapBytes.type,
+                      parentSchema: schema90.properties.heapBytes,
+                      data: data2,
                     },
                   ];
                   return false;
@@ -12053,6 +13700,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
+                        schema: schema90.properties.moduleRestarts.type,
+                        parentSchema: schema90.properties.moduleRestarts,
+                        data: data3,
                       },
                     ];
                     return false;
@@ -12085,8 +13735,16 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                             instancePath: instancePath + '/maxStackBytes',
                             schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
+<<<<<<< HEAD
                             params: { type: 'number' },
                             message: 'must be number',
+=======
+                            params: { type: 'array' },
+                            message: 'must be array',
+                            schema: schema90.properties.plugins.type,
+                            parentSchema: schema90.properties.plugins,
+                            data: data4,
+>>>>>>> authors
                           },
                         ];
                         return false;
@@ -12155,6 +13813,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema90.type,
+          parentSchema: schema90,
+          data,
         },
       ];
       return false;
@@ -12180,6 +13841,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
+            schema: schema81.required,
+            parentSchema: schema81,
+            data,
           },
         ];
         return false;
@@ -12214,6 +13878,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
+                      schema: schema87.required,
+                      parentSchema: schema87,
+                      data,
                     },
                   ];
                   return false;
@@ -12228,6 +13895,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                           keyword: 'additionalProperties',
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema87,
+                          data,
                         },
                       ];
                       return false;
@@ -12246,6 +13916,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
+                            schema: schema87.properties.kind.type,
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -12258,6 +13931,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             keyword: 'const',
                             params: { allowedValue: 'log' },
                             message: 'must be equal to constant',
+                            schema: 'log',
+                            parentSchema: schema87.properties.kind,
+                            data: data0,
                           },
                         ];
                         return false;
@@ -12268,8 +13944,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                     if (valid5) {
                       if (data.pluginId !== undefined) {
+                        let data1 = data.pluginId;
                         const _errs10 = errors;
-                        if (typeof data.pluginId !== 'string') {
+                        if (typeof data1 !== 'string') {
                           validate117.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
@@ -12277,6 +13954,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
+                              schema: schema87.properties.pluginId.type,
+                              parentSchema: schema87.properties.pluginId,
+                              data: data1,
                             },
                           ];
                           return false;
@@ -12297,6 +13977,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
+                                schema: schema87.properties.level.type,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -12314,6 +13997,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                                 keyword: 'enum',
                                 params: { allowedValues: schema87.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
+                                schema: schema87.properties.level.enum,
+                                parentSchema: schema87.properties.level,
+                                data: data2,
                               },
                             ];
                             return false;
@@ -12324,8 +14010,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                         }
                         if (valid5) {
                           if (data.message !== undefined) {
+                            let data3 = data.message;
                             const _errs14 = errors;
-                            if (typeof data.message !== 'string') {
+                            if (typeof data3 !== 'string') {
                               validate117.errors = [
                                 {
                                   instancePath: instancePath + '/message',
@@ -12333,6 +14020,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
+                                  schema: schema87.properties.message.type,
+                                  parentSchema: schema87.properties.message,
+                                  data: data3,
                                 },
                               ];
                               return false;
@@ -12354,6 +14044,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
+                    schema: schema87.type,
+                    parentSchema: schema87,
+                    data,
                   },
                 ];
                 return false;
@@ -12367,6 +14060,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                 keyword: 'discriminator',
                 params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                 message: 'value of tag "kind" must be in oneOf',
+                schema: schema81.discriminator,
+                parentSchema: schema81,
+                data,
               },
             ];
             return false;
@@ -12379,6 +14075,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
               keyword: 'discriminator',
               params: { error: 'tag', tag: 'kind', tagValue: tag0 },
               message: 'tag "kind" must be string',
+              schema: schema81.discriminator,
+              parentSchema: schema81,
+              data,
             },
           ];
           return false;
@@ -12392,6 +14091,9 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
+          schema: schema81.type,
+          parentSchema: schema81,
+          data,
         },
       ];
       return false;

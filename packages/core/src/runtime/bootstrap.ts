@@ -27,7 +27,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
   delete g.performance; delete g.queueMicrotask; delete g.setTimeout; delete g.setInterval;
 
   var stringify = JSON.stringify, parse = JSON.parse, keys = Object.keys, isArray = Array.isArray;
-  var freeze = Object.freeze, defineProperty = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
+  var create = Object.create, freeze = Object.freeze, defineProperty = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
 
   // A failure found by the bootstrap is sticky: the plugin may catch the thrown value, but the
   // call still fails with this code.
@@ -113,6 +113,12 @@ export const BOOTSTRAP_SOURCE = String.raw`
     }
     return out;
   }
+  function actionHandler(type) {
+    return function (ctx) {
+      var e = ctx.event;
+      ctx.dispatchPluginAction(type, e.args !== undefined ? e.args : e.value);
+    };
+  }
   g.definePlugin = function definePlugin(def) {
     try { define(def); } catch (e) { if (defineFailure === null) defineFailure = e; throw e; }
   };
@@ -138,7 +144,16 @@ export const BOOTSTRAP_SOURCE = String.raw`
     var handlers = names(def.handlers, "handlers");
     var reducers = names(def.reducers, "reducers");
     if (def.title !== undefined && typeof def.title !== "string") throw fail("INVALID_PLUGIN", "title must be a string");
-    plugin = { def: def, widgets: def.widgets || {}, handlers: def.handlers || {}, reducers: def.reducers || {},
+    // A binding may name a reducer directly: without a handler of that name, the reducer gets
+    // one that dispatches it (through the same stamped intent) with the binding's args, or
+    // else the event's value, as payload.
+    var handlerFns = create(null);
+    for (var h = 0; h < handlers.length; h++) handlerFns[handlers[h]] = def.handlers[handlers[h]];
+    for (var r = 0; r < reducers.length; r++) {
+      if (hasOwn.call(handlerFns, reducers[r])) continue;
+      handlerFns[reducers[r]] = actionHandler(reducers[r]);
+    }
+    plugin = { def: def, widgets: def.widgets || {}, handlers: handlerFns, reducers: def.reducers || {},
       meta: { title: def.title === undefined ? "Untitled plugin" : def.title, widgets: widgets, handlers: handlers,
         reducers: reducers, initialState: def.initialState === undefined ? null : def.initialState } };
   }
@@ -222,6 +237,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
   }
   var log = logger("info");
   log.debug = logger("debug"); log.info = log; log.warn = logger("warn"); log.error = logger("error");
+  // console writes to the same bounded log as ctx.log, level kept (outside a call it is dropped).
+  g.console = { log: log, info: log, debug: log.debug, trace: log.debug, warn: log.warn, error: log.error };
   function now() { return hostNow(); }
   // Intents stay in the VM until the call's output carries them out, all at once; the bridge's
   // dispatch functions report a refused dispatch at once, so the host ends the call even if the

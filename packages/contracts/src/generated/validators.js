@@ -4943,6 +4943,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'minimum',
                                   params: { comparison: '>=', limit: 0 },
                                   message: 'must be >= 0',
+                                  schema: 0,
+                                  parentSchema: schema45.properties.stackBytes,
+                                  data: data12,
                                 },
                               ];
                               return false;
@@ -4955,6 +4958,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'number' },
                                 message: 'must be number',
+                                schema: schema45.properties.stackBytes.type,
+                                parentSchema: schema45.properties.stackBytes,
+                                data: data12,
                               },
                             ];
                             return false;
@@ -4978,6 +4984,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                     keyword: 'minimum',
                                     params: { comparison: '>=', limit: 0 },
                                     message: 'must be >= 0',
+                                    schema: 0,
+                                    parentSchema: schema45.properties.requestedStackBytes,
+                                    data: data13,
                                   },
                                 ];
                                 return false;
@@ -4990,6 +4999,9 @@ function validate53(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'number' },
                                   message: 'must be number',
+                                  schema: schema45.properties.requestedStackBytes.type,
+                                  parentSchema: schema45.properties.requestedStackBytes,
+                                  data: data13,
                                 },
                               ];
                               return false;
@@ -9888,6 +9900,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'minimum',
                                         params: { comparison: '>=', limit: 0 },
                                         message: 'must be >= 0',
+                                        schema: 0,
+                                        parentSchema: schema82.properties.stackBytes,
+                                        data: data9,
                                       },
                                     ];
                                     return false;
@@ -9900,6 +9915,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                       keyword: 'type',
                                       params: { type: 'number' },
                                       message: 'must be number',
+                                      schema: schema82.properties.stackBytes.type,
+                                      parentSchema: schema82.properties.stackBytes,
+                                      data: data9,
                                     },
                                   ];
                                   return false;
@@ -9923,6 +9941,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                           keyword: 'minimum',
                                           params: { comparison: '>=', limit: 0 },
                                           message: 'must be >= 0',
+                                          schema: 0,
+                                          parentSchema: schema82.properties.requestedStackBytes,
+                                          data: data10,
                                         },
                                       ];
                                       return false;
@@ -9935,6 +9956,9 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                                         keyword: 'type',
                                         params: { type: 'number' },
                                         message: 'must be number',
+                                        schema: schema82.properties.requestedStackBytes.type,
+                                        parentSchema: schema82.properties.requestedStackBytes,
+                                        data: data10,
                                       },
                                     ];
                                     return false;
@@ -11821,6 +11845,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'minimum',
                                 params: { comparison: '>=', limit: 0 },
                                 message: 'must be >= 0',
+                                schema: 0,
+                                parentSchema: schema92.properties.requestedStackBytes,
+                                data: data20,
                               },
                             ];
                             return false;
@@ -11833,6 +11860,9 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
+                              schema: schema92.properties.requestedStackBytes.type,
+                              parentSchema: schema92.properties.requestedStackBytes,
+                              data: data20,
                             },
                           ];
                           return false;
@@ -12049,6 +12079,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'minimum',
                               params: { comparison: '>=', limit: 0 },
                               message: 'must be >= 0',
+                              schema: 0,
+                              parentSchema: schema90.properties.maxStackBytes,
+                              data: data4,
                             },
                           ];
                           return false;
@@ -12059,16 +12092,11 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                             instancePath: instancePath + '/maxStackBytes',
                             schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
-<<<<<<< HEAD
                             params: { type: 'number' },
                             message: 'must be number',
-=======
-                            params: { type: 'array' },
-                            message: 'must be array',
-                            schema: schema90.properties.plugins.type,
-                            parentSchema: schema90.properties.plugins,
+                            schema: schema90.properties.maxStackBytes.type,
+                            parentSchema: schema90.properties.maxStackBytes,
                             data: data4,
->>>>>>> authors
                           },
                         ];
                         return false;
@@ -12113,6 +12141,9 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'array' },
                               message: 'must be array',
+                              schema: schema90.properties.plugins.type,
+                              parentSchema: schema90.properties.plugins,
+                              data: data5,
                             },
                           ];
                           return false;
@@ -13725,6 +13756,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'minimum',
                               params: { comparison: '>=', limit: 0 },
                               message: 'must be >= 0',
+                              schema: 0,
+                              parentSchema: schema90.properties.maxStackBytes,
+                              data: data4,
                             },
                           ];
                           return false;
@@ -13735,16 +13769,11 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                             instancePath: instancePath + '/maxStackBytes',
                             schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
-<<<<<<< HEAD
                             params: { type: 'number' },
                             message: 'must be number',
-=======
-                            params: { type: 'array' },
-                            message: 'must be array',
-                            schema: schema90.properties.plugins.type,
-                            parentSchema: schema90.properties.plugins,
+                            schema: schema90.properties.maxStackBytes.type,
+                            parentSchema: schema90.properties.maxStackBytes,
                             data: data4,
->>>>>>> authors
                           },
                         ];
                         return false;
@@ -13789,6 +13818,9 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                               keyword: 'type',
                               params: { type: 'array' },
                               message: 'must be array',
+                              schema: schema90.properties.plugins.type,
+                              parentSchema: schema90.properties.plugins,
+                              data: data5,
                             },
                           ];
                           return false;

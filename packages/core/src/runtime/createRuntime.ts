@@ -146,7 +146,6 @@ class RuntimeImpl implements Runtime {
       const { pluginId, code, profile, limits: overrides } = check(validateLoadPluginParams(params));
       const { limits, stack } = loadLimits({ code, profile, overrides }, this.ceiling, this.maxStackBytes);
       const started = this.clock.now();
-<<<<<<< HEAD
       const target = {
         pluginId,
         op: 'loadPlugin' as const,
@@ -161,40 +160,6 @@ class RuntimeImpl implements Runtime {
         publishCallDiagnostic(target, { failure: error, outcome: loaded.outcome });
         if (error.code === 'LIMIT_MEMORY') this.keeper.engine.compactAfterMemoryFailure(COMPACT_SLACK);
         throw error;
-=======
-      try {
-        const { vm, meta } = this.instantiate(pluginId, code, limits, started);
-        const previous = this.plugins.get(pluginId);
-        this.plugins.set(pluginId, {
-          pluginId,
-          code,
-          limits,
-          meta,
-          reducers: new Set(meta.reducers),
-          widgets: new Set(meta.widgets.map((w) => w.id)),
-          // A binding may name a reducer directly (the bootstrap gives it a dispatching handler).
-          handlers: new Set([...meta.handlers, ...meta.reducers]),
-          vm,
-          failures: [],
-          status: 'ready',
-        });
-        if (previous) this.release(previous);
-        this.callDiagnostic(pluginId, 'loadPlugin', started, null, false, false);
-        return meta;
-      } catch (error) {
-        const failure = CorralError.fromUnknown(error);
-        const { outcome } = failureFacts(failure);
-        this.callDiagnostic(
-          pluginId,
-          'loadPlugin',
-          started,
-          failure,
-          outcome.interrupted,
-          outcome.memoryError,
-        );
-        if (failure.code === 'LIMIT_MEMORY') this.engine?.compactAfterMemoryFailure(COMPACT_SLACK);
-        throw failure;
->>>>>>> authors
       }
       const { vm } = loaded.output;
       const meta: PluginMeta = { ...loaded.output.meta, ...stack };

@@ -19,7 +19,6 @@ import type { Clock } from '../clock.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
 import { installBridge, type CallSink } from './bridge.js';
 import { DirectCaller } from './directCall.js';
-import { pluginErrorHints } from '../pluginHints.js';
 import type { Engine } from './engine.js';
 import {
   RECYCLE_CODES,
@@ -278,44 +277,7 @@ export class PluginVm {
     } finally {
       handle.dispose();
     }
-<<<<<<< HEAD
     throw classifyThrow(info, fallback, this.facts());
-=======
-    throw this.classifyThrow(info, fallback);
-  }
-
-  private classifyThrow(
-    info: { name?: string; message?: string; stack?: string },
-    fallback: ErrorCode,
-  ): CorralError {
-    const message = info.message ?? '';
-    if (this.engine.growRefused) return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    if (this.timedOut) return limitError('LIMIT_TIME', this.timeoutMs);
-    if (isStackOverflow(info.name, message)) return limitError('LIMIT_STACK', this.limits.stackBytes);
-    if (
-      info.name === 'InternalError' &&
-      /out of memory|string too long|invalid array buffer length/i.test(message)
-    ) {
-      return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    }
-    if (info.name === 'RangeError' && /invalid array (buffer )?length|array too long/i.test(message)) {
-      return limitError('LIMIT_MEMORY', this.limits.memoryBytes);
-    }
-    if (info.name === 'InternalError' && message === 'interrupted')
-      return limitError('LIMIT_TIME', this.timeoutMs);
-    const details: JSONObject = {};
-    if (info.name) details.name = info.name;
-    details.message = message;
-    if (info.stack) details.stack = info.stack;
-    const hints = pluginErrorHints(info);
-    Object.assign(details, hints.details);
-    const what = fallback === 'LOAD_FAILED' ? 'Loading the plugin failed' : 'The plugin threw';
-    return new CorralError(
-      fallback,
-      `${what}: ${info.name ? `${info.name}: ` : ''}${message.slice(0, 300)}${hints.suffix}`.slice(0, 500),
-      details,
-    );
->>>>>>> authors
   }
 
   /**

@@ -55,7 +55,8 @@ export function pluginRecord({ code, limits, stack, meta, vm }: LoadedPlugin): P
     meta,
     reducers: new Set(meta.reducers),
     widgets: new Set(meta.widgets.map((w) => w.id)),
-    handlers: new Set(meta.handlers),
+    // A binding may name a reducer directly (the bootstrap gives it a dispatching handler).
+    handlers: new Set([...meta.handlers, ...meta.reducers]),
     vm,
     failures: [],
     status: 'ready',

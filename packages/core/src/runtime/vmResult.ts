@@ -7,6 +7,7 @@
  * mapped to the same LIMIT_* codes here.
  */
 import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
+import { pluginErrorHints } from '../pluginHints.js';
 
 /** What a call reported besides its output. */
 export interface CallOutcome {
@@ -81,10 +82,12 @@ export function classifyThrow(info: ThrownInfo, fallback: ErrorCode, facts: Call
   if (info.name) details.name = info.name;
   details.message = message;
   if (info.stack) details.stack = info.stack;
+  const hints = pluginErrorHints(info);
+  Object.assign(details, hints.details);
   const what = fallback === 'LOAD_FAILED' ? 'Loading the plugin failed' : 'The plugin threw';
   return new CorralError(
     fallback,
-    `${what}: ${info.name ? `${info.name}: ` : ''}${message}`.slice(0, 500),
+    `${what}: ${info.name ? `${info.name}: ` : ''}${message.slice(0, 300)}${hints.suffix}`.slice(0, 500),
     details,
   );
 }

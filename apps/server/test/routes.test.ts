@@ -51,6 +51,7 @@ describe('routes', () => {
       handlers: [],
       reducers: [],
       initialState: null,
+      stackBytes: 384 * 1024,
     });
     const again = await call(url, 'POST', '/v1/plugins', { code: hello, profile: 'default' });
     expect(again).toMatchObject({ status: 201, body: { pluginId: expected } });

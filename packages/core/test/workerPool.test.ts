@@ -14,34 +14,35 @@ import {
   readWorkerMessage,
   serveWorkerPort,
   writeWorkerMessage,
-  type Transport,
-  type WorkerLink,
+  type WorkerEndpoint,
   type WorkerPool,
 } from '@corral/core';
 import { readFixtures } from './fixtures.js';
 
 const { counter } = readFixtures();
 
-/** Start an in-process worker; `silent` ones never say ready. */
-function startWorker(started: WorkerLink[], silent = false): WorkerLink {
+/** Endpoints the pool has terminated. */
+const terminated = new WeakSet<WorkerEndpoint>();
+
+/** An in-process worker's endpoint, as the pool gets one from a host; `silent` ones never say ready. */
+function startWorker(started: WorkerEndpoint[], silent = false): WorkerEndpoint {
   const [host, worker] = createInProcessTransportPair();
-  const link = { transport: hostSide(host), exited: false };
-  host.onClose?.(() => (link.exited = true));
-  started.push(link);
+  const endpoint: WorkerEndpoint = {
+    postMessage: (message) => host.post(message),
+    on: (listener) => host.on(listener),
+    onError: (listener) => host.onClose!(listener),
+    terminate: () => {
+      terminated.add(endpoint);
+      return host.close!();
+    },
+  };
+  started.push(endpoint);
   if (!silent) {
     void createRuntime({ variant: quickjs }).then((runtime) =>
       serveWorkerPort(runtime, { postMessage: (m) => worker.post(m), on: (l) => worker.on(l) }),
     );
   }
-  return link;
-}
-
-function hostSide(pipe: Transport): Transport {
-  return {
-    ...pipe,
-    post: (message) => pipe.post(writeWorkerMessage(message)),
-    on: (listener) => pipe.on((message) => readWorkerMessage(message, listener)),
-  };
+  return endpoint;
 }
 
 const render = (pool: WorkerPool, count: number) =>
@@ -55,19 +56,19 @@ describe('createWorkerPool', () => {
   });
 
   it('boots its members and a hot spare, and serves calls through them', async () => {
-    const started: WorkerLink[] = [];
-    pool = await createWorkerPool({ size: 2, start: () => startWorker(started), onClose: async () => {} });
+    const started: WorkerEndpoint[] = [];
+    pool = await createWorkerPool({ size: 2, start: () => startWorker(started) });
     expect(pool.boots()).toBe(3);
     expect(pool.spareReady()).toBe(true);
     await pool.loadPlugin({ pluginId: 'c', code: counter });
     const result = await render(pool, 7);
     expect(JSON.stringify(result.tree)).toContain('7');
-    expect(started).toContain(pool.linkOf('c'));
+    expect(started).toContain(pool.linkOf('c')!.endpoint);
   });
 
   it('replaces a worker that dies with the spare and reloads its plugins', async () => {
-    const started: WorkerLink[] = [];
-    pool = await createWorkerPool({ size: 1, start: () => startWorker(started), onClose: async () => {} });
+    const started: WorkerEndpoint[] = [];
+    pool = await createWorkerPool({ size: 1, start: () => startWorker(started) });
     await pool.loadPlugin({ pluginId: 'c', code: counter });
     const first = pool.linkOf('c')!;
     await first.transport.close?.();
@@ -81,13 +82,12 @@ describe('createWorkerPool', () => {
   });
 
   it('fails calls with WORKER_CRASHED when workers never say ready, without a respawn loop', async () => {
-    const started: WorkerLink[] = [];
+    const started: WorkerEndpoint[] = [];
     pool = await createWorkerPool({
       size: 1,
       hotSpare: false,
       bootTimeoutMs: 20,
       start: () => startWorker(started, true),
-      onClose: async () => {},
     });
     for (let i = 0; i < 5; i++) {
       const error = await pool.health().catch((e: unknown) => e);
@@ -96,7 +96,8 @@ describe('createWorkerPool', () => {
     }
     // The first boot, then the client's bounded respawn (3 failed boots, then a cool-down).
     expect(pool.boots()).toBeLessThanOrEqual(4);
-    expect(started.every((link) => link.exited)).toBe(true);
+    expect(started.every((endpoint) => terminated.has(endpoint))).toBe(true);
+    expect(pool.live()).toBe(0);
   });
 });
 

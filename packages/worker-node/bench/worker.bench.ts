@@ -234,7 +234,7 @@ for (const hotSpare of [true, false]) {
   for (let k = 0; k < KILLS; k++) {
     // Each kill finds the pool settled: with the spare on, the spare booted.
     const hooks = internals.get(sandbox)!;
-    while (hotSpare ? !hooks.spareReady() || hooks.threads() !== 2 : hooks.threads() !== 1)
+    while (hotSpare ? !hooks.pool.spareReady() || hooks.threads() !== 2 : hooks.threads() !== 1)
       await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     const killedAt = await sandbox

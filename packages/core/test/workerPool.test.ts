@@ -92,8 +92,9 @@ describe('createWorkerPool', () => {
   it('boots its members and a hot spare, and serves calls through them', async () => {
     const started: WorkerEndpoint[] = [];
     pool = await createWorkerPool({ size: 2, start: () => startWorker(started) });
+    // The members first; the spare starts booting once they serve calls.
     expect(pool.boots()).toBe(3);
-    expect(pool.spareReady()).toBe(true);
+    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
     await pool.loadPlugin({ pluginId: 'c', code: counter });
     const result = await render(pool, 7);
     expect(JSON.stringify(result.tree)).toContain('7');
@@ -104,6 +105,7 @@ describe('createWorkerPool', () => {
     const started: WorkerEndpoint[] = [];
     pool = await createWorkerPool({ size: 1, start: () => startWorker(started) });
     await pool.loadPlugin({ pluginId: 'c', code: counter });
+    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
     const first = pool.linkOf('c')!;
     await first.transport.close?.();
     const result = await render(pool, 3);

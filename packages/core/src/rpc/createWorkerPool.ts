@@ -20,8 +20,12 @@ import type { Transport } from './transport.js';
 export interface WorkerPoolOptions {
   /** Members of the pool (workers serving calls). At least 1. */
   size: number;
-  /** Start one worker and return its endpoint at once; the pool awaits its `WORKER_READY`. */
-  start(): WorkerEndpoint;
+  /**
+   * Start one worker and return its endpoint at once; the pool awaits its `WORKER_READY`.
+   * `purpose`: `first` for the members the pool starts with (their boot is what its caller waits
+   * for), `replacement` for spares and replacements.
+   */
+  start(purpose: 'first' | 'replacement'): WorkerEndpoint;
   /** How long a worker may take to say it is ready. Default 10,000 ms. */
   bootTimeoutMs?: number;
   /** Keep one booted worker ready, so a replacement is immediate. Default true. */
@@ -59,10 +63,10 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   let boots = 0;
   let closing = false;
 
-  function boot(): Promise<WorkerLink> {
+  function boot(purpose: 'first' | 'replacement' = 'replacement'): Promise<WorkerLink> {
     if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
     boots++;
-    const link = createWorkerLink(options.start());
+    const link = createWorkerLink(options.start(purpose));
     started.add(link);
     // Kept until the host says it is gone, so close() can wait for a worker still exiting.
     link.transport.onClose?.(() => void link.terminate().then(() => started.delete(link)));
@@ -102,7 +106,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     Array.from({ length: Math.max(1, options.size) }, async (_, i) => {
       // A worker that cannot boot starts its client on a dead transport: the client's bounded
       // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
-      const first = await boot().then((link) => ((serving[i] = link), link.transport), deadTransport);
+      const first = await boot('first').then((link) => ((serving[i] = link), link.transport), deadTransport);
       return createSandboxClient(first, {
         supervisor: supervisorFor(i),
         clock,

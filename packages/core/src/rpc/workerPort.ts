@@ -216,10 +216,11 @@ const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {
  * against the same deadline (measured in Node). One heavy round tiers up the module's code
  * (shared with later threads when the host passes its compiled module); light rounds warm this
  * isolate's own JS. Best effort: a tight limitsCeiling may refuse it, and that must not fail the
- * boot.
+ * boot. Each round costs ~5-10 ms and the first ~30-40 ms: a pool's first workers, whose boot
+ * the user waits for, run 3 rounds (first load ~5 ms), replacements all 10 (~2 ms).
  */
-export async function warmUpRuntime(runtime: Runtime): Promise<void> {
-  for (let round = 0; round < 10; round++) {
+export async function warmUpRuntime(runtime: Runtime, rounds = 10): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
     const warm = {
       pluginId: 'warm-up',
       widgetId: 'main',

@@ -52,6 +52,8 @@ export interface WorkerBoot {
   heapLimitBytes?: number;
   /** How long the worker polls for a follow-up call before sleeping (see `spinMs` above). */
   spinMs: number;
+  /** Warm-up rounds before the worker says ready (see `warmUpRuntime`). Default 10. */
+  warmUpRounds?: number;
   /** The variant's `.wasm` compiled once by the host, so a boot skips compilation. */
   wasmModule?: WebAssembly.Module;
 }

@@ -12,6 +12,9 @@ import type { WorkerBoot, WorkerSandboxOptions } from './boot.js';
 import type { WorkerEndpoint } from './endpoint.js';
 import { engineVariant, type EngineVariant } from './engines.js';
 
+/** Warm-up rounds of the workers a pool starts with (replacements and spares run all 10). */
+const FIRST_WARM_UP_ROUNDS = 3;
+
 /** What a worker host adapter provides. */
 export interface WorkerHost {
   /** The host's core count (Node `os.availableParallelism()`, `navigator.hardwareConcurrency`). */
@@ -66,7 +69,9 @@ export async function createWorkerSandbox(
   if (engine && host.compileWasm) boot.wasmModule = await host.compileWasm(engine);
   return createWorkerPool({
     size: options.poolSize ?? host.cores,
-    start: () => host.start(boot),
+    // A first member's boot is what the user waits for: a shorter warm-up (see warmUpRuntime).
+    start: (purpose) =>
+      host.start(purpose === 'first' ? { ...boot, warmUpRounds: FIRST_WARM_UP_ROUNDS } : boot),
     ...(options.hotSpare !== undefined ? { hotSpare: options.hotSpare } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}),

@@ -40,7 +40,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     ...(boot.heapLimitBytes ? { heapLimitBytes: boot.heapLimitBytes } : {}),
     ...(boot.wasmModule ? { wasmModule: boot.wasmModule } : {}),
   });
-  await warmUpRuntime(runtime);
+  await warmUpRuntime(runtime, boot.warmUpRounds);
   return serveWorkerPort(runtime, options.port, {
     spinMs: boot.spinMs,
     ...(options.clock ? { clock: options.clock } : {}),

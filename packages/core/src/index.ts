@@ -26,8 +26,6 @@ export { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from './
 export {
   awaitReady,
   createWorkerPool,
-  WORKER_READY,
-  type WorkerLink,
   type WorkerPool,
   type WorkerPoolOptions,
 } from './rpc/createWorkerPool.js';
@@ -35,10 +33,22 @@ export {
   readWorkerMessage,
   serveWorkerPort,
   warmUpRuntime,
+  WORKER_READY,
   writeWorkerMessage,
   type ServeOptions,
   type WorkerPort,
 } from './rpc/workerPort.js';
+// Worker plumbing every worker host (Node, browser) builds on.
+export type { WorkerBoot, WorkerSandboxOptions } from './worker/boot.js';
+export { ENGINES, engineVariant, type EngineName, type EngineVariant } from './worker/engines.js';
+export { createWorkerLink, type WorkerEndpoint, type WorkerLink } from './worker/endpoint.js';
+export {
+  createWorkerSandbox,
+  workerBootOf,
+  type WorkerHost,
+  type WorkerSandbox,
+} from './worker/createWorkerSandbox.js';
+export { startWorkerRuntime, type WorkerRuntimeOptions } from './worker/startWorkerRuntime.js';
 export {
   createInProcessTransportPair,
   decodeOutbound,

@@ -8,40 +8,75 @@ import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorralError } from '@corral/contracts';
 import {
+  type Clock,
   createInProcessTransportPair,
   createRuntime,
   createWorkerPool,
   readWorkerMessage,
   serveWorkerPort,
   writeWorkerMessage,
-  type Transport,
-  type WorkerLink,
+  type WorkerEndpoint,
   type WorkerPool,
 } from '@corral/core';
 import { readFixtures } from './fixtures.js';
 
 const { counter } = readFixtures();
 
-/** Start an in-process worker; `silent` ones never say ready. */
-function startWorker(started: WorkerLink[], silent = false): WorkerLink {
+/**
+ * A minimal fake clock, local to these tests: time moves only when `advance` moves it, firing
+ * due timers in order and letting promise jobs run between them.
+ */
+function fakeClock(): Clock & { advance(ms: number): Promise<void> } {
+  let now = 0;
+  let nextId = 0;
+  const timers = new Map<number, { at: number; callback: () => void }>();
+  const settle = () => new Promise((r) => setImmediate(r));
+  return {
+    now: () => now,
+    epochNow: () => 1_700_000_000_000 + now,
+    setTimeout(callback, ms) {
+      timers.set(++nextId, { at: now + Math.max(0, ms), callback });
+      return nextId;
+    },
+    clearTimeout: (handle) => void timers.delete(handle as number),
+    async advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        await settle();
+        const due = [...timers].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        timers.delete(due[0]);
+        now = Math.max(now, due[1].at);
+        due[1].callback();
+      }
+      now = until;
+      await settle();
+    },
+  };
+}
+
+/** Endpoints the pool has terminated. */
+const terminated = new WeakSet<WorkerEndpoint>();
+
+/** An in-process worker's endpoint, as the pool gets one from a host; `silent` ones never say ready. */
+function startWorker(started: WorkerEndpoint[], silent = false): WorkerEndpoint {
   const [host, worker] = createInProcessTransportPair();
-  const link = { transport: hostSide(host), exited: false };
-  host.onClose?.(() => (link.exited = true));
-  started.push(link);
+  const endpoint: WorkerEndpoint = {
+    postMessage: (message) => host.post(message),
+    on: (listener) => host.on(listener),
+    onError: (listener) => host.onClose!(listener),
+    terminate: () => {
+      terminated.add(endpoint);
+      return host.close!();
+    },
+  };
+  started.push(endpoint);
   if (!silent) {
     void createRuntime({ variant: quickjs }).then((runtime) =>
       serveWorkerPort(runtime, { postMessage: (m) => worker.post(m), on: (l) => worker.on(l) }),
     );
   }
-  return link;
-}
-
-function hostSide(pipe: Transport): Transport {
-  return {
-    ...pipe,
-    post: (message) => pipe.post(writeWorkerMessage(message)),
-    on: (listener) => pipe.on((message) => readWorkerMessage(message, listener)),
-  };
+  return endpoint;
 }
 
 const render = (pool: WorkerPool, count: number) =>
@@ -55,20 +90,22 @@ describe('createWorkerPool', () => {
   });
 
   it('boots its members and a hot spare, and serves calls through them', async () => {
-    const started: WorkerLink[] = [];
-    pool = await createWorkerPool({ size: 2, start: () => startWorker(started), onClose: async () => {} });
+    const started: WorkerEndpoint[] = [];
+    pool = await createWorkerPool({ size: 2, start: () => startWorker(started) });
+    // The members first; the spare starts booting once they serve calls.
     expect(pool.boots()).toBe(3);
-    expect(pool.spareReady()).toBe(true);
+    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
     await pool.loadPlugin({ pluginId: 'c', code: counter });
     const result = await render(pool, 7);
     expect(JSON.stringify(result.tree)).toContain('7');
-    expect(started).toContain(pool.linkOf('c'));
+    expect(started).toContain(pool.linkOf('c')!.endpoint);
   });
 
   it('replaces a worker that dies with the spare and reloads its plugins', async () => {
-    const started: WorkerLink[] = [];
-    pool = await createWorkerPool({ size: 1, start: () => startWorker(started), onClose: async () => {} });
+    const started: WorkerEndpoint[] = [];
+    pool = await createWorkerPool({ size: 1, start: () => startWorker(started) });
     await pool.loadPlugin({ pluginId: 'c', code: counter });
+    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
     const first = pool.linkOf('c')!;
     await first.transport.close?.();
     const result = await render(pool, 3);
@@ -81,22 +118,45 @@ describe('createWorkerPool', () => {
   });
 
   it('fails calls with WORKER_CRASHED when workers never say ready, without a respawn loop', async () => {
-    const started: WorkerLink[] = [];
-    pool = await createWorkerPool({
+    const started: WorkerEndpoint[] = [];
+    const clock = fakeClock();
+    const creating = createWorkerPool({
       size: 1,
       hotSpare: false,
-      bootTimeoutMs: 20,
+      clock,
       start: () => startWorker(started, true),
-      onClose: async () => {},
     });
-    for (let i = 0; i < 5; i++) {
-      const error = await pool.health().catch((e: unknown) => e);
+    // Silent until the default 10 s boot timeout, not a moment before.
+    await clock.advance(9_999);
+    expect(pool).toBeNull();
+    await clock.advance(1);
+    pool = await creating;
+    const crashed = async () => {
+      const error = await pool!.health().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CorralError);
       expect((error as CorralError).code).toBe('WORKER_CRASHED');
-    }
-    // The first boot, then the client's bounded respawn (3 failed boots, then a cool-down).
-    expect(pool.boots()).toBeLessThanOrEqual(4);
-    expect(started.every((link) => link.exited)).toBe(true);
+    };
+    // The client's bounded respawn: 3 more boots, each waiting out its timeout, backing off
+    // between them; a call meanwhile fails once the last boot has.
+    const during = crashed();
+    for (let i = 0; i < 3; i++) await clock.advance(10_200);
+    await during;
+    expect(pool.boots()).toBe(4);
+    // Then the cool-down (5 s): calls fail at once, with no boot and no time passing.
+    for (let i = 0; i < 5; i++) await crashed();
+    await clock.advance(4_000);
+    await crashed();
+    expect(pool.boots()).toBe(4);
+    // After it, a call tries once more (the failures in a row still count), then cools down again.
+    await clock.advance(1_000);
+    const retried = crashed();
+    await clock.advance(10_000);
+    await retried;
+    expect(pool.boots()).toBe(5);
+    await clock.advance(30_000);
+    expect(pool.boots()).toBe(5);
+    expect(started.every((endpoint) => terminated.has(endpoint))).toBe(true);
+    expect(pool.live()).toBe(0);
   });
 });
 
@@ -270,9 +330,12 @@ describe('serveWorkerPort spinMs', () => {
   /**
    * A port whose `receive` hands out what the test queued, as Node's receiveMessageOnPort takes
    * what the host posted while the worker was busy; `on` delivers what the test sends later.
+   * The worker's clock is fake: each poll takes exactly 1 ms of it, and nothing else moves it.
    */
   async function served(spinMs: number) {
     const runtime = await createRuntime({ variant: quickjs });
+    const clock = fakeClock();
+    let tick = 0;
     let listener: ((message: unknown) => void) | null = null;
     const queued: unknown[] = [];
     const answered: number[] = [];
@@ -293,10 +356,11 @@ describe('serveWorkerPort spinMs', () => {
         },
         receive() {
           polls++;
+          tick++;
           return queued.length > 0 ? { message: queued.shift() } : undefined;
         },
       },
-      { spinMs },
+      { spinMs, clock: { ...clock, now: () => clock.now() + tick } },
     );
     await runtime.loadPlugin({ pluginId: 'c', code: counter });
     const request = (id: number) => writeWorkerMessage({ id, op: 'render', params: renderParams });
@@ -305,7 +369,15 @@ describe('serveWorkerPort spinMs', () => {
       listener!(request(id));
       while (!answered.includes(id)) await new Promise((r) => setImmediate(r));
     };
-    return { runtime, queued, answered, request, send, polls: () => polls };
+    return {
+      runtime,
+      queued,
+      answered,
+      request,
+      send,
+      polls: () => polls,
+      wait: (ms: number) => (tick += ms),
+    };
   }
   const renderParams = { pluginId: 'c', widgetId: 'main', pluginState: { count: 1 }, globalState: {} };
 
@@ -325,13 +397,15 @@ describe('serveWorkerPort spinMs', () => {
   it('polls no longer than spinMs, and not at all after a call that came later than that', async () => {
     const s = await served(5);
     await s.send(1);
-    await s.send(2); // came right after answer 1: answer 2 polls, finds nothing, and gives up
-    const afterTwo = s.polls();
-    expect(afterTwo).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 30));
+    await s.send(2); // came right after answer 1: answer 2 polls for 5 ms, finds nothing, gives up
+    expect(s.polls()).toBe(5);
+    s.wait(30);
     await s.send(3); // waited 30 ms > spinMs: a quiet spell, so no polling after its answer
-    expect(s.polls()).toBe(afterTwo);
-    expect(s.answered).toEqual([1, 2, 3]);
+    expect(s.polls()).toBe(5);
+    s.wait(4);
+    await s.send(4); // within spinMs of answer 3: polling again
+    expect(s.polls()).toBe(10);
+    expect(s.answered).toEqual([1, 2, 3, 4]);
     s.runtime.dispose();
   });
 

@@ -244,7 +244,7 @@ for (const hotSpare of [true, false]) {
   for (let k = 0; k < KILLS; k++) {
     // Each kill finds the pool settled: with the spare on, the spare booted.
     const hooks = internals.get(sandbox)!;
-    while (hotSpare ? !hooks.spareReady() || hooks.threads() !== 2 : hooks.threads() !== 1)
+    while (hotSpare ? !hooks.pool.spareReady() || hooks.threads() !== 2 : hooks.threads() !== 1)
       await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     const killedAt = await sandbox
@@ -274,6 +274,112 @@ for (const hotSpare of [true, false]) {
   rows.push([`  … p95`, '', fmt(quantile(samples, 0.95)), '', 'info', '']);
   if (sandbox.restarts() !== KILLS) throw new Error(`expected ${KILLS} restarts, saw ${sandbox.restarts()}`);
   await sandbox.close();
+}
+
+// 3. cold start and memory per loaded plugin ------------------------------------------------------------
+{
+  // Process start → first rendered tree, each in a fresh Node process: the child prints its own
+  // performance.now() (measured from its process's start) once the tree is back.
+  const COLD_RUNS = 5;
+  const fromSrc = Boolean(process.env.CORRAL_BENCH_FROM_SRC);
+  const entry = new URL(fromSrc ? '../src/index.ts' : '../dist/index.js', import.meta.url).href;
+  const read = `const { readFileSync } = await import('node:fs');
+    const code = readFileSync(${JSON.stringify(resolve(benchDir, 'todo50.plugin.js'))}, 'utf8');
+    const state = readFileSync(${JSON.stringify(resolve(benchDir, 'todo50.state.json'))}, 'utf8');`;
+  const corralChild = `${read}
+    const { createNodeSandbox } = await import(${JSON.stringify(entry)});
+    const sandbox = await createNodeSandbox({ poolSize: 1 });
+    await sandbox.loadPlugin({ pluginId: 't', code });
+    const { tree } = await sandbox.render({ pluginId: 't', widgetId: 'main', pluginState: JSON.parse(state), globalState: {} });
+    if (!tree) throw new Error('no tree');
+    console.log(performance.now()); process.exit(0);`;
+  const rawChild = `${read}
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(new URL(${JSON.stringify(`data:text/javascript,${encodeURIComponent(RAW_WORKER)}`)}), { workerData: { code, spinMs: 0 } });
+    await new Promise((r) => worker.once('message', r));
+    const tree = await new Promise((r) => { worker.once('message', (t) => r(JSON.parse(t))); worker.postMessage(JSON.stringify({ pluginState: JSON.parse(state), globalState: {} })); });
+    if (!tree) throw new Error('no tree');
+    console.log(performance.now()); process.exit(0);`;
+  const { execFile } = await import('node:child_process');
+  const run = (script: string, tsx: boolean) =>
+    new Promise<number>((done, fail) =>
+      execFile(
+        process.execPath,
+        [
+          ...(tsx ? ['--import', 'tsx', '--conditions=@corral/source'] : []),
+          '--input-type=module',
+          '-e',
+          script,
+        ],
+        { cwd: packageDir },
+        (error, stdout) => (error ? fail(error) : done(Number(stdout.trim().split('\n').pop()))),
+      ),
+    );
+  const cold: [number[], number[]] = [[], []];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    cold[0].push(await run(rawChild, false));
+    cold[1].push(await run(corralChild, fromSrc));
+  }
+  const [rawCold, corralCold] = cold.map((xs) => quantile(xs, 0.5)) as [number, number];
+  rows.push([
+    `cold start, process start → first todo50 tree (median of ${COLD_RUNS})`,
+    fmt(rawCold),
+    fmt(corralCold),
+    `${(corralCold / rawCold).toFixed(2)}×`,
+    '≤ 1.5×',
+    corralCold / rawCold <= 1.5 ? 'pass' : 'FAIL',
+  ]);
+
+  // Memory: MEMORY_PLUGINS todo50 plugins kept loaded in one worker. The WebAssembly heap grows
+  // in steps of >= 20 %, full each time it grows, so the slope through the (plugins, size before
+  // growing) points is the per-plugin cost (as core's bench measures it in-thread).
+  const MEMORY_PLUGINS = 500;
+  const slope = (steps: [number, number][]) => {
+    const [first, last] = [steps[0], steps[steps.length - 1]];
+    return first && last && last !== first ? (last[1] - first[1]) / (last[0] - first[0]) : NaN;
+  };
+  const RAW_MEMORY_WORKER = `
+import { parentPort, workerData } from 'node:worker_threads';
+import { newQuickJSWASMModuleFromVariant } from ${JSON.stringify(import.meta.resolve('quickjs-emscripten-core'))};
+import quickjs from ${JSON.stringify(import.meta.resolve('@jitl/quickjs-wasmfile-release-sync'))};
+const module = await newQuickJSWASMModuleFromVariant(quickjs);
+const heap = () => module.getWasmMemory().buffer.byteLength;
+const steps = [], kept = [];
+for (let i = 0; i < workerData.n; i++) {
+  const before = heap();
+  const ctx = module.newRuntime().newContext();
+  ctx.unwrapResult(ctx.evalCode(${JSON.stringify(RAW_SHIM)} + workerData.code)).dispose();
+  kept.push(ctx);
+  if (heap() > before) steps.push([i, before]);
+}
+parentPort.postMessage(steps);`;
+  const rawWorkerMem = new Worker(new URL(`data:text/javascript,${encodeURIComponent(RAW_MEMORY_WORKER)}`), {
+    workerData: { code: TODO50, n: MEMORY_PLUGINS },
+  });
+  const rawSteps = await new Promise<[number, number][]>((r) => rawWorkerMem.once('message', r));
+  await rawWorkerMem.terminate();
+  const sandbox = await createNodeSandbox({ poolSize: 1, hotSpare: false });
+  const heap = async () => (await sandbox.health()).heapBytes;
+  const steps: [number, number][] = [];
+  const limits = { loadTimeoutMs: 5000, renderTimeoutMs: 5000, eventTimeoutMs: 5000 };
+  let size = await heap();
+  for (let i = 0; i < MEMORY_PLUGINS; i++) {
+    await sandbox.loadPlugin({ pluginId: `todo-${i}`, code: TODO50, limits });
+    const after = await heap();
+    if (after > size) steps.push([i, size]);
+    size = after;
+  }
+  await sandbox.close();
+  const [rawSlope, corralSlope] = [slope(rawSteps), slope(steps)];
+  const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+  rows.push([
+    `WebAssembly heap / plugin in the worker (${MEMORY_PLUGINS} todo50, slope)`,
+    kib(rawSlope),
+    kib(corralSlope),
+    `${(corralSlope / rawSlope).toFixed(2)}×`,
+    '≤ 128 KiB',
+    corralSlope <= 128 * 1024 ? 'pass' : 'FAIL',
+  ]);
 }
 
 const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

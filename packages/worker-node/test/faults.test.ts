@@ -87,7 +87,7 @@ describe('node worker faults', () => {
       // Each kill lands on a pool whose spare is up, so the replacement is immediate. (A spare
       // boots from src through tsx here, 350-450 ms and more on a busy machine, which the
       // previous round's kill may not have left it.)
-      await until(() => hooks.spareReady());
+      await until(() => hooks.pool.spareReady());
       const stuck = settle(() => render(sandbox!, 'stuck', { attack: true }));
       const queued = settle(() => inc(sandbox!, 'counter', count));
       const [killed, behind] = await Promise.all([stuck, queued]);
@@ -146,7 +146,7 @@ describe('node worker faults', () => {
     expect(first).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
     // health() asks every member, so it returns once the other member has given up too.
     expect(await settle(() => sandbox!.health())).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
-    const boots = hooks.boots();
+    const boots = hooks.pool.boots();
     // Per member: its first boot, then the client's 3 attempts; plus one spare. Never more.
     expect(boots).toBeLessThanOrEqual(2 * (1 + 3) + 1);
 
@@ -163,11 +163,11 @@ describe('node worker faults', () => {
       expect(await settle(call)).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
       const settled = await settle(call);
       expect(settled).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
-      expect(hooks.boots()).toBe(boots);
+      expect(hooks.pool.boots()).toBe(boots);
       expect(settled.ms).toBeLessThan(50);
     }
     await sleep(1_000);
-    expect(hooks.boots()).toBe(boots);
+    expect(hooks.pool.boots()).toBe(boots);
     expect(hooks.threads()).toBe(0);
   });
 
@@ -205,7 +205,7 @@ describe('node worker faults', () => {
     let victimFailures = 0;
     for (let kill = 1; kill <= 100; kill++) {
       // Each kill lands on a pool whose spare is up, as a rare crash in production would.
-      await until(() => hooks.spareReady() && hooks.threads() === 3);
+      await until(() => hooks.pool.spareReady() && hooks.threads() === 3);
       const worker = hooks.workerOf('victim')!;
       const calls = [
         settle(() => inc(sandbox!, 'victim', victimCount)),

@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeSandbox, type NodeSandbox } from '@corral/worker-node';
+import { internals } from '../src/createNodeSandbox.js';
 import { readFixtures } from './fixtures.js';
 
 const { counter } = readFixtures();
@@ -41,6 +42,8 @@ describe('createNodeSandbox niceness', () => {
     });
     expect(JSON.stringify(tree)).toContain('Count: 4');
     if (!linux) return;
+    // The hot spare boots after the member serves calls; its thread lowers itself as it boots.
+    while (!internals.get(sandbox)!.pool.spareReady()) await new Promise((r) => setTimeout(r, 5));
     const after = niceByThread();
     const base = before.get(String(process.pid))!;
     const lowered = [...after].filter(([tid, nice]) => !before.has(tid) && nice === Math.min(19, base + 7));

@@ -6,38 +6,36 @@
  * client's bounded respawn takes over, so a worker that crashes at boot never loops).
  *
  * Runtime-agnostic: the adapter passes `start`, which starts one worker (a Web Worker, a
- * worker_threads Worker) and wraps it in a Transport whose `close` terminates it. Adapters stay
- * a few dozen lines, and every host gets the same supervision.
+ * worker_threads Worker) and returns its endpoint; the pool links it (`createWorkerLink`) and
+ * terminates every worker it started when it closes. Every host gets the same supervision.
  */
 import { CorralError } from '@corral/contracts';
+import { createSystemClock, type Clock } from '../clock.js';
+import { createWorkerLink, type WorkerEndpoint, type WorkerLink } from '../worker/endpoint.js';
 import { createSandboxClient, type Supervisor } from './createSandboxClient.js';
 import { createSandboxPool, type SandboxPool } from './createSandboxPool.js';
+import { WORKER_READY } from './workerPort.js';
 import type { Transport } from './transport.js';
-
-/** Posted once by a worker entry when it takes requests; never an RPC message. */
-export const WORKER_READY = 'corral:worker-ready';
-
-/** One started worker, as the pool sees it. */
-export interface WorkerLink {
-  /** The RPC pipe to the worker; its `onClose` reports the worker's end, `close` terminates it. */
-  transport: Transport;
-  /** True once the worker has gone. */
-  readonly exited: boolean;
-}
 
 export interface WorkerPoolOptions {
   /** Members of the pool (workers serving calls). At least 1. */
   size: number;
-  /** Start one worker and return its link at once; the pool awaits its `WORKER_READY`. */
-  start(): WorkerLink;
+  /**
+   * Start one worker and return its endpoint at once; the pool awaits its `WORKER_READY`.
+   * `purpose`: `first` for the members the pool starts with (their boot is what its caller waits
+   * for), `replacement` for spares and replacements.
+   */
+  start(purpose: 'first' | 'replacement'): WorkerEndpoint;
   /** How long a worker may take to say it is ready. Default 10,000 ms. */
   bootTimeoutMs?: number;
   /** Keep one booted worker ready, so a replacement is immediate. Default true. */
   hotSpare?: boolean;
   /** Margin past a call's deadline before its worker is killed. Default: the client's (250 ms). */
   graceMs?: number;
-  /** After every member closed: end whatever is still running (spare, booting replacements). */
-  onClose(): Promise<void>;
+  /** Time source of the boot timeout, the clients' watchdogs and backoff. Default: the system clock. */
+  clock?: Clock;
+  /** After every member closed and every worker started was terminated. */
+  onClose?(): Promise<void>;
 }
 
 export interface WorkerPool extends SandboxPool {
@@ -49,10 +47,15 @@ export interface WorkerPool extends SandboxPool {
   linkOf(pluginId: string): WorkerLink | undefined;
   /** Whether a booted hot spare is waiting. */
   spareReady(): boolean;
+  /** Workers started and not yet gone (terminated or exited, and the host confirmed it). */
+  live(): number;
 }
 
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const bootTimeoutMs = options.bootTimeoutMs ?? 10_000;
+  const clock = options.clock ?? createSystemClock();
+  /** Every worker started and not yet terminated: all of them go when the pool closes. */
+  const started = new Set<WorkerLink>();
   const serving: (WorkerLink | undefined)[] = [];
   let spare: Promise<WorkerLink> | null = null;
   let spareReady: WorkerLink | null = null;
@@ -60,14 +63,17 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   let boots = 0;
   let closing = false;
 
-  function boot(): Promise<WorkerLink> {
+  function boot(purpose: 'first' | 'replacement' = 'replacement'): Promise<WorkerLink> {
     if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
     boots++;
-    const link = options.start();
-    return awaitReady(link.transport, bootTimeoutMs).then(
+    const link = createWorkerLink(options.start(purpose));
+    started.add(link);
+    // Kept until the host says it is gone, so close() can wait for a worker still exiting.
+    link.transport.onClose?.(() => void link.terminate().then(() => started.delete(link)));
+    return awaitReady(link.transport, bootTimeoutMs, clock).then(
       () => link,
       (error: unknown) => {
-        void link.transport.close?.();
+        void link.terminate();
         throw error;
       },
     );
@@ -96,31 +102,36 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     kill: (transport) => transport.close?.(),
   });
 
-  // The spare boots beside the members, so the pool starts with nothing left booting.
-  const firstSpare = refillSpare();
   const members = await Promise.all(
     Array.from({ length: Math.max(1, options.size) }, async (_, i) => {
       // A worker that cannot boot starts its client on a dead transport: the client's bounded
       // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
-      const first = await boot().then((link) => ((serving[i] = link), link.transport), deadTransport);
+      const first = await boot('first').then((link) => ((serving[i] = link), link.transport), deadTransport);
       return createSandboxClient(first, {
         supervisor: supervisorFor(i),
+        clock,
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
         onRestart() {
           restarts++;
           // Only after a replacement booted and re-loaded its plugins: the spare's boot does not
           // compete with that reload, and a worker that cannot boot never loops here.
-          setTimeout(refillSpare, 0);
+          clock.setTimeout(refillSpare, 0);
         },
       });
     }),
   );
-  await firstSpare;
+  // The spare boots once the members serve calls, not beside them: on a 2-core machine a second
+  // thread booting at once took ~50 ms from the first render (375 ms against 320 ms from
+  // process start, dist). Until it is up, a replacement boots afresh.
+  void refillSpare();
   const pool = createSandboxPool(members, {
+    // After every member closed: the spare, booting replacements and workers killed earlier
+    // but still exiting all go too, so close() resolves with no worker left.
     async onClose() {
       closing = true;
       spare = spareReady = null;
-      await options.onClose();
+      await Promise.all([...started].map((link) => link.terminate()));
+      await options.onClose?.();
     },
   });
   return Object.assign(pool, {
@@ -128,6 +139,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     boots: () => boots,
     linkOf: (pluginId: string) => serving[pool.memberOf(pluginId) ?? 0],
     spareReady: () => spareReady !== null && !spareReady.exited,
+    live: () => started.size,
   });
 }
 
@@ -135,10 +147,10 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
  * Resolve once the transport delivers `WORKER_READY`; reject with WORKER_CRASHED if the worker
  * ends first or stays silent for `timeoutMs`.
  */
-export function awaitReady(transport: Transport, timeoutMs: number): Promise<void> {
+export function awaitReady(transport: Transport, timeoutMs: number, clock: Clock): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const settle = (reason: string | null): void => {
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       offMessage();
       offClose();
       if (reason === null) resolve();
@@ -148,7 +160,7 @@ export function awaitReady(transport: Transport, timeoutMs: number): Promise<voi
       if (message === WORKER_READY) settle(null);
     });
     const offClose = transport.onClose?.((reason) => settle(reason)) ?? (() => undefined);
-    const timer = setTimeout(() => settle(`not ready after ${timeoutMs} ms`), timeoutMs);
+    const timer = clock.setTimeout(() => settle(`not ready after ${timeoutMs} ms`), timeoutMs);
   });
 }
 

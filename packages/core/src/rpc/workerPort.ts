@@ -13,11 +13,14 @@
  * `callJson` unparsed. A render's tree is checked by the side that parses it: the host's end
  * (`decodeOutbound`), unless the caller takes the text, when the worker does.
  */
+import { createSystemClock, type Clock } from '../clock.js';
 import type { Runtime } from '../runtime/createRuntime.js';
 import { StateText, checkStates } from '../states.js';
 import { createRuntimeService, type RuntimeService } from './createRuntimeService.js';
-import { WORKER_READY } from './createWorkerPool.js';
 import { decodeOutbound, encodeOutbound, type PostHints } from './transport.js';
+
+/** Posted once by a worker entry when it takes requests; never an RPC message. */
+export const WORKER_READY = 'corral:worker-ready';
 
 /** The worker's side of its port: `postMessage` structured-clones, `on` receives requests. */
 export interface WorkerPort {
@@ -41,24 +44,27 @@ export interface ServeOptions {
    * (off); needs `receive`.
    */
   spinMs?: number;
+  /** Times the polling and schedules lone notifications. Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
  * Serve `runtime` over the worker's port, then say `WORKER_READY`. A response leaves at once,
  * with the notifications its call emitted before it; notifications alone go on the next timer
- * tick (`setTimeout`, which Web Workers have too).
+ * tick (the clock's `setTimeout`, which Web Workers have too).
  */
 export function serveWorkerPort(
   runtime: Runtime,
   port: WorkerPort,
   options: ServeOptions = {},
 ): RuntimeService {
+  const clock = options.clock ?? createSystemClock();
   let batch: string[] = [];
   // The timer that will send notifications posted outside a call; a response takes them first.
-  let scheduled: ReturnType<typeof setTimeout> | null = null;
+  let scheduled: unknown = null;
   const flush = (): void => {
     if (scheduled !== null) {
-      clearTimeout(scheduled);
+      clock.clearTimeout(scheduled);
       scheduled = null;
     }
     if (batch.length === 0) return;
@@ -70,19 +76,19 @@ export function serveWorkerPort(
   let answeredAt = -Infinity; // when the latest response left
   let waited = Infinity; // how long the thread waited for the latest request
   const arrived = (message: unknown): void => {
-    waited = performance.now() - answeredAt;
+    waited = clock.now() - answeredAt;
     deliver?.(readWorkerRequest(message));
   };
   /** After a response: wait for the next request by polling, if the last one came soon enough. */
   const poll = (): void => {
-    answeredAt = performance.now();
+    answeredAt = clock.now();
     if (waited > spinMs || !deliver) return;
     const until = answeredAt + spinMs;
     do {
       const next = port.receive!();
       // Handled once this response's turn has unwound, not inside it (no recursion).
       if (next) return queueMicrotask(() => arrived(next.message));
-    } while (performance.now() < until);
+    } while (clock.now() < until);
   };
   const service = createRuntimeService(
     runtime,
@@ -95,7 +101,7 @@ export function serveWorkerPort(
         } else if (scheduled === null) {
           // A call's own notifications (its diagnostic, its logs) leave with its response,
           // which cancels this timer: no timer fires per call.
-          scheduled = setTimeout(flush, 0);
+          scheduled = clock.setTimeout(flush, 0);
         }
       },
       on(listener) {
@@ -210,10 +216,11 @@ const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {
  * against the same deadline (measured in Node). One heavy round tiers up the module's code
  * (shared with later threads when the host passes its compiled module); light rounds warm this
  * isolate's own JS. Best effort: a tight limitsCeiling may refuse it, and that must not fail the
- * boot.
+ * boot. Each round costs ~5-10 ms and the first ~30-40 ms: a pool's first workers, whose boot
+ * the user waits for, run 3 rounds (first load ~5 ms), replacements all 10 (~2 ms).
  */
-export async function warmUpRuntime(runtime: Runtime): Promise<void> {
-  for (let round = 0; round < 10; round++) {
+export async function warmUpRuntime(runtime: Runtime, rounds = 10): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
     const warm = {
       pluginId: 'warm-up',
       widgetId: 'main',

@@ -201,13 +201,12 @@ export class PluginVm {
   /** Bytes this plugin's runtime holds, as QuickJS accounts them. */
   memoryUsage(): number {
     if (this.broken) return 0;
-    const handle = this.runtime.computeMemoryUsage();
-    try {
-      const usage = this.context.dump(handle) as { memory_used_size?: number };
-      return usage.memory_used_size ?? 0;
-    } finally {
-      handle.dispose();
-    }
+    // Read from QuickJS's text report, formatted in C: `computeMemoryUsage()` builds its answer
+    // as an object inside the plugin's own runtime, which then keeps ~42 KiB for good (measured
+    // over 200 runtimes, both engines), so asking for a plugin's memory once (`health`) grew
+    // every plugin from 114 to 152 KiB of heap.
+    const used = /^memory used\s+\d+\s+(\d+)/m.exec(this.runtime.dumpMemoryUsage());
+    return used ? Number(used[1]) : 0;
   }
 
   /** Free the runtime. Throws if the module aborts; the caller then poisons the engine. */

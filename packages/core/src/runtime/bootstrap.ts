@@ -28,24 +28,34 @@ export const BOOTSTRAP_SOURCE = String.raw`
 
   var stringify = JSON.stringify, parse = JSON.parse, keys = Object.keys, isArray = Array.isArray;
   var create = Object.create, freeze = Object.freeze, defineProperty = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
+  // The bootstrap calls built-ins only as captured here, through the captured Reflect.apply: a
+  // plugin may replace Array.prototype.join, String.prototype.slice, Function.prototype.call or
+  // the global String, and the bootstrap's own intents, logs and error texts must not change.
+  var rapply = Reflect.apply, S = String, strSlice = S.prototype.slice, strSplit = S.prototype.split;
+  var strIndexOf = S.prototype.indexOf, strCharAt = S.prototype.charAt, arrJoin = Array.prototype.join;
+  var reExec = RegExp.prototype.exec;
+  function cut(s, from, to) { return rapply(strSlice, s, to === undefined ? [from] : [from, to]); }
+  function joined(list, sep) { return rapply(arrJoin, list, [sep]); }
+  function owns(obj, key) { return rapply(hasOwn, obj, [key]); }
+  function matches(re, text) { re.lastIndex = 0; return rapply(reExec, re, [text]) !== null; }
 
   // A failure found by the bootstrap is sticky: the plugin may catch the thrown value, but the
   // call still fails with this code.
   var failure = null;
   function fail(code, message, details) {
-    var f = { code: code, message: String(message) };
+    var f = { code: code, message: S(message) };
     if (details !== undefined) f.details = details;
     if (failure === null) failure = f;
     return f;
   }
-  function safeString(v) { try { return String(v).slice(0, 200); } catch (e) { return typeof v; } }
+  function safeString(v) { try { return cut(S(v), 0, 200); } catch (e) { return typeof v; } }
   function describe(e) {
     var info;
     try {
       if (e !== null && typeof e === "object") {
         var n = e.name, m = e.message, s = e.stack;
-        info = { name: typeof n === "string" ? n.slice(0, 200) : "", message: typeof m === "string" ? m.slice(0, 2000) : safeString(e) };
-        if (typeof s === "string") info.stack = s.slice(0, 2000);
+        info = { name: typeof n === "string" ? cut(n, 0, 200) : "", message: typeof m === "string" ? cut(m, 0, 2000) : safeString(e) };
+        if (typeof s === "string") info.stack = cut(s, 0, 2000);
       } else {
         info = { name: "", message: "threw a non-error value: " + safeString(e) };
       }
@@ -108,7 +118,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
     var out = keys(obj);
     for (var i = 0; i < out.length; i++) {
       // The host passes names in as C strings, which end at U+0000.
-      if (out[i].indexOf("\u0000") !== -1) throw fail("INVALID_PLUGIN", what + " names may not contain U+0000");
+      if (rapply(strIndexOf, out[i], ["\u0000"]) !== -1) throw fail("INVALID_PLUGIN", what + " names may not contain U+0000");
       if (typeof obj[out[i]] !== "function" && what !== "widgets") throw fail("INVALID_PLUGIN", what + "." + out[i] + " must be a function");
     }
     return out;
@@ -139,7 +149,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
         }
         meta.refreshMs = w.refreshMs;
       }
-      widgets.push(meta);
+      widgets[widgets.length] = meta;
     }
     var handlers = names(def.handlers, "handlers");
     var reducers = names(def.reducers, "reducers");
@@ -150,7 +160,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
     var handlerFns = create(null);
     for (var h = 0; h < handlers.length; h++) handlerFns[handlers[h]] = def.handlers[handlers[h]];
     for (var r = 0; r < reducers.length; r++) {
-      if (hasOwn.call(handlerFns, reducers[r])) continue;
+      if (owns(handlerFns, reducers[r])) continue;
       handlerFns[reducers[r]] = actionHandler(reducers[r]);
     }
     plugin = { def: def, widgets: def.widgets || {}, handlers: handlerFns, reducers: def.reducers || {},
@@ -205,8 +215,8 @@ export const BOOTSTRAP_SOURCE = String.raw`
     catch (e) {
       if (failure !== null) throw e;
       var message = e && e.message;
-      if (/stack overflow|call stack/i.test(message)) throw fail("OUTPUT_TOO_LARGE", what + " is nested too deeply to serialize");
-      if (/out of memory|string too long/i.test(message)) throw fail("OUTPUT_TOO_LARGE", what + " is too large to serialize");
+      if (typeof message === "string" && matches(/stack overflow|call stack/i, message)) throw fail("OUTPUT_TOO_LARGE", what + " is nested too deeply to serialize");
+      if (typeof message === "string" && matches(/out of memory|string too long/i, message)) throw fail("OUTPUT_TOO_LARGE", what + " is too large to serialize");
       throw fail("INVALID_OUTPUT", what + " cannot be serialized: " + message);
     }
     finally { serializing = false; path.length = 0; }
@@ -229,10 +239,10 @@ export const BOOTSTRAP_SOURCE = String.raw`
       var parts = [];
       for (var i = 0; i < arguments.length; i++) {
         var a = arguments[i];
-        if (typeof a === "string") parts.push(a);
-        else { try { parts.push(stringify(a)); } catch (e) { parts.push(String(a)); } }
+        if (typeof a === "string") parts[parts.length] = a;
+        else { try { parts[parts.length] = stringify(a); } catch (e) { parts[parts.length] = S(a); } }
       }
-      hostLog(level, parts.join(" "));
+      hostLog(level, joined(parts, " "));
     };
   }
   var log = logger("info");
@@ -290,9 +300,9 @@ export const BOOTSTRAP_SOURCE = String.raw`
     }));
     if (isThenable(result)) throw fail("INVALID_OUTPUT", "handler '" + handlerName + "' returned a Promise; handlers are synchronous");
     for (var i = 0; i < intents.length; i += 2) {
-      if (intents[i].charAt(0) !== "p") continue;
-      var type = parse(intents[i].slice(1));
-      if (!hasOwn.call(plugin.reducers, type)) continue; // reported as not accepted by the host
+      if (rapply(strCharAt, intents[i], [0]) !== "p") continue;
+      var type = parse(cut(intents[i], 1));
+      if (!owns(plugin.reducers, type)) continue; // reported as not accepted by the host
       state = plugin.reducers[type](state, intents[i + 1] === "" ? undefined : parse(intents[i + 1]));
       if (isThenable(state)) throw fail("INVALID_OUTPUT", "reducer '" + type + "' returned a Promise; reducers are synchronous");
     }
@@ -326,7 +336,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
       // An event's intents follow its state, each as RS + scope and type + RS + payload, RS
       // being U+001E: JSON text never holds it raw, so the host can split on it. (U+0000 would
       // not do: the host reads the result as a C string.)
-      if (p.intents !== undefined && p.intents.length > 0) text += "\u001e" + p.intents.join("\u001e");
+      if (p.intents !== undefined && p.intents.length > 0) text += "\u001e" + joined(p.intents, "\u001e");
       return text;
     }
     pending = null;
@@ -336,7 +346,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
     // alone, so no text can reach into another field, and one that does not is INVALID_STATE.
     var input;
     if (inputJson.charCodeAt(0) === 0x1e) {
-      var parts = inputJson.split("\u001e");
+      var parts = rapply(strSplit, inputJson, ["\u001e"]);
       input = parse(parts[1]);
       input.pluginState = stateOf(parts[2], "pluginState");
       input.globalState = stateOf(parts[3], "globalState");

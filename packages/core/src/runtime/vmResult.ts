@@ -78,10 +78,11 @@ export function classifyThrow(info: ThrownInfo, fallback: ErrorCode, facts: Call
   }
   if (info.name === 'InternalError' && message === 'interrupted')
     return limitError('LIMIT_TIME', facts.timeoutMs);
+  // Capped here, by host code, whatever the VM's texts claim (the bootstrap caps them too).
   const details: JSONObject = {};
-  if (info.name) details.name = info.name;
-  details.message = message;
-  if (info.stack) details.stack = info.stack;
+  if (info.name) details.name = String(info.name).slice(0, 200);
+  details.message = String(message).slice(0, 2000);
+  if (info.stack) details.stack = String(info.stack).slice(0, 2000);
   const hints = pluginErrorHints(info);
   Object.assign(details, hints.details);
   const what = fallback === 'LOAD_FAILED' ? 'Loading the plugin failed' : 'The plugin threw';

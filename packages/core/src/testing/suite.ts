@@ -1245,5 +1245,48 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
         await expectHealthy();
       });
     });
+
+    describe('replaced built-ins: what a plugin does to the standard library never reaches the host', () => {
+      // The plugin's top level breaks built-ins the bootstrap once called on every event.
+      const broken = (sabotage: string) => `${sabotage}
+definePlugin({
+  initialState: { n: 0 },
+  reducers: { add: function (state, by) { return { n: state.n + by }; } },
+  widgets: { main: { render: function (ctx) { return { kind: "text", text: "n=" + ctx.pluginState.n }; } } },
+  handlers: {
+    go: function (ctx) { ctx.log("going", { n: ctx.pluginState.n }); ctx.dispatchPluginAction("add", 2); },
+    boom: function () { throw new Error("m".repeat(3e6)); },
+  },
+});`;
+
+      it('intents stay readable when Array.prototype.join and String.prototype.split/charAt lie', async () => {
+        const id = await load(
+          broken(`Array.prototype.join = function () { return "\\u001e{not json"; };
+String.prototype.split = function () { return ["x"]; };
+String.prototype.charAt = function () { return "g"; };`),
+        );
+        const result = await event(id, 'go', { n: 1 });
+        expect(result.pluginState).toEqual({ n: 3 });
+        expect(result.dispatches).toMatchObject([{ type: 'add', payload: 2, meta: { accepted: true } }]);
+        await expectHealthy();
+      });
+
+      it('reducers are found when Function.prototype.call and Object.prototype.hasOwnProperty lie', async () => {
+        const id = await load(
+          broken(`Function.prototype.call = function () { return false; };
+Object.prototype.hasOwnProperty = function () { return false; };`),
+        );
+        expect((await event(id, 'go', { n: 0 })).pluginState).toEqual({ n: 2 });
+        await expectHealthy();
+      });
+
+      it('a thrown 3 MB message stays capped when String.prototype.slice returns its whole input', async () => {
+        const id = await load(broken('String.prototype.slice = function () { return String(this); };'));
+        const error = await expectCode(event(id, 'boom', { n: 0 }), 'PLUGIN_THREW');
+        expect(error.message.length).toBeLessThanOrEqual(500);
+        expect(JSON.stringify(error.details ?? {}).length).toBeLessThanOrEqual(5_000);
+        await expectHealthy();
+      });
+    });
   });
 }

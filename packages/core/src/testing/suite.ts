@@ -917,16 +917,22 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
           'for (var i = 0; i < 1e4; i++) { try { ctx.dispatchGlobalAction("notifications/add", i); } catch (e) {} }',
           'DISPATCH_LIMIT',
         ));
-      it('a dispatch flood smuggled past the bootstrap by replacing Array.prototype.join', () =>
-        // The bootstrap joins the intents it carries out; a plugin that replaces join can forge
-        // any number of them, and the host counts them again.
-        attack(
-          'handler',
-          'var forged = []; for (var i = 0; i < 5000; i++) forged.push(\'p"set"\', "1"); ' +
-            'var join = Array.prototype.join; Array.prototype.join = function (sep) { ' +
-            'return join.call(this.concat(forged), sep); };',
-          'DISPATCH_LIMIT',
-        ));
+      it('a dispatch flood smuggled past the bootstrap by replacing Array.prototype.join', async () => {
+        // The bootstrap joins the intents it carries out with the join it captured at start, so a
+        // plugin's own join cannot forge any: only the handler's one real dispatch is applied.
+        const id = await load(
+          armedPlugin(
+            'handler',
+            'var forged = []; for (var i = 0; i < 5000; i++) forged.push(\'p"set"\', "1"); ' +
+              'var join = Array.prototype.join; Array.prototype.join = function (sep) { ' +
+              'return join.call(this.concat(forged), sep); };',
+          ),
+        );
+        const result = await event(id, 'go', { attack: true });
+        expect(result.dispatches).toHaveLength(1);
+        expect(result.pluginState).toEqual({ attack: false, n: 1 });
+        await expectHealthy();
+      });
       it('a payload past maxPayloadBytes', () =>
         attack(
           'handler',

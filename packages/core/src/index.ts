@@ -22,6 +22,12 @@ export {
   type SandboxClientOptions,
   type Supervisor,
 } from './rpc/createSandboxClient.js';
+export {
+  DEFAULT_FAILURE_THRESHOLD,
+  createFailureLedger,
+  type FailureLedger,
+  type FailureThreshold,
+} from './rpc/failureLedger.js';
 export { createSandboxPool, type SandboxPool, type SandboxPoolOptions } from './rpc/createSandboxPool.js';
 export {
   awaitReady,

@@ -139,7 +139,7 @@ describe('SandboxClient', () => {
     await client.close();
   });
 
-  it('with a supervisor: kills the stuck worker, fails the others, reloads plugins into the replacement', async () => {
+  it('with a supervisor: kills the stuck worker, fails only the call it ran, sends the rest to the replacement', async () => {
     const clock = createFakeClock();
     const first = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : 'hang'));
     const second = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : ok(req, tree)));
@@ -155,23 +155,125 @@ describe('SandboxClient', () => {
     await client.loadPlugin({ pluginId: 'a', code: 'code-a', limits: { renderTimeoutMs: 10 } });
     await client.loadPlugin({ pluginId: 'b', code: 'code-b', profile: 'strict' });
     const stuck = client.render(renderParams('a'));
-    const behind = client.health();
+    const behind = client.render(renderParams('b'));
     watch(stuck);
     watch(behind);
     await clock.advance(19);
     expect(killed).toEqual([]);
     await clock.advance(3);
     await expect(stuck).rejects.toMatchObject({ code: 'LIMIT_TIME', details: { killed: true } });
-    await expect(behind).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
+    // The call queued behind never ran on the stuck worker: the replacement answers it.
+    expect((await behind).tree).toEqual({ kind: 'divider' });
     expect(killed).toEqual([first.transport]);
-    expect((await client.render(renderParams('b'))).tree).toEqual({ kind: 'divider' });
-    expect(
-      second.seen
-        .filter((r) => r.op === 'loadPlugin')
-        .map((r) => (r.params as { code: string }).code)
-        .sort(),
-    ).toEqual(['code-a', 'code-b']);
     expect(restarts).toHaveLength(1);
+    // Plugins reload into the replacement on their own next call, not all at once.
+    const loads = () =>
+      second.seen.filter((r) => r.op === 'loadPlugin').map((r) => (r.params as { code: string }).code);
+    expect(loads()).toEqual(['code-b']);
+    expect((await client.render(renderParams('a'))).tree).toEqual({ kind: 'divider' });
+    expect(loads()).toEqual(['code-b', 'code-a']);
+    await client.close();
+  });
+
+  it('a worker that dies by itself fails the call it ran; the calls behind it go to the replacement', async () => {
+    const clock = createFakeClock();
+    const first = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : 'hang'));
+    const second = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : ok(req, tree)));
+    const supervisor: Supervisor = { spawn: async () => second.transport, kill: () => undefined };
+    const client = createSandboxClient(first.transport, { supervisor, clock });
+    await client.loadPlugin({ pluginId: 'a', code: 'code-a' });
+    await client.loadPlugin({ pluginId: 'b', code: 'code-b' });
+    const running = client.render(renderParams('a'));
+    const behind = [client.render(renderParams('b')), client.health()];
+    watch(running);
+    await clock.settle();
+    first.kill();
+    await expect(running).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
+    const [b] = await Promise.all(behind);
+    expect((b as { tree: unknown }).tree).toEqual({ kind: 'divider' });
+    await client.close();
+  });
+
+  it('a plugin whose calls get its worker killed is refused on the host after 5, without reaching a worker', async () => {
+    const clock = createFakeClock();
+    const workers: ReturnType<typeof scriptedWorker>[] = [];
+    const spawnWorker = () => {
+      const worker = scriptedWorker((req) => {
+        if (req.op === 'loadPlugin') return meta(req);
+        if (req.op === 'health')
+          return ok(req, { plugins: [{ pluginId: 'hostile', status: 'ready', recentFailures: 0 }] });
+        return (req.params as { pluginId: string }).pluginId === 'hostile' ? 'hang' : ok(req, tree);
+      });
+      workers.push(worker);
+      return worker.transport;
+    };
+    const supervisor: Supervisor = { spawn: async () => spawnWorker(), kill: () => undefined };
+    const client = createSandboxClient(spawnWorker(), { supervisor, clock, graceMs: 10 });
+    await client.loadPlugin({ pluginId: 'hostile', code: 'loop', limits: { renderTimeoutMs: 10 } });
+    await client.loadPlugin({ pluginId: 'benign', code: 'ok' });
+    for (let kill = 1; kill <= 5; kill++) {
+      const hostile = client.render(renderParams('hostile'));
+      const benign = client.render(renderParams('benign'));
+      watch(hostile);
+      await clock.advance(25);
+      await expect(hostile).rejects.toMatchObject({ code: 'LIMIT_TIME', details: { killed: true } });
+      expect((await benign).tree).toEqual({ kind: 'divider' });
+    }
+    expect(workers).toHaveLength(6);
+    const sent = () => workers.reduce((n, w) => n + w.seen.length, 0);
+    const before = sent();
+    await expect(client.render(renderParams('hostile'))).rejects.toMatchObject({
+      code: 'PLUGIN_ERRORED',
+      details: { pluginId: 'hostile', recentFailures: 5, recentKills: 5 },
+    });
+    expect(sent()).toBe(before);
+    expect(workers).toHaveLength(6);
+    // Health says so, though the worker serving now never saw the plugin fail.
+    const health = await client.health();
+    expect(health.plugins).toEqual([
+      expect.objectContaining({ pluginId: 'hostile', status: 'errored', recentFailures: 5 }),
+    ]);
+    // Loading it again is how its caller re-enables it, as the runtime's own circuit works.
+    await client.loadPlugin({ pluginId: 'hostile', code: 'fixed' });
+    expect((await client.render(renderParams('benign'))).tree).toEqual({ kind: 'divider' });
+    await client.close();
+  });
+
+  it('a worker that says PLUGIN_ERRORED opens the circuit on the host too', async () => {
+    const clock = createFakeClock();
+    const worker = scriptedWorker((req) => {
+      if (req.op === 'loadPlugin') return meta(req);
+      const error = {
+        code: 'PLUGIN_ERRORED',
+        message: 'disabled',
+        details: { pluginId: 'p', recentFailures: 5 },
+      };
+      return { id: req.id, ok: false, error } as RpcResponse;
+    });
+    const client = createSandboxClient(worker.transport, { clock });
+    await client.loadPlugin({ pluginId: 'p', code: 'x' });
+    await expect(client.render(renderParams())).rejects.toMatchObject({ code: 'PLUGIN_ERRORED' });
+    const seen = worker.seen.length;
+    await expect(client.render(renderParams())).rejects.toMatchObject({ code: 'PLUGIN_ERRORED' });
+    expect(worker.seen).toHaveLength(seen);
+    await client.close();
+  });
+
+  it('a replacement holds no plugins until they are called; calls waiting for one plugin share one load', async () => {
+    const clock = createFakeClock();
+    const first = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : 'hang'));
+    const second = scriptedWorker((req) => (req.op === 'loadPlugin' ? meta(req) : ok(req, tree)));
+    const supervisor: Supervisor = { spawn: async () => second.transport, kill: () => undefined };
+    const client = createSandboxClient(first.transport, { supervisor, clock });
+    for (let i = 0; i < 250; i++) await client.loadPlugin({ pluginId: `p${i}`, code: `code-${i}` });
+    first.kill();
+    await client.health();
+    expect(second.seen.map((r) => r.op)).toEqual(['health']);
+    const calls = await Promise.all([0, 0, 0, 7].map((i) => client.render(renderParams(`p${i}`))));
+    expect(calls).toHaveLength(4);
+    expect(
+      second.seen.filter((r) => r.op === 'loadPlugin').map((r) => (r.params as { code: string }).code),
+    ).toEqual(['code-0', 'code-7']);
     await client.close();
   });
 

@@ -35,6 +35,7 @@ import {
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import { pooledRandomSeeds } from '../randomSeeds.js';
+import { DEFAULT_FAILURE_THRESHOLD } from '../rpc/failureLedger.js';
 import { CallQueue } from './callQueue.js';
 import { CallRecord, publishCallDiagnostic } from './callRecord.js';
 import { CorruptedVmError, decodeEventOutput, dispatchDiagnostics, eventResult } from './eventOutput.js';
@@ -93,7 +94,7 @@ class RuntimeImpl implements Runtime {
     this.source = options.source ?? 'in-thread';
     this.ceiling = options.limitsCeiling ?? LIMIT_PROFILES.generous;
     this.maxStackBytes = maxPluginStackBytes(options.hostStackBytes);
-    this.plugins = new PluginTable(this.clock, options.failureThreshold ?? { count: 5, windowMs: 60_000 });
+    this.plugins = new PluginTable(this.clock, options.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD);
     const allowed = options.allowedGlobalActions ?? [];
     this.allowGlobal = typeof allowed === 'function' ? allowed : (type) => allowed.includes(type);
     this.uuid = options.randomUUID ?? (() => crypto.randomUUID());

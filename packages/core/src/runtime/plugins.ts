@@ -16,6 +16,7 @@ import {
   type RuntimeLimitsOverride,
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
+import type { FailureThreshold } from '../rpc/failureLedger.js';
 import type { PluginVm } from './pluginVm.js';
 import { grantStack, type StackGrant } from './stackBudget.js';
 import type { VmKeeper } from './vmKeeper.js';
@@ -61,12 +62,6 @@ export function pluginRecord({ code, limits, stack, meta, vm }: LoadedPlugin): P
     failures: [],
     status: 'ready',
   };
-}
-
-/** Failures (LIMIT_* or faults) within `windowMs` after which a plugin is errored. */
-export interface FailureThreshold {
-  count: number;
-  windowMs: number;
 }
 
 /** The loaded plugins and their failure windows. */

@@ -20,6 +20,7 @@ import type {
   RuntimeLimits,
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
+import type { FailureThreshold } from '../rpc/failureLedger.js';
 
 /** How a runtime is built. */
 export interface RuntimeOptions {
@@ -38,7 +39,7 @@ export interface RuntimeOptions {
   /** Hard ceiling of the shared WebAssembly heap. Default 1 GiB. */
   heapLimitBytes?: number;
   /** Failures (LIMIT_* or faults) within `windowMs` after which a plugin is errored. Default 5 in 60 s. */
-  failureThreshold?: { count: number; windowMs: number };
+  failureThreshold?: FailureThreshold;
   /** UUID source for dispatch ids. Default `crypto.randomUUID`. */
   randomUUID?: () => string;
   /** Seed source when a call brings none. Default `crypto.getRandomValues`, drawn 256 at a time. */

@@ -4,9 +4,10 @@
  * worker_threads, real QuickJS, nothing mocked; the one test hook (`internals`) only finds the
  * Worker behind a plugin so a test can terminate it as a crash would.
  */
+import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorralError, ERROR_CODES, type JSONObject } from '@corral/contracts';
-import { armedPlugin } from '@corral/core/testing';
+import { armedPlugin, createFakeClock } from '@corral/core/testing';
 import { createNodeSandbox, type NodeSandbox } from '@corral/worker-node';
 import { internals } from '../src/createNodeSandbox.js';
 import { readFixtures } from './fixtures.js';
@@ -15,8 +16,12 @@ const { counter } = readFixtures();
 /** The default profile's render and event deadline, and the client's default grace. */
 const DEFAULT_MS = 50;
 const GRACE_MS = 250;
-/** What a worker boundary and a busy 2-core machine add to a settle time. */
-const SLACK_MS = 60;
+/**
+ * What a replacement, a reload and a busy 2-core machine (CI runs beside other jobs) may add to
+ * a real settle time. The bound it widens says that no call waits for a boot timeout (10 s) or
+ * a cool-down (5 s), not how fast the machine is.
+ */
+const BUSY_MS = 1_000;
 
 /**
  * Naive substring search in C: seconds of work that never reaches the interrupt handler (raw
@@ -77,41 +82,40 @@ describe('node worker faults', () => {
     expect(internals.get(closing)!.threads()).toBe(0);
   });
 
-  it('a call the interrupt cannot stop is killed at deadline + grace; queued calls fail WORKER_CRASHED; the replacement serves the same plugins', async () => {
-    sandbox = await createNodeSandbox({ poolSize: 1, graceMs: GRACE_MS });
+  it('a call the interrupt cannot stop is killed at deadline + grace; the call queued behind it is answered by the replacement', async () => {
+    // The watchdog runs on a fake clock: the kill is checked to the millisecond, however busy
+    // the machine is. The workers, QuickJS and the search that never polls are real.
+    const clock = createFakeClock();
+    sandbox = await createNodeSandbox({ poolSize: 1, graceMs: GRACE_MS, clock });
     await sandbox.loadPlugin({ pluginId: 'stuck', code: armedPlugin('render', UNINTERRUPTIBLE) });
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
     const hooks = internals.get(sandbox)!;
     let count = 5;
     for (let round = 1; round <= 3; round++) {
-      // Each kill lands on a pool whose spare is up, so the replacement is immediate. (A spare
-      // boots from src through tsx here, 350-450 ms and more on a busy machine, which the
-      // previous round's kill may not have left it.)
       await until(() => hooks.pool.spareReady());
       const stuck = settle(() => render(sandbox!, 'stuck', { attack: true }));
-      const queued = settle(() => inc(sandbox!, 'counter', count));
-      const [killed, behind] = await Promise.all([stuck, queued]);
+      let stuckDone = false;
+      void stuck.then(() => (stuckDone = true));
+      const queued = inc(sandbox, 'counter', count);
+      await clock.advance(DEFAULT_MS + GRACE_MS);
+      expect(stuckDone).toBe(false);
+      await clock.advance(1);
       // The watchdog's error, not the runtime's: the in-VM interrupt never fired.
-      expect(killed).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
-      expect(killed.ms).toBeGreaterThanOrEqual(DEFAULT_MS + GRACE_MS);
-      expect(killed.ms).toBeLessThanOrEqual(DEFAULT_MS + GRACE_MS + SLACK_MS);
-      expect(behind).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
-      expect(behind.ms).toBeLessThanOrEqual(DEFAULT_MS + GRACE_MS + SLACK_MS);
-
-      // The host's count is untouched by the failed event; the next call waits for the
-      // replacement, which has re-loaded both plugins from their cached code.
-      const next = await inc(sandbox, 'counter', count);
-      expect(next.pluginState).toEqual({ count: count + 1 });
+      expect(await stuck).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
+      // The event behind it never started on the stuck worker: it runs on the replacement, which
+      // loads the counter from its cached code first. The caller sees no error.
+      expect((await queued).pluginState).toEqual({ count: count + 1 });
       expect(sandbox.restarts()).toBe(round);
       count++;
       expect((await render(sandbox, 'stuck', { attack: false })).tree).toEqual({ kind: 'text', text: 'ok' });
     }
     const health = await sandbox.health();
     expect(health.plugins.map((p) => p.pluginId).sort()).toEqual(['counter', 'stuck']);
+    expect(health.plugins.find((p) => p.pluginId === 'stuck')).toMatchObject({ status: 'ready' });
     expect(health.source).toBe('node-worker');
   });
 
-  it('a worker that dies between calls is replaced, with its plugins, before the next call', async () => {
+  it('a worker that dies between calls is replaced; its plugins reload from cached code on their next call', async () => {
     sandbox = await createNodeSandbox({ poolSize: 2 });
     await sandbox.loadPlugin({ pluginId: 'a', code: counter });
     await sandbox.loadPlugin({ pluginId: 'b', code: counter });
@@ -139,36 +143,61 @@ describe('node worker faults', () => {
   });
 
   it('a worker that cannot boot: bounded attempts, calls fail WORKER_CRASHED fast, no respawn loop', async () => {
+    // Backoff and cool-down run on a fake clock: they pass only when the test says so.
+    const clock = createFakeClock();
     // The engine name is checked only inside the worker, so every boot throws there.
-    sandbox = await createNodeSandbox({ poolSize: 2, engine: 'no-such-engine' as never });
+    sandbox = await createNodeSandbox({ poolSize: 2, engine: 'no-such-engine' as never, clock });
     const hooks = internals.get(sandbox)!;
-    const first = await settle(() => sandbox!.loadPlugin({ pluginId: 'x', code: counter }));
-    expect(first).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    const sb = sandbox;
+    /**
+     * Settle a call, moving the fake clock through its backoff (40, 80 ms) meanwhile: 20 ms at a
+     * time, and only once no thread is booting, so fake time never outruns a real boot.
+     */
+    const settleWhileBackingOff = async (start: () => Promise<unknown>) => {
+      let done = false;
+      const settled = settle(start).finally(() => (done = true));
+      while (!done) {
+        await until(() => done || hooks.threads() === 0);
+        if (!done) await clock.advance(20);
+      }
+      return settled;
+    };
+    expect(await settleWhileBackingOff(() => sb.loadPlugin({ pluginId: 'x', code: counter }))).toMatchObject({
+      ok: false,
+      code: 'WORKER_CRASHED',
+    });
     // health() asks every member, so it returns once the other member has given up too.
-    expect(await settle(() => sandbox!.health())).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
+    expect(await settleWhileBackingOff(() => sb.health())).toMatchObject({
+      ok: false,
+      code: 'WORKER_CRASHED',
+    });
     const boots = hooks.pool.boots();
     // Per member: its first boot, then the client's 3 attempts; plus one spare. Never more.
     expect(boots).toBeLessThanOrEqual(2 * (1 + 3) + 1);
 
-    // Each call starts only when awaited: a fast failure must not reject before it is awaited.
-    // Fast means no boot attempt (counted after each call) and no waiting: it takes ~1 ms. Each
-    // call runs once untimed first: a host code path's first use compiles it (20–26 ms for the
-    // first render here, 144 ms on a busy CI machine), which is not the sandbox waiting.
-    const sb = sandbox;
+    // Within the cool-down a call fails at once: no boot attempt and no waiting (~1 ms; the
+    // real bound only says it does not wait for a boot).
     for (const call of [
       () => sb.loadPlugin({ pluginId: 'y', code: counter }),
       () => render(sb, 'x', {}),
       () => sb.health(),
     ]) {
-      expect(await settle(call)).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
       const settled = await settle(call);
       expect(settled).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
       expect(hooks.pool.boots()).toBe(boots);
-      expect(settled.ms).toBeLessThan(50);
+      expect(settled.ms).toBeLessThan(BUSY_MS);
     }
-    await sleep(1_000);
+    await clock.advance(4_000);
     expect(hooks.pool.boots()).toBe(boots);
-    expect(hooks.threads()).toBe(0);
+    // After the 5 s cool-down a call tries again, once per member, and gives up again.
+    await clock.advance(1_500);
+    expect(await settleWhileBackingOff(() => sb.health())).toMatchObject({
+      ok: false,
+      code: 'WORKER_CRASHED',
+    });
+    expect(hooks.pool.boots()).toBeGreaterThan(boots);
+    expect(hooks.pool.boots()).toBeLessThanOrEqual(boots + 2 * 3);
+    await until(() => hooks.threads() === 0);
   });
 
   it("one plugin's long call does not hold up a plugin on another worker", async () => {
@@ -203,10 +232,19 @@ describe('node worker faults', () => {
     let victimCount = 0;
     let otherCount = 0;
     let victimFailures = 0;
+    let previous: Worker | null = null;
     for (let kill = 1; kill <= 100; kill++) {
-      // Each kill lands on a pool whose spare is up, as a rare crash in production would.
-      await until(() => hooks.pool.spareReady() && hooks.threads() === 3);
+      // Each kill lands on a pool whose spare is up and whose last killed thread has exited, as
+      // a rare crash in production would. After its first crash the victim runs in the pool's
+      // isolation lane, away from 'other'.
+      await until(() => hooks.pool.spareReady() && (previous === null || previous.threadId === -1));
+      if (!hooks.workerOf('victim')) {
+        // Just isolated: the lane's worker starts on the victim's next call.
+        expect((await inc(sandbox, 'victim', victimCount)).pluginState).toEqual({ count: victimCount + 1 });
+        victimCount++;
+      }
       const worker = hooks.workerOf('victim')!;
+      previous = worker;
       const calls = [
         settle(() => inc(sandbox!, 'victim', victimCount)),
         settle(() => inc(sandbox!, 'other', otherCount)),
@@ -217,22 +255,29 @@ describe('node worker faults', () => {
       const [victim, other, after] = await Promise.all(calls);
       for (const settled of [victim!, other!, after!]) {
         expect(settled.ok || settled.code! in ERROR_CODES).toBe(true);
-        expect(settled.ms).toBeLessThanOrEqual(DEFAULT_MS + GRACE_MS);
+        expect(settled.ms).toBeLessThanOrEqual(DEFAULT_MS + GRACE_MS + BUSY_MS);
       }
       expect(other).toMatchObject({ ok: true, value: { pluginState: { count: otherCount + 1 } } });
       otherCount++;
+      let errored = false;
       for (const settled of [victim!, after!]) {
         if (settled.ok) {
           expect(settled.value).toMatchObject({ pluginState: { count: victimCount + 1 } });
         } else {
-          expect(settled.code).toBe('WORKER_CRASHED');
+          // A crash is charged to the call that was running; after five in the window the host
+          // refuses the plugin until it is loaded again, as a client does on PLUGIN_ERRORED.
+          expect(['WORKER_CRASHED', 'PLUGIN_ERRORED']).toContain(settled.code);
+          errored ||= settled.code === 'PLUGIN_ERRORED';
           victimFailures++;
         }
       }
       // Both calls started from the same host state; the host keeps the one answer it applies.
       if (victim!.ok || after!.ok) victimCount++;
       await until(() => sandbox!.restarts() === kill);
+      if (errored) await sandbox.loadPlugin({ pluginId: 'victim', code: counter });
     }
+    // Its last crashes may have opened its circuit again: loading it re-enables it.
+    await sandbox.loadPlugin({ pluginId: 'victim', code: counter });
     expect((await inc(sandbox, 'victim', victimCount)).pluginState).toEqual({ count: victimCount + 1 });
     expect(otherCount).toBe(100);
     expect(victimFailures).toBeGreaterThan(0);

@@ -85,8 +85,9 @@ class Client implements SandboxClient, JsonResultClient {
   async loadPlugin(params: LoadPluginParams, options?: SandboxCallOptions): Promise<PluginMeta> {
     const limits = HeldPlugins.limitsOf(params);
     const pluginId = typeof params?.pluginId === 'string' ? params.pluginId : null;
-    // Loading again is how a caller re-enables a plugin, as the runtime's own circuit does.
-    if (pluginId !== null) this.ledger.reset(pluginId);
+    // Loading again is how a caller re-enables a plugin, as the runtime's own circuit does. A
+    // shared ledger is reset by its owner (a pool), whose members load plugins on their own too.
+    if (pluginId !== null && !this.options.ledger) this.ledger.reset(pluginId);
     const how = { signal: options?.signal };
     const meta = await this.resending(() =>
       this.send('loadPlugin', params, pluginId, limits.loadTimeoutMs, how),

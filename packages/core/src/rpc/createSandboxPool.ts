@@ -14,6 +14,10 @@
  * to its home member and not spread again for `replicateCooldownMs` — so a slow or hostile plugin
  * can still only ever queue its own member.
  *
+ * A plugin whose call got its worker killed moves to an isolation lane (`isolation`), a member
+ * of its own, until its kills are past the ledger's window; it never shares a thread with benign
+ * plugins meanwhile.
+ *
  * Runtime-agnostic: members are any SandboxClient; supervision (hard kill, respawn, reload of
  * the member's plugins) stays inside each member's own client.
  */
@@ -31,6 +35,8 @@ import {
 } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import type { JsonResultClient, SandboxCallOptions, SandboxClient } from './createSandboxClient.js';
+import type { FailureLedger } from './failureLedger.js';
+import { IsolationLane, type Member } from './isolationLane.js';
 
 /** A pool reads like one SandboxClient, plus what a host wants to watch. */
 export interface SandboxPool extends SandboxClient, JsonResultClient {
@@ -40,6 +46,8 @@ export interface SandboxPool extends SandboxClient, JsonResultClient {
   memberOf(pluginId: string): number | undefined;
   /** Every member that holds the plugin now, its home first. */
   replicasOf(pluginId: string): number[];
+  /** Whether the plugin's calls go to the isolation lane now. */
+  isolated(pluginId: string): boolean;
 }
 
 export interface SandboxPoolOptions {
@@ -58,6 +66,11 @@ export interface SandboxPoolOptions {
   replicateMaxCallMs?: number;
   /** After a failure, how long a plugin stays on its home member alone. Default 60 s. */
   replicateCooldownMs?: number;
+  /**
+   * The ledger every member charges (it is reset here when a caller loads a plugin) and how to
+   * start the isolation lane's member. Without it, nothing is isolated.
+   */
+  isolation?: { ledger: FailureLedger; start: () => Promise<Member> };
 }
 
 /** Failures after which a replicated plugin is collapsed back to its home member. */
@@ -84,6 +97,12 @@ interface Placement {
   callMs: number;
   /** Not spread again before this time (ms, the pool's clock). */
   calmUntil: number;
+  /**
+   * Loaded again while isolated: its home member holds older code, and gets the new code on the
+   * plugin's first call there (never while it is isolated).
+   */
+  homeStale?: boolean;
+  refreshing?: Promise<unknown> | null;
 }
 
 export function createSandboxPool(
@@ -96,6 +115,9 @@ export function createSandboxPool(
   const maxCallMs = options.replicateMaxCallMs ?? 5;
   const cooldownMs = options.replicateCooldownMs ?? 60_000;
   const clock = options.clock ?? createSystemClock();
+  const lane = options.isolation
+    ? new IsolationLane(options.isolation.ledger, options.isolation.start)
+    : null;
   const placements = new Map<string, Placement>();
   const plugins = members.map(() => 0);
   const inFlight = members.map(() => 0);
@@ -189,6 +211,10 @@ export function createSandboxPool(
   ): Promise<T> {
     const pluginId: unknown = params?.pluginId;
     const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
+    if (placement && lane) {
+      if (lane.holds(pluginId as string)) return lane.call(pluginId as string, run);
+      if (placement.homeStale) await refreshHome(placement);
+    }
     const member = route(pluginId);
     // A member runs its calls one at a time, so a call sent behind `ahead` others takes about
     // (ahead + 1) calls' time: dividing gives what one call costs, queue or not.
@@ -206,15 +232,43 @@ export function createSandboxPool(
     } catch (error) {
       if (placement && COLLAPSE_CODES.has(CorralError.fromUnknown(error).code))
         collapse(pluginId as string, placement, true);
+      // Charged by the member before its call failed: a kill is on the ledger already.
+      if (placement && lane?.ledger.killedRecently(pluginId as string)) lane.admit(placement.params);
       throw error;
     }
+  }
+
+  /** A caller's load of an isolated plugin: into the lane now, into its home member when it is back. */
+  async function reloadIsolated(placement: Placement, params: LoadPluginParams): Promise<PluginMeta> {
+    const meta = await lane!.reload(params);
+    placement.params = params;
+    placement.homeStale = true;
+    return meta;
+  }
+
+  /** Load the code its caller last loaded into the home member of a plugin back from isolation. */
+  function refreshHome(placement: Placement): Promise<unknown> {
+    placement.refreshing ??= on(placement.members[0]!, (m) => m.loadPlugin(placement.params)).then(
+      () => {
+        placement.homeStale = false;
+        placement.refreshing = null;
+      },
+      (error: unknown) => {
+        placement.refreshing = null;
+        throw error;
+      },
+    );
+    return placement.refreshing;
   }
 
   return {
     async loadPlugin(params: LoadPluginParams, callOptions?: SandboxCallOptions): Promise<PluginMeta> {
       const pluginId: unknown = params?.pluginId;
       if (typeof pluginId !== 'string') return on(0, (m) => m.loadPlugin(params, callOptions));
+      // Loading again is how a caller re-enables a plugin (its kills stay on record).
+      lane?.ledger.reset(pluginId);
       const known = placements.get(pluginId);
+      if (known && lane?.holds(pluginId)) return reloadIsolated(known, params);
       // A reload happens on the home member alone: replicas of the old code are dropped first.
       if (known) collapse(pluginId, known, false);
       // Assign before the call, so loads issued together spread over the members.
@@ -266,6 +320,7 @@ export function createSandboxPool(
       const pluginId: unknown = params?.pluginId;
       const placement = typeof pluginId === 'string' ? placements.get(pluginId) : undefined;
       if (placement) collapse(pluginId as string, placement, false);
+      if (placement) lane?.release(pluginId as string);
       const member = placement?.members[0] ?? 0;
       try {
         await on(member, (m) => m.disposePlugin(params, callOptions));
@@ -276,36 +331,47 @@ export function createSandboxPool(
     },
 
     async health(callOptions?: SandboxCallOptions): Promise<HealthResult> {
-      const all = await Promise.all(members.map((_, i) => on(i, (m) => m.health(callOptions))));
+      const [isolated, ...all] = await Promise.all([
+        lane?.health() ?? null,
+        ...members.map((_, i) => on(i, (m) => m.health(callOptions))),
+      ]);
       const first = all[0]!;
+      const reports = isolated ? [...all, isolated] : all;
+      // A replicated plugin is listed once, as its home member reports it; an isolated one as
+      // the lane reports it.
+      const listed = (p: { pluginId: string }, i: number) =>
+        !isolated?.plugins.some((q) => q.pluginId === p.pluginId) &&
+        (placements.get(p.pluginId)?.members[0] ?? i) === i;
       return {
         source: first.source,
         engine: first.engine,
-        heapBytes: all.reduce((sum, h) => sum + h.heapBytes, 0),
-        moduleRestarts: all.reduce((sum, h) => sum + h.moduleRestarts, 0),
+        heapBytes: reports.reduce((sum, h) => sum + h.heapBytes, 0),
+        moduleRestarts: reports.reduce((sum, h) => sum + h.moduleRestarts, 0),
         // Members run the same host, so the same cap; the least is what every member honours.
-        maxStackBytes: Math.min(...all.map((h) => h.maxStackBytes)),
-        // A replicated plugin is listed once, as its home member reports it.
-        plugins: members
-          .map((_, i) => all[i]!.plugins.filter((p) => (placements.get(p.pluginId)?.members[0] ?? i) === i))
-          .flat(),
+        maxStackBytes: Math.min(...reports.map((h) => h.maxStackBytes)),
+        plugins: [
+          ...all.flatMap((h, i) => h.plugins.filter((p) => listed(p, i))),
+          ...(isolated?.plugins ?? []),
+        ],
       };
     },
 
     onDiagnostic(listener: (diagnostic: Diagnostic) => void): () => void {
-      const offs = members.map((m) => m.onDiagnostic(listener));
+      const offs = [...members.map((m) => m.onDiagnostic(listener)), lane?.onDiagnostic(listener)];
       return () => {
-        for (const off of offs) off();
+        for (const off of offs) off?.();
       };
     },
 
     queueDepth(): number {
-      return inFlight.reduce((sum, n) => sum + n, 0);
+      return inFlight.reduce((sum, n) => sum + n, lane?.queueDepth() ?? 0);
     },
 
     memberOf(pluginId: string): number | undefined {
       return placements.get(pluginId)?.members[0];
     },
+
+    isolated: (pluginId: string): boolean => lane?.holds(pluginId) ?? false,
 
     replicasOf(pluginId: string): number[] {
       return [...(placements.get(pluginId)?.members ?? [])];
@@ -313,7 +379,7 @@ export function createSandboxPool(
 
     close(): Promise<void> {
       closed ??= (async () => {
-        await Promise.allSettled(members.map((m) => m.close()));
+        await Promise.allSettled([...members.map((m) => m.close()), lane?.close()]);
         await options.onClose?.();
       })();
       return closed;

@@ -13,6 +13,7 @@ import { CorralError } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import { createWorkerLink, type WorkerEndpoint, type WorkerLink } from '../worker/endpoint.js';
 import { createSandboxClient, type Supervisor } from './createSandboxClient.js';
+import { createFailureLedger } from './failureLedger.js';
 import { createSandboxPool, type SandboxPool } from './createSandboxPool.js';
 import { WORKER_READY } from './workerPort.js';
 import type { Transport } from './transport.js';
@@ -43,7 +44,7 @@ export interface WorkerPool extends SandboxPool {
   restarts(): number;
   /** Workers started so far (members, replacements, spares; failed boots included). */
   boots(): number;
-  /** The worker serving the member a plugin is assigned to. */
+  /** The worker serving a plugin's calls: its member's, or the isolation lane's. */
   linkOf(pluginId: string): WorkerLink | undefined;
   /** Whether a booted hot spare is waiting. */
   spareReady(): boolean;
@@ -102,29 +103,42 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     kill: (transport) => transport.close?.(),
   });
 
+  // One ledger for every member and the isolation lane: a plugin's failures follow it.
+  const ledger = createFailureLedger(clock);
+  /** Member `i`'s client over its first worker (slot `size` is the isolation lane's). */
+  const memberOver = (i: number, first: Transport) =>
+    createSandboxClient(first, {
+      supervisor: supervisorFor(i),
+      clock,
+      ledger,
+      ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      onRestart() {
+        restarts++;
+        // After a replacement booted: the spare's boot does not compete with it, and a worker
+        // that cannot boot never loops here.
+        clock.setTimeout(refillSpare, 0);
+      },
+    });
+  // A worker that cannot boot starts its client on a dead transport: the client's bounded
+  // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
+  const firstOf = (i: number) =>
+    boot('first').then((link) => ((serving[i] = link), link.transport), deadTransport);
+  const size = Math.max(1, options.size);
   const members = await Promise.all(
-    Array.from({ length: Math.max(1, options.size) }, async (_, i) => {
-      // A worker that cannot boot starts its client on a dead transport: the client's bounded
-      // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
-      const first = await boot('first').then((link) => ((serving[i] = link), link.transport), deadTransport);
-      return createSandboxClient(first, {
-        supervisor: supervisorFor(i),
-        clock,
-        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-        onRestart() {
-          restarts++;
-          // Only after a replacement booted and re-loaded its plugins: the spare's boot does not
-          // compete with that reload, and a worker that cannot boot never loops here.
-          clock.setTimeout(refillSpare, 0);
-        },
-      });
-    }),
+    Array.from({ length: size }, async (_, i) => memberOver(i, await firstOf(i))),
   );
   // The spare boots once the members serve calls, not beside them: on a 2-core machine a second
   // thread booting at once took ~50 ms from the first render (375 ms against 320 ms from
   // process start, dist). Until it is up, a replacement boots afresh.
   void refillSpare();
+  // The isolation lane's worker is the hot spare when it is up, as a replacement would be.
+  const isolated = async () => {
+    const first = await supervisorFor(size).spawn().catch(deadTransport);
+    void refillSpare();
+    return memberOver(size, first);
+  };
   const pool = createSandboxPool(members, {
+    isolation: { ledger, start: isolated },
     // After every member closed: the spare, booting replacements and workers killed earlier
     // but still exiting all go too, so close() resolves with no worker left.
     async onClose() {
@@ -137,7 +151,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   return Object.assign(pool, {
     restarts: () => restarts,
     boots: () => boots,
-    linkOf: (pluginId: string) => serving[pool.memberOf(pluginId) ?? 0],
+    linkOf: (pluginId: string) => serving[pool.isolated(pluginId) ? size : (pool.memberOf(pluginId) ?? 0)],
     spareReady: () => spareReady !== null && !spareReady.exited,
     live: () => started.size,
   });

@@ -46,6 +46,13 @@ import type { Transport } from './transport.js';
 
 export type * from './sandboxClient.js';
 
+/**
+ * How much longer than its own deadline plus grace a call waits for a replacement worker: a
+ * worker's boot when no hot spare is up (150–400 ms, more on a busy machine). A call that waits
+ * has not run, so this is queueing, not the plugin's time.
+ */
+const REPLACEMENT_WAIT_MS = 1_000;
+
 /** How often a call is sent again after the worker it waited on was replaced. */
 const MAX_RESENDS = 5;
 
@@ -223,7 +230,8 @@ class Client implements SandboxClient, JsonResultClient {
     let statesChecked = true;
     if (!this.respawner.settled) {
       statesChecked = false;
-      await abortable(this.respawner.wait(timeoutMs + this.line.graceMs, timeoutMs), op, signal);
+      const waitMs = timeoutMs + this.line.graceMs + REPLACEMENT_WAIT_MS;
+      await abortable(this.respawner.wait(waitMs, timeoutMs), op, signal);
     }
     if (!this.transport) {
       statesChecked = false;

@@ -63,6 +63,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   let restarts = 0;
   let boots = 0;
   let closing = false;
+  const size = Math.max(1, options.size);
 
   function boot(purpose: 'first' | 'replacement' = 'replacement'): Promise<WorkerLink> {
     if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
@@ -90,11 +91,15 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     );
   }
 
-  /** Member `i`'s supervisor: replacements come from the shared hot spare when it is up. */
+  /**
+   * Member `i`'s supervisor: replacements come from the shared hot spare when it is up. The
+   * isolation lane's (`i === size`) always boot afresh: a plugin that forces kills there must
+   * not use up the spare the benign members' replacements need.
+   */
   const supervisorFor = (i: number): Supervisor => ({
     async spawn() {
-      const taken = spare;
-      spare = spareReady = null;
+      const taken = i < size ? spare : null;
+      if (taken) spare = spareReady = null;
       let link = taken ? await taken.catch(() => null) : null;
       if (!link || link.exited) link = await boot();
       serving[i] = link;
@@ -123,7 +128,6 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
   const firstOf = (i: number) =>
     boot('first').then((link) => ((serving[i] = link), link.transport), deadTransport);
-  const size = Math.max(1, options.size);
   const members = await Promise.all(
     Array.from({ length: size }, async (_, i) => memberOver(i, await firstOf(i))),
   );
@@ -131,12 +135,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   // thread booting at once took ~50 ms from the first render (375 ms against 320 ms from
   // process start, dist). Until it is up, a replacement boots afresh.
   void refillSpare();
-  // The isolation lane's worker is the hot spare when it is up, as a replacement would be.
-  const isolated = async () => {
-    const first = await supervisorFor(size).spawn().catch(deadTransport);
-    void refillSpare();
-    return memberOver(size, first);
-  };
+  const isolated = async () => memberOver(size, await supervisorFor(size).spawn().catch(deadTransport));
   const pool = createSandboxPool(members, {
     isolation: { ledger, start: isolated },
     // After every member closed: the spare, booting replacements and workers killed earlier

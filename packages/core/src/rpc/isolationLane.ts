@@ -54,26 +54,28 @@ export class IsolationLane {
     const inmate: Inmate = { params, loaded: null };
     this.inmates.set(params.pluginId, inmate);
     const member = await this.started();
-    const loading = member.loadPlugin(params);
-    inmate.loaded = loading;
-    return this.counted(() => loading);
+    return this.counted(() => this.load(inmate, member) as Promise<PluginMeta>);
   }
 
   /** Run a call of a held plugin on the lane's member, loading the plugin there first if needed. */
   async call<T>(pluginId: string, run: (member: Member) => Promise<T>): Promise<T> {
     const inmate = this.inmates.get(pluginId)!;
     const member = await this.started();
-    if (!inmate.loaded) {
-      const loading = member.loadPlugin(inmate.params);
-      inmate.loaded = loading;
-      loading.catch(() => {
-        if (inmate.loaded === loading) inmate.loaded = null;
-      });
-    }
+    const loaded = inmate.loaded ?? this.load(inmate, member);
     return this.counted(async () => {
-      await inmate.loaded;
+      await loaded;
       return run(member);
     });
+  }
+
+  /** The inmate's load into the member, shared by the calls that wait for it; a failed one is forgotten. */
+  private load(inmate: Inmate, member: Member): Promise<unknown> {
+    const loading = member.loadPlugin(inmate.params);
+    inmate.loaded = loading;
+    loading.catch(() => {
+      if (inmate.loaded === loading) inmate.loaded = null;
+    });
+    return loading;
   }
 
   release(pluginId: string): void {

@@ -5,9 +5,10 @@
  *
  * The quarantine lane: a plugin whose call overran a limit (time, memory, stack) is a suspect,
  * and the next time it is loaded — a client re-loading it after PLUGIN_ERRORED, say — it goes to
- * a separate small pool. A hostile plugin then slows only other suspects, never the benign
- * plugins sharing the main workers. (Moving it at once would reset the runtime's failure count
- * and so its circuit breaker; waiting for the re-load keeps both.)
+ * a separate small pool, at a lower CPU priority. A hostile plugin then slows only other
+ * suspects, never the benign plugins sharing the main workers. A plugin that forces hard kills
+ * is isolated at once, inside the main pool (core's isolation lane), and its failures are
+ * counted on the host, so its circuit opens however often its worker is replaced.
  */
 import type { Diagnostic, HealthResult, RpcRequest, RpcResult } from '@corral/contracts';
 import { JsonText } from '@corral/core';

@@ -276,6 +276,62 @@ for (const hotSpare of [true, false]) {
   await sandbox.close();
 }
 
+// 2b. a neighbour's kill: the stall it adds to a benign call, by how many plugins are warm ----------------
+{
+  // One worker (poolSize 1), so the benign plugin shares it with the neighbour that forces a kill;
+  // a fresh neighbour each time (one that was killed before runs in the isolation lane). Before
+  // each kill every warm plugin is rendered once, so the worker holds all of them.
+  const STALL_KILLS = 10;
+  const sandbox = await createNodeSandbox({ poolSize: 1, graceMs: 50, limitsCeiling: CEILING });
+  const hooks = internals.get(sandbox)!;
+  const render = (pluginId: string) =>
+    sandbox.render({ pluginId, widgetId: 'main', pluginState: TODO50_STATE, globalState: {} });
+  await sandbox.loadPlugin({ pluginId: 'benign', code: TODO50, limits: SLACK });
+  const quiet: number[] = [];
+  for (let i = 0; i < 200; i++) quiet.push(await time(() => render('benign')));
+  const baseline = quantile(quiet, 0.5);
+  let warm = 0;
+  for (const n of [0, 100, 250]) {
+    for (; warm < n; warm++)
+      await sandbox.loadPlugin({ pluginId: `warm-${warm}`, code: TODO50, limits: SLACK });
+    const stalls: number[] = [];
+    for (let k = 0; k < STALL_KILLS; k++) {
+      for (let i = 0; i < n; i++) await render(`warm-${i}`);
+      while (!hooks.pool.spareReady()) await new Promise((r) => setTimeout(r, 5));
+      const neighbour = `stuck-${n}-${k}`;
+      await sandbox.loadPlugin({
+        pluginId: neighbour,
+        code: STUCK,
+        profile: 'strict',
+        limits: { loadTimeoutMs: 5000 },
+      });
+      const stuck = sandbox.render({
+        pluginId: neighbour,
+        widgetId: 'main',
+        pluginState: { attack: true },
+        globalState: {},
+      });
+      const benign = render('benign').then(() => performance.now());
+      const killedAt = await stuck.then(
+        () => Number.NaN,
+        () => performance.now(),
+      );
+      stalls.push((await benign) - killedAt);
+    }
+    const p50 = quantile(stalls, 0.5);
+    const extra = Math.max(0, p50 - baseline);
+    rows.push([
+      `benign call after a neighbour's kill, extra p50 (${n} warm plugins)`,
+      '',
+      fmt(extra),
+      '',
+      n === 250 ? '≤ 20 ms' : 'info',
+      n === 250 ? (extra <= 20 ? 'pass' : 'FAIL') : '',
+    ]);
+  }
+  await sandbox.close();
+}
+
 // 3. cold start and memory per loaded plugin ------------------------------------------------------------
 {
   // Process start → first rendered tree, each in a fresh Node process: the child prints its own
@@ -405,6 +461,8 @@ const written = await writeResults(packageDir, {
       notes: [
         `${CALLS} todo50 renders per arm, one at a time, in alternating rounds; ${KILLS} kills per ` +
           'hard-kill row. "Both polling" puts Corral beside a raw worker that polls as Corral\'s does.',
+        "After a neighbour's kill: the benign call is queued behind the neighbour's on one worker; " +
+          'its extra is the time from the kill to its answer less its quiet median, over 10 kills.',
       ],
     },
   ],

@@ -14,8 +14,10 @@ import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorralError, type Diagnostic } from '@corral/contracts';
 import {
+  createFailureLedger,
   createInProcessSandbox,
   createSandboxPool,
+  type FailureLedger,
   type SandboxClient,
   type SandboxPool,
 } from '@corral/core';
@@ -270,5 +272,100 @@ describe('createSandboxPool', () => {
     await Promise.all([p.close(), p.close()]);
     expect(closes).toBe(1);
     expect(await codeOf(p.render({ pluginId: 'a', widgetId: 'main', ...state(1) }))).toBe('OVERLOADED');
+  });
+});
+
+describe('createSandboxPool isolates a plugin that forced a kill', () => {
+  /**
+   * In-process members cannot be killed, so a member here plays the supervised client's part for
+   * a plugin armed to "kill": it charges the shared ledger and fails LIMIT_TIME `{ killed }`, as
+   * a worker's client does after the watchdog killed its thread. The rest is real.
+   */
+  function killing(
+    member: SandboxClient,
+    ledger: FailureLedger,
+    seen: string[],
+    name: string,
+  ): SandboxClient {
+    return new Proxy(member, {
+      get(target, key) {
+        if (key === 'render')
+          return async (params: Parameters<SandboxClient['render']>[0]) => {
+            seen.push(`${name}:${params.pluginId}`);
+            if ((params.pluginState as { kill?: boolean } | null)?.kill) {
+              const error = new CorralError('LIMIT_TIME', 'killed', { killed: true });
+              ledger.charge(params.pluginId, error);
+              throw error;
+            }
+            return target.render(params);
+          };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+  }
+
+  let pool: SandboxPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+
+  it('runs it on a lane of its own while its kills are recent, then back home with the code it was last loaded with', async () => {
+    const clock = createFakeClock();
+    const ledger = createFailureLedger(clock);
+    const seen: string[] = [];
+    const home = killing(await createInProcessSandbox({ variant: quickjs }), ledger, seen, 'home');
+    let laneStarts = 0;
+    const start = async () => {
+      laneStarts++;
+      return killing(await createInProcessSandbox({ variant: quickjs }), ledger, seen, 'lane');
+    };
+    const p = (pool = createSandboxPool([home], { isolation: { ledger, start } }));
+    await p.loadPlugin({ pluginId: 'hostile', code: counter });
+    await p.loadPlugin({ pluginId: 'benign', code: counter });
+    expect(laneStarts).toBe(0);
+    await expect(render(p, 'hostile', { count: 1, kill: true })).rejects.toMatchObject({
+      code: 'LIMIT_TIME',
+    });
+    expect(p.isolated('hostile')).toBe(true);
+    seen.length = 0;
+    await render(p, 'hostile');
+    await render(p, 'benign');
+    expect(seen).toEqual(['lane:hostile', 'home:benign']);
+    expect(laneStarts).toBe(1);
+    // Health lists it once, as the lane reports it.
+    expect((await p.health()).plugins.map((x) => x.pluginId).sort()).toEqual(['benign', 'hostile']);
+    // Its caller re-loads it with new code: the lane gets it now, home only once it is back.
+    const text = (title: string) =>
+      `definePlugin({ widgets: { main: { render: function () { return { kind: "text", text: "${title}" }; } } } })`;
+    await p.loadPlugin({ pluginId: 'hostile', code: text('v2') });
+    expect((await render(p, 'hostile')).tree).toEqual({ kind: 'text', text: 'v2' });
+    seen.length = 0;
+    await clock.advance(60_000); // past the window: its kill is no longer recent
+    expect(p.isolated('hostile')).toBe(false);
+    expect((await render(p, 'hostile')).tree).toEqual({ kind: 'text', text: 'v2' });
+    expect(seen).toEqual(['home:hostile']);
+  });
+
+  it('a lane that cannot start fails the isolated plugin, not its neighbours, and is tried again', async () => {
+    const clock = createFakeClock();
+    const ledger = createFailureLedger(clock);
+    const home = killing(await createInProcessSandbox({ variant: quickjs }), ledger, [], 'home');
+    let attempts = 0;
+    const start = async (): Promise<SandboxClient> => {
+      attempts++;
+      throw new CorralError('WORKER_CRASHED', 'no worker');
+    };
+    const p = (pool = createSandboxPool([home], { isolation: { ledger, start } }));
+    await p.loadPlugin({ pluginId: 'hostile', code: counter });
+    await p.loadPlugin({ pluginId: 'benign', code: counter });
+    await expect(render(p, 'hostile', { count: 1, kill: true })).rejects.toMatchObject({
+      code: 'LIMIT_TIME',
+    });
+    await expect(render(p, 'hostile')).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
+    expect((await render(p, 'benign')).tree).toBeTruthy();
+    await expect(render(p, 'hostile')).rejects.toMatchObject({ code: 'WORKER_CRASHED' });
+    expect(attempts).toBe(2);
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Faults only a real worker has, in Chromium: a call the QuickJS interrupt cannot stop is ended
- * by `worker.terminate()`, its replacement comes from the hot spare with the plugins re-loaded
- * and neither fetches nor compiles the .wasm again, and a worker that cannot boot is bounded.
+ * by `worker.terminate()`, its replacement comes from the hot spare, loads plugins on their next
+ * call and neither fetches nor compiles the .wasm again, and a worker that cannot boot is bounded.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { CorralError } from '@corral/contracts';
-import { armedPlugin } from '@corral/core/testing';
+import { armedPlugin, createFakeClock } from '@corral/core/testing';
 import { createBrowserSandbox, type BrowserSandbox } from '@corral/worker-browser';
 import { internals } from '../src/createBrowserSandbox.js';
 
@@ -14,8 +14,6 @@ const { counter } = await commands.corralFixtures();
 /** The default profile's render deadline, and the client's default grace. */
 const DEFAULT_MS = 50;
 const GRACE_MS = 250;
-/** What a worker boundary and a busy 2-core machine add to a settle time. */
-const SLACK_MS = 100;
 /** Native substring search that never reaches the interrupt handler: only a kill stops it. */
 const UNINTERRUPTIBLE = 'var h = "a".repeat(2e5), n = "a".repeat(1e5) + "b"; h.indexOf(n);';
 
@@ -56,36 +54,77 @@ describe('browser worker faults', () => {
     expect(internals.get(closing)!.workers()).toBe(0);
   });
 
-  it('a call the interrupt cannot stop is terminated at deadline + grace; the spare takes over with the plugins, no .wasm fetched again', async () => {
+  it('a call the interrupt cannot stop is terminated at deadline + grace; the call behind it is answered by the spare, no .wasm fetched again', async () => {
     const before = (await commands.wasmRequests()).length;
-    sandbox = await createBrowserSandbox({ poolSize: 1, graceMs: GRACE_MS });
+    // The watchdog runs on a fake clock: the kill is checked to the millisecond, however busy
+    // the machine is. Workers, QuickJS and the search that never polls are real.
+    const clock = createFakeClock();
+    sandbox = await createBrowserSandbox({ poolSize: 1, graceMs: GRACE_MS, clock });
     // One fetch per sandbox, however many workers boot.
     expect((await commands.wasmRequests()).length).toBe(before + 1);
     await sandbox.loadPlugin({ pluginId: 'stuck', code: armedPlugin('render', UNINTERRUPTIBLE) });
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
     const hooks = internals.get(sandbox)!;
     let count = 5;
-    for (let round = 1; round <= 3; round++) {
-      await until(() => hooks.pool.spareReady());
-      const stuck = settle(() =>
-        sandbox!.render({
-          pluginId: 'stuck',
-          widgetId: 'main',
-          pluginState: { attack: true },
-          globalState: {},
-        }),
-      );
-      const queued = settle(() => inc(sandbox!, 'counter', count));
-      const [killed, behind] = await Promise.all([stuck, queued]);
-      expect(killed).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
-      expect(killed.ms).toBeGreaterThanOrEqual(DEFAULT_MS + GRACE_MS);
-      expect(killed.ms).toBeLessThanOrEqual(DEFAULT_MS + GRACE_MS + SLACK_MS);
-      expect(behind).toMatchObject({ ok: false, code: 'WORKER_CRASHED' });
-      // The host's count is untouched by the failed event; the replacement re-loaded both plugins.
+    await until(() => hooks.pool.spareReady());
+    const stuck = settle(() =>
+      sandbox!.render({
+        pluginId: 'stuck',
+        widgetId: 'main',
+        pluginState: { attack: true },
+        globalState: {},
+      }),
+    );
+    let stuckDone = false;
+    void stuck.then(() => (stuckDone = true));
+    const queued = inc(sandbox, 'counter', count);
+    await clock.advance(DEFAULT_MS + GRACE_MS);
+    expect(stuckDone).toBe(false);
+    await clock.advance(1);
+    // The watchdog's error, not the runtime's: the in-VM interrupt never fired.
+    expect(await stuck).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
+    // The event behind it never started on the killed worker: the replacement runs it, after
+    // loading the counter from its cached code. The caller sees no error.
+    expect((await queued).pluginState).toEqual({ count: count + 1 });
+    expect(sandbox.restarts()).toBe(1);
+    count++;
+
+    // From now on the plugin runs on the pool's isolation lane: its next kill stops nothing else.
+    expect(hooks.pool.isolated('stuck')).toBe(true);
+    const again = settle(() =>
+      sandbox!.render({
+        pluginId: 'stuck',
+        widgetId: 'main',
+        pluginState: { attack: true },
+        globalState: {},
+      }),
+    );
+    let againDone = false;
+    void again.then(() => (againDone = true));
+    for (let i = 0; i < 3; i++) {
       expect((await inc(sandbox, 'counter', count)).pluginState).toEqual({ count: count + 1 });
-      expect(sandbox.restarts()).toBe(round);
       count++;
     }
+    expect(againDone).toBe(false);
+    // Fake time moves in steps until the lane's watchdog fires (its worker boots in real time).
+    while (!againDone) {
+      await clock.advance(25);
+      await sleep(5);
+    }
+    expect(await again).toMatchObject({ ok: false, code: 'LIMIT_TIME', details: { killed: true } });
+    expect((await inc(sandbox, 'counter', count)).pluginState).toEqual({ count: count + 1 });
+    await until(() => sandbox!.restarts() === 2);
+    // The lane's replacement loads it on its next call, which works.
+    expect(
+      (
+        await sandbox.render({
+          pluginId: 'stuck',
+          widgetId: 'main',
+          pluginState: { attack: false },
+          globalState: {},
+        })
+      ).tree,
+    ).toEqual({ kind: 'text', text: 'ok' });
     const health = await sandbox.health();
     expect(health.plugins.map((p) => p.pluginId).sort()).toEqual(['counter', 'stuck']);
     expect(health.source).toBe('browser-worker');

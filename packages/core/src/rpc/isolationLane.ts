@@ -14,9 +14,7 @@ import {
   type PluginMeta,
 } from '@corral/contracts';
 import type { FailureLedger } from './failureLedger.js';
-import type { JsonResultClient, SandboxClient } from './sandboxClient.js';
-
-export type Member = SandboxClient & Partial<JsonResultClient>;
+import type { Member } from './sandboxClient.js';
 
 interface Inmate {
   params: LoadPluginParams;

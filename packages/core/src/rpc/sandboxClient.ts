@@ -95,3 +95,41 @@ export interface SandboxClientOptions {
    */
   ledger?: FailureLedger;
 }
+
+/** A member of a pool: any client, with the JSON path if it has one. */
+export type Member = SandboxClient & Partial<JsonResultClient>;
+
+/** A pool reads like one SandboxClient, plus what a host wants to watch. */
+export interface SandboxPool extends SandboxClient, JsonResultClient {
+  /** Calls sent and not yet settled, over all members. */
+  queueDepth(): number;
+  /** Which member a plugin is assigned to (its home), if it was loaded. */
+  memberOf(pluginId: string): number | undefined;
+  /** Every member that holds the plugin now, its home first. */
+  replicasOf(pluginId: string): number[];
+  /** Whether the plugin's calls go to the isolation lane now. */
+  isolated(pluginId: string): boolean;
+}
+
+export interface SandboxPoolOptions {
+  /** Measures call costs and cool-downs. Default: the system clock. */
+  clock?: Clock;
+  /** Called after every member has been closed (e.g. to stop a hot spare). */
+  onClose?: () => void | Promise<void>;
+  /** Spread hot plugins over more members (see the module doc). Default true. */
+  replicate?: boolean;
+  /** Calls in flight on a plugin's least-busy member before it spreads to another. Default 2. */
+  replicateAt?: number;
+  /**
+   * A plugin whose calls cost more than this (ms, estimated from round trips and the calls
+   * queued ahead of them) never spreads; nor does one not measured yet. Default 5.
+   */
+  replicateMaxCallMs?: number;
+  /** After a failure, how long a plugin stays on its home member alone. Default 60 s. */
+  replicateCooldownMs?: number;
+  /**
+   * The ledger every member charges (it is reset here when a caller loads a plugin) and how to
+   * start the isolation lane's member. Without it, nothing is isolated.
+   */
+  isolation?: { ledger: FailureLedger; start: () => Promise<Member> };
+}

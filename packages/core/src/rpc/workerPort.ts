@@ -219,12 +219,12 @@ const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {
  * boot. Each round costs ~5-10 ms and the first ~30-40 ms: a pool's first workers, whose boot
  * the user waits for, run 3 rounds (first load ~5 ms), replacements all 10 (~2 ms).
  */
-export async function warmUpRuntime(runtime: Runtime, rounds = 10): Promise<void> {
+export async function warmUpRuntime(runtime: Runtime, rounds = 10, heavy = true): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const warm = {
       pluginId: 'warm-up',
       widgetId: 'main',
-      pluginState: { n: round ? 100 : 5000 },
+      pluginState: { n: round || !heavy ? 100 : 5000 },
       globalState: {},
     };
     try {

@@ -71,7 +71,9 @@ export async function createWorkerSandbox(
     size: options.poolSize ?? host.cores,
     // A first member's boot is what the user waits for: a shorter warm-up (see warmUpRuntime).
     start: (purpose) =>
-      host.start(purpose === 'first' ? { ...boot, warmUpRounds: FIRST_WARM_UP_ROUNDS } : boot),
+      host.start(
+        purpose === 'first' ? { ...boot, warmUpRounds: FIRST_WARM_UP_ROUNDS, quickStart: true } : boot,
+      ),
     ...(options.hotSpare !== undefined ? { hotSpare: options.hotSpare } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}),

@@ -51,6 +51,9 @@ export interface WorkerPool extends SandboxPool {
   live(): number;
 }
 
+/** The longest the hot spare waits for the pool's first idle moment before it boots anyway. */
+const SPARE_LATEST_MS = 1_000;
+
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const bootTimeoutMs = options.bootTimeoutMs ?? 10_000;
   const clock = options.clock ?? createSystemClock();
@@ -120,20 +123,41 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       });
     }),
   );
-  // The spare boots once the members serve calls, not beside them: on a 2-core machine a second
-  // thread booting at once took ~50 ms from the first render (375 ms against 320 ms from
-  // process start, dist). Until it is up, a replacement boots afresh.
-  void refillSpare();
   const pool = createSandboxPool(members, {
     // After every member closed: the spare, booting replacements and workers killed earlier
     // but still exiting all go too, so close() resolves with no worker left.
     async onClose() {
       closing = true;
+      stopWaiting();
       spare = spareReady = null;
       await Promise.all([...started].map((link) => link.terminate()));
       await options.onClose?.();
     },
   });
+  // The spare boots once the pool is first idle after answering a call (or SPARE_LATEST_MS after
+  // the members booted, whichever comes first), not beside the first calls: on a 2-core machine
+  // a thread booting beside them took CPU from the first render, whose cold start the caller
+  // waits for. Until it is up, a replacement boots afresh.
+  let checking = false;
+  const whenIdle = (): void => {
+    if (checking) return;
+    checking = true;
+    clock.setTimeout(() => {
+      checking = false;
+      if (pool.queueDepth() === 0) bootSpare();
+    }, 0);
+  };
+  const waiting = options.hotSpare !== false;
+  const taps = waiting ? serving.map((link) => link?.endpoint.on(whenIdle)) : [];
+  const latest = waiting ? clock.setTimeout(() => bootSpare(), SPARE_LATEST_MS) : null;
+  function stopWaiting(): void {
+    if (latest !== null) clock.clearTimeout(latest);
+    for (const off of taps.splice(0)) off?.();
+  }
+  function bootSpare(): void {
+    stopWaiting();
+    void refillSpare();
+  }
   return Object.assign(pool, {
     restarts: () => restarts,
     boots: () => boots,

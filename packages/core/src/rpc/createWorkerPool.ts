@@ -147,12 +147,16 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       if (pool.queueDepth() === 0) bootSpare();
     }, 0);
   };
-  const waiting = options.hotSpare !== false;
-  const taps = waiting ? serving.map((link) => link?.endpoint.on(whenIdle)) : [];
+  // A member that failed its first boot respawns at its first call: the spare may be what it
+  // takes, so it boots at once, as it always did.
+  const firstLinks = members.map((_, i) => serving[i]);
+  const waiting = options.hotSpare !== false && firstLinks.every((link) => link !== undefined);
+  const taps = waiting ? firstLinks.map((link) => link!.endpoint.on(whenIdle)) : [];
   const latest = waiting ? clock.setTimeout(() => bootSpare(), SPARE_LATEST_MS) : null;
+  if (!waiting) void refillSpare();
   function stopWaiting(): void {
     if (latest !== null) clock.clearTimeout(latest);
-    for (const off of taps.splice(0)) off?.();
+    for (const off of taps.splice(0)) off();
   }
   function bootSpare(): void {
     stopWaiting();

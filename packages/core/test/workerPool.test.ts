@@ -92,13 +92,26 @@ describe('createWorkerPool', () => {
   it('boots its members and a hot spare, and serves calls through them', async () => {
     const started: WorkerEndpoint[] = [];
     pool = await createWorkerPool({ size: 2, start: () => startWorker(started) });
-    // The members first; the spare starts booting once they serve calls.
-    expect(pool.boots()).toBe(3);
-    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
+    // The members first; the spare boots once the pool is idle after its first calls, not
+    // beside them.
+    expect(pool.boots()).toBe(2);
     await pool.loadPlugin({ pluginId: 'c', code: counter });
     const result = await render(pool, 7);
     expect(JSON.stringify(result.tree)).toContain('7');
     expect(started).toContain(pool.linkOf('c')!.endpoint);
+    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
+    expect(pool.boots()).toBe(3);
+  });
+
+  it('boots the spare after 1 s when no call comes, and not before', async () => {
+    const started: WorkerEndpoint[] = [];
+    const clock = fakeClock();
+    pool = await createWorkerPool({ size: 1, clock, start: () => startWorker(started) });
+    await clock.advance(999);
+    expect(pool.boots()).toBe(1);
+    await clock.advance(1);
+    expect(pool.boots()).toBe(2);
+    while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
   });
 
   it('replaces a worker that dies with the spare and reloads its plugins', async () => {

@@ -15,7 +15,7 @@ import {
   type WorkerPool,
   type WorkerSandbox,
   type WorkerSandboxOptions,
-} from '@corral/core';
+} from '@corral/core/worker-host';
 import type { NodeBoot } from './worker.js';
 
 export interface NodeSandboxOptions extends WorkerSandboxOptions {

@@ -52,6 +52,9 @@ export interface WorkerPool extends SandboxPool {
   live(): number;
 }
 
+/** The longest the hot spare waits for the pool's first idle moment before it boots anyway. */
+const SPARE_LATEST_MS = 1_000;
+
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
   const bootTimeoutMs = options.bootTimeoutMs ?? 10_000;
   const clock = options.clock ?? createSystemClock();
@@ -131,10 +134,6 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
   const members = await Promise.all(
     Array.from({ length: size }, async (_, i) => memberOver(i, await firstOf(i))),
   );
-  // The spare boots once the members serve calls, not beside them: on a 2-core machine a second
-  // thread booting at once took ~50 ms from the first render (375 ms against 320 ms from
-  // process start, dist). Until it is up, a replacement boots afresh.
-  void refillSpare();
   const isolated = async () => memberOver(size, await supervisorFor(size).spawn().catch(deadTransport));
   const pool = createSandboxPool(members, {
     isolation: { ledger, start: isolated },
@@ -142,11 +141,40 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     // but still exiting all go too, so close() resolves with no worker left.
     async onClose() {
       closing = true;
+      stopWaiting();
       spare = spareReady = null;
       await Promise.all([...started].map((link) => link.terminate()));
       await options.onClose?.();
     },
   });
+  // The spare boots once the pool is first idle after answering a call (or SPARE_LATEST_MS after
+  // the members booted, whichever comes first), not beside the first calls: on a 2-core machine
+  // a thread booting beside them took CPU from the first render, whose cold start the caller
+  // waits for. Until it is up, a replacement boots afresh.
+  let checking = false;
+  const whenIdle = (): void => {
+    if (checking) return;
+    checking = true;
+    clock.setTimeout(() => {
+      checking = false;
+      if (pool.queueDepth() === 0) bootSpare();
+    }, 0);
+  };
+  // A member that failed its first boot respawns at its first call: the spare may be what it
+  // takes, so it boots at once, as it always did.
+  const firstLinks = members.map((_, i) => serving[i]);
+  const waiting = options.hotSpare !== false && firstLinks.every((link) => link !== undefined);
+  const taps = waiting ? firstLinks.map((link) => link!.endpoint.on(whenIdle)) : [];
+  const latest = waiting ? clock.setTimeout(() => bootSpare(), SPARE_LATEST_MS) : null;
+  if (!waiting) void refillSpare();
+  function stopWaiting(): void {
+    if (latest !== null) clock.clearTimeout(latest);
+    for (const off of taps.splice(0)) off();
+  }
+  function bootSpare(): void {
+    stopWaiting();
+    void refillSpare();
+  }
   return Object.assign(pool, {
     restarts: () => restarts,
     boots: () => boots,

@@ -217,14 +217,14 @@ const WARM_UP = `definePlugin({ widgets: { main: { render: function (ctx) {
  * (shared with later threads when the host passes its compiled module); light rounds warm this
  * isolate's own JS. Best effort: a tight limitsCeiling may refuse it, and that must not fail the
  * boot. Each round costs ~5-10 ms and the first ~30-40 ms: a pool's first workers, whose boot
- * the user waits for, run 3 rounds (first load ~5 ms), replacements all 10 (~2 ms).
+ * the user waits for, run 1 light round (`heavy` false), replacements all 10 (~2 ms).
  */
-export async function warmUpRuntime(runtime: Runtime, rounds = 10): Promise<void> {
+export async function warmUpRuntime(runtime: Runtime, rounds = 10, heavy = true): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     const warm = {
       pluginId: 'warm-up',
       widgetId: 'main',
-      pluginState: { n: round ? 100 : 5000 },
+      pluginState: { n: round || !heavy ? 100 : 5000 },
       globalState: {},
     };
     try {

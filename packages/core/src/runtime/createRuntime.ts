@@ -104,6 +104,7 @@ class RuntimeImpl implements Runtime {
       heapLimitBytes: options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT,
       clock: this.clock,
       ...(options.wasmModule ? { wasmModule: options.wasmModule } : {}),
+      ...(options.tierUp === false ? { tierUp: false } : {}),
       ...(options.onModule ? { onModule: options.onModule } : {}),
     });
     this.queue = new CallQueue({

@@ -39,6 +39,8 @@ export interface EngineOptions {
   heapLimitBytes: number;
   /** A precompiled module for the variant's .wasm, so replacing the engine skips compilation. */
   wasmModule?: WebAssembly.Module;
+  /** Tier up the module's JSON code at boot (see `measureSerializerStack`). Default true. */
+  tierUp?: boolean;
 }
 
 /** One live QuickJS module plus its gated heap. */
@@ -88,7 +90,10 @@ export class Engine {
     const engine = new Engine(module, memory, detectEngineName(module));
     gate.engine = engine;
     let stack = serializerStacks.get(options.variant);
-    if (!stack) serializerStacks.set(options.variant, (stack = measureSerializerStack(module)));
+    if (!stack) {
+      stack = measureSerializerStack(module, options.tierUp ?? true);
+      serializerStacks.set(options.variant, stack);
+    }
     engine.serializerStack = stack;
     engine.reserveInitialHeap();
     engine.bootHeapBytes = engine.heapBytes();
@@ -171,7 +176,10 @@ export class Engine {
  * build (debug builds take several times what release builds do): the deepest array it can
  * serialize is found at two stack sizes, and the line through both points gives the cost.
  */
-function measureSerializerStack(module: QuickJSWASMModule): { base: number; perLevel: number } {
+function measureSerializerStack(
+  module: QuickJSWASMModule,
+  tierUp: boolean,
+): { base: number; perLevel: number } {
   const runtime = module.newRuntime();
   const context = runtime.newContext();
   try {
@@ -202,7 +210,9 @@ function measureSerializerStack(module: QuickJSWASMModule): { base: number; perL
       const perLevel = small / Math.max(1, deep - shallow);
       // While the probe runtime is here: serialize a few thousand values through a replacer, so
       // V8 tiers up the module's JSON code before the first plugin's output depends on it (the
-      // first big serialization ran 2× slower on baseline code, measured).
+      // first big serialization ran 2× slower on baseline code, measured). ~50-70 ms on a fresh
+      // module: a boot someone waits for skips it (`tierUp: false`).
+      if (!tierUp) return { base: Math.max(0, small - shallow * perLevel), perLevel };
       runtime.setMaxStackSize(256 * 1024);
       const warm = context.evalCode(`(function () {
         var n = { kind: "divider" }, t = [];

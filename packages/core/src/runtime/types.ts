@@ -28,6 +28,13 @@ export interface RuntimeOptions {
   variant: QuickJSSyncVariant;
   /** A precompiled module for the variant's .wasm, so replacing the engine skips compilation. */
   wasmModule?: WebAssembly.Module;
+  /**
+   * Serialize a few thousand values at start so V8 tiers up the module's JSON code before the
+   * first plugin's output depends on it (~50-70 ms on a fresh module; once per thread and
+   * variant). Default true. A boot someone waits for skips it; with a shared `wasmModule`, a
+   * later runtime that does it tiers up the code for every thread.
+   */
+  tierUp?: boolean;
   /** Time source, for deadlines, `now` and the runtime's own timers. Default: the system clock. */
   clock?: Clock;
   /** Which host this is; stamped on every dispatch. Default `in-thread`. */

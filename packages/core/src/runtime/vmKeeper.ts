@@ -16,6 +16,8 @@ export interface VmKeeperOptions {
   wasmModule?: WebAssembly.Module;
   heapLimitBytes: number;
   clock: Clock;
+  /** See `EngineOptions.tierUp`. */
+  tierUp?: boolean;
   /** Called with every QuickJS module built (e.g. for leak checks). */
   onModule?: (module: QuickJSWASMModule) => void;
 }
@@ -128,8 +130,13 @@ export class VmKeeper {
   }
 
   private async newEngine(): Promise<Engine> {
-    const { variant, heapLimitBytes, wasmModule, onModule } = this.options;
-    const engine = await Engine.create({ variant, heapLimitBytes, ...(wasmModule ? { wasmModule } : {}) });
+    const { variant, heapLimitBytes, wasmModule, onModule, tierUp } = this.options;
+    const engine = await Engine.create({
+      variant,
+      heapLimitBytes,
+      ...(wasmModule ? { wasmModule } : {}),
+      ...(tierUp === false ? { tierUp } : {}),
+    });
     onModule?.(engine.module);
     return engine;
   }

@@ -54,6 +54,12 @@ export interface WorkerBoot {
   spinMs: number;
   /** Warm-up rounds before the worker says ready (see `warmUpRuntime`). Default 10. */
   warmUpRounds?: number;
+  /**
+   * A boot someone waits for (a pool's first members): no heavy warm-up — the engine skips its
+   * JSON tier-up (`RuntimeOptions.tierUp`) and every warm-up round is a light one. Spares and
+   * replacements boot while nobody waits and do both, tiering up the shared module's code.
+   */
+  quickStart?: boolean;
   /** The variant's `.wasm` compiled once by the host, so a boot skips compilation. */
   wasmModule?: WebAssembly.Module;
 }

@@ -12,8 +12,12 @@ import type { WorkerBoot, WorkerSandboxOptions } from './boot.js';
 import type { WorkerEndpoint } from './endpoint.js';
 import { engineVariant, type EngineVariant } from './engines.js';
 
-/** Warm-up rounds of the workers a pool starts with (replacements and spares run all 10). */
-const FIRST_WARM_UP_ROUNDS = 3;
+/**
+ * Warm-up rounds of the workers a pool starts with, all light (`quickStart`); replacements and
+ * spares run all 10, the first heavy. One light round compiles what a first load and render
+ * touch; more only warmed this thread's JS, at ~40 ms a round on a busy 2-core machine (issue 16).
+ */
+const FIRST_WARM_UP_ROUNDS = 1;
 
 /** What a worker host adapter provides. */
 export interface WorkerHost {
@@ -71,7 +75,9 @@ export async function createWorkerSandbox(
     size: options.poolSize ?? host.cores,
     // A first member's boot is what the user waits for: a shorter warm-up (see warmUpRuntime).
     start: (purpose) =>
-      host.start(purpose === 'first' ? { ...boot, warmUpRounds: FIRST_WARM_UP_ROUNDS } : boot),
+      host.start(
+        purpose === 'first' ? { ...boot, warmUpRounds: FIRST_WARM_UP_ROUNDS, quickStart: true } : boot,
+      ),
     ...(options.hotSpare !== undefined ? { hotSpare: options.hotSpare } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}),

@@ -39,8 +39,9 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     ...(boot.limitsCeiling ? { limitsCeiling: boot.limitsCeiling } : {}),
     ...(boot.heapLimitBytes ? { heapLimitBytes: boot.heapLimitBytes } : {}),
     ...(boot.wasmModule ? { wasmModule: boot.wasmModule } : {}),
+    ...(boot.quickStart ? { tierUp: false } : {}),
   });
-  await warmUpRuntime(runtime, boot.warmUpRounds);
+  await warmUpRuntime(runtime, boot.warmUpRounds, !boot.quickStart);
   return serveWorkerPort(runtime, options.port, {
     spinMs: boot.spinMs,
     ...(options.clock ? { clock: options.clock } : {}),

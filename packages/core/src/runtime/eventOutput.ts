@@ -5,7 +5,7 @@
  * any of it; every intent becomes a stamped `Dispatch`.
  */
 import {
-  CorralError,
+  DEFAULT_JSON_BOUNDS,
   type Diagnostic,
   type Dispatch,
   type DispatchDiagnostic,
@@ -15,13 +15,16 @@ import {
   type RuntimeLimits,
 } from '@corral/contracts';
 import { rememberResultJson } from './resultJson.js';
-import { parseOutput } from './screening.js';
+import { CorruptedVmError, checkOutput, parseOutput } from './screening.js';
+import { PAYLOAD_DEPTH } from './vmResult.js';
+
+export { CorruptedVmError } from './screening.js';
 
 /**
- * A failure the bootstrap should have prevented: the plugin has tampered with the built-ins
- * the bootstrap relies on, so its VM is recycled rather than trusted again.
+ * How deep a plugin state the VM wrote may nest, checked by the host whatever the VM did: as
+ * deep as a state the host accepts as input (the VM's serializer stops at about half that).
  */
-export class CorruptedVmError extends CorralError {}
+const STATE_DEPTH = DEFAULT_JSON_BOUNDS.maxDepth;
 
 /** What an event's intents are checked and stamped with. */
 export interface EventContext {
@@ -48,6 +51,7 @@ export function decodeEventOutput(output: string, context: EventContext): Decode
   const parts = output.split('\u001e');
   const pluginStateJson = parts[0]!;
   const pluginState = parseOutput(pluginStateJson, limits.maxStateBytes, 'plugin state') as JSONValue;
+  checkOutput(pluginState, STATE_DEPTH, 'plugin state', 'OUTPUT_TOO_LARGE');
   if (parts.length % 2 === 0) throw new CorruptedVmError('INVALID_OUTPUT', 'The event output is malformed');
   const count = (parts.length - 1) / 2;
   if (count > limits.maxDispatchesPerEvent) {
@@ -102,12 +106,10 @@ function readDispatch(intent: string, payloadJson: string, context: EventContext
     },
   };
   if (payloadJson !== '') {
-    dispatch.payload = parseOutput(
-      payloadJson,
-      context.limits.maxPayloadBytes,
-      `payload of '${type.slice(0, 100)}'`,
-      'DISPATCH_LIMIT',
-    ) as JSONValue;
+    const what = `payload of '${type.slice(0, 100)}'`;
+    const payload = parseOutput(payloadJson, context.limits.maxPayloadBytes, what, 'DISPATCH_LIMIT');
+    checkOutput(payload, PAYLOAD_DEPTH, what, 'DISPATCH_LIMIT');
+    dispatch.payload = payload as JSONValue;
   }
   if (!accepted) {
     dispatch.meta.reason =

@@ -1310,7 +1310,10 @@ Object.prototype.hasOwnProperty = function () { return false; };`),
         body: string,
         code: ErrorCode,
       ): Promise<CorralError> {
-        const id = await load(armedPlugin(site, body));
+        // Deadlines a loaded machine cannot miss: the limit under test is not the clock.
+        const id = await load(armedPlugin(site, body), {
+          limits: { renderTimeoutMs: 1000, eventTimeoutMs: 1000 },
+        });
         const error = await expectCode(
           site === 'render' ? render(id, { attack: true }) : event(id, 'go', { attack: true }),
           code,

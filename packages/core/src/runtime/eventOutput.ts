@@ -25,6 +25,8 @@ export { CorruptedVmError } from './screening.js';
  * deep as a state the host accepts as input (the VM's serializer stops at about half that).
  */
 const STATE_DEPTH = DEFAULT_JSON_BOUNDS.maxDepth;
+/** A UTF-16 unit no character is made of (`u` mode matches a pair whole). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** What an event's intents are checked and stamped with. */
 export interface EventContext {
@@ -131,6 +133,12 @@ function readIntent(part: string): { scope: 'plugin' | 'global'; type: string } 
   }
   if (scope === null || typeof type !== 'string') {
     throw new CorruptedVmError('INVALID_OUTPUT', 'The event output is malformed');
+  }
+  // A type becomes a key (a reducer's name, the host's allowlist): it must be well-formed.
+  if (LONE_SURROGATE.test(type)) {
+    throw new CorruptedVmError('INVALID_OUTPUT', 'An action type must be well-formed Unicode', {
+      type: type.slice(0, 200),
+    });
   }
   if (type.length === 0 || type.length > 200) {
     throw new CorruptedVmError('DISPATCH_LIMIT', 'An action type must be 1 to 200 characters', {

@@ -144,6 +144,8 @@ export function loadLimits(
 
 /** Room a plugin definition has beyond its initialState's `maxStateBytes`. */
 const DEFINITION_SLACK = 64 * 1024;
+/** A UTF-16 unit no character is made of (`u` mode matches a pair whole). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
  * Build a VM, evaluate the code under the load deadline and read its metadata. A load call's
@@ -206,6 +208,17 @@ function readMeta(pluginId: string, output: string, limits: RuntimeLimits): Plug
     });
   }
   const meta = valid.value;
+  // Names become keys (a render's widgetId, an event's handler): each must be well-formed
+  // Unicode, as a request's must (see the contract's validators), or it could never be called.
+  const names = [...meta.widgets.map((w) => w.id), ...meta.handlers, ...meta.reducers];
+  const illFormed = names.find((name) => LONE_SURROGATE.test(name));
+  if (illFormed !== undefined) {
+    throw new CorralError(
+      'INVALID_PLUGIN',
+      `The plugin definition names '${illFormed.slice(0, 100)}', which is not well-formed Unicode ` +
+        '(a lone surrogate); name widgets, handlers and reducers with whole characters only',
+    );
+  }
   if (utf8Length(JSON.stringify(meta.initialState)) > limits.maxStateBytes) {
     throw new CorralError(
       'INVALID_PLUGIN',

@@ -1452,6 +1452,17 @@ Object.prototype.hasOwnProperty = function () { return false; };`),
         expect(handler.details).toMatchObject({ path: '/handler' });
         expect(handler.message).toMatch(/handler is not well-formed Unicode/);
         expect((await event(id, 'go', { attack: false })).pluginState).toEqual({ attack: false, n: 1 });
+        // The plugin's own names become the same keys: one that could never be called is refused.
+        const named = returning('{ kind: "divider" }').replace(
+          'main:',
+          '"w\\ud800": { render: function () { return { kind: "divider" }; } }, main:',
+        );
+        const refused = await expectCode(
+          client.loadPlugin({ pluginId: uid('ill-named'), code: named }),
+          'INVALID_PLUGIN',
+        );
+        expect(refused.message).toMatch(/not well-formed Unicode/);
+        await expectHealthy();
       });
     });
   });

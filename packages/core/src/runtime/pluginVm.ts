@@ -236,7 +236,8 @@ export class PluginVm {
     const text = result.text;
     const mark = text.charCodeAt(0);
     // What the VM reports is rebuilt by host code from what it may hold (see vmResult).
-    if (mark === FAILURE_MARK) throw bootstrapFailure(text.slice(1));
+    if (mark === FAILURE_MARK)
+      throw bootstrapFailure(text.slice(1), typeof input === 'string' ? input : null);
     if (mark === THROW_MARK) throw classifyThrow(thrownInfo(text.slice(1)), throwCode, this.facts());
     return text;
   }

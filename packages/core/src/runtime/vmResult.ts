@@ -79,22 +79,40 @@ function reportObject(json: string): Record<string, unknown> {
 /**
  * The error of a failure the bootstrap reported (its JSON, after the mark), rebuilt by host
  * code from what it may hold: one of the bootstrap's codes (else the report is forged, and
- * INVALID_OUTPUT), a message cut to 1,000 characters, and details only where the bootstrap
- * gives any (INVALID_STATE's, whose fields are read, never copied).
+ * INVALID_OUTPUT) and a message cut to 1,000 characters. INVALID_STATE, the caller's fault, is
+ * not taken from the VM at all: the bootstrap says it of a state text it could not parse (see
+ * `callInput`), so the host parses the call's state texts (`input`) itself and names the one
+ * that is not JSON, or else the report is forged.
  */
-export function bootstrapFailure(json: string): CorralError {
+export function bootstrapFailure(json: string, input: string | null): CorralError {
   const report = reportObject(json);
   const code = report.code as ErrorCode;
-  const message = typeof report.message === 'string' ? report.message.slice(0, 1000) : '';
-  if (!BOOTSTRAP_CODES.has(code) || message === '') {
+  const message = typeof report.message !== 'string' ? null : report.message.slice(0, 1000) || code;
+  const state = code === 'INVALID_STATE' ? unparsableState(input) : null;
+  if (!BOOTSTRAP_CODES.has(code) || message === null || (code === 'INVALID_STATE' && state === null)) {
     throw new CorruptedVmError('INVALID_OUTPUT', 'The plugin VM reported a malformed or forged failure', {
       ...(typeof report.code === 'string' ? { claimedCode: report.code.slice(0, 40) } : {}),
     });
   }
-  if (code !== 'INVALID_STATE') return new CorralError(code, message);
-  const details = report.details as { state?: unknown } | undefined;
-  const state = details?.state === 'globalState' ? 'globalState' : 'pluginState';
-  return new CorralError(code, message, { state, path: '', issue: 'not JSON text' });
+  if (state === null) return new CorralError(code, message);
+  return new CorralError(code, `${state} is not JSON text`, { state, path: '', issue: 'not JSON text' });
+}
+
+/** The first state of a call input in parts (RS-separated texts) that is not JSON, if any. */
+function unparsableState(input: string | null): 'pluginState' | 'globalState' | null {
+  if (input === null || input.charCodeAt(0) !== 0x1e) return null;
+  const parts = input.split('\u001e');
+  for (const [i, state] of [
+    [2, 'pluginState'],
+    [3, 'globalState'],
+  ] as const) {
+    try {
+      JSON.parse(parts[i] ?? '');
+    } catch {
+      return state;
+    }
+  }
+  return null;
 }
 
 /** What a plugin threw, as the bootstrap described it: only its string parts are kept. */

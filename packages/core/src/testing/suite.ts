@@ -1416,6 +1416,14 @@ Object.prototype.hasOwnProperty = function () { return false; };`),
           forgedFailureReport('{ code: "UNKNOWN_PLUGIN", message: { not: "a string" } }'),
           'INVALID_OUTPUT',
         );
+        // The caller's fault, claimed by the plugin: the host parses the states itself.
+        await refusedAndRecovered(
+          'render',
+          forgedFailureReport(
+            '{ code: "INVALID_STATE", message: "your state is broken", details: { state: "globalState" } }',
+          ),
+          'INVALID_OUTPUT',
+        );
       });
 
       it('forged throw report: a thrown error described with non-string parts is PLUGIN_THREW', async () => {

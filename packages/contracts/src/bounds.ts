@@ -23,6 +23,13 @@ export const DEFAULT_JSON_BOUNDS: Readonly<JsonBounds> = {
   maxStringLength: 64 * 1024 * 1024,
 };
 
+/** The one key no JSON value may hold (as a value, "__proto__" is plain data). */
+export const FORBIDDEN_KEY = '__proto__';
+
+/** What a validator says of a `__proto__` key. */
+export const FORBIDDEN_KEY_MESSAGE =
+  '"__proto__" is not allowed as a key (code that copies the object would set its prototype); rename the key';
+
 /** Why a value broke its bounds. */
 export interface BoundsIssue {
   /** JSON pointer of the value that broke the bound. */
@@ -112,6 +119,11 @@ export function checkJsonBounds(
         const own = Object.keys(v);
         for (let i = own.length - 1; i >= 0; i--) {
           const k = own[i]!;
+          if (k === FORBIDDEN_KEY) {
+            // JSON.parse makes it an own key (whatever its escapes), but code that copies the
+            // object by assignment would set a prototype: refused as a key, never as a value.
+            return { path: pathOf(self, k), bound: 'not-json', message: FORBIDDEN_KEY_MESSAGE };
+          }
           if (k.length > bounds.maxStringLength) {
             return {
               path: pathOf(parent, key),

@@ -202,6 +202,45 @@ function makeValidator<T>(
   };
 }
 
+/** A lone surrogate: a UTF-16 unit no character is made of (`u` mode matches pairs whole). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * The first field of `fields` holding a string that is not well-formed Unicode, as an issue.
+ * Such a string has no UTF-8 form: hashing or encoding it turns every lone surrogate into
+ * U+FFFD, so `"r\ud800"` and `"r\udc00"` would name one plugin (or widget, or handler).
+ */
+export function illFormedField(value: unknown, fields: readonly string[], at = ''): ValidationIssue | null {
+  if (typeof value !== 'object' || value === null) return null;
+  for (const field of fields) {
+    const text = (value as Record<string, unknown>)[field];
+    if (typeof text !== 'string') continue;
+    const found = LONE_SURROGATE.exec(text);
+    if (!found) continue;
+    const unit = found[0].charCodeAt(0).toString(16).toUpperCase();
+    return {
+      path: `${at}/${field}`,
+      message:
+        `${field} is not well-formed Unicode: it holds a lone surrogate (U+${unit} at index ` +
+        `${found.index}), which would alias other ids; use whole characters only`,
+    };
+  }
+  return null;
+}
+
+/** The string fields of a request that become keys (of plugins, widgets, handlers). */
+const KEY_FIELDS = ['pluginId', 'widgetId', 'handler'] as const;
+
+/** The bounds pre-check, then well-formed key fields (at `at` inside the value). */
+function requestCheck(at: '' | '/params'): (value: unknown) => ValidationIssue | null {
+  return (value) => {
+    const issue = checkJsonBounds(value);
+    if (issue) return issue;
+    const params = at === '' ? value : (value as { params?: unknown } | null)?.params;
+    return illFormedField(params, KEY_FIELDS, at);
+  };
+}
+
 /** Default bounds for UI trees validated outside a plugin call. */
 export const DEFAULT_TREE_BOUNDS: Readonly<TreeBounds> = { maxDepth: 128, maxNodes: 50_000 };
 
@@ -239,13 +278,24 @@ export const validateRuntimeLimitsOverride: Validator<RuntimeLimitsOverride> = m
 export const validateRuntimeError: Validator<RuntimeError> = makeValidator(generated.validateRuntimeError);
 export const validateLoadPluginParams: Validator<LoadPluginParams> = makeValidator(
   generated.validateLoadPluginParams,
+  requestCheck(''),
 );
-export const validateRenderParams: Validator<RenderParams> = makeValidator(generated.validateRenderParams);
-export const validateEventParams: Validator<EventParams> = makeValidator(generated.validateEventParams);
+export const validateRenderParams: Validator<RenderParams> = makeValidator(
+  generated.validateRenderParams,
+  requestCheck(''),
+);
+export const validateEventParams: Validator<EventParams> = makeValidator(
+  generated.validateEventParams,
+  requestCheck(''),
+);
 export const validateDisposePluginParams: Validator<DisposePluginParams> = makeValidator(
   generated.validateDisposePluginParams,
+  requestCheck(''),
 );
-export const validateRpcRequest: Validator<RpcRequest> = makeValidator(generated.validateRpcRequest);
+export const validateRpcRequest: Validator<RpcRequest> = makeValidator(
+  generated.validateRpcRequest,
+  requestCheck('/params'),
+);
 export const validateRpcResponse: Validator<RpcResponse> = makeValidator(generated.validateRpcResponse);
 export const validateRpcNotification: Validator<RpcNotification> = makeValidator(
   generated.validateRpcNotification,

@@ -6,7 +6,10 @@ import {
   measureJsonText,
   resolveLimits,
   utf8Length,
+  validateEventParams,
   validateJSONValue,
+  validateLoadPluginParams,
+  validateRenderParams,
   validateRuntimeLimits,
   validateUINode,
   validateUINodeWithin,
@@ -107,5 +110,32 @@ describe('limit profiles', () => {
     expect(limits.memoryBytes).toBe(LIMIT_PROFILES.generous.memoryBytes);
     expect(limits.stackBytes).toBe(LIMIT_PROFILES.strict.stackBytes);
     expect(resolveLimits().eventTimeoutMs).toBe(LIMIT_PROFILES.default.eventTimeoutMs);
+  });
+});
+
+describe('keys and ids the host could mistake for something else', () => {
+  it('refuses "__proto__" as a key in any spelling, and keeps it as a value', () => {
+    for (const text of ['{"__proto__":{"admin":true}}', '{"a":[{"\\u005f_proto__":1}]}']) {
+      const issue = checkJsonBounds(JSON.parse(text));
+      expect(issue?.message).toMatch(/"__proto__" is not allowed as a key/);
+    }
+    expect(checkJsonBounds(JSON.parse('{"a":[{"\\u005f_proto__":1}]}'))?.path).toBe('/a/0/__proto__');
+    expect(checkJsonBounds({ name: '__proto__', list: ['__proto__'] })).toBe(null);
+    expect(validateUINode({ kind: 'text', text: '__proto__' }).ok).toBe(true);
+  });
+
+  it('refuses ids and key fields that are not well-formed Unicode, naming the field', () => {
+    const load = validateLoadPluginParams({ pluginId: 'r\ud800', code: '' });
+    expect(load.ok).toBe(false);
+    if (!load.ok) {
+      expect(load.issues[0]!.path).toBe('/pluginId');
+      expect(load.message).toMatch(/pluginId is not well-formed Unicode: .*U\+D800 at index 1/);
+    }
+    const call = { pluginId: 'p', widgetId: 'main', pluginState: null, globalState: null };
+    const render = validateRenderParams({ ...call, widgetId: 'w\udc00x' });
+    expect(render.ok ? '' : render.issues[0]!.path).toBe('/widgetId');
+    const event = validateEventParams({ ...call, handler: '\udbffgo', event: { name: 'click' } });
+    expect(event.ok ? '' : event.issues[0]!.path).toBe('/handler');
+    expect(validateLoadPluginParams({ pluginId: 'r😀', code: '' }).ok).toBe(true);
   });
 });

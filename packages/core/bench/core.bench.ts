@@ -39,6 +39,7 @@ import {
 import { writeResults } from '@corral/bench-kit';
 import type * as Core from '../src/index.js';
 import type * as Direct from '../src/runtime/directCall.js';
+import type * as Screening from '../src/runtime/screening.js';
 
 // What ships: the build in dist, which `pnpm bench` makes first. CORRAL_BENCH_FROM_SRC=1 runs this
 // package from src through tsx instead, which names every closure as it is made (esbuild's
@@ -48,6 +49,7 @@ const { checkStates, createInProcessSandbox, createRuntime } = (await import(
   `${from}/index.js`
 )) as typeof Core;
 const { DirectCaller, bindModule } = (await import(`${from}/runtime/directCall.js`)) as typeof Direct;
+const { outputIssue } = (await import(`${from}/runtime/screening.js`)) as typeof Screening;
 type Runtime = Core.Runtime;
 type DirectCaller = Direct.DirectCaller;
 
@@ -634,9 +636,10 @@ async function breakdown(
       () => validateRenderParams({ ...p, pluginState: null, globalState: null }),
     ],
     ['state checks (plain JSON as sent, both states)', () => checkStates(p)],
+    ['output size check before parse', () => treeText.length * 3 > limits.maxOutputBytes],
     [
-      'output checks before parse (size, "__proto__")',
-      () => treeText.length * 3 > limits.maxOutputBytes || treeText.includes('"__proto__"'),
+      'output re-check after parse (depth, "__proto__" keys)',
+      () => outputIssue(tree, limits.maxOutputDepth * 2 + 8),
     ],
     [
       'tree validation (tree bounds + ajv schema)',

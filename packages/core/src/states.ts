@@ -5,7 +5,7 @@
  * cloning refuses others (a function, a symbol), so every host checks them at its edge and
  * answers the same way: INVALID_STATE, naming the state and the JSON pointer of the value.
  */
-import { CorralError, DEFAULT_JSON_BOUNDS, checkJsonBounds } from '@corral/contracts';
+import { CorralError, DEFAULT_JSON_BOUNDS, FORBIDDEN_KEY, checkJsonBounds } from '@corral/contracts';
 
 const STATES = ['pluginState', 'globalState'] as const;
 
@@ -53,7 +53,7 @@ function plainJson(value: unknown, depth: number, budget: { left: number }): boo
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       for (const key of Object.keys(value)) {
-        if (key.length > maxStringLength) return false;
+        if (key.length > maxStringLength || key === FORBIDDEN_KEY) return false;
         const child = (value as Record<string, unknown>)[key];
         if (child !== undefined && !plainJson(child, depth + 1, budget)) return false;
       }

@@ -99,12 +99,14 @@ export function createHttpTransport(options: HttpSandboxOptions): CancellableTra
   async function exchange(body: unknown, pluginId: string | null, signal: AbortSignal): Promise<Answer> {
     let response: Response;
     let text: string;
+    // An id that is not well-formed Unicode has no URI form: it goes without the hint, and the
+    // server refuses it (INVALID_REQUEST, naming pluginId).
+    const hint = pluginId === null ? null : uriComponent(pluginId);
     try {
       response = await fetchImpl(url, {
         method: 'POST',
         // Lets a load balancer hash on the plugin, so its calls find a warm replica.
-        headers:
-          pluginId === null ? headers : { ...headers, 'x-corral-plugin': encodeURIComponent(pluginId) },
+        headers: hint === null ? headers : { ...headers, 'x-corral-plugin': hint },
         body: JSON.stringify(body),
         signal,
       });
@@ -274,4 +276,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The URI component of a string, or null for one that has none (a lone surrogate). */
+function uriComponent(text: string): string | null {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return null;
+  }
 }

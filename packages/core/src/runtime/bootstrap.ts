@@ -275,7 +275,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
       }
       var json;
       if (payload === undefined) json = "";
-      else json = serialize(payload, "payload of '" + type + "'", limits.maxPayloadValues, limits.maxPayloadBytes, "DISPATCH_LIMIT", 64);
+      else json = serialize(payload, "payload of '" + type + "'", limits.maxPayloadValues, limits.maxPayloadBytes, "DISPATCH_LIMIT", limits.maxPayloadDepth);
       intents[intents.length] = (scope === "plugin" ? "p" : "g") + stringify(type);
       intents[intents.length] = json;
     };

@@ -18,6 +18,9 @@ import type { CallSink } from './bridge.js';
 import type { StackGrant } from './stackBudget.js';
 import type { CallOutcome } from './vmResult.js';
 
+/** The levels a log line may have. */
+const LEVELS: ReadonlySet<string> = new Set(['debug', 'info', 'warn', 'error']);
+
 /** How a call ended, for its diagnostic. */
 export interface CallEnd {
   /** The error the call failed with, or null when it succeeded. */
@@ -117,13 +120,20 @@ export class CallRecord implements CallSink {
 
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     const { limits, pluginId, notify } = this.options;
+    if (typeof message !== 'string') message = String(message);
     if (this.logs.length >= limits.maxLogsPerCall) {
       this.droppedLogs++;
       return;
     }
     let text = message.length > limits.maxLogBytes ? message.slice(0, limits.maxLogBytes) : message;
     while (utf8Length(text) > limits.maxLogBytes) text = text.slice(0, -1);
-    const entry: LogDiagnostic = { kind: 'log', pluginId, level, message: text };
+    // The level and text came out of the VM: a level that is not one of the four is 'info'.
+    const entry: LogDiagnostic = {
+      kind: 'log',
+      pluginId,
+      level: LEVELS.has(level) ? level : 'info',
+      message: text,
+    };
     this.logs.push(entry);
     notify({ notification: 'log', log: entry });
   }

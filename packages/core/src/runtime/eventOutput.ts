@@ -5,7 +5,7 @@
  * any of it; every intent becomes a stamped `Dispatch`.
  */
 import {
-  CorralError,
+  DEFAULT_JSON_BOUNDS,
   type Diagnostic,
   type Dispatch,
   type DispatchDiagnostic,
@@ -15,13 +15,18 @@ import {
   type RuntimeLimits,
 } from '@corral/contracts';
 import { rememberResultJson } from './resultJson.js';
-import { parseOutput } from './screening.js';
+import { CorruptedVmError, checkOutput, parseOutput } from './screening.js';
+import { PAYLOAD_DEPTH } from './vmResult.js';
+
+export { CorruptedVmError } from './screening.js';
 
 /**
- * A failure the bootstrap should have prevented: the plugin has tampered with the built-ins
- * the bootstrap relies on, so its VM is recycled rather than trusted again.
+ * How deep a plugin state the VM wrote may nest, checked by the host whatever the VM did: as
+ * deep as a state the host accepts as input (the VM's serializer stops at about half that).
  */
-export class CorruptedVmError extends CorralError {}
+const STATE_DEPTH = DEFAULT_JSON_BOUNDS.maxDepth;
+/** A UTF-16 unit no character is made of (`u` mode matches a pair whole). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** What an event's intents are checked and stamped with. */
 export interface EventContext {
@@ -48,6 +53,7 @@ export function decodeEventOutput(output: string, context: EventContext): Decode
   const parts = output.split('\u001e');
   const pluginStateJson = parts[0]!;
   const pluginState = parseOutput(pluginStateJson, limits.maxStateBytes, 'plugin state') as JSONValue;
+  checkOutput(pluginState, STATE_DEPTH, 'plugin state', 'OUTPUT_TOO_LARGE');
   if (parts.length % 2 === 0) throw new CorruptedVmError('INVALID_OUTPUT', 'The event output is malformed');
   const count = (parts.length - 1) / 2;
   if (count > limits.maxDispatchesPerEvent) {
@@ -102,12 +108,10 @@ function readDispatch(intent: string, payloadJson: string, context: EventContext
     },
   };
   if (payloadJson !== '') {
-    dispatch.payload = parseOutput(
-      payloadJson,
-      context.limits.maxPayloadBytes,
-      `payload of '${type.slice(0, 100)}'`,
-      'DISPATCH_LIMIT',
-    ) as JSONValue;
+    const what = `payload of '${type.slice(0, 100)}'`;
+    const payload = parseOutput(payloadJson, context.limits.maxPayloadBytes, what, 'DISPATCH_LIMIT');
+    checkOutput(payload, PAYLOAD_DEPTH, what, 'DISPATCH_LIMIT');
+    dispatch.payload = payload as JSONValue;
   }
   if (!accepted) {
     dispatch.meta.reason =
@@ -129,6 +133,12 @@ function readIntent(part: string): { scope: 'plugin' | 'global'; type: string } 
   }
   if (scope === null || typeof type !== 'string') {
     throw new CorruptedVmError('INVALID_OUTPUT', 'The event output is malformed');
+  }
+  // A type becomes a key (a reducer's name, the host's allowlist): it must be well-formed.
+  if (LONE_SURROGATE.test(type)) {
+    throw new CorruptedVmError('INVALID_OUTPUT', 'An action type must be well-formed Unicode', {
+      type: type.slice(0, 200),
+    });
   }
   if (type.length === 0 || type.length > 200) {
     throw new CorruptedVmError('DISPATCH_LIMIT', 'An action type must be 1 to 200 characters', {

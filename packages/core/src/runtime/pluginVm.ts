@@ -14,17 +14,20 @@
  *   marked poisoned and replaced instead.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core';
-import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
+import { CorralError, type ErrorCode, type RuntimeLimits } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import { BOOTSTRAP_SOURCE } from './bootstrap.js';
 import { installBridge, type CallSink } from './bridge.js';
 import { DirectCaller } from './directCall.js';
 import type { Engine } from './engine.js';
+import { CorruptedVmError } from './screening.js';
 import {
   RECYCLE_CODES,
+  bootstrapFailure,
   classifyThrow,
   failedBeforeRunning,
   limitError,
+  thrownInfo,
   vmLimits,
   type CallFacts,
   type CallOutcome,
@@ -232,18 +235,10 @@ export class PluginVm {
     // The entry returns a string or throws.
     const text = result.text;
     const mark = text.charCodeAt(0);
-    if (mark === FAILURE_MARK || mark === THROW_MARK) {
-      const info = JSON.parse(text.slice(1)) as {
-        code?: ErrorCode;
-        message: string;
-        name?: string;
-        stack?: string;
-        details?: JSONObject;
-      };
-      if (mark === FAILURE_MARK)
-        throw new CorralError(info.code ?? 'INVALID_OUTPUT', info.message, info.details);
-      throw classifyThrow(info, throwCode, this.facts());
-    }
+    // What the VM reports is rebuilt by host code from what it may hold (see vmResult).
+    if (mark === FAILURE_MARK)
+      throw bootstrapFailure(text.slice(1), typeof input === 'string' ? input : null);
+    if (mark === THROW_MARK) throw classifyThrow(thrownInfo(text.slice(1)), throwCode, this.facts());
     return text;
   }
 
@@ -357,7 +352,8 @@ export class PluginVm {
         ok: false,
         error: failure,
         outcome,
-        recycle: RECYCLE_CODES.has(failure.code) || outcome.memoryError,
+        recycle:
+          RECYCLE_CODES.has(failure.code) || outcome.memoryError || failure instanceof CorruptedVmError,
       };
     }
     return { ok: true, output, outcome };

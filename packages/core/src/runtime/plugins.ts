@@ -7,9 +7,11 @@
  */
 import {
   CorralError,
+  DEFAULT_JSON_BOUNDS,
   measureJsonText,
   resolveLimits,
   utf8Length,
+  validatePluginMeta,
   type LimitProfile,
   type PluginMeta,
   type RuntimeLimits,
@@ -137,6 +139,8 @@ export function loadLimits(
 
 /** Room a plugin definition has beyond its initialState's `maxStateBytes`. */
 const DEFINITION_SLACK = 64 * 1024;
+/** A UTF-16 unit no character is made of (`u` mode matches a pair whole). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /**
  * Build a VM, evaluate the code under the load deadline and read its metadata. A load call's
@@ -171,12 +175,45 @@ export function instantiate(
 
 function readMeta(pluginId: string, output: string, limits: RuntimeLimits): PluginMeta {
   const maxBytes = limits.maxStateBytes + DEFINITION_SLACK;
-  const shape = measureJsonText(output, maxBytes, 256);
+  const shape = measureJsonText(output, maxBytes, DEFAULT_JSON_BOUNDS.maxDepth);
   if (shape.bytes > maxBytes) {
     throw new CorralError('INVALID_PLUGIN', 'The plugin definition (with its initialState) is too large');
   }
-  const parsed = JSON.parse(output) as Omit<PluginMeta, 'pluginId'>;
-  const meta: PluginMeta = { pluginId, ...parsed };
+  if (shape.depth > DEFAULT_JSON_BOUNDS.maxDepth) {
+    throw new CorralError(
+      'INVALID_PLUGIN',
+      `The plugin definition nests deeper than ${DEFAULT_JSON_BOUNDS.maxDepth} levels; flatten initialState`,
+    );
+  }
+  // The VM wrote it, so the host checks it in full, whatever the bootstrap checked: its shape
+  // (the contract's PluginMeta), its depth and its keys ("__proto__" is refused as a key).
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(output);
+  } catch {
+    parsed = undefined;
+  }
+  const valid = validatePluginMeta(
+    typeof parsed === 'object' && parsed !== null ? { pluginId, ...parsed } : parsed,
+  );
+  if (!valid.ok) {
+    throw new CorralError('INVALID_PLUGIN', `The plugin definition is invalid: ${valid.message}`, {
+      path: valid.issues[0]!.path,
+      issue: valid.issues[0]!.message,
+    });
+  }
+  const meta = valid.value;
+  // Names become keys (a render's widgetId, an event's handler): each must be well-formed
+  // Unicode, as a request's must (see the contract's validators), or it could never be called.
+  const names = [...meta.widgets.map((w) => w.id), ...meta.handlers, ...meta.reducers];
+  const illFormed = names.find((name) => LONE_SURROGATE.test(name));
+  if (illFormed !== undefined) {
+    throw new CorralError(
+      'INVALID_PLUGIN',
+      `The plugin definition names '${illFormed.slice(0, 100)}', which is not well-formed Unicode ` +
+        '(a lone surrogate); name widgets, handlers and reducers with whole characters only',
+    );
+  }
   if (utf8Length(JSON.stringify(meta.initialState)) > limits.maxStateBytes) {
     throw new CorralError(
       'INVALID_PLUGIN',

@@ -8,6 +8,7 @@
  */
 import { CorralError, type ErrorCode, type JSONObject, type RuntimeLimits } from '@corral/contracts';
 import { pluginErrorHints } from '../pluginHints.js';
+import { CorruptedVmError } from './screening.js';
 
 /** What a call reported besides its output. */
 export interface CallOutcome {
@@ -50,6 +51,79 @@ export interface ThrownInfo {
   name?: string;
   message?: string;
   stack?: string;
+}
+
+/** The codes the bootstrap fails a call with: any other code a VM claims is forged. */
+const BOOTSTRAP_CODES: ReadonlySet<ErrorCode> = new Set([
+  'INVALID_PLUGIN',
+  'INVALID_OUTPUT',
+  'OUTPUT_TOO_LARGE',
+  'DISPATCH_LIMIT',
+  'INVALID_STATE',
+]);
+
+/** The JSON object a VM reported, or a CorruptedVmError (recycled) if it is not one. */
+function reportObject(json: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CorruptedVmError('INVALID_OUTPUT', 'The plugin VM reported a malformed failure');
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The error of a failure the bootstrap reported (its JSON, after the mark), rebuilt by host
+ * code from what it may hold: one of the bootstrap's codes (else the report is forged, and
+ * INVALID_OUTPUT) and a message cut to 1,000 characters. INVALID_STATE, the caller's fault, is
+ * not taken from the VM at all: the bootstrap says it of a state text it could not parse (see
+ * `callInput`), so the host parses the call's state texts (`input`) itself and names the one
+ * that is not JSON, or else the report is forged.
+ */
+export function bootstrapFailure(json: string, input: string | null): CorralError {
+  const report = reportObject(json);
+  const code = report.code as ErrorCode;
+  const message = typeof report.message !== 'string' ? null : report.message.slice(0, 1000) || code;
+  const state = code === 'INVALID_STATE' ? unparsableState(input) : null;
+  if (!BOOTSTRAP_CODES.has(code) || message === null || (code === 'INVALID_STATE' && state === null)) {
+    throw new CorruptedVmError('INVALID_OUTPUT', 'The plugin VM reported a malformed or forged failure', {
+      ...(typeof report.code === 'string' ? { claimedCode: report.code.slice(0, 40) } : {}),
+    });
+  }
+  if (state === null) return new CorralError(code, message);
+  return new CorralError(code, `${state} is not JSON text`, { state, path: '', issue: 'not JSON text' });
+}
+
+/** The first state of a call input in parts (RS-separated texts) that is not JSON, if any. */
+function unparsableState(input: string | null): 'pluginState' | 'globalState' | null {
+  if (input === null || input.charCodeAt(0) !== 0x1e) return null;
+  const parts = input.split('\u001e');
+  for (const [i, state] of [
+    [2, 'pluginState'],
+    [3, 'globalState'],
+  ] as const) {
+    try {
+      JSON.parse(parts[i] ?? '');
+    } catch {
+      return state;
+    }
+  }
+  return null;
+}
+
+/** What a plugin threw, as the bootstrap described it: only its string parts are kept. */
+export function thrownInfo(json: string): ThrownInfo {
+  const report = reportObject(json);
+  const info: ThrownInfo = {};
+  for (const key of ['name', 'message', 'stack'] as const) {
+    const part = report[key];
+    if (typeof part === 'string') info[key] = part.slice(0, 2000);
+  }
+  return info;
 }
 
 /** The sticky facts of the call in progress that decide what a VM-side error means. */
@@ -118,6 +192,9 @@ export function limitError(code: 'LIMIT_TIME' | 'LIMIT_MEMORY' | 'LIMIT_STACK', 
   }
 }
 
+/** How deep a dispatch payload may nest: the bootstrap stops it there, the host checks again. */
+export const PAYLOAD_DEPTH = 64;
+
 /** Values serialized per ms of a call's deadline before the output counts as too large. */
 const VALUES_PER_MS = 200;
 
@@ -142,5 +219,6 @@ export function vmLimits(limits: RuntimeLimits): string {
       Math.min(Math.floor(limits.maxStateBytes / 2), byTime(limits.eventTimeoutMs)),
     ),
     maxPayloadValues: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
+    maxPayloadDepth: PAYLOAD_DEPTH,
   });
 }

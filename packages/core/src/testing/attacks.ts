@@ -32,6 +32,35 @@ export function returning(expr: string): string {
   return `definePlugin({ widgets: { main: { render: function (ctx) { return (${expr}); } } } });`;
 }
 
+/**
+ * Plugin source (for a handler body) that forges what the bootstrap carries out of the VM: an
+ * accessor on `Array.prototype[1]` catches the bootstrap's own write of a dispatch's payload
+ * text into its list of intents (an assignment past an array's end reaches a setter on the
+ * prototype) and stores `forgedText` (an expression) in its place. Only a list whose first
+ * intent is global (`g...`) is touched, so the plugin's later, plugin-scoped calls are not.
+ */
+export function forgedPayloadText(forgedText: string): string {
+  return (
+    'var define = Object.defineProperty; define(Array.prototype, "1", { configurable: true, ' +
+    'set: function (v) { var forge = typeof this[0] === "string" && this[0].charAt(0) === "g"; ' +
+    `define(this, "1", { value: forge ? (${forgedText}) : v, writable: true, enumerable: true, configurable: true }); } }); ` +
+    'ctx.dispatchGlobalAction("notifications/add", 1); return;'
+  );
+}
+
+/**
+ * Plugin source (for a render body) that makes the bootstrap's failure report say `report`: an
+ * inherited toJSON is used by JSON.stringify, the bootstrap's captured one too. Then the render
+ * returns undefined, which the bootstrap fails INVALID_OUTPUT, in a report the host must not
+ * believe.
+ */
+export function forgedFailureReport(report: string): string {
+  return (
+    'Object.prototype.toJSON = function () { return typeof this.code === "string" ? ' +
+    `(${report}) : this; }; return undefined;`
+  );
+}
+
 export const ATTACKS = {
   infiniteLoop: 'while (true) {}',
   deepRecursion: 'function f(n) { return f(n + 1) + 1; } f(0);',

@@ -24,7 +24,15 @@ import {
 } from '@corral/contracts';
 import { createSystemClock } from '../clock.js';
 import type { SandboxClient } from '../rpc/createSandboxClient.js';
-import { ATTACKS, FORBIDDEN_GLOBALS, armedPlugin, returning, type AttackSite } from './attacks.js';
+import {
+  ATTACKS,
+  FORBIDDEN_GLOBALS,
+  armedPlugin,
+  forgedFailureReport,
+  forgedPayloadText,
+  returning,
+  type AttackSite,
+} from './attacks.js';
 
 /** Matchers the suite uses; vitest's and jest's `expect` satisfy it. */
 export interface Assertion {
@@ -1291,6 +1299,177 @@ Object.prototype.hasOwnProperty = function () { return false; };`),
         const error = await expectCode(event(id, 'boom', { n: 0 }), 'PLUGIN_THREW');
         expect(error.message.length).toBeLessThanOrEqual(500);
         expect(JSON.stringify(error.details ?? {}).length).toBeLessThanOrEqual(5_000);
+        await expectHealthy();
+      });
+    });
+
+    describe('host re-checks: what leaves a VM is checked by host code, whatever the bootstrap claims', () => {
+      /** The armed call fails with `code`; nothing leaked into the host; the plugin recovers. */
+      async function refusedAndRecovered(
+        site: AttackSite,
+        body: string,
+        code: ErrorCode,
+      ): Promise<CorralError> {
+        // Deadlines a loaded machine cannot miss: the limit under test is not the clock.
+        const id = await load(armedPlugin(site, body), {
+          limits: { renderTimeoutMs: 1000, eventTimeoutMs: 1000 },
+        });
+        const error = await expectCode(
+          site === 'render' ? render(id, { attack: true }) : event(id, 'go', { attack: true }),
+          code,
+        );
+        expect(({} as Record<string, unknown>).admin, 'the host prototype is untouched').toBe(undefined);
+        if (site === 'render') expect((await render(id)).tree).toEqual({ kind: 'text', text: 'ok' });
+        else expect((await event(id, 'go', { attack: false })).pluginState).toEqual({ attack: false, n: 1 });
+        await expectHealthy();
+        return error;
+      }
+      const deep = (n: number, leaf = '0') => `"[".repeat(${n}) + ${JSON.stringify(leaf)} + "]".repeat(${n})`;
+
+      it('forged __proto__ key: a payload text rewritten past the bootstrap to "\\u005f_proto__"', async () => {
+        const error = await refusedAndRecovered(
+          'handler',
+          forgedPayloadText(`'{"ok":1,"\\\\u005f_proto__":{"admin":true}}'`),
+          'INVALID_OUTPUT',
+        );
+        expect(error.details).toMatchObject({ path: '/__proto__' });
+      });
+
+      it('forged __proto__ key: JSON.parse-made keys in a state, a binding and a payload', async () => {
+        const key = `JSON.parse('{"\\\\u005f\\\\u005fproto__":{"admin":true}}')`;
+        await refusedAndRecovered('reducer', `return ${key};`, 'INVALID_OUTPUT');
+        await refusedAndRecovered(
+          'render',
+          `return { kind: "button", label: "x", onClick: { handler: "go", args: [${key}] } };`,
+          'INVALID_OUTPUT',
+        );
+        await refusedAndRecovered(
+          'handler',
+          `ctx.dispatchGlobalAction("notifications/add", { list: [${key}] }); return;`,
+          'INVALID_OUTPUT',
+        );
+      });
+
+      it('__proto__ is data as a value: a text, a state field, a payload', async () => {
+        const id = await load(returning('{ kind: "text", text: ctx.pluginState.name }'));
+        expect((await render(id, { name: '__proto__' })).tree).toEqual({ kind: 'text', text: '__proto__' });
+        const handler = await load(
+          armedPlugin(
+            'handler',
+            'ctx.dispatchGlobalAction("notifications/add", { name: "__proto__" }); return;',
+          ),
+        );
+        const result = await event(handler, 'go', { attack: true, name: '__proto__' });
+        expect(result.dispatches).toMatchObject([
+          { payload: { name: '__proto__' }, meta: { accepted: true } },
+        ]);
+        const reducer = await load(
+          armedPlugin('reducer', 'return { name: "__proto__", list: ["__proto__"] };'),
+        );
+        expect((await event(reducer, 'go', { attack: true })).pluginState).toEqual({
+          name: '__proto__',
+          list: ['__proto__'],
+        });
+      });
+
+      it('__proto__ as a key of an incoming state is INVALID_STATE in any spelling', async () => {
+        const id = await load(returning('{ kind: "text", text: "ok" }'));
+        for (const text of ['{"__proto__":{"admin":true}}', '{"a":[{"\\u005f_proto__":{"admin":true}}]}']) {
+          await expectCode(render(id, JSON.parse(text) as JSONValue), 'INVALID_STATE');
+        }
+        expect(({} as Record<string, unknown>).admin).toBe(undefined);
+        expect((await render(id, { name: '__proto__' })).tree).toEqual({ kind: 'text', text: 'ok' });
+      });
+
+      it('deep nesting: a forged 20,000-deep payload is DISPATCH_LIMIT, not a host stack overflow', async () => {
+        await refusedAndRecovered('handler', forgedPayloadText(deep(20_000)), 'DISPATCH_LIMIT');
+        await refusedAndRecovered('handler', forgedPayloadText(deep(30_000, '{}')), 'DISPATCH_LIMIT');
+      });
+
+      it('deep nesting: a 20,000-deep state, binding args and incoming state', async () => {
+        const built = '(function () { var a = 0; for (var i = 0; i < 20000; i++) a = [a]; return a; })()';
+        await refusedAndRecovered('reducer', `return { deep: ${built} };`, 'OUTPUT_TOO_LARGE');
+        await refusedAndRecovered(
+          'render',
+          `return { kind: "button", label: "x", onClick: { handler: "go", args: ${built} } };`,
+          'OUTPUT_TOO_LARGE',
+        );
+        const id = await load(returning('{ kind: "text", text: "ok" }'));
+        await expectCode(
+          render(id, JSON.parse(`{"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`) as JSONValue),
+          'INVALID_STATE',
+        );
+        expect((await render(id)).tree).toEqual({ kind: 'text', text: 'ok' });
+      });
+
+      it('forged failure report: a VM claiming INTERNAL, with 100-deep details, is INVALID_OUTPUT', async () => {
+        const details =
+          '(function () { var a = {}; for (var i = 0; i < 100; i++) a = { a: a }; return a; })()';
+        const error = await refusedAndRecovered(
+          'render',
+          forgedFailureReport(`{ code: "INTERNAL", message: "forged", details: ${details} }`),
+          'INVALID_OUTPUT',
+        );
+        expect(JSON.stringify(error.details ?? {}).length).toBeLessThanOrEqual(200);
+        await refusedAndRecovered(
+          'render',
+          forgedFailureReport('{ code: "UNKNOWN_PLUGIN", message: { not: "a string" } }'),
+          'INVALID_OUTPUT',
+        );
+        // The caller's fault, claimed by the plugin: the host parses the states itself.
+        await refusedAndRecovered(
+          'render',
+          forgedFailureReport(
+            '{ code: "INVALID_STATE", message: "your state is broken", details: { state: "globalState" } }',
+          ),
+          'INVALID_OUTPUT',
+        );
+      });
+
+      it('forged throw report: a thrown error described with non-string parts is PLUGIN_THREW', async () => {
+        const error = await refusedAndRecovered(
+          'render',
+          'Object.prototype.toJSON = function () { return "stack" in this || "name" in this ? ' +
+            '{ name: 5, message: { deep: [[[1]]] }, stack: ["x"] } : this; }; throw new Error("boom");',
+          'PLUGIN_THREW',
+        );
+        expect(error.message.length).toBeLessThanOrEqual(500);
+      });
+
+      it('ill-formed ids: pluginIds with lone surrogates are INVALID_REQUEST and alias nothing', async () => {
+        for (const pluginId of ['r\ud800', 'r\udc00']) {
+          const error = await expectCode(
+            client.loadPlugin({ pluginId, code: fixtures.counter }),
+            'INVALID_REQUEST',
+          );
+          expect(error.details).toMatchObject({ path: '/pluginId' });
+          expect(error.message).toMatch(/pluginId is not well-formed Unicode/);
+          await expectCode(render(pluginId), 'INVALID_REQUEST');
+        }
+        // U+FFFD, what both would have become as UTF-8, is an id like any other.
+        const id = await load(fixtures.counter, { pluginId: uid('r\ufffd') });
+        expect(JSON.stringify((await render(id, { count: 5 })).tree)).toContain('Count: 5');
+        await expectHealthy();
+      });
+
+      it('ill-formed key fields: a widgetId or handler with a lone surrogate is INVALID_REQUEST', async () => {
+        const id = await load(armedPlugin('handler', ''));
+        const widget = await expectCode(render(id, {}, { widgetId: 'main\ud800' }), 'INVALID_REQUEST');
+        expect(widget.details).toMatchObject({ path: '/widgetId' });
+        const handler = await expectCode(event(id, 'go\udc00', { attack: false }), 'INVALID_REQUEST');
+        expect(handler.details).toMatchObject({ path: '/handler' });
+        expect(handler.message).toMatch(/handler is not well-formed Unicode/);
+        expect((await event(id, 'go', { attack: false })).pluginState).toEqual({ attack: false, n: 1 });
+        // The plugin's own names become the same keys: one that could never be called is refused.
+        const named = returning('{ kind: "divider" }').replace(
+          'main:',
+          '"w\\ud800": { render: function () { return { kind: "divider" }; } }, main:',
+        );
+        const refused = await expectCode(
+          client.loadPlugin({ pluginId: uid('ill-named'), code: named }),
+          'INVALID_PLUGIN',
+        );
+        expect(refused.message).toMatch(/not well-formed Unicode/);
         await expectHealthy();
       });
     });

@@ -66,6 +66,8 @@ describe('browser worker faults', () => {
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
     const hooks = internals.get(sandbox)!;
     let count = 5;
+    // The spare boots at the pool's first idle moment, on the pool's (fake) clock.
+    await clock.advance(1_000);
     await until(() => hooks.pool.spareReady());
     const stuck = settle(() =>
       sandbox!.render({

@@ -91,6 +91,8 @@ describe('node worker faults', () => {
     await sandbox.loadPlugin({ pluginId: 'counter', code: counter });
     const hooks = internals.get(sandbox)!;
     let count = 5;
+    // The spare boots at the pool's first idle moment, on the pool's (fake) clock.
+    await clock.advance(1_000);
     await until(() => hooks.pool.spareReady());
     const stuck = settle(() => render(sandbox!, 'stuck', { attack: true }));
     let stuckDone = false;

@@ -5,7 +5,7 @@
  * suite in every host.
  */
 import { describe, expect, it } from 'vitest';
-import type { RpcRequest, RpcResponse } from '@corral/contracts';
+import { LIMIT_PROFILES, type RpcRequest, type RpcResponse } from '@corral/contracts';
 import {
   createInProcessTransportPair,
   createSandboxClient,
@@ -109,6 +109,28 @@ describe('SandboxClient', () => {
       code: 'LIMIT_TIME',
       details: { limitMs: 10, graceMs: 20, killed: false },
     });
+    await client.close();
+  });
+
+  it('times calls by the limits the other side grants under its ceiling, not the default one', async () => {
+    const clock = createFakeClock();
+    const worker = scriptedWorker(async (req) => {
+      if (req.op === 'loadPlugin') return meta(req);
+      await new Promise((r) => clock.setTimeout(() => r(undefined), 500));
+      return ok(req, tree);
+    });
+    const kills: Transport[] = [];
+    const supervisor: Supervisor = {
+      spawn: () => Promise.reject(new Error('no')),
+      kill: (t) => void kills.push(t),
+    };
+    const limitsCeiling = { ...LIMIT_PROFILES.generous, renderTimeoutMs: 1_000 };
+    const client = createSandboxClient(worker.transport, { clock, supervisor, limitsCeiling, graceMs: 10 });
+    await client.loadPlugin({ pluginId: 'p', code: 'x', limits: { renderTimeoutMs: 800 } });
+    const call = client.render(renderParams());
+    await clock.advance(500);
+    expect((await call).tree).toEqual({ kind: 'divider' });
+    expect(kills).toEqual([]);
     await client.close();
   });
 

@@ -90,7 +90,7 @@ class Client implements SandboxClient, JsonResultClient {
 
   // --- public API ---------------------------------------------------------------------------
   async loadPlugin(params: LoadPluginParams, options?: SandboxCallOptions): Promise<PluginMeta> {
-    const limits = HeldPlugins.limitsOf(params);
+    const limits = HeldPlugins.limitsOf(params, this.options.limitsCeiling);
     const pluginId = typeof params?.pluginId === 'string' ? params.pluginId : null;
     // Loading again is how a caller re-enables a plugin, as the runtime's own circuit does. A
     // shared ledger is reset by its owner (a pool), whose members load plugins on their own too.

@@ -9,7 +9,7 @@
  * worker_threads Worker) and returns its endpoint; the pool links it (`createWorkerLink`) and
  * terminates every worker it started when it closes. Every host gets the same supervision.
  */
-import { CorralError } from '@corral/contracts';
+import { CorralError, type RuntimeLimits } from '@corral/contracts';
 import { createSystemClock, type Clock } from '../clock.js';
 import { createWorkerLink, type WorkerEndpoint, type WorkerLink } from '../worker/endpoint.js';
 import { createSandboxClient, type Supervisor } from './createSandboxClient.js';
@@ -33,6 +33,8 @@ export interface WorkerPoolOptions {
   hotSpare?: boolean;
   /** Margin past a call's deadline before its worker is killed. Default: the client's (250 ms). */
   graceMs?: number;
+  /** The workers' limits ceiling, so the clients time calls by the limits the workers grant. */
+  limitsCeiling?: RuntimeLimits;
   /** Time source of the boot timeout, the clients' watchdogs and backoff. Default: the system clock. */
   clock?: Clock;
   /** After every member closed and every worker started was terminated. */
@@ -120,6 +122,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       clock,
       ledger,
       ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
       onRestart() {
         restarts++;
         // After a replacement booted: the spare's boot does not compete with it, and a worker

@@ -20,12 +20,12 @@ export class HeldPlugins {
   private loading = new Map<string, Promise<void>>();
 
   /** The limits a load asks for, as the client times its calls. */
-  static limitsOf(params: LoadPluginParams): RuntimeLimits {
+  static limitsOf(params: LoadPluginParams, ceiling?: RuntimeLimits): RuntimeLimits {
     // An unknown profile is the other side's INVALID_REQUEST to report; the deadline here must
     // still be a real one.
     const profile =
       params?.profile && Object.hasOwn(LIMIT_PROFILES, params.profile) ? params.profile : 'default';
-    return resolveLimits(profile, params?.limits ?? {});
+    return resolveLimits(profile, params?.limits ?? {}, ceiling);
   }
 
   get(pluginId: unknown): CachedPlugin | undefined {

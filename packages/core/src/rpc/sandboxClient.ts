@@ -13,6 +13,7 @@ import type {
   PluginMeta,
   RenderParams,
   RenderResult,
+  RuntimeLimits,
 } from '@corral/contracts';
 import type { Clock } from '../clock.js';
 import type { FailureLedger } from './failureLedger.js';
@@ -85,6 +86,11 @@ export interface SandboxClientOptions {
   graceMs?: number;
   /** Deadline for calls whose plugin limits are unknown (health, dispose, unknown ids). Default 5000 ms. */
   defaultTimeoutMs?: number;
+  /**
+   * The other side's limits ceiling (its `limitsCeiling`), so calls are timed by the limits it
+   * grants. Default: the generous profile, the runtime's own default ceiling.
+   */
+  limitsCeiling?: RuntimeLimits;
   /** Without one, an overrun call is rejected but nothing is killed (in-process transports). */
   supervisor?: Supervisor;
   /** Called after a worker is replaced (for metrics). */

@@ -80,6 +80,7 @@ export async function createWorkerSandbox(
       ),
     ...(options.hotSpare !== undefined ? { hotSpare: options.hotSpare } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+    ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
     ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });

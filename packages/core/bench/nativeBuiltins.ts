@@ -19,7 +19,8 @@
  * assumes the cost is linear in it (n·m for the substring searches).
  * Results go to NATIVE-BUILTINS.md beside the README (SURVEY_OUT names another file).
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fork } from 'node:child_process';
@@ -67,7 +68,7 @@ const PROBES: Probe[] = [
   {
     group: 'String',
     name: 'String.prototype.lastIndexOf (naive search)',
-    setup: 'var s = "a".repeat(5e5), n = "b" + "a".repeat(1000);',
+    setup: 'var s = "a".repeat(5e5), n = "a".repeat(1000) + "b";',
     run: 's.lastIndexOf(n)',
     size: '5e5 × 1e3',
     scale: (2e6 * 2e6) / 4 / 5e8,
@@ -352,7 +353,11 @@ const ENGINES: [string, QuickJSSyncVariant][] = [
   ['quickjs-ng', NG_RELEASE_SYNC],
 ];
 
-async function runProbe(engine: string, probe: Probe, bootstrap: boolean): Promise<Outcome> {
+async function runProbe(engine: string, probe: Probe, bootstrap: boolean, status: string): Promise<Outcome> {
+  // The handler runs on this (blocked) thread, so it reports progress synchronously to a file:
+  // a probe killed at the cap may still have been asking the handler all along.
+  const fd = openSync(status, 'w');
+  let reported = 0;
   const variant = ENGINES.find(([e]) => e === engine)![1];
   const module = await newQuickJSWASMModuleFromVariant(variant);
   const runtime = module.newRuntime();
@@ -362,12 +367,17 @@ async function runProbe(engine: string, probe: Probe, bootstrap: boolean): Promi
   let gap = 0;
   let polls = 0;
   let timing = false;
+  let started = 0;
   runtime.setInterruptHandler(() => {
     if (timing) {
       const now = performance.now();
       gap = Math.max(gap, now - last);
       last = now;
       polls++;
+      if (now - reported > 50) {
+        reported = now;
+        writeSync(fd, JSON.stringify({ gapMs: gap, polls, ms: now - started }).padEnd(100), 0);
+      }
     }
     return false;
   });
@@ -402,12 +412,13 @@ async function runProbe(engine: string, probe: Probe, bootstrap: boolean): Promi
   if (setup.error) return { ms: 0, gapMs: 0, polls: 0, result: '', error: `setup: ${setup.error}` };
   process.send?.({ started: true });
   timing = true;
-  const started = performance.now();
+  started = performance.now();
   last = started;
   const out = evaluate(probe.run);
   const ended = performance.now();
   timing = false;
   gap = Math.max(gap, ended - last);
+  closeSync(fd);
   return {
     ms: ended - started,
     gapMs: gap,
@@ -417,9 +428,18 @@ async function runProbe(engine: string, probe: Probe, bootstrap: boolean): Promi
   };
 }
 
-function probeIn(engine: string, index: number, bootstrap: boolean): Promise<Outcome | null> {
+/** A probe killed at the cap: how long it ran, and whether it had kept asking the handler. */
+interface Stopped {
+  stopped: true;
+  gapMs: number;
+  polls: number;
+}
+
+function probeIn(engine: string, index: number, bootstrap: boolean): Promise<Outcome | Stopped> {
+  const status = resolve(tmpdir(), `corral-native-builtins-${process.pid}-${engine}-${index}.json`);
   return new Promise((resolvePromise, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--probe', JSON.stringify({ engine, index, bootstrap })], {
+    const args = ['--probe', JSON.stringify({ engine, index, bootstrap, status })];
+    const child = fork(fileURLToPath(import.meta.url), args, {
       execArgv: process.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -430,7 +450,18 @@ function probeIn(engine: string, index: number, bootstrap: boolean): Promise<Out
       settled = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
-      resolvePromise(o);
+      if (o) resolvePromise(o);
+      else {
+        let seen = { gapMs: 0, polls: 0, ms: 0 };
+        try {
+          seen = JSON.parse(readFileSync(status, 'utf8')) as typeof seen;
+        } catch {
+          // never asked: no status written
+        }
+        // The stretch since the last report counts as a gap too.
+        resolvePromise({ stopped: true, polls: seen.polls, gapMs: Math.max(seen.gapMs, CAP_MS - seen.ms) });
+      }
+      rmSync(status, { force: true });
     };
     child.on('message', (m: { started?: true; outcome?: Outcome }) => {
       if (m.started) timer = setTimeout(() => settle(null), CAP_MS);
@@ -452,13 +483,15 @@ const fmt = (ms: number): string =>
         : `${ms.toFixed(1)} ms`;
 
 /** What one engine did with one probe, as one table cell. */
-function cell(probe: Probe, o: Outcome | null): { time: string; polls: string; worst: string } {
-  if (o === null)
+function cell(probe: Probe, o: Outcome | Stopped): { time: string; polls: string; worst: string } {
+  if ('stopped' in o) {
+    const polls = o.gapMs < 50 ? 'yes' : 'no';
     return {
-      time: `> ${fmt(CAP_MS)} (stopped)`,
-      polls: 'no',
-      worst: probe.scale ? `≥ ${fmt(CAP_MS * probe.scale)}` : `> ${fmt(CAP_MS)}`,
+      time: `> ${fmt(CAP_MS)} (stopped)${polls === 'no' ? `, gap ${fmt(o.gapMs)}` : ''}`,
+      polls,
+      worst: polls === 'yes' ? 'interruptible' : probe.scale ? `≥ ${fmt(CAP_MS * probe.scale)}` : `> ${fmt(CAP_MS)}`,
     };
+  }
   const memory = o.error && /out of memory|RangeError|InternalError/.test(o.error) ? ' (throws)' : '';
   // Polls: asked at least every few ms, or the call is short enough that it cannot matter.
   const polls = o.ms < 5 ? '—' : o.gapMs < Math.max(5, o.ms / 10) ? 'yes' : 'no';
@@ -480,7 +513,7 @@ async function main(): Promise<void> {
   const only = process.env.SURVEY_ONLY;
   const chosen = PROBES.map((p, i) => [p, i] as const).filter(([p]) => !only || p.name.includes(only));
   const rows: string[][] = [];
-  const raw: Record<string, Record<string, Outcome | null>> = {};
+  const raw: Record<string, Record<string, Outcome | Stopped>> = {};
   for (const [probe, index] of chosen) {
     const cells = [];
     raw[probe.name] = {};
@@ -501,7 +534,7 @@ async function main(): Promise<void> {
     console.log(
       row.join(' | '),
       Object.values(raw[probe.name]!)
-        .map((o) => (o?.error ? `[${o.error}]` : ''))
+        .map((o) => ('error' in o && o.error ? `[${o.error}]` : ''))
         .join(' '),
     );
   }
@@ -546,11 +579,12 @@ ${table}
 const probeArg = process.argv.indexOf('--probe');
 if (probeArg === -1) await main();
 else {
-  const { engine, index, bootstrap } = JSON.parse(process.argv[probeArg + 1]!) as {
+  const { engine, index, bootstrap, status } = JSON.parse(process.argv[probeArg + 1]!) as {
     engine: string;
     index: number;
     bootstrap: boolean;
+    status: string;
   };
-  const outcome = await runProbe(engine, PROBES[index]!, bootstrap);
+  const outcome = await runProbe(engine, PROBES[index]!, bootstrap, status);
   process.send!({ outcome }, () => process.exit(0));
 }

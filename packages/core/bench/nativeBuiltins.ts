@@ -54,17 +54,15 @@ const huge = { scale: MAX_LEN / L, worst: 'length 2^32−1' };
 
 const PROBES: Probe[] = [
   // --- String ----------------------------------------------------------------------------
-  ...['indexOf', 'includes', 'split', 'replaceAll'].map(
-    (m): Probe => ({
-      group: 'String',
-      name: `String.prototype.${m} (naive search)`,
-      setup: 'var s = "a".repeat(5e5), n = "a".repeat(1000) + "b";',
-      run: m === 'replaceAll' ? 's.replaceAll(n, "x")' : `s.${m}(n)`,
-      size: '5e5 × 1e3',
-      scale: (2e6 * 2e6) / 4 / 5e8,
-      worst: 'n·m ≤ 1e12 (2 MB haystack)',
-    }),
-  ),
+  ...['indexOf', 'includes', 'split', 'replaceAll'].map((m): Probe => ({
+    group: 'String',
+    name: `String.prototype.${m} (naive search)`,
+    setup: 'var s = "a".repeat(5e5), n = "a".repeat(1000) + "b";',
+    run: m === 'replaceAll' ? 's.replaceAll(n, "x")' : `s.${m}(n)`,
+    size: '5e5 × 1e3',
+    scale: (2e6 * 2e6) / 4 / 5e8,
+    worst: 'n·m ≤ 1e12 (2 MB haystack)',
+  })),
   {
     group: 'String',
     name: 'String.prototype.lastIndexOf (naive search)',
@@ -166,16 +164,14 @@ const PROBES: Probe[] = [
       ['flat', '[a].flat().length'],
       ['findIndex', 'a.findIndex(function () { return false; })'],
     ] as const
-  ).map(
-    ([m, run]): Probe => ({
-      group: 'Array (sparse)',
-      name: `Array.prototype.${m}`,
-      setup: sparse(L),
-      run,
-      size: 'length 1e7',
-      ...huge,
-    }),
-  ),
+  ).map(([m, run]): Probe => ({
+    group: 'Array (sparse)',
+    name: `Array.prototype.${m}`,
+    setup: sparse(L),
+    run,
+    size: 'length 1e7',
+    ...huge,
+  })),
   {
     group: 'Array (sparse)',
     name: 'Array.prototype.indexOf (a[1e7-1] set)',
@@ -202,16 +198,14 @@ const PROBES: Probe[] = [
       ['reverse', 'Array.prototype.reverse.call(a).length'],
       ['sort', 'Array.prototype.sort.call(a).length'],
     ] as const
-  ).map(
-    ([m, run]): Probe => ({
-      group: 'Array-like',
-      name: `Array.prototype.${m} on { length }`,
-      setup: sparseLike(L),
-      run,
-      size: 'length 1e7',
-      ...huge,
-    }),
-  ),
+  ).map(([m, run]): Probe => ({
+    group: 'Array-like',
+    name: `Array.prototype.${m} on { length }`,
+    setup: sparseLike(L),
+    run,
+    size: 'length 1e7',
+    ...huge,
+  })),
   {
     group: 'Array-like',
     name: 'Array.prototype.indexOf on a Proxy (get trap)',
@@ -403,7 +397,12 @@ async function runProbe(engine: string, probe: Probe, bootstrap: boolean, status
     const boot = context.evalCode(BOOTSTRAP_SOURCE);
     if (boot.error) throw new Error('bootstrap failed');
     const limits = context.newString(
-      JSON.stringify({ maxDispatches: 1, maxStateValues: 1, maxPayloadValues: 1, memoryBytes: MEMORY_BYTES }),
+      JSON.stringify({
+        maxDispatches: 1,
+        maxStateValues: 1,
+        maxPayloadValues: 1,
+        maxElements: MEMORY_BYTES / 8,
+      }),
     );
     const op = context.newString('limits');
     context.callFunction(boot.value, context.undefined, op, op, limits).dispose?.();
@@ -489,7 +488,12 @@ function cell(probe: Probe, o: Outcome | Stopped): { time: string; polls: string
     return {
       time: `> ${fmt(CAP_MS)} (stopped)${polls === 'no' ? `, gap ${fmt(o.gapMs)}` : ''}`,
       polls,
-      worst: polls === 'yes' ? 'interruptible' : probe.scale ? `≥ ${fmt(CAP_MS * probe.scale)}` : `> ${fmt(CAP_MS)}`,
+      worst:
+        polls === 'yes'
+          ? 'interruptible'
+          : probe.scale
+            ? `≥ ${fmt(CAP_MS * probe.scale)}`
+            : `> ${fmt(CAP_MS)}`,
     };
   }
   const memory = o.error && /out of memory|RangeError|InternalError/.test(o.error) ? ' (throws)' : '';
@@ -550,11 +554,9 @@ async function main(): Promise<void> {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
     `| ${r.map((c, i) => c.replace(/\|/g, '\\|').padEnd(widths[i]!)).join(' | ')} |`;
-  const table = [
-    line(header),
-    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-    ...rows.map(line),
-  ].join('\n');
+  const table = [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)].join(
+    '\n',
+  );
   const doc = `# Long native built-ins: survey${bootstrap ? ' under the bootstrap' : ''}
 
 Written by \`bench/nativeBuiltins.ts\`${bootstrap ? ' `--bootstrap`' : ''}; edit the script, not this file.
@@ -569,7 +571,8 @@ cases scaled as noted).
 
 ${table}
 `;
-  const out = process.env.SURVEY_OUT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', 'NATIVE-BUILTINS.md');
+  const out =
+    process.env.SURVEY_OUT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', 'NATIVE-BUILTINS.md');
   if (out !== '-' && !only) {
     writeFileSync(out, doc);
     console.log(`written to ${out}`);

@@ -108,6 +108,178 @@ export const BOOTSTRAP_SOURCE = String.raw`
       return apply(nativeThen, this, [onFulfilled, onRejected]);
     } });
 
+  // --- long native built-ins ----------------------------------------------------------------
+  // Some natives loop without asking the interrupt handler (bench/nativeBuiltins.ts measures
+  // which): the Array.prototype methods below walk every index up to the length, present or not,
+  // and a sparse array or array-like can claim a length of 2^32-1 (minutes); QuickJS's substring
+  // search is naive, (haystack - needle) x needle steps. Here each is bounded: an array method
+  // refuses, with a RangeError, a length past what the plugin's memory could hold as elements (8
+  // bytes each: nothing real is that long); a search past SEARCH_STEPS steps runs in windows of
+  // that many from a JS loop the handler can stop, with the same result. Typed arrays and strings
+  // hold what they claim and pass as they are. The guards call the natives captured here, so a
+  // plugin that replaces one only loses the guard for its own calls of its own replacement.
+  var maxElements = 2097152, SEARCH_STEPS = 1048576, AP = Array.prototype, SP = S.prototype;
+  var RealProxy = Proxy, construct = Reflect.construct, nativeRevocable = Proxy.revocable;
+  var proxies = new WeakSet(), tag = WeakSet.prototype.add, isProxy = WeakSet.prototype.has.bind(proxies);
+  var isView = ArrayBuffer.isView, getProto = Object.getPrototypeOf, gopd = Object.getOwnPropertyDescriptor;
+  var trunc = Math.trunc, strConcat = SP.concat, symMatch = Symbol.match, symSplit = Symbol.split, symReplace = Symbol.replace;
+  // A proxy's length may change between the guard's read and the native's, so every proxy is
+  // known (the plugin's Proxy is this one) and passes the native a view with its length pinned.
+  function tagged(p) { rapply(tag, proxies, [p]); return p; }
+  defineProperty(RealProxy, "revocable", { writable: true, configurable: true, value: { revocable(t, h) {
+    var r = nativeRevocable(t, h); tagged(r.proxy); return r;
+  } }.revocable });
+  g.Proxy = new RealProxy(RealProxy, { construct: function (t, args, nt) { return tagged(construct(t, args, nt)); } });
+  function tooLong(name, n) {
+    return new RangeError(name + ": length " + n + " is past " + maxElements + ", more elements than the plugin's memory holds, so the array is sparse and the native loop over it could not be interrupted");
+  }
+  // Whether reading o.length runs no plugin code (a getter, a proxy, valueOf), so the native
+  // reads what the guard read.
+  function plainLength(o) {
+    for (var p = o; p !== null; p = getProto(p)) {
+      if (isProxy(p)) return false;
+      var d = gopd(p, "length");
+      if (d !== undefined) return typeof d.value === "number";
+    }
+    return true;
+  }
+  function lengthOf(o) { var n = trunc(+o.length); return n > 0 ? (n < 9007199254740991 ? n : 9007199254740991) : 0; }
+  // The object a native array method may walk: o, or a view of o with its length read once.
+  function bounded(name, o) {
+    if (o === null || (typeof o !== "object" && typeof o !== "function")) return o;
+    var n, view = false;
+    if (isArray(o) && !isProxy(o)) n = o.length;
+    else if (isView(o)) return o;
+    else { view = !plainLength(o); n = lengthOf(o); }
+    if (n > maxElements) throw tooLong(name, n);
+    return view ? new RealProxy(o, { get: function (t, k) { return k === "length" ? n : t[k]; } }) : o;
+  }
+  function guardArray(name) {
+    var native = AP[name], full = "Array.prototype." + name;
+    if (typeof native !== "function") return;
+    var f = { [name]() {
+      var o = this, b, args = arguments;
+      if (name === "concat") {
+        b = isArray(o) ? bounded(full, o) : o; args = [];
+        for (var i = 0; i < arguments.length; i++) args[i] = isArray(arguments[i]) ? bounded(full, arguments[i]) : arguments[i];
+      } else b = bounded(full, o);
+      var r = rapply(native, b, args);
+      return r === b && b !== o ? o : r;
+    } }[name];
+    defineProperty(f, "length", { value: native.length });
+    defineProperty(AP, name, { value: f, writable: true, configurable: true });
+  }
+  var guarded = ["join", "toLocaleString", "indexOf", "lastIndexOf", "includes", "reverse", "sort", "copyWithin",
+    "splice", "slice", "concat", "shift", "unshift", "forEach", "map", "filter", "some", "every", "reduce", "reduceRight"];
+  for (var gi = 0; gi < guarded.length; gi++) guardArray(guarded[gi]);
+
+  function toStr(v) { return typeof v === "string" ? v : rapply(strConcat, "", [v]); }
+  function toInt(v) { var x = trunc(+v); return x === x ? x : 0; }
+  function heavy(s, t) { return (s.length - t.length) * t.length > SEARCH_STEPS; }
+  function objectLike(v) { return v !== null && (typeof v === "object" || typeof v === "function"); }
+  // The first (or, with last, the last) match at or after (before) from, window by window.
+  function find(s, t, from, last) {
+    var n = s.length, m = t.length, step = m < SEARCH_STEPS ? trunc(SEARCH_STEPS / m) : 1, i, k;
+    if (!last) {
+      for (i = from; i <= n - m; i += step) if ((k = rapply(strIndexOf, cut(s, i, i + step + m - 1), [t])) !== -1) return i + k;
+    } else {
+      for (i = from; i >= 0; i -= step) {
+        var lo = i - step + 1 > 0 ? i - step + 1 : 0;
+        if ((k = rapply(strLastIndexOf, cut(s, lo, i + m), [t])) !== -1) return lo + k;
+      }
+    }
+    return -1;
+  }
+  var strLastIndexOf = SP.lastIndexOf, strIncludes = SP.includes, strReplace = SP.replace, strReplaceAll = SP.replaceAll;
+  // this and the needle as strings, converted once, or null for the native to handle as it is.
+  function operands(s, t, native, args) {
+    if (typeof s === "string" && typeof t === "string") return null;
+    if (s === null || s === undefined) return rapply(native, s, args);
+    return [toStr(s), toStr(t)];
+  }
+  function method(m) {
+    var name = keys(m)[0];
+    defineProperty(SP, name, { value: m[name], writable: true, configurable: true });
+  }
+  method({ indexOf(t) {
+    var s = this, p = arguments[1];
+    if (typeof s !== "string" || typeof t !== "string") {
+      if (s === null || s === undefined) return rapply(strIndexOf, s, arguments);
+      s = toStr(s); t = toStr(t);
+    }
+    if (!heavy(s, t)) return rapply(strIndexOf, s, [t, p]);
+    p = toInt(p);
+    return find(s, t, p < 0 ? 0 : p, false);
+  } });
+  method({ lastIndexOf(t) {
+    var s = this, p = arguments[1];
+    if (typeof s !== "string" || typeof t !== "string") {
+      if (s === null || s === undefined) return rapply(strLastIndexOf, s, arguments);
+      s = toStr(s); t = toStr(t);
+    }
+    if (!heavy(s, t)) return rapply(strLastIndexOf, s, [t, p]);
+    var x = +p, max = s.length - t.length;
+    x = x !== x ? max : trunc(x);
+    return find(s, t, x < 0 ? 0 : x > max ? max : x, true);
+  } });
+  method({ includes(t) {
+    var s = this, p = arguments[1];
+    if (typeof s !== "string" || typeof t !== "string") {
+      if (s === null || s === undefined) return rapply(strIncludes, s, arguments);
+      s = toStr(s);
+      if (objectLike(t) && (t[symMatch] !== undefined ? t[symMatch] : t instanceof RegExp)) return rapply(strIncludes, s, [t]);
+      t = toStr(t);
+    }
+    if (!heavy(s, t)) return rapply(strIncludes, s, [t, p]);
+    p = toInt(p);
+    return find(s, t, p < 0 ? 0 : p, false) !== -1;
+  } });
+  method({ split(sep, limit) {
+    var s = this;
+    if (typeof s !== "string" || typeof sep !== "string" || limit !== undefined) {
+      if (s === null || s === undefined || sep === null || sep === undefined) return rapply(strSplit, s, arguments);
+      if (objectLike(sep) && sep[symSplit] != null) return rapply(strSplit, s, arguments);
+      s = toStr(s); limit = limit === undefined ? 4294967295 : limit >>> 0; sep = toStr(sep);
+    }
+    if (!heavy(s, sep) || limit === 0) return rapply(strSplit, s, limit === undefined ? [sep] : [sep, limit]);
+    var out = [], i = 0, k, lim = limit === undefined ? 4294967295 : limit;
+    while (out.length < lim && (k = find(s, sep, i, false)) !== -1) { out[out.length] = cut(s, i, k); i = k + sep.length; }
+    if (out.length < lim) out[out.length] = cut(s, i, s.length);
+    return out;
+  } });
+  // GetSubstitution for a string pattern (no captures): $$, $&, $ + backtick and $'; the rest is literal.
+  function substitute(matched, s, at, rep) {
+    var out = "", i = 0, j;
+    while ((j = rapply(strIndexOf, rep, ["$", i])) !== -1 && j + 1 < rep.length) {
+      var c = rapply(strCharAt, rep, [j + 1]);
+      out += cut(rep, i, j) + (c === "$" ? "$" : c === "&" ? matched : c === "\u0060" ? cut(s, 0, at) : c === "'" ? cut(s, at + matched.length) : "$" + c);
+      i = j + 2;
+    }
+    return out + cut(rep, i);
+  }
+  function replacing(name, native, all) {
+    method({ [name](pattern, rep) {
+      var s = this;
+      if (typeof s !== "string" || typeof pattern !== "string") {
+        if (s === null || s === undefined || pattern === null || pattern === undefined || objectLike(pattern) && pattern[symReplace] != null) return rapply(native, s, arguments);
+        s = toStr(s); pattern = toStr(pattern);
+      }
+      var fn = typeof rep === "function";
+      if (!fn) rep = toStr(rep);
+      if (!heavy(s, pattern)) return rapply(native, s, [pattern, rep]);
+      var at = [], m = pattern.length, k = find(s, pattern, 0, false);
+      while (k !== -1) { at[at.length] = k; k = all ? find(s, pattern, k + m, false) : -1; }
+      var out = "", end = 0;
+      for (var i = 0; i < at.length; i++) {
+        out += cut(s, end, at[i]) + (fn ? toStr(rep(pattern, at[i], s)) : substitute(pattern, s, at[i], rep));
+        end = at[i] + m;
+      }
+      return out + cut(s, end);
+    } });
+  }
+  replacing("replace", strReplace, false);
+  replacing("replaceAll", strReplaceAll, true);
+
   // --- definePlugin -----------------------------------------------------------------------
   var plugin = null;
   var defineFailure = null; // why definePlugin refused, reported as INVALID_PLUGIN by "meta"
@@ -317,7 +489,7 @@ export const BOOTSTRAP_SOURCE = String.raw`
   }
 
   function run(op, name, inputJson) {
-    if (op === "limits") { limits = parse(inputJson); return ""; }
+    if (op === "limits") { limits = parse(inputJson); maxElements = limits.maxElements || maxElements; return ""; }
     if (op === "refusal") {
       if (defineFailure !== null) throw fail(defineFailure.code || "INVALID_PLUGIN", defineFailure.message);
       return "";

@@ -114,11 +114,12 @@ export const BOOTSTRAP_SOURCE = String.raw`
   // and a sparse array or array-like can claim a length of 2^32-1 (minutes); QuickJS's substring
   // search is naive, (haystack - needle) x needle steps. Here each is bounded: an array method
   // refuses, with a RangeError, a length past what the plugin's memory could hold as elements (8
-  // bytes each: nothing real is that long); a search past SEARCH_STEPS steps runs in windows of
-  // that many from a JS loop the handler can stop, with the same result. Typed arrays and strings
-  // hold what they claim and pass as they are. The guards call the natives captured here, so a
-  // plugin that replaces one only loses the guard for its own calls of its own replacement.
-  var maxElements = 2097152, SEARCH_STEPS = 1048576, AP = Array.prototype, SP = S.prototype;
+  // bytes each: nothing real is that long); a search past SEARCH_STEPS steps (~1 ms) runs in
+  // windows of that many from a JS loop that makes the handler look after each, with the same
+  // result. Typed arrays and strings hold what they claim and pass as they are. The guards call
+  // the natives captured here, so a plugin that replaces one only loses the guard for its own
+  // calls of its own replacement.
+  var maxElements = 2097152, SEARCH_STEPS = 524288, AP = Array.prototype, SP = S.prototype;
   var RealProxy = Proxy, construct = Reflect.construct, nativeRevocable = Proxy.revocable;
   var proxies = new WeakSet(), tag = WeakSet.prototype.add, isProxy = WeakSet.prototype.has.bind(proxies);
   var isView = ArrayBuffer.isView, getProto = Object.getPrototypeOf, gopd = Object.getOwnPropertyDescriptor;
@@ -178,14 +179,19 @@ export const BOOTSTRAP_SOURCE = String.raw`
   function heavy(s, t) { return (s.length - t.length) * t.length > SEARCH_STEPS; }
   function objectLike(v) { return v !== null && (typeof v === "object" || typeof v === "function"); }
   // The first (or, with last, the last) match at or after (before) from, window by window.
+  // QuickJS asks the handler every 10,000 ticks (see then() above): each window spends them.
   function find(s, t, from, last) {
-    var n = s.length, m = t.length, step = m < SEARCH_STEPS ? trunc(SEARCH_STEPS / m) : 1, i, k;
+    var n = s.length, m = t.length, step = m < SEARCH_STEPS ? trunc(SEARCH_STEPS / m) : 1, i, k, tick;
     if (!last) {
-      for (i = from; i <= n - m; i += step) if ((k = rapply(strIndexOf, cut(s, i, i + step + m - 1), [t])) !== -1) return i + k;
+      for (i = from; i <= n - m; i += step) {
+        if ((k = rapply(strIndexOf, cut(s, i, i + step + m - 1), [t])) !== -1) return i + k;
+        for (tick = 0; tick < 10000; tick++);
+      }
     } else {
       for (i = from; i >= 0; i -= step) {
         var lo = i - step + 1 > 0 ? i - step + 1 : 0;
         if ((k = rapply(strLastIndexOf, cut(s, lo, i + m), [t])) !== -1) return lo + k;
+        for (tick = 0; tick < 10000; tick++);
       }
     }
     return -1;
@@ -279,6 +285,18 @@ export const BOOTSTRAP_SOURCE = String.raw`
   }
   replacing("replace", strReplace, false);
   replacing("replaceAll", strReplaceAll, true);
+
+  // quickjs-ng hands Error.prepareStackTrace call sites whose getFunction() returns each frame's
+  // function, natives included: a native captured above, on the stack under a plugin callback
+  // (forEach's, sort's), would come back to the plugin, which could put it back unguarded. So
+  // call sites give no functions, as V8's do for strict code.
+  var traceKey = "prepareStackTrace", traceWas = gopd(g.Error, traceKey), site = null;
+  g.Error[traceKey] = function (e, frames) { site = frames[0]; return ""; };
+  (new g.Error()).stack;
+  if (traceWas !== undefined) defineProperty(g.Error, traceKey, traceWas); else delete g.Error[traceKey];
+  if (site !== null && typeof site === "object" && "getFunction" in site) {
+    defineProperty(getProto(site), "getFunction", { writable: true, configurable: true, value: { getFunction() { return undefined; } }.getFunction });
+  }
 
   // --- definePlugin -----------------------------------------------------------------------
   var plugin = null;

@@ -16,8 +16,11 @@ const DEFAULT_MS = 50;
 const GRACE_MS = 250;
 /** What a worker boundary and a busy 2-core machine add to a settle time. */
 const SLACK_MS = 100;
-/** Native substring search that never reaches the interrupt handler: only a kill stops it. */
-const UNINTERRUPTIBLE = 'var h = "a".repeat(2e5), n = "a".repeat(1e5) + "b"; h.indexOf(n);';
+/**
+ * Normalizing a 100,000-mark combining run: seconds of native work that never reaches the
+ * interrupt handler, so only a kill stops it (core's README, "Long native built-ins").
+ */
+const UNINTERRUPTIBLE = '("a" + "\\u0301\\u0323".repeat(5e4)).normalize("NFD");';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -14,7 +14,19 @@
  * Failures are marked results ("\u0001" + code and message) the host maps to error codes.
  */
 
-export const BOOTSTRAP_SOURCE = String.raw`
+/**
+ * QuickJS keeps each function's source text (for Function.prototype.toString) in every plugin's
+ * heap, the bootstrap's included: its comment lines and indentation are dropped first.
+ */
+function squeeze(source: string): string {
+  return source
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('//'))
+    .join('\n');
+}
+
+export const BOOTSTRAP_SOURCE = squeeze(String.raw`
 (function () {
   "use strict";
   var g = globalThis;
@@ -110,32 +122,26 @@ export const BOOTSTRAP_SOURCE = String.raw`
 
   // --- long native built-ins ----------------------------------------------------------------
   // Some natives loop without asking the interrupt handler (bench/nativeBuiltins.ts measures
-  // which): the Array.prototype methods below walk every index up to the length, present or not,
-  // and a sparse array or array-like can claim a length of 2^32-1 (minutes); QuickJS's substring
-  // search is naive, (haystack - needle) x needle steps. Here each is bounded: an array method
-  // refuses, with a RangeError, a length past what the plugin's memory could hold as elements (8
-  // bytes each: nothing real is that long); a search past SEARCH_STEPS steps (~1 ms) runs in
+  // which). Array join, indexOf, lastIndexOf, includes, reverse and sort walk every index up to
+  // the length, present or not, and a sparse array or array-like may claim 2^32-1 (minutes):
+  // they refuse, with a RangeError, a length past what the plugin's memory could hold as elements
+  // (8 bytes each: nothing real is that long), read once, so a getter, valueOf or proxy cannot
+  // hand the native a longer one. QuickJS's substring search is naive, (haystack - needle) x
+  // needle steps: String indexOf, lastIndexOf and includes past SEARCH_STEPS (~1 ms) search in
   // windows of that many from a JS loop that makes the handler look after each, with the same
   // result. Typed arrays and strings hold what they claim and pass as they are. The guards call
-  // the natives captured here, so a plugin that replaces one only loses the guard for its own
-  // calls of its own replacement.
+  // the natives captured here, which the plugin cannot reach.
   var maxElements = 2097152, SEARCH_STEPS = 524288, AP = Array.prototype, SP = S.prototype;
-  var RealProxy = Proxy, construct = Reflect.construct, nativeRevocable = Proxy.revocable;
-  var proxies = new WeakSet(), tag = WeakSet.prototype.add, isProxy = WeakSet.prototype.has.bind(proxies);
-  var isView = ArrayBuffer.isView, getProto = Object.getPrototypeOf, gopd = Object.getOwnPropertyDescriptor;
-  var trunc = Math.trunc, strConcat = SP.concat, symMatch = Symbol.match, symSplit = Symbol.split, symReplace = Symbol.replace;
-  // A proxy's length may change between the guard's read and the native's, so every proxy is
-  // known (the plugin's Proxy is this one) and passes the native a view with its length pinned.
+  var RealProxy = Proxy, nativeRevocable = Proxy.revocable, proxies = new WeakSet(), tag = WeakSet.prototype.add;
+  var isProxy = WeakSet.prototype.has.bind(proxies), isView = ArrayBuffer.isView, getProto = Object.getPrototypeOf;
+  var gopd = Object.getOwnPropertyDescriptor, trunc = Math.trunc, strConcat = SP.concat, strLastIndexOf = SP.lastIndexOf;
+  // Every proxy is known (the plugin's Proxy is this one): its length may change between reads.
   function tagged(p) { rapply(tag, proxies, [p]); return p; }
   defineProperty(RealProxy, "revocable", { writable: true, configurable: true, value: { revocable(t, h) {
     var r = nativeRevocable(t, h); tagged(r.proxy); return r;
   } }.revocable });
-  g.Proxy = new RealProxy(RealProxy, { construct: function (t, args, nt) { return tagged(construct(t, args, nt)); } });
-  function tooLong(name, n) {
-    return new RangeError(name + ": length " + n + " is past " + maxElements + ", more elements than the plugin's memory holds, so the array is sparse and the native loop over it could not be interrupted");
-  }
-  // Whether reading o.length runs no plugin code (a getter, a proxy, valueOf), so the native
-  // reads what the guard read.
+  g.Proxy = new RealProxy(RealProxy, { construct: function (t, args, nt) { return tagged(Reflect.construct(t, args, nt)); } });
+  // Whether reading o.length runs no plugin code (a getter, a proxy, valueOf).
   function plainLength(o) {
     for (var p = o; p !== null; p = getProto(p)) {
       if (isProxy(p)) return false;
@@ -144,158 +150,81 @@ export const BOOTSTRAP_SOURCE = String.raw`
     }
     return true;
   }
-  function lengthOf(o) { var n = trunc(+o.length); return n > 0 ? (n < 9007199254740991 ? n : 9007199254740991) : 0; }
-  // The object a native array method may walk: o, or a view of o with its length read once.
+  // The object the native may walk: o, or a view of o whose length is the one read here.
   function bounded(name, o) {
-    if (o === null || (typeof o !== "object" && typeof o !== "function")) return o;
+    if (o === null || (typeof o !== "object" && typeof o !== "function") || isView(o)) return o;
     var n, view = false;
     if (isArray(o) && !isProxy(o)) n = o.length;
-    else if (isView(o)) return o;
-    else { view = !plainLength(o); n = lengthOf(o); }
-    if (n > maxElements) throw tooLong(name, n);
+    else {
+      view = !plainLength(o); n = trunc(+o.length);
+      n = n > 0 ? (n < 9007199254740991 ? n : 9007199254740991) : 0;
+    }
+    if (n > maxElements) throw new RangeError("Array.prototype." + name + ": length " + n + " is past " + maxElements + ", more elements than the plugin's memory holds, so the array is sparse and the native loop over it could not be interrupted");
     return view ? new RealProxy(o, { get: function (t, k) { return k === "length" ? n : t[k]; } }) : o;
   }
-  function guardArray(name) {
-    var native = AP[name], full = "Array.prototype." + name;
-    if (typeof native !== "function") return;
-    var f = { [name]() {
-      var o = this, b, args = arguments;
-      if (name === "concat") {
-        b = isArray(o) ? bounded(full, o) : o; args = [];
-        for (var i = 0; i < arguments.length; i++) args[i] = isArray(arguments[i]) ? bounded(full, arguments[i]) : arguments[i];
-      } else b = bounded(full, o);
-      var r = rapply(native, b, args);
-      return r === b && b !== o ? o : r;
+  var guarded = ["join", "indexOf", "lastIndexOf", "includes", "reverse", "sort"];
+  for (var gi = 0; gi < guarded.length; gi++) (function (name, native) {
+    var f = { [name](x) {
+      var b = bounded(name, this), r = rapply(native, b, arguments);
+      return r === b && b !== this ? this : r;
     } }[name];
-    defineProperty(f, "length", { value: native.length });
+    if (native.length !== 1) defineProperty(f, "length", { value: native.length });
     defineProperty(AP, name, { value: f, writable: true, configurable: true });
-  }
-  var guarded = ["join", "toLocaleString", "indexOf", "lastIndexOf", "includes", "reverse", "sort", "copyWithin",
-    "splice", "slice", "concat", "shift", "unshift", "forEach", "map", "filter", "some", "every", "reduce", "reduceRight"];
-  for (var gi = 0; gi < guarded.length; gi++) guardArray(guarded[gi]);
+  })(guarded[gi], AP[guarded[gi]]);
 
-  function toStr(v) { return typeof v === "string" ? v : rapply(strConcat, "", [v]); }
-  function toInt(v) { var x = trunc(+v); return x === x ? x : 0; }
-  function heavy(s, t) { return (s.length - t.length) * t.length > SEARCH_STEPS; }
-  function objectLike(v) { return v !== null && (typeof v === "object" || typeof v === "function"); }
-  // The first (or, with last, the last) match at or after (before) from, window by window.
   // QuickJS asks the handler every 10,000 ticks (see then() above): each window spends them.
   function find(s, t, from, last) {
-    var n = s.length, m = t.length, step = m < SEARCH_STEPS ? trunc(SEARCH_STEPS / m) : 1, i, k, tick;
-    if (!last) {
-      for (i = from; i <= n - m; i += step) {
-        if ((k = rapply(strIndexOf, cut(s, i, i + step + m - 1), [t])) !== -1) return i + k;
-        for (tick = 0; tick < 10000; tick++);
-      }
-    } else {
-      for (i = from; i >= 0; i -= step) {
-        var lo = i - step + 1 > 0 ? i - step + 1 : 0;
-        if ((k = rapply(strLastIndexOf, cut(s, lo, i + m), [t])) !== -1) return lo + k;
-        for (tick = 0; tick < 10000; tick++);
-      }
+    var n = s.length, m = t.length, step = m < SEARCH_STEPS ? trunc(SEARCH_STEPS / m) : 1, i, k, lo, tick;
+    for (i = from; last ? i >= 0 : i <= n - m; i += last ? -step : step) {
+      lo = last ? (i - step + 1 > 0 ? i - step + 1 : 0) : i;
+      k = last ? rapply(strLastIndexOf, cut(s, lo, i + m), [t]) : rapply(strIndexOf, cut(s, i, i + step + m - 1), [t]);
+      if (k !== -1) return lo + k;
+      for (tick = 0; tick < 10000; tick++);
     }
     return -1;
   }
-  var strLastIndexOf = SP.lastIndexOf, strIncludes = SP.includes, strReplace = SP.replace, strReplaceAll = SP.replaceAll;
-  // this and the needle as strings, converted once, or null for the native to handle as it is.
-  function operands(s, t, native, args) {
-    if (typeof s === "string" && typeof t === "string") return null;
-    if (s === null || s === undefined) return rapply(native, s, args);
-    return [toStr(s), toStr(t)];
-  }
-  function method(m) {
-    var name = keys(m)[0];
-    defineProperty(SP, name, { value: m[name], writable: true, configurable: true });
-  }
-  method({ indexOf(t) {
-    var s = this, p = arguments[1];
+  // this and the needle are converted once (ToString, as the native would), then searched.
+  function search(kind, native, s, args) {
+    var t = args[0], p = args[1];
+    if (typeof s === "string" && typeof t === "string" && (s.length - t.length) * t.length <= SEARCH_STEPS) return rapply(native, s, args);
     if (typeof s !== "string" || typeof t !== "string") {
-      if (s === null || s === undefined) return rapply(strIndexOf, s, arguments);
-      s = toStr(s); t = toStr(t);
+      if (s === null || s === undefined) return rapply(native, s, args);
+      s = rapply(strConcat, "", [s]);
+      // includes refuses a RegExp (IsRegExp): the native throws that TypeError.
+      if (kind === 2 && t !== null && typeof t === "object" && (t[Symbol.match] !== undefined ? t[Symbol.match] : t instanceof RegExp)) return rapply(native, s, [t]);
+      t = rapply(strConcat, "", [t]);
     }
-    if (!heavy(s, t)) return rapply(strIndexOf, s, [t, p]);
-    p = toInt(p);
-    return find(s, t, p < 0 ? 0 : p, false);
-  } });
-  method({ lastIndexOf(t) {
-    var s = this, p = arguments[1];
-    if (typeof s !== "string" || typeof t !== "string") {
-      if (s === null || s === undefined) return rapply(strLastIndexOf, s, arguments);
-      s = toStr(s); t = toStr(t);
+    if ((s.length - t.length) * t.length <= SEARCH_STEPS) return rapply(native, s, [t, p]);
+    if (kind === 1) {
+      var x = +p, max = s.length - t.length;
+      x = x !== x ? max : trunc(x);
+      return find(s, t, x < 0 ? 0 : x > max ? max : x, true);
     }
-    if (!heavy(s, t)) return rapply(strLastIndexOf, s, [t, p]);
-    var x = +p, max = s.length - t.length;
-    x = x !== x ? max : trunc(x);
-    return find(s, t, x < 0 ? 0 : x > max ? max : x, true);
-  } });
-  method({ includes(t) {
-    var s = this, p = arguments[1];
-    if (typeof s !== "string" || typeof t !== "string") {
-      if (s === null || s === undefined) return rapply(strIncludes, s, arguments);
-      s = toStr(s);
-      if (objectLike(t) && (t[symMatch] !== undefined ? t[symMatch] : t instanceof RegExp)) return rapply(strIncludes, s, [t]);
-      t = toStr(t);
-    }
-    if (!heavy(s, t)) return rapply(strIncludes, s, [t, p]);
-    p = toInt(p);
-    return find(s, t, p < 0 ? 0 : p, false) !== -1;
-  } });
-  method({ split(sep, limit) {
-    var s = this;
-    if (typeof s !== "string" || typeof sep !== "string" || limit !== undefined) {
-      if (s === null || s === undefined || sep === null || sep === undefined) return rapply(strSplit, s, arguments);
-      if (objectLike(sep) && sep[symSplit] != null) return rapply(strSplit, s, arguments);
-      s = toStr(s); limit = limit === undefined ? 4294967295 : limit >>> 0; sep = toStr(sep);
-    }
-    if (!heavy(s, sep) || limit === 0) return rapply(strSplit, s, limit === undefined ? [sep] : [sep, limit]);
-    var out = [], i = 0, k, lim = limit === undefined ? 4294967295 : limit;
-    while (out.length < lim && (k = find(s, sep, i, false)) !== -1) { out[out.length] = cut(s, i, k); i = k + sep.length; }
-    if (out.length < lim) out[out.length] = cut(s, i, s.length);
-    return out;
-  } });
-  // GetSubstitution for a string pattern (no captures): $$, $&, $ + backtick and $'; the rest is literal.
-  function substitute(matched, s, at, rep) {
-    var out = "", i = 0, j;
-    while ((j = rapply(strIndexOf, rep, ["$", i])) !== -1 && j + 1 < rep.length) {
-      var c = rapply(strCharAt, rep, [j + 1]);
-      out += cut(rep, i, j) + (c === "$" ? "$" : c === "&" ? matched : c === "\u0060" ? cut(s, 0, at) : c === "'" ? cut(s, at + matched.length) : "$" + c);
-      i = j + 2;
-    }
-    return out + cut(rep, i);
+    p = trunc(+p);
+    var at = find(s, t, p > 0 ? p : 0, false);
+    return kind === 2 ? at !== -1 : at;
   }
-  function replacing(name, native, all) {
-    method({ [name](pattern, rep) {
-      var s = this;
-      if (typeof s !== "string" || typeof pattern !== "string") {
-        if (s === null || s === undefined || pattern === null || pattern === undefined || objectLike(pattern) && pattern[symReplace] != null) return rapply(native, s, arguments);
-        s = toStr(s); pattern = toStr(pattern);
-      }
-      var fn = typeof rep === "function";
-      if (!fn) rep = toStr(rep);
-      if (!heavy(s, pattern)) return rapply(native, s, [pattern, rep]);
-      var at = [], m = pattern.length, k = find(s, pattern, 0, false);
-      while (k !== -1) { at[at.length] = k; k = all ? find(s, pattern, k + m, false) : -1; }
-      var out = "", end = 0;
-      for (var i = 0; i < at.length; i++) {
-        out += cut(s, end, at[i]) + (fn ? toStr(rep(pattern, at[i], s)) : substitute(pattern, s, at[i], rep));
-        end = at[i] + m;
-      }
-      return out + cut(s, end);
-    } });
-  }
-  replacing("replace", strReplace, false);
-  replacing("replaceAll", strReplaceAll, true);
+  var searches = ["indexOf", "lastIndexOf", "includes"];
+  for (var si = 0; si < searches.length; si++) (function (kind, name, native) {
+    defineProperty(SP, name, { writable: true, configurable: true, value: { [name](t) { return search(kind, native, this, arguments); } }[name] });
+  })(si, searches[si], SP[searches[si]]);
 
   // quickjs-ng hands Error.prepareStackTrace call sites whose getFunction() returns each frame's
   // function, natives included: a native captured above, on the stack under a plugin callback
-  // (forEach's, sort's), would come back to the plugin, which could put it back unguarded. So
-  // call sites give no functions, as V8's do for strict code.
-  var traceKey = "prepareStackTrace", traceWas = gopd(g.Error, traceKey), site = null;
-  g.Error[traceKey] = function (e, frames) { site = frames[0]; return ""; };
-  (new g.Error()).stack;
-  if (traceWas !== undefined) defineProperty(g.Error, traceKey, traceWas); else delete g.Error[traceKey];
-  if (site !== null && typeof site === "object" && "getFunction" in site) {
-    defineProperty(getProto(site), "getFunction", { writable: true, configurable: true, value: { getFunction() { return undefined; } }.getFunction });
+  // (sort's comparator), would come back to the plugin. So the engine gets a shim that takes
+  // getFunction off the call sites' prototype first; the property is the plugin's otherwise.
+  if (typeof g.Error.captureStackTrace === "function") {
+    var noFunction = { getFunction() { return undefined; } }.getFunction;
+    var userTrace = g.Error.prepareStackTrace, traceShim = function (e, frames) {
+      var site = frames !== null && typeof frames === "object" && frames.length > 0 ? getProto(frames[0]) : null;
+      if (site !== null && typeof site === "object" && site.getFunction !== noFunction) {
+        try { defineProperty(site, "getFunction", { value: noFunction, writable: true, configurable: true }); } catch (x) { return ""; }
+      }
+      return rapply(userTrace, this, [e, frames]);
+    };
+    defineProperty(g.Error, "prepareStackTrace", { configurable: false, enumerable: false,
+      get: function () { return typeof userTrace === "function" ? traceShim : userTrace; },
+      set: function (f) { userTrace = f; } });
   }
 
   // --- definePlugin -----------------------------------------------------------------------
@@ -560,4 +489,4 @@ export const BOOTSTRAP_SOURCE = String.raw`
     return out;
   };
 })();
-`;
+`);

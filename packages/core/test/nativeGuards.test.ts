@@ -199,6 +199,32 @@ for (const [engine, variant] of [
       }
     });
 
+    it('leave error stacks and Error.prepareStackTrace working (the call-site shim)', async () => {
+      const runtime = await createRuntime({ variant });
+      try {
+        const code = `definePlugin({ widgets: { main: { render: function () {
+          var plain = (function () { try { null.x; } catch (e) { return e.stack.length > 0; } })();
+          Error.prepareStackTrace = function (e, frames) { return "custom " + typeof frames[0].getFunction + " " + typeof frames[0].getFunction(); };
+          var custom = new Error("x").stack;
+          Error.prepareStackTrace = undefined;
+          return { kind: "text", text: plain + " " + custom + " " + (new Error("y").stack.indexOf("custom") === -1) };
+        } } } });`;
+        await runtime.loadPlugin({ pluginId: 'trace', code });
+        const { tree } = await runtime.render({
+          pluginId: 'trace',
+          widgetId: 'main',
+          pluginState: {},
+          globalState: {},
+        });
+        // bellard's quickjs has no prepareStackTrace and leaves the stack as it is.
+        expect((tree as { text: string }).text).toMatch(
+          engine === 'quickjs-ng' ? /^true custom function undefined true$/ : /^true [\s\S]+ true$/,
+        );
+      } finally {
+        runtime.dispose();
+      }
+    });
+
     it('pin a length that changes between reads to the first one read', async () => {
       const runtime = await createRuntime({ variant });
       try {

@@ -211,20 +211,22 @@ export const BOOTSTRAP_SOURCE = squeeze(String.raw`
 
   // quickjs-ng hands Error.prepareStackTrace call sites whose getFunction() returns each frame's
   // function, natives included: a native captured above, on the stack under a plugin callback
-  // (sort's comparator), would come back to the plugin. So the engine gets a shim that takes
-  // getFunction off the call sites' prototype first; the property is the plugin's otherwise.
-  if (typeof g.Error.captureStackTrace === "function") {
-    var noFunction = { getFunction() { return undefined; } }.getFunction;
-    var userTrace = g.Error.prepareStackTrace, traceShim = function (e, frames) {
+  // (sort's comparator), would come back to the plugin. The engine keeps the function its own
+  // setter was given: it gets a shim that puts a getFunction() answering undefined on the call
+  // sites' prototype first, and the plugin reads back its own function.
+  var traceWas = gopd(g.Error, "prepareStackTrace");
+  if (traceWas !== undefined && typeof traceWas.set === "function") {
+    var noFunction = { getFunction() { return undefined; } }.getFunction, userTrace = rapply(traceWas.get, g.Error, []);
+    var traceShim = function (e, frames) {
       var site = frames !== null && typeof frames === "object" && frames.length > 0 ? getProto(frames[0]) : null;
       if (site !== null && typeof site === "object" && site.getFunction !== noFunction) {
         try { defineProperty(site, "getFunction", { value: noFunction, writable: true, configurable: true }); } catch (x) { return ""; }
       }
       return rapply(userTrace, this, [e, frames]);
     };
-    defineProperty(g.Error, "prepareStackTrace", { configurable: false, enumerable: false,
-      get: function () { return typeof userTrace === "function" ? traceShim : userTrace; },
-      set: function (f) { userTrace = f; } });
+    defineProperty(g.Error, "prepareStackTrace", { configurable: false, enumerable: traceWas.enumerable,
+      get: function () { return userTrace; },
+      set: function (f) { userTrace = f; rapply(traceWas.set, g.Error, [typeof f === "function" ? traceShim : f]); } });
   }
 
   // --- definePlugin -----------------------------------------------------------------------

@@ -127,11 +127,11 @@ export const BOOTSTRAP_SOURCE = squeeze(String.raw`
   // they refuse, with a RangeError, a length past what the plugin's memory could hold as elements
   // (8 bytes each: nothing real is that long), read once, so a getter, valueOf or proxy cannot
   // hand the native a longer one. QuickJS's substring search is naive, (haystack - needle) x
-  // needle steps: String indexOf, lastIndexOf and includes past SEARCH_STEPS (~1 ms) search in
+  // needle steps: String indexOf, lastIndexOf and includes past SEARCH_STEPS (2-3 ms) search in
   // windows of that many from a JS loop that makes the handler look after each, with the same
   // result. Typed arrays and strings hold what they claim and pass as they are. The guards call
   // the natives captured here, which the plugin cannot reach.
-  var maxElements = 2097152, SEARCH_STEPS = 524288, AP = Array.prototype, SP = S.prototype;
+  var maxElements = 2097152, SEARCH_STEPS = 1048576, AP = Array.prototype, SP = S.prototype;
   var RealProxy = Proxy, nativeRevocable = Proxy.revocable, proxies = new WeakSet(), tag = WeakSet.prototype.add;
   var isProxy = WeakSet.prototype.has.bind(proxies), isView = ArrayBuffer.isView, getProto = Object.getPrototypeOf;
   var gopd = Object.getOwnPropertyDescriptor, trunc = Math.trunc, strConcat = SP.concat, strLastIndexOf = SP.lastIndexOf;

@@ -6,6 +6,7 @@
  * array methods on arrays, array-likes, getters and proxies (split, replace and replaceAll are not
  * guarded, and checked here as natives). Then the refusals themselves.
  */
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import NG_RELEASE_SYNC from '@jitl/quickjs-ng-wasmfile-release-sync';
@@ -115,10 +116,12 @@ definePlugin({ widgets: { main: { render: function () {
   return { kind: "text", text: JSON.stringify(out) };
 } } } });`;
 
+/** The same cases in a fresh V8 context, the same way: a script, then indirect eval. */
 function inNode(): unknown[] {
-  const run = new Function(`${PRELUDE}
-return ${JSON.stringify(CASES)}.map(function (c) { return got(function () { return eval(c); }); });`);
-  return JSON.parse(JSON.stringify(run())) as unknown[];
+  const script = `${PRELUDE}
+var CASES = ${JSON.stringify(CASES)};
+JSON.stringify(CASES.map(function (c) { return got(function () { return (0, eval)(c); }); }));`;
+  return JSON.parse(runInNewContext(script) as string) as unknown[];
 }
 
 const REFUSED: [string, string][] = [

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fork } from 'node:child_process';
+import { format, resolveConfig } from 'prettier';
 import { newQuickJSWASMModuleFromVariant, type QuickJSSyncVariant } from 'quickjs-emscripten-core';
 import RELEASE_SYNC from '@jitl/quickjs-wasmfile-release-sync';
 import NG_RELEASE_SYNC from '@jitl/quickjs-ng-wasmfile-release-sync';
@@ -586,7 +587,8 @@ ${table}
   const out =
     process.env.SURVEY_OUT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', 'NATIVE-BUILTINS.md');
   if (out !== '-' && !only) {
-    writeFileSync(out, doc);
+    // Formatted as the repository's Prettier config wants, so `prettier --check` passes on it.
+    writeFileSync(out, await format(doc, { ...((await resolveConfig(out)) ?? {}), filepath: out }));
     console.log(`written to ${out}`);
   } else console.log(`\n${table}`);
 }

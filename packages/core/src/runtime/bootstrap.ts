@@ -165,8 +165,10 @@ export const BOOTSTRAP_SOURCE = squeeze(String.raw`
   var guarded = ["join", "indexOf", "lastIndexOf", "includes", "reverse", "sort"];
   for (var gi = 0; gi < guarded.length; gi++) (function (name, native) {
     var f = { [name](x) {
-      var b = bounded(name, this), r = rapply(native, b, arguments);
-      return r === b && b !== this ? this : r;
+      var o = this;
+      if (isArray(o) && o.length <= maxElements && !isProxy(o)) return rapply(native, o, arguments);
+      var b = bounded(name, o), r = rapply(native, b, arguments);
+      return r === b && b !== o ? o : r;
     } }[name];
     if (native.length !== 1) defineProperty(f, "length", { value: native.length });
     defineProperty(AP, name, { value: f, writable: true, configurable: true });
@@ -186,7 +188,6 @@ export const BOOTSTRAP_SOURCE = squeeze(String.raw`
   // this and the needle are converted once (ToString, as the native would), then searched.
   function search(kind, native, s, args) {
     var t = args[0], p = args[1];
-    if (typeof s === "string" && typeof t === "string" && (s.length - t.length) * t.length <= SEARCH_STEPS) return rapply(native, s, args);
     if (typeof s !== "string" || typeof t !== "string") {
       if (s === null || s === undefined) return rapply(native, s, args);
       s = rapply(strConcat, "", [s]);
@@ -205,9 +206,16 @@ export const BOOTSTRAP_SOURCE = squeeze(String.raw`
     return kind === 2 ? at !== -1 : at;
   }
   var searches = ["indexOf", "lastIndexOf", "includes"];
-  for (var si = 0; si < searches.length; si++) (function (kind, name, native) {
-    defineProperty(SP, name, { writable: true, configurable: true, value: { [name](t) { return search(kind, native, this, arguments); } }[name] });
-  })(si, searches[si], SP[searches[si]]);
+  // The common case calls the native through a bound call: no arguments object, no array.
+  for (var si = 0; si < searches.length; si++) (function (kind, name, native, call) {
+    var f = { [name](t, p) {
+      var s = this;
+      if (typeof s === "string" && typeof t === "string" && (s.length - t.length) * t.length <= SEARCH_STEPS) return call(s, t, p);
+      return search(kind, native, s, arguments);
+    } }[name];
+    defineProperty(f, "length", { value: 1 });
+    defineProperty(SP, name, { writable: true, configurable: true, value: f });
+  })(si, searches[si], SP[searches[si]], Function.prototype.call.bind(SP[searches[si]]));
 
   // quickjs-ng hands Error.prepareStackTrace call sites whose getFunction() returns each frame's
   // function, natives included: a native captured above, on the stack under a plugin callback

@@ -166,7 +166,7 @@ export const BOOTSTRAP_SOURCE = squeeze(String.raw`
   for (var gi = 0; gi < guarded.length; gi++) (function (name, native) {
     var f = { [name](x) {
       var o = this;
-      if (isArray(o) && o.length <= maxElements && !isProxy(o)) return rapply(native, o, arguments);
+      if (isArray(o) && !isProxy(o) && o.length <= maxElements) return rapply(native, o, arguments);
       var b = bounded(name, o), r = rapply(native, b, arguments);
       return r === b && b !== o ? o : r;
     } }[name];

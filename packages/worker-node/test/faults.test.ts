@@ -20,8 +20,8 @@ const SLACK_MS = 60;
 
 /**
  * Canonical reordering of a 100,000-mark combining run in C, quadratic: seconds of work that never
- * reaches the interrupt handler (core's NATIVE-BUILTINS.md: ~20 s on quickjs, ~40 s on
- * quickjs-ng). Only killing the thread stops it. (The naive substring search once used here now
+ * reaches the interrupt handler (tens of seconds on both engines, from core's NATIVE-BUILTINS.md).
+ * Only killing the thread stops it. (The naive substring search once used here now
  * runs in interruptible windows: see core's README, "Long native built-ins".)
  */
 const UNINTERRUPTIBLE = '("a" + "\\u0301\\u0323".repeat(5e4)).normalize("NFD");';

@@ -48,8 +48,8 @@ const KILLS = 20;
 // LIMIT_TIME; they only arm timers and change nothing on the measured path.
 const SLACK = { loadTimeoutMs: 5000, renderTimeoutMs: 5000, eventTimeoutMs: 5000 };
 const CEILING = { ...LIMIT_PROFILES.generous, ...SLACK };
-/** Naive substring search in C: the QuickJS interrupt never fires, only a kill stops it. */
-const STUCK = armedPlugin('render', 'var h = "a".repeat(2e5), n = "a".repeat(1e5) + "b"; h.indexOf(n);');
+/** Normalizing a long combining run in C: the QuickJS interrupt never fires, only a kill stops it. */
+const STUCK = armedPlugin('render', '("a" + "\\u0301\\u0323".repeat(5e4)).normalize("NFD");');
 
 // --- the raw path: what a hand-rolled host would do, nothing more ---------------------------------------
 const RAW_SHIM = 'var __def; function definePlugin(d) { __def = d; }\n';

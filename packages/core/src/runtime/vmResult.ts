@@ -220,5 +220,8 @@ export function vmLimits(limits: RuntimeLimits): string {
     ),
     maxPayloadValues: Math.max(16, Math.floor(limits.maxPayloadBytes / 2)),
     maxPayloadDepth: PAYLOAD_DEPTH,
+    // No array holds more elements than memoryBytes / 8 (QuickJS takes 8 or more bytes for
+    // each): a longer length is sparse, and the bootstrap refuses the native loops over it.
+    maxElements: Math.floor(limits.memoryBytes / 8),
   });
 }

@@ -114,3 +114,36 @@ export const FORBIDDEN_GLOBALS = [
   'hostLog',
   '__corral_entry',
 ];
+
+/**
+ * Long native built-ins (issue 17): natives that would run for minutes without asking the
+ * interrupt handler. The bootstrap bounds the `refused` ones with a RangeError (the length is
+ * past anything the plugin's memory holds, so the array is sparse) and runs the `windowed`
+ * searches in windows the handler can stop; `unbounded` is one it leaves to the deadline check
+ * after the fact (in-thread) or the worker kill.
+ */
+export const LONG_NATIVE_ATTACKS = {
+  refused: {
+    'sparse join (length 2^32-1)': 'var a = []; a.length = 4294967295; a.join();',
+    'sparse indexOf': 'var a = []; a[4294967294] = 1; a.indexOf(2);',
+    'sparse lastIndexOf': 'var a = []; a.length = 4294967295; a.lastIndexOf(1);',
+    'sparse includes': 'var a = []; a.length = 4294967295; a.includes(1);',
+    'sparse reverse': 'var a = [1]; a.length = 4294967295; a.reverse();',
+    'sparse sort': 'var a = [2, 1]; a.length = 4294967295; a.sort();',
+    'array-like sort': 'Array.prototype.sort.call({ length: 4294967295 });',
+    'array-like join through a growing getter':
+      'var n = 0; Array.prototype.join.call({ get length() { return n++ ? 4294967295 : 4294967294; } });',
+    'proxy indexOf': 'Array.prototype.indexOf.call(new Proxy({ length: 4294967295 }, {}), 1);',
+    'implicit join (String of a sparse array)': 'var a = []; a.length = 4294967295; String(a);',
+  },
+  windowed: {
+    'naive indexOf': '"a".repeat(2e6).indexOf("a".repeat(2000) + "b");',
+    'naive lastIndexOf': '"a".repeat(2e6).lastIndexOf("a".repeat(2000) + "b");',
+    'naive includes through a toString needle':
+      'var n = "a".repeat(2000) + "b"; "a".repeat(2e6).includes({ toString: function () { return n; } });',
+    'naive indexOf called on an object':
+      'var h = { toString: function () { return "a".repeat(2e6); } }; String.prototype.indexOf.call(h, "a".repeat(2000) + "b");',
+  },
+  /** Canonical reordering of a long run of combining marks: quadratic, 0.1-0.3 s here. */
+  unbounded: '("a" + "\\u0301\\u0323".repeat(4000)).normalize("NFD");',
+} as const;

@@ -27,6 +27,7 @@ import type { SandboxClient } from '../rpc/createSandboxClient.js';
 import {
   ATTACKS,
   FORBIDDEN_GLOBALS,
+  LONG_NATIVE_ATTACKS,
   armedPlugin,
   forgedFailureReport,
   forgedPayloadText,
@@ -902,7 +903,8 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
       it('a built-in the interrupt cannot stop still fails LIMIT_TIME when it finishes late', async () => {
         // A naive substring search never calls back into JS, so no interrupt fires inside it.
         // In-thread the call ends when the built-in does; worker hosts kill the thread at
-        // deadline + grace (their fault suites time that).
+        // deadline + grace (their fault suites time that). The bootstrap now runs this search in
+        // windows the deadline stops (see "long native built-ins"): LIMIT_TIME either way.
         const id = await load(armedPlugin('render', ATTACKS.uninterruptibleSearch), { profile: 'strict' });
         await expectCode(render(id, { attack: true }), 'LIMIT_TIME');
         await expectHealthy();
@@ -1142,6 +1144,96 @@ export function defineConformanceSuite(t: TestFramework, options: ConformanceOpt
     // The runtime's stack budget: a plugin's QuickJS stack is capped by what the host's thread
     // can carry (`health().maxStackBytes`); the cap is reported wherever the stack is, and a
     // load it lowers says what it asked for.
+    describe('long native built-ins: bounded in the VM, so no call stalls its host', () => {
+      // Natives that never ask the interrupt handler (issue 17). The bootstrap refuses array
+      // loops over a length no array of the plugin's memory can have, with a RangeError a plugin
+      // can catch, and runs long substring searches in windows the deadline can stop.
+      const deadlineMs = LIMIT_PROFILES.strict.renderTimeoutMs;
+      const sites: AttackSite[] = ['render', 'handler', 'reducer'];
+      const armed = (site: AttackSite) =>
+        site === 'render'
+          ? (id: string) => render(id, { attack: true })
+          : (id: string) => event(id, 'go', { attack: true });
+      async function recovers(site: AttackSite, id: string): Promise<void> {
+        await expectHealthy();
+        if (site === 'render')
+          expect((await render(id, { attack: false })).tree).toEqual({ kind: 'text', text: 'ok' });
+        else expect((await event(id, 'go', { attack: false })).pluginState).toEqual({ attack: false, n: 1 });
+      }
+
+      for (const [i, [name, body]] of Object.entries(LONG_NATIVE_ATTACKS.refused).entries()) {
+        const site = sites[i % sites.length]!;
+        it(`${name} (${site}): PLUGIN_THREW at once, a RangeError naming the method and the bound`, async () => {
+          const id = await load(armedPlugin(site, body), { profile: 'strict' });
+          const started = clock.now();
+          const error = await expectCode(armed(site)(id), 'PLUGIN_THREW');
+          expect(clock.now() - started).toBeLessThanOrEqual(deadlineMs + stopMarginMs);
+          expect(error.details).toMatchObject({ name: 'RangeError' });
+          // 16 MiB (the strict profile) holds at most 2,097,152 elements of 8 bytes.
+          expect((error.details as { message?: string }).message).toMatch(
+            /^Array\.prototype\.\w+: length \d+ is past 2097152, more elements than the plugin's memory holds/,
+          );
+          await recovers(site, id);
+        });
+      }
+
+      for (const [i, [name, body]] of Object.entries(LONG_NATIVE_ATTACKS.windowed).entries()) {
+        const site = sites[i % sites.length]!;
+        it(`${name} (${site}): LIMIT_TIME, stopped by the runtime at the deadline`, async () => {
+          const id = await load(armedPlugin(site, body), { profile: 'strict' });
+          await client.health();
+          await expectStopped(() => armed(site)(id), {
+            pluginId: id,
+            op: site === 'render' ? 'render' : 'event',
+            code: 'LIMIT_TIME',
+            deadlineMs,
+          });
+          await recovers(site, id);
+        });
+      }
+
+      it('a plugin cannot take the guards off with natives fished from stack frames', async () => {
+        // quickjs-ng's call sites once returned each frame's function, the captured native too.
+        const id = await load(
+          armedPlugin(
+            'render',
+            'var native; Error.prepareStackTrace = function (e, frames) { for (var i = 0; i < frames.length; i++) { ' +
+              'var f = frames[i].getFunction && frames[i].getFunction(); ' +
+              'if (typeof f === "function" && f !== Array.prototype.sort && f.name === "sort") native = f; } return ""; }; ' +
+              'try { [2, 1].sort(function () { throw new Error("x"); }); } catch (e) { e.stack; } ' +
+              'if (native) Array.prototype.sort = native; ' +
+              'var a = []; a.length = 4294967295; a.sort();',
+          ),
+          { profile: 'strict' },
+        );
+        const error = await expectCode(render(id, { attack: true }), 'PLUGIN_THREW');
+        expect(error.details).toMatchObject({ name: 'RangeError' });
+        await recovers('render', id);
+      });
+
+      it('ordinary sparse arrays, array-likes, proxies and searches work as they always did', async () => {
+        const id = await load(
+          returning(
+            '(function () { var a = []; a[5000] = "x"; var p = new Proxy([3, 1, 2], {}); var h = "ab".repeat(10000) + "c", n = "ab".repeat(50) + "c"; ' +
+              'return { kind: "text", text: [a.indexOf("x"), a.join("").length, Array.prototype.join.call({ length: 3, 1: "y" }, "-"), ' +
+              'p.sort().join(""), h.indexOf(n), h.lastIndexOf(n), h.includes(n, 19901), String(a).length].join(" ") }; })()',
+          ),
+        );
+        expect((await render(id)).tree).toEqual({
+          kind: 'text',
+          text: '5000 1 -y- 123 19900 19900 false 5001',
+        });
+      });
+
+      it('a built-in still unbounded (normalize of a long combining run) fails LIMIT_TIME, late', async () => {
+        // In-thread the call ends when the built-in does; worker hosts kill the thread at
+        // deadline + grace. Either way the next call works.
+        const id = await load(armedPlugin('render', LONG_NATIVE_ATTACKS.unbounded), { profile: 'strict' });
+        await expectCode(render(id, { attack: true }), 'LIMIT_TIME');
+        await recovers('render', id);
+      });
+    });
+
     describe('stack budget: every host grants the stack it reports, and reports what it lowers', () => {
       const KiB = 1024;
       const MIN_STACK = 16 * KiB;

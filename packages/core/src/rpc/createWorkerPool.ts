@@ -54,30 +54,156 @@ export interface WorkerPool extends SandboxPool {
   live(): number;
 }
 
+export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
+  const clock = options.clock ?? createSystemClock();
+  const size = Math.max(1, options.size);
+  const workers = new Workers(options, clock, size);
+  // One ledger for every member and the isolation lane: a plugin's failures follow it.
+  const ledger = createFailureLedger(clock);
+  /** Member `i`'s client over its first worker (slot `size` is the isolation lane's). */
+  const memberOver = (i: number, first: Transport) =>
+    createSandboxClient(first, {
+      supervisor: workers.supervisorFor(i),
+      clock,
+      ledger,
+      ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
+      onRestart: () => workers.restarted(),
+    });
+  const members = await Promise.all(
+    Array.from({ length: size }, async (_, i) => memberOver(i, await workers.first(i))),
+  );
+  const isolated = async () =>
+    memberOver(size, await workers.supervisorFor(size).spawn().catch(deadTransport));
+  const pool = createSandboxPool(members, {
+    isolation: { ledger, start: isolated },
+    async onClose() {
+      await workers.close();
+      await options.onClose?.();
+    },
+  });
+  workers.spareWhenIdle(() => pool.queueDepth() === 0);
+  return Object.assign(pool, {
+    restarts: () => workers.restarts,
+    boots: () => workers.boots,
+    linkOf: (pluginId: string) =>
+      workers.serving[pool.isolated(pluginId) ? size : (pool.memberOf(pluginId) ?? 0)],
+    spareReady: () => workers.spareUp(),
+    live: () => workers.started.size,
+  });
+}
+
 /** The longest the hot spare waits for the pool's first idle moment before it boots anyway. */
 const SPARE_LATEST_MS = 1_000;
 
-export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
-  const bootTimeoutMs = options.bootTimeoutMs ?? 10_000;
-  const clock = options.clock ?? createSystemClock();
+/** The workers a pool started: their boots, the hot spare, and what each member slot runs on. */
+class Workers {
   /** Every worker started and not yet terminated: all of them go when the pool closes. */
-  const started = new Set<WorkerLink>();
-  const serving: (WorkerLink | undefined)[] = [];
-  let spare: Promise<WorkerLink> | null = null;
-  let spareReady: WorkerLink | null = null;
-  let restarts = 0;
-  let boots = 0;
-  let closing = false;
-  const size = Math.max(1, options.size);
+  readonly started = new Set<WorkerLink>();
+  /** The worker each member slot (`size`: the isolation lane) runs on now. */
+  readonly serving: (WorkerLink | undefined)[] = [];
+  restarts = 0;
+  boots = 0;
+  private spare: Promise<WorkerLink> | null = null;
+  private spareReady: WorkerLink | null = null;
+  private closing = false;
+  private stopWaiting: () => void = () => undefined;
+  private readonly bootTimeoutMs: number;
 
-  function boot(purpose: 'first' | 'replacement' = 'replacement'): Promise<WorkerLink> {
-    if (closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
-    boots++;
-    const link = createWorkerLink(options.start(purpose));
-    started.add(link);
+  constructor(
+    private readonly options: WorkerPoolOptions,
+    private readonly clock: Clock,
+    private readonly size: number,
+  ) {
+    this.bootTimeoutMs = options.bootTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Member `i`'s first worker. One that cannot boot starts its client on a dead transport: the
+   * client's bounded respawn (maxBootFailures, then a cool-down) takes over and calls fail
+   * WORKER_CRASHED.
+   */
+  first(i: number): Promise<Transport> {
+    return this.boot('first').then((link) => ((this.serving[i] = link), link.transport), deadTransport);
+  }
+
+  /**
+   * Member `i`'s supervisor: replacements come from the shared hot spare when it is up. The
+   * isolation lane's (`i === size`) always boot afresh: a plugin that forces kills there must
+   * not use up the spare the benign members' replacements need.
+   */
+  supervisorFor(i: number): Supervisor {
+    return {
+      spawn: async () => {
+        const taken = i < this.size ? this.spare : null;
+        if (taken) this.spare = this.spareReady = null;
+        let link = taken ? await taken.catch(() => null) : null;
+        if (!link || link.exited) link = await this.boot();
+        this.serving[i] = link;
+        return link.transport;
+      },
+      kill: (transport) => transport.close?.(),
+    };
+  }
+
+  /** A replacement booted: the spare refills after it, never beside it, and never in a loop. */
+  restarted(): void {
+    this.restarts++;
+    this.clock.setTimeout(() => this.refillSpare(), 0);
+  }
+
+  spareUp(): boolean {
+    return this.spareReady !== null && !this.spareReady.exited;
+  }
+
+  /**
+   * The spare boots once the pool is first idle after answering a call (or SPARE_LATEST_MS after
+   * the members booted, whichever comes first), not beside the first calls: on a 2-core machine a
+   * thread booting beside them took CPU from the first render, whose cold start the caller waits
+   * for. Until it is up, a replacement boots afresh. A member that failed its first boot
+   * respawns at its first call: the spare may be what it takes, so it boots at once.
+   */
+  spareWhenIdle(idle: () => boolean): void {
+    const firstLinks = this.serving.slice(0, this.size);
+    if (this.options.hotSpare === false) return;
+    if (!firstLinks.every((link) => link !== undefined)) return void this.refillSpare();
+    let checking = false;
+    const bootSpare = () => {
+      this.stopWaiting();
+      void this.refillSpare();
+    };
+    const whenIdle = (): void => {
+      if (checking) return;
+      checking = true;
+      this.clock.setTimeout(() => {
+        checking = false;
+        if (idle()) bootSpare();
+      }, 0);
+    };
+    const taps = firstLinks.map((link) => link!.endpoint.on(whenIdle));
+    const latest = this.clock.setTimeout(bootSpare, SPARE_LATEST_MS);
+    this.stopWaiting = () => {
+      this.clock.clearTimeout(latest);
+      for (const off of taps.splice(0)) off();
+    };
+  }
+
+  /** After every member closed: the spare, booting replacements and workers killed earlier but still exiting all go too. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.stopWaiting();
+    this.spare = this.spareReady = null;
+    await Promise.all([...this.started].map((link) => link.terminate()));
+  }
+
+  private boot(purpose: 'first' | 'replacement' = 'replacement'): Promise<WorkerLink> {
+    if (this.closing) return Promise.reject(new CorralError('OVERLOADED', 'The sandbox is closed'));
+    this.boots++;
+    const link = createWorkerLink(this.options.start(purpose));
+    this.started.add(link);
     // Kept until the host says it is gone, so close() can wait for a worker still exiting.
-    link.transport.onClose?.(() => void link.terminate().then(() => started.delete(link)));
-    return awaitReady(link.transport, bootTimeoutMs, clock).then(
+    link.transport.onClose?.(() => void link.terminate().then(() => this.started.delete(link)));
+    return awaitReady(link.transport, this.bootTimeoutMs, this.clock).then(
       () => link,
       (error: unknown) => {
         void link.terminate();
@@ -86,105 +212,15 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
     );
   }
 
-  function refillSpare(): Promise<unknown> | null {
-    if (options.hotSpare === false || closing || spare) return null;
-    const next = boot();
-    spare = next;
-    return next.then(
-      (link) => (spare === next ? (spareReady = link) : undefined),
-      () => (spare === next ? (spare = null) : undefined),
+  private refillSpare(): void {
+    if (this.options.hotSpare === false || this.closing || this.spare) return;
+    const next = this.boot();
+    this.spare = next;
+    next.then(
+      (link) => (this.spare === next ? (this.spareReady = link) : undefined),
+      () => (this.spare === next ? (this.spare = null) : undefined),
     );
   }
-
-  /**
-   * Member `i`'s supervisor: replacements come from the shared hot spare when it is up. The
-   * isolation lane's (`i === size`) always boot afresh: a plugin that forces kills there must
-   * not use up the spare the benign members' replacements need.
-   */
-  const supervisorFor = (i: number): Supervisor => ({
-    async spawn() {
-      const taken = i < size ? spare : null;
-      if (taken) spare = spareReady = null;
-      let link = taken ? await taken.catch(() => null) : null;
-      if (!link || link.exited) link = await boot();
-      serving[i] = link;
-      return link.transport;
-    },
-    kill: (transport) => transport.close?.(),
-  });
-
-  // One ledger for every member and the isolation lane: a plugin's failures follow it.
-  const ledger = createFailureLedger(clock);
-  /** Member `i`'s client over its first worker (slot `size` is the isolation lane's). */
-  const memberOver = (i: number, first: Transport) =>
-    createSandboxClient(first, {
-      supervisor: supervisorFor(i),
-      clock,
-      ledger,
-      ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-      ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
-      onRestart() {
-        restarts++;
-        // After a replacement booted: the spare's boot does not compete with it, and a worker
-        // that cannot boot never loops here.
-        clock.setTimeout(refillSpare, 0);
-      },
-    });
-  // A worker that cannot boot starts its client on a dead transport: the client's bounded
-  // respawn (maxBootFailures, then a cool-down) takes over and calls fail WORKER_CRASHED.
-  const firstOf = (i: number) =>
-    boot('first').then((link) => ((serving[i] = link), link.transport), deadTransport);
-  const members = await Promise.all(
-    Array.from({ length: size }, async (_, i) => memberOver(i, await firstOf(i))),
-  );
-  const isolated = async () => memberOver(size, await supervisorFor(size).spawn().catch(deadTransport));
-  const pool = createSandboxPool(members, {
-    isolation: { ledger, start: isolated },
-    // After every member closed: the spare, booting replacements and workers killed earlier
-    // but still exiting all go too, so close() resolves with no worker left.
-    async onClose() {
-      closing = true;
-      stopWaiting();
-      spare = spareReady = null;
-      await Promise.all([...started].map((link) => link.terminate()));
-      await options.onClose?.();
-    },
-  });
-  // The spare boots once the pool is first idle after answering a call (or SPARE_LATEST_MS after
-  // the members booted, whichever comes first), not beside the first calls: on a 2-core machine
-  // a thread booting beside them took CPU from the first render, whose cold start the caller
-  // waits for. Until it is up, a replacement boots afresh.
-  let checking = false;
-  const whenIdle = (): void => {
-    if (checking) return;
-    checking = true;
-    clock.setTimeout(() => {
-      checking = false;
-      if (pool.queueDepth() === 0) bootSpare();
-    }, 0);
-  };
-  // A member that failed its first boot respawns at its first call: the spare may be what it
-  // takes, so it boots at once, as it always did.
-  const firstLinks = members.map((_, i) => serving[i]);
-  const waiting = options.hotSpare !== false && firstLinks.every((link) => link !== undefined);
-  const taps = waiting ? firstLinks.map((link) => link!.endpoint.on(whenIdle)) : [];
-  const latest = waiting ? clock.setTimeout(() => bootSpare(), SPARE_LATEST_MS) : null;
-  if (!waiting) void refillSpare();
-  function stopWaiting(): void {
-    if (latest !== null) clock.clearTimeout(latest);
-    for (const off of taps.splice(0)) off();
-  }
-  function bootSpare(): void {
-    stopWaiting();
-    void refillSpare();
-  }
-  return Object.assign(pool, {
-    restarts: () => restarts,
-    boots: () => boots,
-    linkOf: (pluginId: string) => serving[pool.isolated(pluginId) ? size : (pool.memberOf(pluginId) ?? 0)],
-    spareReady: () => spareReady !== null && !spareReady.exited,
-    live: () => started.size,
-  });
 }
 
 /**

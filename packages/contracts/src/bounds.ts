@@ -49,103 +49,124 @@ export function checkJsonBounds(
   value: unknown,
   bounds: Readonly<JsonBounds> = DEFAULT_JSON_BOUNDS,
 ): BoundsIssue | null {
-  // Parallel stacks; a value's path is rebuilt from parent links only when it fails, so the
-  // common (valid) case allocates no strings.
-  const values: unknown[] = [value];
-  const depths: number[] = [0];
-  const parents: number[] = [-1];
-  const keys: (string | number)[] = [''];
-  const visited: { parent: number; key: string | number }[] = [];
-  const pathOf = (parent: number, key: string | number): string => {
+  return new BoundsWalk(value, bounds).run();
+}
+
+/**
+ * One walk of `checkJsonBounds`. Parallel stacks; a value's path is rebuilt from parent links
+ * only when it fails, so the common (valid) case allocates no strings.
+ */
+class BoundsWalk {
+  private readonly values: unknown[];
+  private readonly depths: number[] = [0];
+  private readonly parents: number[] = [-1];
+  private readonly keys: (string | number)[] = [''];
+  private readonly visited: { parent: number; key: string | number }[] = [];
+
+  constructor(
+    value: unknown,
+    private readonly bounds: Readonly<JsonBounds>,
+  ) {
+    this.values = [value];
+  }
+
+  run(): BoundsIssue | null {
+    const { bounds } = this;
+    let count = 0;
+    while (this.values.length > 0) {
+      const v = this.values.pop();
+      const depth = this.depths.pop()!;
+      const parent = this.parents.pop()!;
+      const key = this.keys.pop()!;
+      if (++count > bounds.maxValues)
+        return this.issue(parent, key, 'values', `more than ${bounds.maxValues} values`);
+      const issue =
+        typeof v === 'object' && v !== null
+          ? this.object(v, depth, parent, key)
+          : this.scalar(v, parent, key);
+      if (issue) return issue;
+    }
+    return null;
+  }
+
+  private scalar(v: unknown, parent: number, key: string | number): BoundsIssue | null {
+    switch (typeof v) {
+      case 'string':
+        if (v.length <= this.bounds.maxStringLength) return null;
+        return this.issue(parent, key, 'string-length', `string longer than ${this.bounds.maxStringLength}`);
+      case 'boolean':
+        return null;
+      case 'number':
+        return Number.isFinite(v) ? null : this.issue(parent, key, 'not-json', 'number is not finite');
+      case 'object': // null
+        return null;
+      default:
+        return this.issue(parent, key, 'not-json', `${typeof v} is not JSON`);
+    }
+  }
+
+  /** An object or array: its depth, then its members pushed for the walk. */
+  private object(v: object, depth: number, parent: number, key: string | number): BoundsIssue | null {
+    if (depth + 1 > this.bounds.maxDepth) {
+      return this.issue(parent, key, 'depth', `nested deeper than ${this.bounds.maxDepth}`);
+    }
+    const self = this.visited.length;
+    this.visited.push({ parent, key });
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) {
+        if (v[i] === undefined) return this.issue(self, i, 'not-json', 'undefined in array');
+        this.push(v[i], depth + 1, self, i);
+      }
+      return null;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      return this.issue(parent, key, 'not-json', 'not a plain object');
+    }
+    const own = Object.keys(v);
+    for (let i = own.length - 1; i >= 0; i--) {
+      const k = own[i]!;
+      if (k === FORBIDDEN_KEY) {
+        // JSON.parse makes it an own key (whatever its escapes), but code that copies the
+        // object by assignment would set a prototype: refused as a key, never as a value.
+        return this.issue(self, k, 'not-json', FORBIDDEN_KEY_MESSAGE);
+      }
+      if (k.length > this.bounds.maxStringLength) {
+        return this.issue(parent, key, 'string-length', `key longer than ${this.bounds.maxStringLength}`);
+      }
+      const child = (v as Record<string, unknown>)[k];
+      // JSON.stringify drops undefined-valued keys; accept them as absent.
+      if (child !== undefined) this.push(child, depth + 1, self, k);
+    }
+    return null;
+  }
+
+  private push(value: unknown, depth: number, parent: number, key: string | number): void {
+    this.values.push(value);
+    this.depths.push(depth);
+    this.parents.push(parent);
+    this.keys.push(key);
+  }
+
+  private issue(
+    parent: number,
+    key: string | number,
+    bound: BoundsIssue['bound'],
+    message: string,
+  ): BoundsIssue {
+    return { path: this.pathOf(parent, key), bound, message };
+  }
+
+  private pathOf(parent: number, key: string | number): string {
     const parts: string[] = [];
     if (parent >= 0 || key !== '') parts.push(typeof key === 'number' ? String(key) : escapePointer(key));
-    for (let p = parent; p >= 0; p = visited[p]!.parent) {
-      const k = visited[p]!.key;
+    for (let p = parent; p >= 0; p = this.visited[p]!.parent) {
+      const k = this.visited[p]!.key;
       if (p === 0 && k === '') break;
       parts.push(typeof k === 'number' ? String(k) : escapePointer(k));
     }
     return parts.length ? '/' + parts.reverse().join('/') : '';
-  };
-  let count = 0;
-  while (values.length > 0) {
-    const v = values.pop();
-    const depth = depths.pop()!;
-    const parent = parents.pop()!;
-    const key = keys.pop()!;
-    if (++count > bounds.maxValues)
-      return { path: pathOf(parent, key), bound: 'values', message: `more than ${bounds.maxValues} values` };
-    switch (typeof v) {
-      case 'string':
-        if (v.length > bounds.maxStringLength) {
-          return {
-            path: pathOf(parent, key),
-            bound: 'string-length',
-            message: `string longer than ${bounds.maxStringLength}`,
-          };
-        }
-        continue;
-      case 'boolean':
-        continue;
-      case 'number':
-        if (!Number.isFinite(v))
-          return { path: pathOf(parent, key), bound: 'not-json', message: 'number is not finite' };
-        continue;
-      case 'object': {
-        if (v === null) continue;
-        if (depth + 1 > bounds.maxDepth) {
-          return {
-            path: pathOf(parent, key),
-            bound: 'depth',
-            message: `nested deeper than ${bounds.maxDepth}`,
-          };
-        }
-        const self = visited.length;
-        visited.push({ parent, key });
-        if (Array.isArray(v)) {
-          for (let i = v.length - 1; i >= 0; i--) {
-            if (v[i] === undefined)
-              return { path: pathOf(self, i), bound: 'not-json', message: 'undefined in array' };
-            values.push(v[i]);
-            depths.push(depth + 1);
-            parents.push(self);
-            keys.push(i);
-          }
-          continue;
-        }
-        const proto = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) {
-          return { path: pathOf(parent, key), bound: 'not-json', message: 'not a plain object' };
-        }
-        const own = Object.keys(v);
-        for (let i = own.length - 1; i >= 0; i--) {
-          const k = own[i]!;
-          if (k === FORBIDDEN_KEY) {
-            // JSON.parse makes it an own key (whatever its escapes), but code that copies the
-            // object by assignment would set a prototype: refused as a key, never as a value.
-            return { path: pathOf(self, k), bound: 'not-json', message: FORBIDDEN_KEY_MESSAGE };
-          }
-          if (k.length > bounds.maxStringLength) {
-            return {
-              path: pathOf(parent, key),
-              bound: 'string-length',
-              message: `key longer than ${bounds.maxStringLength}`,
-            };
-          }
-          const child = (v as Record<string, unknown>)[k];
-          // JSON.stringify drops undefined-valued keys; accept them as absent.
-          if (child === undefined) continue;
-          values.push(child);
-          depths.push(depth + 1);
-          parents.push(self);
-          keys.push(k);
-        }
-        continue;
-      }
-      default:
-        return { path: pathOf(parent, key), bound: 'not-json', message: `${typeof v} is not JSON` };
-    }
   }
-  return null;
 }
 
 /** Shape of serialized JSON text, measured without parsing it. */

@@ -78,35 +78,78 @@ export function createHttpSandbox(options: HttpSandboxOptions): SandboxClient {
  * Core's client, which would re-load with two separate requests, never sees the miss.
  */
 export function createHttpTransport(options: HttpSandboxOptions): CancellableTransport {
-  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const url = `${options.baseUrl.replace(/\/+$/, '')}/v1/rpc`;
-  const headers: Record<string, string> = {
-    ...options.headers,
-    'content-type': 'application/json',
-    accept: `${RPC_STREAM_TYPE}, application/json;q=0.9`,
-    ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-  };
-  const listeners = new Set<(message: unknown) => void>();
-  const inFlight = new Map<AbortController, RequestId | null>();
-  const loaded = new Map<string, unknown>();
-  let closed = false;
+  return new HttpTransport(options);
+}
 
-  const deliver = (message: RpcOutbound) => {
-    if (closed) return;
-    for (const listener of listeners) listener(message);
-  };
+class HttpTransport implements CancellableTransport {
+  private readonly fetchImpl: typeof fetch;
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly listeners = new Set<(message: unknown) => void>();
+  private readonly inFlight = new Map<AbortController, RequestId | null>();
+  /** Each plugin's load params, to send again with a call that met UNKNOWN_PLUGIN. */
+  private readonly loaded = new Map<string, unknown>();
+  private closed = false;
 
-  async function exchange(body: unknown, pluginId: string | null, signal: AbortSignal): Promise<Answer> {
+  constructor(options: HttpSandboxOptions) {
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.url = `${options.baseUrl.replace(/\/+$/, '')}/v1/rpc`;
+    this.headers = {
+      ...options.headers,
+      'content-type': 'application/json',
+      accept: `${RPC_STREAM_TYPE}, application/json;q=0.9`,
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+    };
+  }
+
+  post(message: unknown): void {
+    if (this.closed) return;
+    const controller = new AbortController();
+    const id = isRecord(message) && (typeof message.id === 'number' || typeof message.id === 'string');
+    this.inFlight.set(controller, id ? (message as { id: RequestId }).id : null);
+    void this.send(message, controller.signal).finally(() => this.inFlight.delete(controller));
+  }
+
+  cancel(id: number): boolean {
+    for (const [controller, requestId] of this.inFlight) {
+      if (requestId !== id) continue;
+      // The client has settled the call already; the failure the abort produces is ignored.
+      this.inFlight.set(controller, null);
+      controller.abort();
+      return true;
+    }
+    return false;
+  }
+
+  on(listener: (message: unknown) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const controller of this.inFlight.keys()) controller.abort();
+    this.inFlight.clear();
+    this.listeners.clear();
+    this.loaded.clear();
+  }
+
+  private deliver(message: RpcOutbound): void {
+    if (this.closed) return;
+    for (const listener of this.listeners) listener(message);
+  }
+
+  private async exchange(body: unknown, pluginId: string | null, signal: AbortSignal): Promise<Answer> {
     let response: Response;
     let text: string;
     // An id that is not well-formed Unicode has no URI form: it goes without the hint, and the
     // server refuses it (INVALID_REQUEST, naming pluginId).
     const hint = pluginId === null ? null : uriComponent(pluginId);
     try {
-      response = await fetchImpl(url, {
+      response = await this.fetchImpl(this.url, {
         method: 'POST',
         // Lets a load balancer hash on the plugin, so its calls find a warm replica.
-        headers: hint === null ? headers : { ...headers, 'x-corral-plugin': hint },
+        headers: hint === null ? this.headers : { ...this.headers, 'x-corral-plugin': hint },
         body: JSON.stringify(body),
         signal,
       });
@@ -121,61 +164,30 @@ export function createHttpTransport(options: HttpSandboxOptions): CancellableTra
     return readAnswer(response, text);
   }
 
-  async function send(message: unknown, signal: AbortSignal): Promise<void> {
+  private async send(message: unknown, signal: AbortSignal): Promise<void> {
     const raw = (isRecord(message) ? message : {}) as { id?: unknown; op?: unknown; params?: unknown };
     const id = typeof raw.id === 'number' || typeof raw.id === 'string' ? raw.id : null;
     const params = isRecord(raw.params) ? raw.params : {};
     const pluginId = typeof params.pluginId === 'string' ? params.pluginId : null;
-    if (raw.op === 'disposePlugin' && pluginId !== null) loaded.delete(pluginId);
+    if (raw.op === 'disposePlugin' && pluginId !== null) this.loaded.delete(pluginId);
 
-    const first = await exchange(message, pluginId, signal);
-    first.notifications.forEach(deliver);
+    const first = await this.exchange(message, pluginId, signal);
+    first.notifications.forEach((n) => this.deliver(n));
     let answer = first.responses.at(-1)!;
-    if (raw.op === 'loadPlugin' && pluginId !== null && answer.ok) loaded.set(pluginId, params);
-    const reload = pluginId === null ? undefined : loaded.get(pluginId);
+    if (raw.op === 'loadPlugin' && pluginId !== null && answer.ok) this.loaded.set(pluginId, params);
+    const reload = pluginId === null ? undefined : this.loaded.get(pluginId);
     if ((raw.op === 'render' || raw.op === 'event') && reload && isUnknownPlugin(answer)) {
-      const batch = await exchange(
+      const batch = await this.exchange(
         [{ id: 'reload', op: 'loadPlugin', params: reload }, message],
         pluginId,
         signal,
       );
-      batch.notifications.forEach(deliver);
+      batch.notifications.forEach((n) => this.deliver(n));
       const [load, call] = batch.responses;
       answer = load && !load.ok ? load : (call ?? load!);
     }
-    deliver({ ...answer, id } as RpcOutbound);
+    this.deliver({ ...answer, id } as RpcOutbound);
   }
-
-  return {
-    post(message) {
-      if (closed) return;
-      const controller = new AbortController();
-      const id = isRecord(message) && (typeof message.id === 'number' || typeof message.id === 'string');
-      inFlight.set(controller, id ? (message as { id: RequestId }).id : null);
-      void send(message, controller.signal).finally(() => inFlight.delete(controller));
-    },
-    cancel(id) {
-      for (const [controller, requestId] of inFlight) {
-        if (requestId !== id) continue;
-        // The client has settled the call already; the failure the abort produces is ignored.
-        inFlight.set(controller, null);
-        controller.abort();
-        return true;
-      }
-      return false;
-    },
-    on(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    close() {
-      closed = true;
-      for (const controller of inFlight.keys()) controller.abort();
-      inFlight.clear();
-      listeners.clear();
-      loaded.clear();
-    },
-  };
 }
 
 /** What one HTTP exchange produced: its notifications, then its responses in request order. */

@@ -167,6 +167,7 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
 }
 
 // 1. render: corral's pool vs the raw worker, and the same two in-thread for context --------------------
+console.error('bench: 1. render');
 {
   const params = {
     pluginId: 'todo50',
@@ -235,20 +236,22 @@ async function sample(arms: (() => Promise<number>)[], n: number, rounds = 10): 
 }
 
 // 2. hard kill → next success ----------------------------------------------------------------------------
+console.error('bench: 2. hard kill');
 for (const hotSpare of [true, false]) {
   const sandbox = await createNodeSandbox({ poolSize: 1, hotSpare, graceMs: 50 });
   await sandbox.loadPlugin({ pluginId: 'todo50', code: TODO50 });
-  await sandbox.loadPlugin({ pluginId: 'stuck', code: STUCK, profile: 'strict' });
   const params = { pluginId: 'todo50', widgetId: 'main', pluginState: TODO50_STATE, globalState: {} };
   const samples: number[] = [];
   for (let k = 0; k < KILLS; k++) {
+    // A fresh plugin each time: one that forced a kill runs in the isolation lane after it.
+    await sandbox.loadPlugin({ pluginId: `stuck-${k}`, code: STUCK, profile: 'strict' });
     // Each kill finds the pool settled: with the spare on, the spare booted.
     const hooks = internals.get(sandbox)!;
     while (hotSpare ? !hooks.pool.spareReady() || hooks.threads() !== 2 : hooks.threads() !== 1)
       await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 50));
     const killedAt = await sandbox
-      .render({ pluginId: 'stuck', widgetId: 'main', pluginState: { attack: true }, globalState: {} })
+      .render({ pluginId: `stuck-${k}`, widgetId: 'main', pluginState: { attack: true }, globalState: {} })
       .then(
         () => Number.NaN,
         (e: unknown) => (CorralError.fromUnknown(e).code === 'LIMIT_TIME' ? performance.now() : Number.NaN),
@@ -277,6 +280,7 @@ for (const hotSpare of [true, false]) {
 }
 
 // 2b. a neighbour's kill: the stall it adds to a benign call, by how many plugins are warm ----------------
+console.error('bench: 2b. a neighbour');
 {
   // One worker (poolSize 1), so the benign plugin shares it with the neighbour that forces a kill;
   // a fresh neighbour each time (one that was killed before runs in the isolation lane). Before
@@ -333,6 +337,7 @@ for (const hotSpare of [true, false]) {
 }
 
 // 3. cold start and memory per loaded plugin ------------------------------------------------------------
+console.error('bench: 3. cold start');
 {
   // Process start → first rendered tree, each in a fresh Node process: the child prints its own
   // performance.now() (measured from its process's start) once the tree is back. Corral's child

@@ -164,7 +164,7 @@ class Workers {
    * respawns at its first call: the spare may be what it takes, so it boots at once.
    */
   spareWhenIdle(idle: () => boolean): void {
-    const firstLinks = this.serving.slice(0, this.size);
+    const firstLinks = Array.from({ length: this.size }, (_, i) => this.serving[i]);
     if (this.options.hotSpare === false) return;
     if (!firstLinks.every((link) => link !== undefined)) return void this.refillSpare();
     let checking = false;

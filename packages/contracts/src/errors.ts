@@ -125,7 +125,8 @@ export const ERROR_CODES = {
     fault: 'host',
     retryable: true,
     httpStatus: 503,
-    description: 'The worker running the call died or was killed; a replacement has reloaded its plugins.',
+    description:
+      'The worker died or was killed while running this call, or no replacement was ready in time; calls queued behind it are sent again.',
   },
   OVERLOADED: {
     fault: 'host',

@@ -25,4 +25,5 @@ export const ROOT_TYPES = [
   'EventResult',
   'HealthResult',
   'Diagnostic',
+  'SessionRecording',
 ] as const;

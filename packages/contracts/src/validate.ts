@@ -14,6 +14,7 @@ import {
 } from './bounds.js';
 import type {
   Diagnostic,
+  SessionRecording,
   Dispatch,
   DispatchIntent,
   DisposePluginParams,
@@ -304,3 +305,6 @@ export const validateRenderResult: Validator<RenderResult> = makeValidator(gener
 export const validateEventResult: Validator<EventResult> = makeValidator(generated.validateEventResult);
 export const validateHealthResult: Validator<HealthResult> = makeValidator(generated.validateHealthResult);
 export const validateDiagnostic: Validator<Diagnostic> = makeValidator(generated.validateDiagnostic);
+export const validateSessionRecording: Validator<SessionRecording> = makeValidator(
+  generated.validateSessionRecording,
+);

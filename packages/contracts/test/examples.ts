@@ -176,6 +176,56 @@ export const VALID: Record<RootType, unknown[]> = {
     callDiagnostic,
     { kind: 'dispatch', dispatchId: 'x', pluginId: 'p', scope: 'global', type: 't', accepted: false },
     { kind: 'log', pluginId: 'p', level: 'warn', message: 'careful' },
+    { ...callDiagnostic, placement: 'server', placementReason: 'requires secrets' },
+    {
+      kind: 'divergence',
+      pluginId: 'p',
+      op: 'event',
+      fields: ['pluginState', 'dispatches'],
+      adopted: 'server',
+    },
+  ],
+  SessionRecording: [
+    {
+      version: 1,
+      recordedAt: '2026-12-07T08:00:00.000Z',
+      plugins: [{ pluginId: 'counter', codeSha256: 'a'.repeat(64), code: 'definePlugin({})' }],
+      calls: [
+        {
+          op: 'render',
+          params: { pluginId: 'counter', widgetId: 'main', pluginState: {}, globalState: {}, now: 1, seed: 2 },
+          tree,
+          placement: 'local',
+        },
+        {
+          op: 'event',
+          params: {
+            pluginId: 'counter',
+            widgetId: 'main',
+            handler: 'inc',
+            event: { name: 'click' },
+            pluginState: { count: 0 },
+            globalState: {},
+            now: 1,
+            seed: 2,
+          },
+          pluginState: { count: 1 },
+          dispatches: [dispatch],
+        },
+        {
+          op: 'event',
+          params: {
+            pluginId: 'counter',
+            widgetId: 'main',
+            handler: 'boom',
+            event: { name: 'click' },
+            pluginState: {},
+            globalState: {},
+          },
+          error: { code: 'PLUGIN_THREW', message: 'x' },
+        },
+      ],
+    },
   ],
 };
 
@@ -288,6 +338,21 @@ export const INVALID: Record<RootType, Invalid[]> = {
         stackBytes: 16384,
       },
       path: '/elapsedMs',
+    },
+    {
+      value: { kind: 'divergence', pluginId: 'p', op: 'event', fields: ['everything'], adopted: 'server' },
+      path: '/fields/0',
+    },
+  ],
+  SessionRecording: [
+    { value: { version: 2, plugins: [], calls: [] }, path: '/version' },
+    {
+      value: { version: 1, plugins: [{ pluginId: 'p', codeSha256: 'nothex', code: '' }], calls: [] },
+      path: '/plugins/0/codeSha256',
+    },
+    {
+      value: { version: 1, plugins: [], calls: [{ op: 'load', params: {} }] },
+      path: '/calls/0',
     },
   ],
 };

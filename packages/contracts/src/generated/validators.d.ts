@@ -21,3 +21,4 @@ export declare const validateRenderResult: GeneratedValidator;
 export declare const validateEventResult: GeneratedValidator;
 export declare const validateHealthResult: GeneratedValidator;
 export declare const validateDiagnostic: GeneratedValidator;
+export declare const validateSessionRecording: GeneratedValidator;

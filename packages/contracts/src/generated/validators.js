@@ -9470,9 +9470,10 @@ const schema81 = {
     { $ref: '#/definitions/CallDiagnostic' },
     { $ref: '#/definitions/DispatchDiagnostic' },
     { $ref: '#/definitions/LogDiagnostic' },
+    { $ref: '#/definitions/DivergenceDiagnostic' },
   ],
 };
-const schema87 = {
+const schema93 = {
   description: 'One `log()` line written by a plugin.',
   type: 'object',
   properties: {
@@ -9518,6 +9519,16 @@ const schema82 = {
       minimum: 0,
       type: 'number',
     },
+    placement: {
+      $ref: '#/definitions/Placement',
+      description: 'Which side a hybrid router ran the call on (absent outside a router).',
+    },
+    placementReason: {
+      description:
+        'Why the router chose that side, in words (`requires secrets`, `design time: instant\nfeedback`, `server unavailable (OVERLOADED): fell back to local`).',
+      maxLength: 1000,
+      type: 'string',
+    },
   },
   additionalProperties: false,
   required: ['elapsedMs', 'interrupted', 'kind', 'memoryError', 'op', 'pluginId', 'stackBytes'],
@@ -9554,6 +9565,11 @@ const schema84 = {
     'UNKNOWN_WIDGET',
     'WORKER_CRASHED',
   ],
+  type: 'string',
+};
+const schema85 = {
+  description: 'The two sides a hybrid router chooses between: the local worker or the Corral server.',
+  enum: ['local', 'server'],
   type: 'string',
 };
 
@@ -9968,6 +9984,87 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
                               } else {
                                 var valid0 = true;
                               }
+                              if (valid0) {
+                                if (data.placement !== undefined) {
+                                  let data11 = data.placement;
+                                  const _errs26 = errors;
+                                  if (typeof data11 !== 'string') {
+                                    validate83.errors = [
+                                      {
+                                        instancePath: instancePath + '/placement',
+                                        schemaPath: '#/definitions/Placement/type',
+                                        keyword: 'type',
+                                        params: { type: 'string' },
+                                        message: 'must be string',
+                                        schema: schema85.type,
+                                        parentSchema: schema85,
+                                        data: data11,
+                                      },
+                                    ];
+                                    return false;
+                                  }
+                                  if (!(data11 === 'local' || data11 === 'server')) {
+                                    validate83.errors = [
+                                      {
+                                        instancePath: instancePath + '/placement',
+                                        schemaPath: '#/definitions/Placement/enum',
+                                        keyword: 'enum',
+                                        params: { allowedValues: schema85.enum },
+                                        message: 'must be equal to one of the allowed values',
+                                        schema: schema85.enum,
+                                        parentSchema: schema85,
+                                        data: data11,
+                                      },
+                                    ];
+                                    return false;
+                                  }
+                                  var valid0 = _errs26 === errors;
+                                } else {
+                                  var valid0 = true;
+                                }
+                                if (valid0) {
+                                  if (data.placementReason !== undefined) {
+                                    let data12 = data.placementReason;
+                                    const _errs29 = errors;
+                                    if (errors === _errs29) {
+                                      if (typeof data12 === 'string') {
+                                        if (func4(data12) > 1000) {
+                                          validate83.errors = [
+                                            {
+                                              instancePath: instancePath + '/placementReason',
+                                              schemaPath: '#/properties/placementReason/maxLength',
+                                              keyword: 'maxLength',
+                                              params: { limit: 1000 },
+                                              message: 'must NOT have more than 1000 characters',
+                                              schema: 1000,
+                                              parentSchema: schema82.properties.placementReason,
+                                              data: data12,
+                                            },
+                                          ];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate83.errors = [
+                                          {
+                                            instancePath: instancePath + '/placementReason',
+                                            schemaPath: '#/properties/placementReason/type',
+                                            keyword: 'type',
+                                            params: { type: 'string' },
+                                            message: 'must be string',
+                                            schema: schema82.properties.placementReason.type,
+                                            parentSchema: schema82.properties.placementReason,
+                                            data: data12,
+                                          },
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                    var valid0 = _errs29 === errors;
+                                  } else {
+                                    var valid0 = true;
+                                  }
+                                }
+                              }
                             }
                           }
                         }
@@ -10000,7 +10097,7 @@ function validate83(data, { instancePath = '', parentData, parentDataProperty, r
   return errors === 0;
 }
 
-const schema85 = {
+const schema86 = {
   description: 'Facts about one dispatch.',
   type: 'object',
   properties: {
@@ -10036,8 +10133,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema85.required,
-            parentSchema: schema85,
+            schema: schema86.required,
+            parentSchema: schema86,
             data,
           },
         ];
@@ -10061,7 +10158,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema85,
+                parentSchema: schema86,
                 data,
               },
             ];
@@ -10081,8 +10178,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema85.properties.kind.type,
-                  parentSchema: schema85.properties.kind,
+                  schema: schema86.properties.kind.type,
+                  parentSchema: schema86.properties.kind,
                   data: data0,
                 },
               ];
@@ -10097,7 +10194,7 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                   params: { allowedValue: 'dispatch' },
                   message: 'must be equal to constant',
                   schema: 'dispatch',
-                  parentSchema: schema85.properties.kind,
+                  parentSchema: schema86.properties.kind,
                   data: data0,
                 },
               ];
@@ -10119,8 +10216,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
-                    schema: schema85.properties.dispatchId.type,
-                    parentSchema: schema85.properties.dispatchId,
+                    schema: schema86.properties.dispatchId.type,
+                    parentSchema: schema86.properties.dispatchId,
                     data: data1,
                   },
                 ];
@@ -10142,8 +10239,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'type',
                       params: { type: 'string' },
                       message: 'must be string',
-                      schema: schema85.properties.pluginId.type,
-                      parentSchema: schema85.properties.pluginId,
+                      schema: schema86.properties.pluginId.type,
+                      parentSchema: schema86.properties.pluginId,
                       data: data2,
                     },
                   ];
@@ -10203,8 +10300,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                           keyword: 'type',
                           params: { type: 'string' },
                           message: 'must be string',
-                          schema: schema85.properties.type.type,
-                          parentSchema: schema85.properties.type,
+                          schema: schema86.properties.type.type,
+                          parentSchema: schema86.properties.type,
                           data: data4,
                         },
                       ];
@@ -10226,8 +10323,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'boolean' },
                             message: 'must be boolean',
-                            schema: schema85.properties.accepted.type,
-                            parentSchema: schema85.properties.accepted,
+                            schema: schema86.properties.accepted.type,
+                            parentSchema: schema86.properties.accepted,
                             data: data5,
                           },
                         ];
@@ -10252,8 +10349,8 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema85.type,
-          parentSchema: schema85,
+          schema: schema86.type,
+          parentSchema: schema86,
           data,
         },
       ];
@@ -10261,6 +10358,454 @@ function validate84(data, { instancePath = '', parentData, parentDataProperty, r
     }
   }
   validate84.errors = vErrors;
+  return errors === 0;
+}
+
+const schema88 = {
+  description:
+    "A call that ran on both sides (authoritative replay) and came back different: the host\nadopted the server's result. Emitted by a hybrid router, never by a runtime.",
+  type: 'object',
+  properties: {
+    kind: { description: 'Discriminator.', type: 'string', const: 'divergence' },
+    pluginId: { description: 'The plugin called.', type: 'string' },
+    op: { description: 'Operation.', enum: ['event', 'render'], type: 'string' },
+    fields: {
+      $ref: '#/definitions/Array_1',
+      description: 'What differed: `tree`, `pluginState`, `dispatches` or `outcome` (one side failed).',
+    },
+    adopted: { $ref: '#/definitions/Placement_1', description: 'The side whose result the host adopted.' },
+    localErrorCode: {
+      $ref: '#/definitions/ErrorCode_1',
+      description: "The local side's error code, when it failed.",
+    },
+    serverErrorCode: {
+      $ref: '#/definitions/ErrorCode_1',
+      description: "The server's error code, when it failed.",
+    },
+  },
+  additionalProperties: false,
+  required: ['adopted', 'fields', 'kind', 'op', 'pluginId'],
+};
+const schema89 = {
+  type: 'array',
+  items: { enum: ['dispatches', 'outcome', 'pluginState', 'tree'], type: 'string' },
+};
+const schema90 = {
+  description: 'The two sides a hybrid router chooses between: the local worker or the Corral server.',
+  enum: ['local', 'server'],
+  type: 'string',
+};
+
+function validate85(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.adopted === undefined && (missing0 = 'adopted')) ||
+        (data.fields === undefined && (missing0 = 'fields')) ||
+        (data.kind === undefined && (missing0 = 'kind')) ||
+        (data.op === undefined && (missing0 = 'op')) ||
+        (data.pluginId === undefined && (missing0 = 'pluginId'))
+      ) {
+        validate85.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema88.required,
+            parentSchema: schema88,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(
+            key0 === 'kind' ||
+            key0 === 'pluginId' ||
+            key0 === 'op' ||
+            key0 === 'fields' ||
+            key0 === 'adopted' ||
+            key0 === 'localErrorCode' ||
+            key0 === 'serverErrorCode'
+          )) {
+            validate85.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema88,
+                data,
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.kind !== undefined) {
+            let data0 = data.kind;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate85.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema88.properties.kind.type,
+                  parentSchema: schema88.properties.kind,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            if ('divergence' !== data0) {
+              validate85.errors = [
+                {
+                  instancePath: instancePath + '/kind',
+                  schemaPath: '#/properties/kind/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'divergence' },
+                  message: 'must be equal to constant',
+                  schema: 'divergence',
+                  parentSchema: schema88.properties.kind,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.pluginId !== undefined) {
+              let data1 = data.pluginId;
+              const _errs4 = errors;
+              if (typeof data1 !== 'string') {
+                validate85.errors = [
+                  {
+                    instancePath: instancePath + '/pluginId',
+                    schemaPath: '#/properties/pluginId/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                    schema: schema88.properties.pluginId.type,
+                    parentSchema: schema88.properties.pluginId,
+                    data: data1,
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.op !== undefined) {
+                let data2 = data.op;
+                const _errs6 = errors;
+                if (typeof data2 !== 'string') {
+                  validate85.errors = [
+                    {
+                      instancePath: instancePath + '/op',
+                      schemaPath: '#/properties/op/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema88.properties.op.type,
+                      parentSchema: schema88.properties.op,
+                      data: data2,
+                    },
+                  ];
+                  return false;
+                }
+                if (!(data2 === 'event' || data2 === 'render')) {
+                  validate85.errors = [
+                    {
+                      instancePath: instancePath + '/op',
+                      schemaPath: '#/properties/op/enum',
+                      keyword: 'enum',
+                      params: { allowedValues: schema88.properties.op.enum },
+                      message: 'must be equal to one of the allowed values',
+                      schema: schema88.properties.op.enum,
+                      parentSchema: schema88.properties.op,
+                      data: data2,
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.fields !== undefined) {
+                  let data3 = data.fields;
+                  const _errs8 = errors;
+                  const _errs9 = errors;
+                  if (errors === _errs9) {
+                    if (Array.isArray(data3)) {
+                      var valid2 = true;
+                      const len0 = data3.length;
+                      for (let i0 = 0; i0 < len0; i0++) {
+                        let data4 = data3[i0];
+                        const _errs11 = errors;
+                        if (typeof data4 !== 'string') {
+                          validate85.errors = [
+                            {
+                              instancePath: instancePath + '/fields/' + i0,
+                              schemaPath: '#/definitions/Array_1/items/type',
+                              keyword: 'type',
+                              params: { type: 'string' },
+                              message: 'must be string',
+                              schema: schema89.items.type,
+                              parentSchema: schema89.items,
+                              data: data4,
+                            },
+                          ];
+                          return false;
+                        }
+                        if (!(
+                          data4 === 'dispatches' ||
+                          data4 === 'outcome' ||
+                          data4 === 'pluginState' ||
+                          data4 === 'tree'
+                        )) {
+                          validate85.errors = [
+                            {
+                              instancePath: instancePath + '/fields/' + i0,
+                              schemaPath: '#/definitions/Array_1/items/enum',
+                              keyword: 'enum',
+                              params: { allowedValues: schema89.items.enum },
+                              message: 'must be equal to one of the allowed values',
+                              schema: schema89.items.enum,
+                              parentSchema: schema89.items,
+                              data: data4,
+                            },
+                          ];
+                          return false;
+                        }
+                        var valid2 = _errs11 === errors;
+                        if (!valid2) {
+                          break;
+                        }
+                      }
+                    } else {
+                      validate85.errors = [
+                        {
+                          instancePath: instancePath + '/fields',
+                          schemaPath: '#/definitions/Array_1/type',
+                          keyword: 'type',
+                          params: { type: 'array' },
+                          message: 'must be array',
+                          schema: schema89.type,
+                          parentSchema: schema89,
+                          data: data3,
+                        },
+                      ];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.adopted !== undefined) {
+                    let data5 = data.adopted;
+                    const _errs13 = errors;
+                    if (typeof data5 !== 'string') {
+                      validate85.errors = [
+                        {
+                          instancePath: instancePath + '/adopted',
+                          schemaPath: '#/definitions/Placement_1/type',
+                          keyword: 'type',
+                          params: { type: 'string' },
+                          message: 'must be string',
+                          schema: schema90.type,
+                          parentSchema: schema90,
+                          data: data5,
+                        },
+                      ];
+                      return false;
+                    }
+                    if (!(data5 === 'local' || data5 === 'server')) {
+                      validate85.errors = [
+                        {
+                          instancePath: instancePath + '/adopted',
+                          schemaPath: '#/definitions/Placement_1/enum',
+                          keyword: 'enum',
+                          params: { allowedValues: schema90.enum },
+                          message: 'must be equal to one of the allowed values',
+                          schema: schema90.enum,
+                          parentSchema: schema90,
+                          data: data5,
+                        },
+                      ];
+                      return false;
+                    }
+                    var valid0 = _errs13 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.localErrorCode !== undefined) {
+                      let data6 = data.localErrorCode;
+                      const _errs16 = errors;
+                      if (typeof data6 !== 'string') {
+                        validate85.errors = [
+                          {
+                            instancePath: instancePath + '/localErrorCode',
+                            schemaPath: '#/definitions/ErrorCode_1/type',
+                            keyword: 'type',
+                            params: { type: 'string' },
+                            message: 'must be string',
+                            schema: schema84.type,
+                            parentSchema: schema84,
+                            data: data6,
+                          },
+                        ];
+                        return false;
+                      }
+                      if (!(
+                        data6 === 'CANCELLED' ||
+                        data6 === 'CODE_TOO_LARGE' ||
+                        data6 === 'DISPATCH_LIMIT' ||
+                        data6 === 'INTERNAL' ||
+                        data6 === 'INVALID_OUTPUT' ||
+                        data6 === 'INVALID_PLUGIN' ||
+                        data6 === 'INVALID_REQUEST' ||
+                        data6 === 'INVALID_STATE' ||
+                        data6 === 'LIMIT_MEMORY' ||
+                        data6 === 'LIMIT_STACK' ||
+                        data6 === 'LIMIT_TIME' ||
+                        data6 === 'LOAD_FAILED' ||
+                        data6 === 'OUTPUT_TOO_LARGE' ||
+                        data6 === 'OVERLOADED' ||
+                        data6 === 'PLUGIN_ERRORED' ||
+                        data6 === 'PLUGIN_THREW' ||
+                        data6 === 'RATE_LIMITED' ||
+                        data6 === 'UNAUTHORIZED' ||
+                        data6 === 'UNKNOWN_HANDLER' ||
+                        data6 === 'UNKNOWN_PLUGIN' ||
+                        data6 === 'UNKNOWN_WIDGET' ||
+                        data6 === 'WORKER_CRASHED'
+                      )) {
+                        validate85.errors = [
+                          {
+                            instancePath: instancePath + '/localErrorCode',
+                            schemaPath: '#/definitions/ErrorCode_1/enum',
+                            keyword: 'enum',
+                            params: { allowedValues: schema84.enum },
+                            message: 'must be equal to one of the allowed values',
+                            schema: schema84.enum,
+                            parentSchema: schema84,
+                            data: data6,
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid0 = _errs16 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                    if (valid0) {
+                      if (data.serverErrorCode !== undefined) {
+                        let data7 = data.serverErrorCode;
+                        const _errs19 = errors;
+                        if (typeof data7 !== 'string') {
+                          validate85.errors = [
+                            {
+                              instancePath: instancePath + '/serverErrorCode',
+                              schemaPath: '#/definitions/ErrorCode_1/type',
+                              keyword: 'type',
+                              params: { type: 'string' },
+                              message: 'must be string',
+                              schema: schema84.type,
+                              parentSchema: schema84,
+                              data: data7,
+                            },
+                          ];
+                          return false;
+                        }
+                        if (!(
+                          data7 === 'CANCELLED' ||
+                          data7 === 'CODE_TOO_LARGE' ||
+                          data7 === 'DISPATCH_LIMIT' ||
+                          data7 === 'INTERNAL' ||
+                          data7 === 'INVALID_OUTPUT' ||
+                          data7 === 'INVALID_PLUGIN' ||
+                          data7 === 'INVALID_REQUEST' ||
+                          data7 === 'INVALID_STATE' ||
+                          data7 === 'LIMIT_MEMORY' ||
+                          data7 === 'LIMIT_STACK' ||
+                          data7 === 'LIMIT_TIME' ||
+                          data7 === 'LOAD_FAILED' ||
+                          data7 === 'OUTPUT_TOO_LARGE' ||
+                          data7 === 'OVERLOADED' ||
+                          data7 === 'PLUGIN_ERRORED' ||
+                          data7 === 'PLUGIN_THREW' ||
+                          data7 === 'RATE_LIMITED' ||
+                          data7 === 'UNAUTHORIZED' ||
+                          data7 === 'UNKNOWN_HANDLER' ||
+                          data7 === 'UNKNOWN_PLUGIN' ||
+                          data7 === 'UNKNOWN_WIDGET' ||
+                          data7 === 'WORKER_CRASHED'
+                        )) {
+                          validate85.errors = [
+                            {
+                              instancePath: instancePath + '/serverErrorCode',
+                              schemaPath: '#/definitions/ErrorCode_1/enum',
+                              keyword: 'enum',
+                              params: { allowedValues: schema84.enum },
+                              message: 'must be equal to one of the allowed values',
+                              schema: schema84.enum,
+                              parentSchema: schema84,
+                              data: data7,
+                            },
+                          ];
+                          return false;
+                        }
+                        var valid0 = _errs19 === errors;
+                      } else {
+                        var valid0 = true;
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate85.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema88.type,
+          parentSchema: schema88,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate85.errors = vErrors;
   return errors === 0;
 }
 
@@ -10315,8 +10860,8 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
-                      schema: schema87.required,
-                      parentSchema: schema87,
+                      schema: schema93.required,
+                      parentSchema: schema93,
                       data,
                     },
                   ];
@@ -10333,7 +10878,7 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
                           schema: false,
-                          parentSchema: schema87,
+                          parentSchema: schema93,
                           data,
                         },
                       ];
@@ -10353,8 +10898,8 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
-                            schema: schema87.properties.kind.type,
-                            parentSchema: schema87.properties.kind,
+                            schema: schema93.properties.kind.type,
+                            parentSchema: schema93.properties.kind,
                             data: data0,
                           },
                         ];
@@ -10369,7 +10914,7 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                             params: { allowedValue: 'log' },
                             message: 'must be equal to constant',
                             schema: 'log',
-                            parentSchema: schema87.properties.kind,
+                            parentSchema: schema93.properties.kind,
                             data: data0,
                           },
                         ];
@@ -10391,8 +10936,8 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
-                              schema: schema87.properties.pluginId.type,
-                              parentSchema: schema87.properties.pluginId,
+                              schema: schema93.properties.pluginId.type,
+                              parentSchema: schema93.properties.pluginId,
                               data: data1,
                             },
                           ];
@@ -10414,8 +10959,8 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
-                                schema: schema87.properties.level.type,
-                                parentSchema: schema87.properties.level,
+                                schema: schema93.properties.level.type,
+                                parentSchema: schema93.properties.level,
                                 data: data2,
                               },
                             ];
@@ -10432,10 +10977,10 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/enum',
                                 keyword: 'enum',
-                                params: { allowedValues: schema87.properties.level.enum },
+                                params: { allowedValues: schema93.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
-                                schema: schema87.properties.level.enum,
-                                parentSchema: schema87.properties.level,
+                                schema: schema93.properties.level.enum,
+                                parentSchema: schema93.properties.level,
                                 data: data2,
                               },
                             ];
@@ -10457,8 +11002,8 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
-                                  schema: schema87.properties.message.type,
-                                  parentSchema: schema87.properties.message,
+                                  schema: schema93.properties.message.type,
+                                  parentSchema: schema93.properties.message,
                                   data: data3,
                                 },
                               ];
@@ -10481,13 +11026,18 @@ function validate82(data, { instancePath = '', parentData, parentDataProperty, r
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
-                    schema: schema87.type,
-                    parentSchema: schema87,
+                    schema: schema93.type,
+                    parentSchema: schema93,
                     data,
                   },
                 ];
                 return false;
               }
+            }
+          } else if (tag0 === 'divergence') {
+            if (!validate85(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);
+              errors = vErrors.length;
             }
           } else {
             validate82.errors = [
@@ -10670,7 +11220,7 @@ function validate80(data, { instancePath = '', parentData, parentDataProperty, r
   return errors === 0;
 }
 
-const schema88 = {
+const schema94 = {
   description: 'Result of `event`.',
   type: 'object',
   properties: {
@@ -10693,7 +11243,7 @@ const schema88 = {
   required: ['diagnostics', 'dispatches', 'pluginState'],
 };
 
-function validate89(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate91(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -10704,15 +11254,15 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
         (data.dispatches === undefined && (missing0 = 'dispatches')) ||
         (data.pluginState === undefined && (missing0 = 'pluginState'))
       ) {
-        validate89.errors = [
+        validate91.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema88.required,
-            parentSchema: schema88,
+            schema: schema94.required,
+            parentSchema: schema94,
             data,
           },
         ];
@@ -10721,7 +11271,7 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'pluginState' || key0 === 'dispatches' || key0 === 'diagnostics')) {
-            validate89.errors = [
+            validate91.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10729,7 +11279,7 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema88,
+                parentSchema: schema94,
                 data,
               },
             ];
@@ -10771,15 +11321,15 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                     }
                   }
                 } else {
-                  validate89.errors = [
+                  validate91.errors = [
                     {
                       instancePath: instancePath + '/dispatches',
                       schemaPath: '#/properties/dispatches/type',
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
-                      schema: schema88.properties.dispatches.type,
-                      parentSchema: schema88.properties.dispatches,
+                      schema: schema94.properties.dispatches.type,
+                      parentSchema: schema94.properties.dispatches,
                       data: data1,
                     },
                   ];
@@ -10817,15 +11367,15 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
                       }
                     }
                   } else {
-                    validate89.errors = [
+                    validate91.errors = [
                       {
                         instancePath: instancePath + '/diagnostics',
                         schemaPath: '#/properties/diagnostics/type',
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
-                        schema: schema88.properties.diagnostics.type,
-                        parentSchema: schema88.properties.diagnostics,
+                        schema: schema94.properties.diagnostics.type,
+                        parentSchema: schema94.properties.diagnostics,
                         data: data3,
                       },
                     ];
@@ -10841,26 +11391,26 @@ function validate89(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate89.errors = [
+      validate91.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema88.type,
-          parentSchema: schema88,
+          schema: schema94.type,
+          parentSchema: schema94,
           data,
         },
       ];
       return false;
     }
   }
-  validate89.errors = vErrors;
+  validate91.errors = vErrors;
   return errors === 0;
 }
 
-const schema90 = {
+const schema96 = {
   description: 'Result of `health`.',
   type: 'object',
   properties: {
@@ -10879,7 +11429,7 @@ const schema90 = {
   additionalProperties: false,
   required: ['engine', 'heapBytes', 'maxStackBytes', 'moduleRestarts', 'plugins', 'source'],
 };
-const schema92 = {
+const schema98 = {
   description: 'Status of one loaded plugin.',
   type: 'object',
   properties: {
@@ -10906,7 +11456,7 @@ const schema92 = {
   required: ['limits', 'memoryBytes', 'pluginId', 'recentFailures', 'status'],
 };
 
-function validate94(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate96(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -10919,15 +11469,15 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         (data.recentFailures === undefined && (missing0 = 'recentFailures')) ||
         (data.status === undefined && (missing0 = 'status'))
       ) {
-        validate94.errors = [
+        validate96.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema92.required,
-            parentSchema: schema92,
+            schema: schema98.required,
+            parentSchema: schema98,
             data,
           },
         ];
@@ -10943,7 +11493,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'limits' ||
             key0 === 'requestedStackBytes'
           )) {
-            validate94.errors = [
+            validate96.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -10951,7 +11501,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema92,
+                parentSchema: schema98,
                 data,
               },
             ];
@@ -10964,15 +11514,15 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.pluginId;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate94.errors = [
+              validate96.errors = [
                 {
                   instancePath: instancePath + '/pluginId',
                   schemaPath: '#/properties/pluginId/type',
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema92.properties.pluginId.type,
-                  parentSchema: schema92.properties.pluginId,
+                  schema: schema98.properties.pluginId.type,
+                  parentSchema: schema98.properties.pluginId,
                   data: data0,
                 },
               ];
@@ -10987,30 +11537,30 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.status;
               const _errs4 = errors;
               if (typeof data1 !== 'string') {
-                validate94.errors = [
+                validate96.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/type',
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
-                    schema: schema92.properties.status.type,
-                    parentSchema: schema92.properties.status,
+                    schema: schema98.properties.status.type,
+                    parentSchema: schema98.properties.status,
                     data: data1,
                   },
                 ];
                 return false;
               }
               if (!(data1 === 'errored' || data1 === 'ready')) {
-                validate94.errors = [
+                validate96.errors = [
                   {
                     instancePath: instancePath + '/status',
                     schemaPath: '#/properties/status/enum',
                     keyword: 'enum',
-                    params: { allowedValues: schema92.properties.status.enum },
+                    params: { allowedValues: schema98.properties.status.enum },
                     message: 'must be equal to one of the allowed values',
-                    schema: schema92.properties.status.enum,
-                    parentSchema: schema92.properties.status,
+                    schema: schema98.properties.status.enum,
+                    parentSchema: schema98.properties.status,
                     data: data1,
                   },
                 ];
@@ -11025,15 +11575,15 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                 let data2 = data.memoryBytes;
                 const _errs6 = errors;
                 if (!(typeof data2 == 'number' && isFinite(data2))) {
-                  validate94.errors = [
+                  validate96.errors = [
                     {
                       instancePath: instancePath + '/memoryBytes',
                       schemaPath: '#/properties/memoryBytes/type',
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
-                      schema: schema92.properties.memoryBytes.type,
-                      parentSchema: schema92.properties.memoryBytes,
+                      schema: schema98.properties.memoryBytes.type,
+                      parentSchema: schema98.properties.memoryBytes,
                       data: data2,
                     },
                   ];
@@ -11048,15 +11598,15 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                   let data3 = data.recentFailures;
                   const _errs8 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate94.errors = [
+                    validate96.errors = [
                       {
                         instancePath: instancePath + '/recentFailures',
                         schemaPath: '#/properties/recentFailures/type',
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
-                        schema: schema92.properties.recentFailures.type,
-                        parentSchema: schema92.properties.recentFailures,
+                        schema: schema98.properties.recentFailures.type,
+                        parentSchema: schema98.properties.recentFailures,
                         data: data3,
                       },
                     ];
@@ -11092,7 +11642,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                           (data4.renderTimeoutMs === undefined && (missing1 = 'renderTimeoutMs')) ||
                           (data4.stackBytes === undefined && (missing1 = 'stackBytes'))
                         ) {
-                          validate94.errors = [
+                          validate96.errors = [
                             {
                               instancePath: instancePath + '/limits',
                               schemaPath: '#/definitions/RuntimeLimits/required',
@@ -11109,7 +11659,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                           const _errs13 = errors;
                           for (const key1 in data4) {
                             if (!func2.call(schema48.properties, key1)) {
-                              validate94.errors = [
+                              validate96.errors = [
                                 {
                                   instancePath: instancePath + '/limits',
                                   schemaPath: '#/definitions/RuntimeLimits/additionalProperties',
@@ -11132,7 +11682,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                               if (errors === _errs14) {
                                 if (typeof data5 == 'number' && isFinite(data5)) {
                                   if (data5 < 1048576 || isNaN(data5)) {
-                                    validate94.errors = [
+                                    validate96.errors = [
                                       {
                                         instancePath: instancePath + '/limits/memoryBytes',
                                         schemaPath:
@@ -11148,7 +11698,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                     return false;
                                   }
                                 } else {
-                                  validate94.errors = [
+                                  validate96.errors = [
                                     {
                                       instancePath: instancePath + '/limits/memoryBytes',
                                       schemaPath: '#/definitions/RuntimeLimits/properties/memoryBytes/type',
@@ -11174,7 +11724,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                 if (errors === _errs16) {
                                   if (typeof data6 == 'number' && isFinite(data6)) {
                                     if (data6 < 16384 || isNaN(data6)) {
-                                      validate94.errors = [
+                                      validate96.errors = [
                                         {
                                           instancePath: instancePath + '/limits/stackBytes',
                                           schemaPath:
@@ -11190,7 +11740,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                       return false;
                                     }
                                   } else {
-                                    validate94.errors = [
+                                    validate96.errors = [
                                       {
                                         instancePath: instancePath + '/limits/stackBytes',
                                         schemaPath: '#/definitions/RuntimeLimits/properties/stackBytes/type',
@@ -11216,7 +11766,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                   if (errors === _errs18) {
                                     if (typeof data7 == 'number' && isFinite(data7)) {
                                       if (data7 < 1 || isNaN(data7)) {
-                                        validate94.errors = [
+                                        validate96.errors = [
                                           {
                                             instancePath: instancePath + '/limits/loadTimeoutMs',
                                             schemaPath:
@@ -11232,7 +11782,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                         return false;
                                       }
                                     } else {
-                                      validate94.errors = [
+                                      validate96.errors = [
                                         {
                                           instancePath: instancePath + '/limits/loadTimeoutMs',
                                           schemaPath:
@@ -11259,7 +11809,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                     if (errors === _errs20) {
                                       if (typeof data8 == 'number' && isFinite(data8)) {
                                         if (data8 < 1 || isNaN(data8)) {
-                                          validate94.errors = [
+                                          validate96.errors = [
                                             {
                                               instancePath: instancePath + '/limits/renderTimeoutMs',
                                               schemaPath:
@@ -11275,7 +11825,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                           return false;
                                         }
                                       } else {
-                                        validate94.errors = [
+                                        validate96.errors = [
                                           {
                                             instancePath: instancePath + '/limits/renderTimeoutMs',
                                             schemaPath:
@@ -11302,7 +11852,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                       if (errors === _errs22) {
                                         if (typeof data9 == 'number' && isFinite(data9)) {
                                           if (data9 < 1 || isNaN(data9)) {
-                                            validate94.errors = [
+                                            validate96.errors = [
                                               {
                                                 instancePath: instancePath + '/limits/eventTimeoutMs',
                                                 schemaPath:
@@ -11318,7 +11868,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                             return false;
                                           }
                                         } else {
-                                          validate94.errors = [
+                                          validate96.errors = [
                                             {
                                               instancePath: instancePath + '/limits/eventTimeoutMs',
                                               schemaPath:
@@ -11345,7 +11895,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                         if (errors === _errs24) {
                                           if (typeof data10 == 'number' && isFinite(data10)) {
                                             if (data10 < 0 || isNaN(data10)) {
-                                              validate94.errors = [
+                                              validate96.errors = [
                                                 {
                                                   instancePath: instancePath + '/limits/maxPendingJobs',
                                                   schemaPath:
@@ -11361,7 +11911,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                               return false;
                                             }
                                           } else {
-                                            validate94.errors = [
+                                            validate96.errors = [
                                               {
                                                 instancePath: instancePath + '/limits/maxPendingJobs',
                                                 schemaPath:
@@ -11388,7 +11938,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                           if (errors === _errs26) {
                                             if (typeof data11 == 'number' && isFinite(data11)) {
                                               if (data11 < 1 || isNaN(data11)) {
-                                                validate94.errors = [
+                                                validate96.errors = [
                                                   {
                                                     instancePath: instancePath + '/limits/maxCodeBytes',
                                                     schemaPath:
@@ -11404,7 +11954,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                 return false;
                                               }
                                             } else {
-                                              validate94.errors = [
+                                              validate96.errors = [
                                                 {
                                                   instancePath: instancePath + '/limits/maxCodeBytes',
                                                   schemaPath:
@@ -11431,7 +11981,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                             if (errors === _errs28) {
                                               if (typeof data12 == 'number' && isFinite(data12)) {
                                                 if (data12 < 2 || isNaN(data12)) {
-                                                  validate94.errors = [
+                                                  validate96.errors = [
                                                     {
                                                       instancePath: instancePath + '/limits/maxStateBytes',
                                                       schemaPath:
@@ -11447,7 +11997,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                   return false;
                                                 }
                                               } else {
-                                                validate94.errors = [
+                                                validate96.errors = [
                                                   {
                                                     instancePath: instancePath + '/limits/maxStateBytes',
                                                     schemaPath:
@@ -11474,7 +12024,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                               if (errors === _errs30) {
                                                 if (typeof data13 == 'number' && isFinite(data13)) {
                                                   if (data13 < 2 || isNaN(data13)) {
-                                                    validate94.errors = [
+                                                    validate96.errors = [
                                                       {
                                                         instancePath: instancePath + '/limits/maxOutputBytes',
                                                         schemaPath:
@@ -11490,7 +12040,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                     return false;
                                                   }
                                                 } else {
-                                                  validate94.errors = [
+                                                  validate96.errors = [
                                                     {
                                                       instancePath: instancePath + '/limits/maxOutputBytes',
                                                       schemaPath:
@@ -11517,7 +12067,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                 if (errors === _errs32) {
                                                   if (typeof data14 == 'number' && isFinite(data14)) {
                                                     if (data14 < 1 || isNaN(data14)) {
-                                                      validate94.errors = [
+                                                      validate96.errors = [
                                                         {
                                                           instancePath:
                                                             instancePath + '/limits/maxOutputNodes',
@@ -11534,7 +12084,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                       return false;
                                                     }
                                                   } else {
-                                                    validate94.errors = [
+                                                    validate96.errors = [
                                                       {
                                                         instancePath: instancePath + '/limits/maxOutputNodes',
                                                         schemaPath:
@@ -11561,7 +12111,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                   if (errors === _errs34) {
                                                     if (typeof data15 == 'number' && isFinite(data15)) {
                                                       if (data15 < 1 || isNaN(data15)) {
-                                                        validate94.errors = [
+                                                        validate96.errors = [
                                                           {
                                                             instancePath:
                                                               instancePath + '/limits/maxOutputDepth',
@@ -11578,7 +12128,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                         return false;
                                                       }
                                                     } else {
-                                                      validate94.errors = [
+                                                      validate96.errors = [
                                                         {
                                                           instancePath:
                                                             instancePath + '/limits/maxOutputDepth',
@@ -11606,7 +12156,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                     if (errors === _errs36) {
                                                       if (typeof data16 == 'number' && isFinite(data16)) {
                                                         if (data16 < 0 || isNaN(data16)) {
-                                                          validate94.errors = [
+                                                          validate96.errors = [
                                                             {
                                                               instancePath:
                                                                 instancePath +
@@ -11625,7 +12175,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                           return false;
                                                         }
                                                       } else {
-                                                        validate94.errors = [
+                                                        validate96.errors = [
                                                           {
                                                             instancePath:
                                                               instancePath + '/limits/maxDispatchesPerEvent',
@@ -11655,7 +12205,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                       if (errors === _errs38) {
                                                         if (typeof data17 == 'number' && isFinite(data17)) {
                                                           if (data17 < 2 || isNaN(data17)) {
-                                                            validate94.errors = [
+                                                            validate96.errors = [
                                                               {
                                                                 instancePath:
                                                                   instancePath + '/limits/maxPayloadBytes',
@@ -11673,7 +12223,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                             return false;
                                                           }
                                                         } else {
-                                                          validate94.errors = [
+                                                          validate96.errors = [
                                                             {
                                                               instancePath:
                                                                 instancePath + '/limits/maxPayloadBytes',
@@ -11703,7 +12253,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                         if (errors === _errs40) {
                                                           if (typeof data18 == 'number' && isFinite(data18)) {
                                                             if (data18 < 0 || isNaN(data18)) {
-                                                              validate94.errors = [
+                                                              validate96.errors = [
                                                                 {
                                                                   instancePath:
                                                                     instancePath + '/limits/maxLogsPerCall',
@@ -11721,7 +12271,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                               return false;
                                                             }
                                                           } else {
-                                                            validate94.errors = [
+                                                            validate96.errors = [
                                                               {
                                                                 instancePath:
                                                                   instancePath + '/limits/maxLogsPerCall',
@@ -11754,7 +12304,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                               isFinite(data19)
                                                             ) {
                                                               if (data19 < 16 || isNaN(data19)) {
-                                                                validate94.errors = [
+                                                                validate96.errors = [
                                                                   {
                                                                     instancePath:
                                                                       instancePath + '/limits/maxLogBytes',
@@ -11772,7 +12322,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                                                 return false;
                                                               }
                                                             } else {
-                                                              validate94.errors = [
+                                                              validate96.errors = [
                                                                 {
                                                                   instancePath:
                                                                     instancePath + '/limits/maxLogBytes',
@@ -11812,7 +12362,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                           }
                         }
                       } else {
-                        validate94.errors = [
+                        validate96.errors = [
                           {
                             instancePath: instancePath + '/limits',
                             schemaPath: '#/definitions/RuntimeLimits/type',
@@ -11838,7 +12388,7 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                       if (errors === _errs44) {
                         if (typeof data20 == 'number' && isFinite(data20)) {
                           if (data20 < 0 || isNaN(data20)) {
-                            validate94.errors = [
+                            validate96.errors = [
                               {
                                 instancePath: instancePath + '/requestedStackBytes',
                                 schemaPath: '#/properties/requestedStackBytes/minimum',
@@ -11846,22 +12396,22 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
                                 params: { comparison: '>=', limit: 0 },
                                 message: 'must be >= 0',
                                 schema: 0,
-                                parentSchema: schema92.properties.requestedStackBytes,
+                                parentSchema: schema98.properties.requestedStackBytes,
                                 data: data20,
                               },
                             ];
                             return false;
                           }
                         } else {
-                          validate94.errors = [
+                          validate96.errors = [
                             {
                               instancePath: instancePath + '/requestedStackBytes',
                               schemaPath: '#/properties/requestedStackBytes/type',
                               keyword: 'type',
                               params: { type: 'number' },
                               message: 'must be number',
-                              schema: schema92.properties.requestedStackBytes.type,
-                              parentSchema: schema92.properties.requestedStackBytes,
+                              schema: schema98.properties.requestedStackBytes.type,
+                              parentSchema: schema98.properties.requestedStackBytes,
                               data: data20,
                             },
                           ];
@@ -11880,26 +12430,26 @@ function validate94(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate94.errors = [
+      validate96.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema92.type,
-          parentSchema: schema92,
+          schema: schema98.type,
+          parentSchema: schema98,
           data,
         },
       ];
       return false;
     }
   }
-  validate94.errors = vErrors;
+  validate96.errors = vErrors;
   return errors === 0;
 }
 
-function validate93(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate95(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -11913,15 +12463,15 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
         (data.plugins === undefined && (missing0 = 'plugins')) ||
         (data.source === undefined && (missing0 = 'source'))
       ) {
-        validate93.errors = [
+        validate95.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema90.required,
-            parentSchema: schema90,
+            schema: schema96.required,
+            parentSchema: schema96,
             data,
           },
         ];
@@ -11937,7 +12487,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
             key0 === 'maxStackBytes' ||
             key0 === 'plugins'
           )) {
-            validate93.errors = [
+            validate95.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -11945,7 +12495,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema90,
+                parentSchema: schema96,
                 data,
               },
             ];
@@ -11958,7 +12508,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
             let data0 = data.source;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate93.errors = [
+              validate95.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/type',
@@ -11978,7 +12528,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
               data0 === 'node-worker' ||
               data0 === 'server'
             )) {
-              validate93.errors = [
+              validate95.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/enum',
@@ -12001,15 +12551,15 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.engine;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate93.errors = [
+                validate95.errors = [
                   {
                     instancePath: instancePath + '/engine',
                     schemaPath: '#/properties/engine/type',
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
-                    schema: schema90.properties.engine.type,
-                    parentSchema: schema90.properties.engine,
+                    schema: schema96.properties.engine.type,
+                    parentSchema: schema96.properties.engine,
                     data: data1,
                   },
                 ];
@@ -12024,15 +12574,15 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                 let data2 = data.heapBytes;
                 const _errs7 = errors;
                 if (!(typeof data2 == 'number' && isFinite(data2))) {
-                  validate93.errors = [
+                  validate95.errors = [
                     {
                       instancePath: instancePath + '/heapBytes',
                       schemaPath: '#/properties/heapBytes/type',
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
-                      schema: schema90.properties.heapBytes.type,
-                      parentSchema: schema90.properties.heapBytes,
+                      schema: schema96.properties.heapBytes.type,
+                      parentSchema: schema96.properties.heapBytes,
                       data: data2,
                     },
                   ];
@@ -12047,15 +12597,15 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                   let data3 = data.moduleRestarts;
                   const _errs9 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate93.errors = [
+                    validate95.errors = [
                       {
                         instancePath: instancePath + '/moduleRestarts',
                         schemaPath: '#/properties/moduleRestarts/type',
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
-                        schema: schema90.properties.moduleRestarts.type,
-                        parentSchema: schema90.properties.moduleRestarts,
+                        schema: schema96.properties.moduleRestarts.type,
+                        parentSchema: schema96.properties.moduleRestarts,
                         data: data3,
                       },
                     ];
@@ -12072,7 +12622,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                     if (errors === _errs11) {
                       if (typeof data4 == 'number' && isFinite(data4)) {
                         if (data4 < 0 || isNaN(data4)) {
-                          validate93.errors = [
+                          validate95.errors = [
                             {
                               instancePath: instancePath + '/maxStackBytes',
                               schemaPath: '#/properties/maxStackBytes/minimum',
@@ -12080,22 +12630,22 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                               params: { comparison: '>=', limit: 0 },
                               message: 'must be >= 0',
                               schema: 0,
-                              parentSchema: schema90.properties.maxStackBytes,
+                              parentSchema: schema96.properties.maxStackBytes,
                               data: data4,
                             },
                           ];
                           return false;
                         }
                       } else {
-                        validate93.errors = [
+                        validate95.errors = [
                           {
                             instancePath: instancePath + '/maxStackBytes',
                             schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
                             params: { type: 'number' },
                             message: 'must be number',
-                            schema: schema90.properties.maxStackBytes.type,
-                            parentSchema: schema90.properties.maxStackBytes,
+                            schema: schema96.properties.maxStackBytes.type,
+                            parentSchema: schema96.properties.maxStackBytes,
                             data: data4,
                           },
                         ];
@@ -12117,7 +12667,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                           for (let i0 = 0; i0 < len0; i0++) {
                             const _errs15 = errors;
                             if (
-                              !validate94(data5[i0], {
+                              !validate96(data5[i0], {
                                 instancePath: instancePath + '/plugins/' + i0,
                                 parentData: data5,
                                 parentDataProperty: i0,
@@ -12125,7 +12675,7 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                               })
                             ) {
                               vErrors =
-                                vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+                                vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
                               errors = vErrors.length;
                             }
                             var valid2 = _errs15 === errors;
@@ -12134,15 +12684,15 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
                             }
                           }
                         } else {
-                          validate93.errors = [
+                          validate95.errors = [
                             {
                               instancePath: instancePath + '/plugins',
                               schemaPath: '#/properties/plugins/type',
                               keyword: 'type',
                               params: { type: 'array' },
                               message: 'must be array',
-                              schema: schema90.properties.plugins.type,
-                              parentSchema: schema90.properties.plugins,
+                              schema: schema96.properties.plugins.type,
+                              parentSchema: schema96.properties.plugins,
                               data: data5,
                             },
                           ];
@@ -12161,22 +12711,22 @@ function validate93(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate93.errors = [
+      validate95.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema90.type,
-          parentSchema: schema90,
+          schema: schema96.type,
+          parentSchema: schema96,
           data,
         },
       ];
       return false;
     }
   }
-  validate93.errors = vErrors;
+  validate95.errors = vErrors;
   return errors === 0;
 }
 
@@ -12202,16 +12752,16 @@ function validate78(data, { instancePath = '', parentData, parentDataProperty, r
     valid0 = valid0 || _valid0;
     if (!valid0) {
       const _errs3 = errors;
-      if (!validate89(data, { instancePath, parentData, parentDataProperty, rootData })) {
-        vErrors = vErrors === null ? validate89.errors : vErrors.concat(validate89.errors);
+      if (!validate91(data, { instancePath, parentData, parentDataProperty, rootData })) {
+        vErrors = vErrors === null ? validate91.errors : vErrors.concat(validate91.errors);
         errors = vErrors.length;
       }
       var _valid0 = _errs3 === errors;
       valid0 = valid0 || _valid0;
       if (!valid0) {
         const _errs4 = errors;
-        if (!validate93(data, { instancePath, parentData, parentDataProperty, rootData })) {
-          vErrors = vErrors === null ? validate93.errors : vErrors.concat(validate93.errors);
+        if (!validate95(data, { instancePath, parentData, parentDataProperty, rootData })) {
+          vErrors = vErrors === null ? validate95.errors : vErrors.concat(validate95.errors);
           errors = vErrors.length;
         }
         var _valid0 = _errs4 === errors;
@@ -12422,7 +12972,7 @@ function validate77(data, { instancePath = '', parentData, parentDataProperty, r
   return errors === 0;
 }
 
-const schema94 = {
+const schema100 = {
   description: 'A failed response.',
   type: 'object',
   properties: {
@@ -12437,7 +12987,7 @@ const schema94 = {
   required: ['error', 'id', 'ok'],
 };
 
-function validate99(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate101(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -12448,15 +12998,15 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
         (data.id === undefined && (missing0 = 'id')) ||
         (data.ok === undefined && (missing0 = 'ok'))
       ) {
-        validate99.errors = [
+        validate101.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema94.required,
-            parentSchema: schema94,
+            schema: schema100.required,
+            parentSchema: schema100,
             data,
           },
         ];
@@ -12465,7 +13015,7 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'id' || key0 === 'ok' || key0 === 'error')) {
-            validate99.errors = [
+            validate101.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -12473,7 +13023,7 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema94,
+                parentSchema: schema100,
                 data,
               },
             ];
@@ -12490,15 +13040,15 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
               typeof data0 !== 'string' &&
               !(typeof data0 == 'number' && isFinite(data0))
             ) {
-              validate99.errors = [
+              validate101.errors = [
                 {
                   instancePath: instancePath + '/id',
                   schemaPath: '#/properties/id/type',
                   keyword: 'type',
-                  params: { type: schema94.properties.id.type },
+                  params: { type: schema100.properties.id.type },
                   message: 'must be null,string,number',
-                  schema: schema94.properties.id.type,
-                  parentSchema: schema94.properties.id,
+                  schema: schema100.properties.id.type,
+                  parentSchema: schema100.properties.id,
                   data: data0,
                 },
               ];
@@ -12513,22 +13063,22 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
               let data1 = data.ok;
               const _errs4 = errors;
               if (typeof data1 !== 'boolean') {
-                validate99.errors = [
+                validate101.errors = [
                   {
                     instancePath: instancePath + '/ok',
                     schemaPath: '#/properties/ok/type',
                     keyword: 'type',
                     params: { type: 'boolean' },
                     message: 'must be boolean',
-                    schema: schema94.properties.ok.type,
-                    parentSchema: schema94.properties.ok,
+                    schema: schema100.properties.ok.type,
+                    parentSchema: schema100.properties.ok,
                     data: data1,
                   },
                 ];
                 return false;
               }
               if (false !== data1) {
-                validate99.errors = [
+                validate101.errors = [
                   {
                     instancePath: instancePath + '/ok',
                     schemaPath: '#/properties/ok/const',
@@ -12536,7 +13086,7 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
                     params: { allowedValue: false },
                     message: 'must be equal to constant',
                     schema: false,
-                    parentSchema: schema94.properties.ok,
+                    parentSchema: schema100.properties.ok,
                     data: data1,
                   },
                 ];
@@ -12569,22 +13119,22 @@ function validate99(data, { instancePath = '', parentData, parentDataProperty, r
         }
       }
     } else {
-      validate99.errors = [
+      validate101.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema94.type,
-          parentSchema: schema94,
+          schema: schema100.type,
+          parentSchema: schema100,
           data,
         },
       ];
       return false;
     }
   }
-  validate99.errors = vErrors;
+  validate101.errors = vErrors;
   return errors === 0;
 }
 
@@ -12602,8 +13152,8 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
   valid0 = valid0 || _valid0;
   if (!valid0) {
     const _errs2 = errors;
-    if (!validate99(data, { instancePath, parentData, parentDataProperty, rootData })) {
-      vErrors = vErrors === null ? validate99.errors : vErrors.concat(validate99.errors);
+    if (!validate101(data, { instancePath, parentData, parentDataProperty, rootData })) {
+      vErrors = vErrors === null ? validate101.errors : vErrors.concat(validate101.errors);
       errors = vErrors.length;
     }
     var _valid0 = _errs2 === errors;
@@ -12642,15 +13192,15 @@ function validate76(data, { instancePath = '', parentData, parentDataProperty, r
   return errors === 0;
 }
 
-export const validateRpcNotification = validate102;
-const schema95 = {
+export const validateRpcNotification = validate104;
+const schema101 = {
   description: 'Runtime-initiated messages that answer no request.',
   type: 'object',
   discriminator: { propertyName: 'notification' },
   required: ['notification'],
   oneOf: [{ $ref: '#/definitions/LogNotification' }, { $ref: '#/definitions/DiagnosticNotification' }],
 };
-const schema96 = {
+const schema102 = {
   description: 'A `log()` line, pushed as it happens.',
   type: 'object',
   properties: {
@@ -12661,7 +13211,7 @@ const schema96 = {
   required: ['log', 'notification'],
 };
 
-function validate103(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate105(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -12671,15 +13221,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         (data.log === undefined && (missing0 = 'log')) ||
         (data.notification === undefined && (missing0 = 'notification'))
       ) {
-        validate103.errors = [
+        validate105.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema96.required,
-            parentSchema: schema96,
+            schema: schema102.required,
+            parentSchema: schema102,
             data,
           },
         ];
@@ -12688,7 +13238,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'notification' || key0 === 'log')) {
-            validate103.errors = [
+            validate105.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -12696,7 +13246,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema96,
+                parentSchema: schema102,
                 data,
               },
             ];
@@ -12709,22 +13259,22 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.notification;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate103.errors = [
+              validate105.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/type',
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema96.properties.notification.type,
-                  parentSchema: schema96.properties.notification,
+                  schema: schema102.properties.notification.type,
+                  parentSchema: schema102.properties.notification,
                   data: data0,
                 },
               ];
               return false;
             }
             if ('log' !== data0) {
-              validate103.errors = [
+              validate105.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/const',
@@ -12732,7 +13282,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                   params: { allowedValue: 'log' },
                   message: 'must be equal to constant',
                   schema: 'log',
-                  parentSchema: schema96.properties.notification,
+                  parentSchema: schema102.properties.notification,
                   data: data0,
                 },
               ];
@@ -12756,15 +13306,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                     (data1.message === undefined && (missing1 = 'message')) ||
                     (data1.pluginId === undefined && (missing1 = 'pluginId'))
                   ) {
-                    validate103.errors = [
+                    validate105.errors = [
                       {
                         instancePath: instancePath + '/log',
                         schemaPath: '#/definitions/LogDiagnostic/required',
                         keyword: 'required',
                         params: { missingProperty: missing1 },
                         message: "must have required property '" + missing1 + "'",
-                        schema: schema87.required,
-                        parentSchema: schema87,
+                        schema: schema93.required,
+                        parentSchema: schema93,
                         data: data1,
                       },
                     ];
@@ -12778,7 +13328,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                         key1 === 'level' ||
                         key1 === 'message'
                       )) {
-                        validate103.errors = [
+                        validate105.errors = [
                           {
                             instancePath: instancePath + '/log',
                             schemaPath: '#/definitions/LogDiagnostic/additionalProperties',
@@ -12786,7 +13336,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                             params: { additionalProperty: key1 },
                             message: 'must NOT have additional properties',
                             schema: false,
-                            parentSchema: schema87,
+                            parentSchema: schema93,
                             data: data1,
                           },
                         ];
@@ -12799,22 +13349,22 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                         let data2 = data1.kind;
                         const _errs8 = errors;
                         if (typeof data2 !== 'string') {
-                          validate103.errors = [
+                          validate105.errors = [
                             {
                               instancePath: instancePath + '/log/kind',
                               schemaPath: '#/definitions/LogDiagnostic/properties/kind/type',
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
-                              schema: schema87.properties.kind.type,
-                              parentSchema: schema87.properties.kind,
+                              schema: schema93.properties.kind.type,
+                              parentSchema: schema93.properties.kind,
                               data: data2,
                             },
                           ];
                           return false;
                         }
                         if ('log' !== data2) {
-                          validate103.errors = [
+                          validate105.errors = [
                             {
                               instancePath: instancePath + '/log/kind',
                               schemaPath: '#/definitions/LogDiagnostic/properties/kind/const',
@@ -12822,7 +13372,7 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               params: { allowedValue: 'log' },
                               message: 'must be equal to constant',
                               schema: 'log',
-                              parentSchema: schema87.properties.kind,
+                              parentSchema: schema93.properties.kind,
                               data: data2,
                             },
                           ];
@@ -12837,15 +13387,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                           let data3 = data1.pluginId;
                           const _errs10 = errors;
                           if (typeof data3 !== 'string') {
-                            validate103.errors = [
+                            validate105.errors = [
                               {
                                 instancePath: instancePath + '/log/pluginId',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/pluginId/type',
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
-                                schema: schema87.properties.pluginId.type,
-                                parentSchema: schema87.properties.pluginId,
+                                schema: schema93.properties.pluginId.type,
+                                parentSchema: schema93.properties.pluginId,
                                 data: data3,
                               },
                             ];
@@ -12860,15 +13410,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                             let data4 = data1.level;
                             const _errs12 = errors;
                             if (typeof data4 !== 'string') {
-                              validate103.errors = [
+                              validate105.errors = [
                                 {
                                   instancePath: instancePath + '/log/level',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/level/type',
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
-                                  schema: schema87.properties.level.type,
-                                  parentSchema: schema87.properties.level,
+                                  schema: schema93.properties.level.type,
+                                  parentSchema: schema93.properties.level,
                                   data: data4,
                                 },
                               ];
@@ -12880,15 +13430,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               data4 === 'info' ||
                               data4 === 'warn'
                             )) {
-                              validate103.errors = [
+                              validate105.errors = [
                                 {
                                   instancePath: instancePath + '/log/level',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/level/enum',
                                   keyword: 'enum',
-                                  params: { allowedValues: schema87.properties.level.enum },
+                                  params: { allowedValues: schema93.properties.level.enum },
                                   message: 'must be equal to one of the allowed values',
-                                  schema: schema87.properties.level.enum,
-                                  parentSchema: schema87.properties.level,
+                                  schema: schema93.properties.level.enum,
+                                  parentSchema: schema93.properties.level,
                                   data: data4,
                                 },
                               ];
@@ -12903,15 +13453,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                               let data5 = data1.message;
                               const _errs14 = errors;
                               if (typeof data5 !== 'string') {
-                                validate103.errors = [
+                                validate105.errors = [
                                   {
                                     instancePath: instancePath + '/log/message',
                                     schemaPath: '#/definitions/LogDiagnostic/properties/message/type',
                                     keyword: 'type',
                                     params: { type: 'string' },
                                     message: 'must be string',
-                                    schema: schema87.properties.message.type,
-                                    parentSchema: schema87.properties.message,
+                                    schema: schema93.properties.message.type,
+                                    parentSchema: schema93.properties.message,
                                     data: data5,
                                   },
                                 ];
@@ -12927,15 +13477,15 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate103.errors = [
+                  validate105.errors = [
                     {
                       instancePath: instancePath + '/log',
                       schemaPath: '#/definitions/LogDiagnostic/type',
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
-                      schema: schema87.type,
-                      parentSchema: schema87,
+                      schema: schema93.type,
+                      parentSchema: schema93,
                       data: data1,
                     },
                   ];
@@ -12950,26 +13500,26 @@ function validate103(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate103.errors = [
+      validate105.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema96.type,
-          parentSchema: schema96,
+          schema: schema102.type,
+          parentSchema: schema102,
           data,
         },
       ];
       return false;
     }
   }
-  validate103.errors = vErrors;
+  validate105.errors = vErrors;
   return errors === 0;
 }
 
-const schema98 = {
+const schema104 = {
   description: 'A call or dispatch diagnostic, pushed as it happens.',
   type: 'object',
   properties: {
@@ -12986,7 +13536,7 @@ const schema98 = {
   required: ['diagnostic', 'notification'],
 };
 
-function validate104(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate106(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -12996,15 +13546,15 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
         (data.diagnostic === undefined && (missing0 = 'diagnostic')) ||
         (data.notification === undefined && (missing0 = 'notification'))
       ) {
-        validate104.errors = [
+        validate106.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema98.required,
-            parentSchema: schema98,
+            schema: schema104.required,
+            parentSchema: schema104,
             data,
           },
         ];
@@ -13013,7 +13563,7 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'notification' || key0 === 'diagnostic')) {
-            validate104.errors = [
+            validate106.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -13021,7 +13571,7 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema98,
+                parentSchema: schema104,
                 data,
               },
             ];
@@ -13034,22 +13584,22 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.notification;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate104.errors = [
+              validate106.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/type',
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema98.properties.notification.type,
-                  parentSchema: schema98.properties.notification,
+                  schema: schema104.properties.notification.type,
+                  parentSchema: schema104.properties.notification,
                   data: data0,
                 },
               ];
               return false;
             }
             if ('diagnostic' !== data0) {
-              validate104.errors = [
+              validate106.errors = [
                 {
                   instancePath: instancePath + '/notification',
                   schemaPath: '#/properties/notification/const',
@@ -13057,7 +13607,7 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                   params: { allowedValue: 'diagnostic' },
                   message: 'must be equal to constant',
                   schema: 'diagnostic',
-                  parentSchema: schema98.properties.notification,
+                  parentSchema: schema104.properties.notification,
                   data: data0,
                 },
               ];
@@ -13075,15 +13625,15 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                 if (data1 && typeof data1 == 'object' && !Array.isArray(data1)) {
                   let missing1;
                   if (data1.kind === undefined && (missing1 = 'kind')) {
-                    validate104.errors = [
+                    validate106.errors = [
                       {
                         instancePath: instancePath + '/diagnostic',
                         schemaPath: '#/properties/diagnostic/required',
                         keyword: 'required',
                         params: { missingProperty: missing1 },
                         message: "must have required property '" + missing1 + "'",
-                        schema: schema98.properties.diagnostic.required,
-                        parentSchema: schema98.properties.diagnostic,
+                        schema: schema104.properties.diagnostic.required,
+                        parentSchema: schema104.properties.diagnostic,
                         data: data1,
                       },
                     ];
@@ -13116,30 +13666,30 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                           errors = vErrors.length;
                         }
                       } else {
-                        validate104.errors = [
+                        validate106.errors = [
                           {
                             instancePath: instancePath + '/diagnostic',
                             schemaPath: '#/properties/diagnostic/discriminator',
                             keyword: 'discriminator',
                             params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
                             message: 'value of tag "kind" must be in oneOf',
-                            schema: schema98.properties.diagnostic.discriminator,
-                            parentSchema: schema98.properties.diagnostic,
+                            schema: schema104.properties.diagnostic.discriminator,
+                            parentSchema: schema104.properties.diagnostic,
                             data: data1,
                           },
                         ];
                         return false;
                       }
                     } else {
-                      validate104.errors = [
+                      validate106.errors = [
                         {
                           instancePath: instancePath + '/diagnostic',
                           schemaPath: '#/properties/diagnostic/discriminator',
                           keyword: 'discriminator',
                           params: { error: 'tag', tag: 'kind', tagValue: tag0 },
                           message: 'tag "kind" must be string',
-                          schema: schema98.properties.diagnostic.discriminator,
-                          parentSchema: schema98.properties.diagnostic,
+                          schema: schema104.properties.diagnostic.discriminator,
+                          parentSchema: schema104.properties.diagnostic,
                           data: data1,
                         },
                       ];
@@ -13147,15 +13697,15 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate104.errors = [
+                  validate106.errors = [
                     {
                       instancePath: instancePath + '/diagnostic',
                       schemaPath: '#/properties/diagnostic/type',
                       keyword: 'type',
                       params: { type: 'object' },
                       message: 'must be object',
-                      schema: schema98.properties.diagnostic.type,
-                      parentSchema: schema98.properties.diagnostic,
+                      schema: schema104.properties.diagnostic.type,
+                      parentSchema: schema104.properties.diagnostic,
                       data: data1,
                     },
                   ];
@@ -13170,6 +13720,90 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
+      validate106.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema104.type,
+          parentSchema: schema104,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate106.errors = vErrors;
+  return errors === 0;
+}
+
+function validate104(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (data.notification === undefined && (missing0 = 'notification')) {
+        validate104.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema101.required,
+            parentSchema: schema101,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const tag0 = data.notification;
+        if (typeof tag0 == 'string') {
+          if (tag0 === 'log') {
+            if (!validate105(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate105.errors : vErrors.concat(validate105.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'diagnostic') {
+            if (!validate106(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate106.errors : vErrors.concat(validate106.errors);
+              errors = vErrors.length;
+            }
+          } else {
+            validate104.errors = [
+              {
+                instancePath,
+                schemaPath: '#/discriminator',
+                keyword: 'discriminator',
+                params: { error: 'mapping', tag: 'notification', tagValue: tag0 },
+                message: 'value of tag "notification" must be in oneOf',
+                schema: schema101.discriminator,
+                parentSchema: schema101,
+                data,
+              },
+            ];
+            return false;
+          }
+        } else {
+          validate104.errors = [
+            {
+              instancePath,
+              schemaPath: '#/discriminator',
+              keyword: 'discriminator',
+              params: { error: 'tag', tag: 'notification', tagValue: tag0 },
+              message: 'tag "notification" must be string',
+              schema: schema101.discriminator,
+              parentSchema: schema101,
+              data,
+            },
+          ];
+          return false;
+        }
+      }
+    } else {
       validate104.errors = [
         {
           instancePath,
@@ -13177,8 +13811,8 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema98.type,
-          parentSchema: schema98,
+          schema: schema101.type,
+          parentSchema: schema101,
           data,
         },
       ];
@@ -13189,93 +13823,9 @@ function validate104(data, { instancePath = '', parentData, parentDataProperty, 
   return errors === 0;
 }
 
-function validate102(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
-  let vErrors = null;
-  let errors = 0;
-  if (errors === 0) {
-    if (data && typeof data == 'object' && !Array.isArray(data)) {
-      let missing0;
-      if (data.notification === undefined && (missing0 = 'notification')) {
-        validate102.errors = [
-          {
-            instancePath,
-            schemaPath: '#/required',
-            keyword: 'required',
-            params: { missingProperty: missing0 },
-            message: "must have required property '" + missing0 + "'",
-            schema: schema95.required,
-            parentSchema: schema95,
-            data,
-          },
-        ];
-        return false;
-      } else {
-        const tag0 = data.notification;
-        if (typeof tag0 == 'string') {
-          if (tag0 === 'log') {
-            if (!validate103(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
-              errors = vErrors.length;
-            }
-          } else if (tag0 === 'diagnostic') {
-            if (!validate104(data, { instancePath, parentData, parentDataProperty, rootData })) {
-              vErrors = vErrors === null ? validate104.errors : vErrors.concat(validate104.errors);
-              errors = vErrors.length;
-            }
-          } else {
-            validate102.errors = [
-              {
-                instancePath,
-                schemaPath: '#/discriminator',
-                keyword: 'discriminator',
-                params: { error: 'mapping', tag: 'notification', tagValue: tag0 },
-                message: 'value of tag "notification" must be in oneOf',
-                schema: schema95.discriminator,
-                parentSchema: schema95,
-                data,
-              },
-            ];
-            return false;
-          }
-        } else {
-          validate102.errors = [
-            {
-              instancePath,
-              schemaPath: '#/discriminator',
-              keyword: 'discriminator',
-              params: { error: 'tag', tag: 'notification', tagValue: tag0 },
-              message: 'tag "notification" must be string',
-              schema: schema95.discriminator,
-              parentSchema: schema95,
-              data,
-            },
-          ];
-          return false;
-        }
-      }
-    } else {
-      validate102.errors = [
-        {
-          instancePath,
-          schemaPath: '#/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-          schema: schema95.type,
-          parentSchema: schema95,
-          data,
-        },
-      ];
-      return false;
-    }
-  }
-  validate102.errors = vErrors;
-  return errors === 0;
-}
+export const validateRenderResult = validate111;
 
-export const validateRenderResult = validate109;
-
-function validate109(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate111(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -13285,7 +13835,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
         (data.diagnostics === undefined && (missing0 = 'diagnostics')) ||
         (data.tree === undefined && (missing0 = 'tree'))
       ) {
-        validate109.errors = [
+        validate111.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -13302,7 +13852,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'tree' || key0 === 'diagnostics')) {
-            validate109.errors = [
+            validate111.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -13363,7 +13913,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate109.errors = [
+                  validate111.errors = [
                     {
                       instancePath: instancePath + '/diagnostics',
                       schemaPath: '#/properties/diagnostics/type',
@@ -13386,7 +13936,7 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate109.errors = [
+      validate111.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -13401,13 +13951,13 @@ function validate109(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate109.errors = vErrors;
+  validate111.errors = vErrors;
   return errors === 0;
 }
 
-export const validateEventResult = validate112;
+export const validateEventResult = validate114;
 
-function validate112(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate114(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -13418,15 +13968,15 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
         (data.dispatches === undefined && (missing0 = 'dispatches')) ||
         (data.pluginState === undefined && (missing0 = 'pluginState'))
       ) {
-        validate112.errors = [
+        validate114.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema88.required,
-            parentSchema: schema88,
+            schema: schema94.required,
+            parentSchema: schema94,
             data,
           },
         ];
@@ -13435,7 +13985,7 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
         const _errs1 = errors;
         for (const key0 in data) {
           if (!(key0 === 'pluginState' || key0 === 'dispatches' || key0 === 'diagnostics')) {
-            validate112.errors = [
+            validate114.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -13443,7 +13993,7 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema88,
+                parentSchema: schema94,
                 data,
               },
             ];
@@ -13485,15 +14035,15 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                     }
                   }
                 } else {
-                  validate112.errors = [
+                  validate114.errors = [
                     {
                       instancePath: instancePath + '/dispatches',
                       schemaPath: '#/properties/dispatches/type',
                       keyword: 'type',
                       params: { type: 'array' },
                       message: 'must be array',
-                      schema: schema88.properties.dispatches.type,
-                      parentSchema: schema88.properties.dispatches,
+                      schema: schema94.properties.dispatches.type,
+                      parentSchema: schema94.properties.dispatches,
                       data: data1,
                     },
                   ];
@@ -13531,15 +14081,15 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
                       }
                     }
                   } else {
-                    validate112.errors = [
+                    validate114.errors = [
                       {
                         instancePath: instancePath + '/diagnostics',
                         schemaPath: '#/properties/diagnostics/type',
                         keyword: 'type',
                         params: { type: 'array' },
                         message: 'must be array',
-                        schema: schema88.properties.diagnostics.type,
-                        parentSchema: schema88.properties.diagnostics,
+                        schema: schema94.properties.diagnostics.type,
+                        parentSchema: schema94.properties.diagnostics,
                         data: data3,
                       },
                     ];
@@ -13555,28 +14105,28 @@ function validate112(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate112.errors = [
+      validate114.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema88.type,
-          parentSchema: schema88,
+          schema: schema94.type,
+          parentSchema: schema94,
           data,
         },
       ];
       return false;
     }
   }
-  validate112.errors = vErrors;
+  validate114.errors = vErrors;
   return errors === 0;
 }
 
-export const validateHealthResult = validate115;
+export const validateHealthResult = validate117;
 
-function validate115(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate117(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
@@ -13590,15 +14140,15 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
         (data.plugins === undefined && (missing0 = 'plugins')) ||
         (data.source === undefined && (missing0 = 'source'))
       ) {
-        validate115.errors = [
+        validate117.errors = [
           {
             instancePath,
             schemaPath: '#/required',
             keyword: 'required',
             params: { missingProperty: missing0 },
             message: "must have required property '" + missing0 + "'",
-            schema: schema90.required,
-            parentSchema: schema90,
+            schema: schema96.required,
+            parentSchema: schema96,
             data,
           },
         ];
@@ -13614,7 +14164,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
             key0 === 'maxStackBytes' ||
             key0 === 'plugins'
           )) {
-            validate115.errors = [
+            validate117.errors = [
               {
                 instancePath,
                 schemaPath: '#/additionalProperties',
@@ -13622,7 +14172,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                 params: { additionalProperty: key0 },
                 message: 'must NOT have additional properties',
                 schema: false,
-                parentSchema: schema90,
+                parentSchema: schema96,
                 data,
               },
             ];
@@ -13635,7 +14185,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
             let data0 = data.source;
             const _errs2 = errors;
             if (typeof data0 !== 'string') {
-              validate115.errors = [
+              validate117.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/type',
@@ -13655,7 +14205,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
               data0 === 'node-worker' ||
               data0 === 'server'
             )) {
-              validate115.errors = [
+              validate117.errors = [
                 {
                   instancePath: instancePath + '/source',
                   schemaPath: '#/definitions/DispatchSource/enum',
@@ -13678,15 +14228,15 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
               let data1 = data.engine;
               const _errs5 = errors;
               if (typeof data1 !== 'string') {
-                validate115.errors = [
+                validate117.errors = [
                   {
                     instancePath: instancePath + '/engine',
                     schemaPath: '#/properties/engine/type',
                     keyword: 'type',
                     params: { type: 'string' },
                     message: 'must be string',
-                    schema: schema90.properties.engine.type,
-                    parentSchema: schema90.properties.engine,
+                    schema: schema96.properties.engine.type,
+                    parentSchema: schema96.properties.engine,
                     data: data1,
                   },
                 ];
@@ -13701,15 +14251,15 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                 let data2 = data.heapBytes;
                 const _errs7 = errors;
                 if (!(typeof data2 == 'number' && isFinite(data2))) {
-                  validate115.errors = [
+                  validate117.errors = [
                     {
                       instancePath: instancePath + '/heapBytes',
                       schemaPath: '#/properties/heapBytes/type',
                       keyword: 'type',
                       params: { type: 'number' },
                       message: 'must be number',
-                      schema: schema90.properties.heapBytes.type,
-                      parentSchema: schema90.properties.heapBytes,
+                      schema: schema96.properties.heapBytes.type,
+                      parentSchema: schema96.properties.heapBytes,
                       data: data2,
                     },
                   ];
@@ -13724,15 +14274,15 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                   let data3 = data.moduleRestarts;
                   const _errs9 = errors;
                   if (!(typeof data3 == 'number' && isFinite(data3))) {
-                    validate115.errors = [
+                    validate117.errors = [
                       {
                         instancePath: instancePath + '/moduleRestarts',
                         schemaPath: '#/properties/moduleRestarts/type',
                         keyword: 'type',
                         params: { type: 'number' },
                         message: 'must be number',
-                        schema: schema90.properties.moduleRestarts.type,
-                        parentSchema: schema90.properties.moduleRestarts,
+                        schema: schema96.properties.moduleRestarts.type,
+                        parentSchema: schema96.properties.moduleRestarts,
                         data: data3,
                       },
                     ];
@@ -13749,7 +14299,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                     if (errors === _errs11) {
                       if (typeof data4 == 'number' && isFinite(data4)) {
                         if (data4 < 0 || isNaN(data4)) {
-                          validate115.errors = [
+                          validate117.errors = [
                             {
                               instancePath: instancePath + '/maxStackBytes',
                               schemaPath: '#/properties/maxStackBytes/minimum',
@@ -13757,22 +14307,22 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                               params: { comparison: '>=', limit: 0 },
                               message: 'must be >= 0',
                               schema: 0,
-                              parentSchema: schema90.properties.maxStackBytes,
+                              parentSchema: schema96.properties.maxStackBytes,
                               data: data4,
                             },
                           ];
                           return false;
                         }
                       } else {
-                        validate115.errors = [
+                        validate117.errors = [
                           {
                             instancePath: instancePath + '/maxStackBytes',
                             schemaPath: '#/properties/maxStackBytes/type',
                             keyword: 'type',
                             params: { type: 'number' },
                             message: 'must be number',
-                            schema: schema90.properties.maxStackBytes.type,
-                            parentSchema: schema90.properties.maxStackBytes,
+                            schema: schema96.properties.maxStackBytes.type,
+                            parentSchema: schema96.properties.maxStackBytes,
                             data: data4,
                           },
                         ];
@@ -13794,7 +14344,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                           for (let i0 = 0; i0 < len0; i0++) {
                             const _errs15 = errors;
                             if (
-                              !validate94(data5[i0], {
+                              !validate96(data5[i0], {
                                 instancePath: instancePath + '/plugins/' + i0,
                                 parentData: data5,
                                 parentDataProperty: i0,
@@ -13802,7 +14352,7 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                               })
                             ) {
                               vErrors =
-                                vErrors === null ? validate94.errors : vErrors.concat(validate94.errors);
+                                vErrors === null ? validate96.errors : vErrors.concat(validate96.errors);
                               errors = vErrors.length;
                             }
                             var valid2 = _errs15 === errors;
@@ -13811,15 +14361,15 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
                             }
                           }
                         } else {
-                          validate115.errors = [
+                          validate117.errors = [
                             {
                               instancePath: instancePath + '/plugins',
                               schemaPath: '#/properties/plugins/type',
                               keyword: 'type',
                               params: { type: 'array' },
                               message: 'must be array',
-                              schema: schema90.properties.plugins.type,
-                              parentSchema: schema90.properties.plugins,
+                              schema: schema96.properties.plugins.type,
+                              parentSchema: schema96.properties.plugins,
                               data: data5,
                             },
                           ];
@@ -13838,35 +14388,35 @@ function validate115(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate115.errors = [
+      validate117.errors = [
         {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema90.type,
-          parentSchema: schema90,
+          schema: schema96.type,
+          parentSchema: schema96,
           data,
         },
       ];
       return false;
     }
   }
-  validate115.errors = vErrors;
+  validate117.errors = vErrors;
   return errors === 0;
 }
 
-export const validateDiagnostic = validate117;
+export const validateDiagnostic = validate119;
 
-function validate117(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+function validate119(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
   let vErrors = null;
   let errors = 0;
   if (errors === 0) {
     if (data && typeof data == 'object' && !Array.isArray(data)) {
       let missing0;
       if (data.kind === undefined && (missing0 = 'kind')) {
-        validate117.errors = [
+        validate119.errors = [
           {
             instancePath,
             schemaPath: '#/required',
@@ -13903,15 +14453,15 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                   (data.message === undefined && (missing1 = 'message')) ||
                   (data.pluginId === undefined && (missing1 = 'pluginId'))
                 ) {
-                  validate117.errors = [
+                  validate119.errors = [
                     {
                       instancePath,
                       schemaPath: '#/definitions/LogDiagnostic/required',
                       keyword: 'required',
                       params: { missingProperty: missing1 },
                       message: "must have required property '" + missing1 + "'",
-                      schema: schema87.required,
-                      parentSchema: schema87,
+                      schema: schema93.required,
+                      parentSchema: schema93,
                       data,
                     },
                   ];
@@ -13920,7 +14470,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                   const _errs7 = errors;
                   for (const key0 in data) {
                     if (!(key0 === 'kind' || key0 === 'pluginId' || key0 === 'level' || key0 === 'message')) {
-                      validate117.errors = [
+                      validate119.errors = [
                         {
                           instancePath,
                           schemaPath: '#/definitions/LogDiagnostic/additionalProperties',
@@ -13928,7 +14478,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                           params: { additionalProperty: key0 },
                           message: 'must NOT have additional properties',
                           schema: false,
-                          parentSchema: schema87,
+                          parentSchema: schema93,
                           data,
                         },
                       ];
@@ -13941,22 +14491,22 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                       let data0 = data.kind;
                       const _errs8 = errors;
                       if (typeof data0 !== 'string') {
-                        validate117.errors = [
+                        validate119.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/LogDiagnostic/properties/kind/type',
                             keyword: 'type',
                             params: { type: 'string' },
                             message: 'must be string',
-                            schema: schema87.properties.kind.type,
-                            parentSchema: schema87.properties.kind,
+                            schema: schema93.properties.kind.type,
+                            parentSchema: schema93.properties.kind,
                             data: data0,
                           },
                         ];
                         return false;
                       }
                       if ('log' !== data0) {
-                        validate117.errors = [
+                        validate119.errors = [
                           {
                             instancePath: instancePath + '/kind',
                             schemaPath: '#/definitions/LogDiagnostic/properties/kind/const',
@@ -13964,7 +14514,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             params: { allowedValue: 'log' },
                             message: 'must be equal to constant',
                             schema: 'log',
-                            parentSchema: schema87.properties.kind,
+                            parentSchema: schema93.properties.kind,
                             data: data0,
                           },
                         ];
@@ -13979,15 +14529,15 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                         let data1 = data.pluginId;
                         const _errs10 = errors;
                         if (typeof data1 !== 'string') {
-                          validate117.errors = [
+                          validate119.errors = [
                             {
                               instancePath: instancePath + '/pluginId',
                               schemaPath: '#/definitions/LogDiagnostic/properties/pluginId/type',
                               keyword: 'type',
                               params: { type: 'string' },
                               message: 'must be string',
-                              schema: schema87.properties.pluginId.type,
-                              parentSchema: schema87.properties.pluginId,
+                              schema: schema93.properties.pluginId.type,
+                              parentSchema: schema93.properties.pluginId,
                               data: data1,
                             },
                           ];
@@ -14002,15 +14552,15 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                           let data2 = data.level;
                           const _errs12 = errors;
                           if (typeof data2 !== 'string') {
-                            validate117.errors = [
+                            validate119.errors = [
                               {
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/type',
                                 keyword: 'type',
                                 params: { type: 'string' },
                                 message: 'must be string',
-                                schema: schema87.properties.level.type,
-                                parentSchema: schema87.properties.level,
+                                schema: schema93.properties.level.type,
+                                parentSchema: schema93.properties.level,
                                 data: data2,
                               },
                             ];
@@ -14022,15 +14572,15 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             data2 === 'info' ||
                             data2 === 'warn'
                           )) {
-                            validate117.errors = [
+                            validate119.errors = [
                               {
                                 instancePath: instancePath + '/level',
                                 schemaPath: '#/definitions/LogDiagnostic/properties/level/enum',
                                 keyword: 'enum',
-                                params: { allowedValues: schema87.properties.level.enum },
+                                params: { allowedValues: schema93.properties.level.enum },
                                 message: 'must be equal to one of the allowed values',
-                                schema: schema87.properties.level.enum,
-                                parentSchema: schema87.properties.level,
+                                schema: schema93.properties.level.enum,
+                                parentSchema: schema93.properties.level,
                                 data: data2,
                               },
                             ];
@@ -14045,15 +14595,15 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                             let data3 = data.message;
                             const _errs14 = errors;
                             if (typeof data3 !== 'string') {
-                              validate117.errors = [
+                              validate119.errors = [
                                 {
                                   instancePath: instancePath + '/message',
                                   schemaPath: '#/definitions/LogDiagnostic/properties/message/type',
                                   keyword: 'type',
                                   params: { type: 'string' },
                                   message: 'must be string',
-                                  schema: schema87.properties.message.type,
-                                  parentSchema: schema87.properties.message,
+                                  schema: schema93.properties.message.type,
+                                  parentSchema: schema93.properties.message,
                                   data: data3,
                                 },
                               ];
@@ -14069,23 +14619,28 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
                   }
                 }
               } else {
-                validate117.errors = [
+                validate119.errors = [
                   {
                     instancePath,
                     schemaPath: '#/definitions/LogDiagnostic/type',
                     keyword: 'type',
                     params: { type: 'object' },
                     message: 'must be object',
-                    schema: schema87.type,
-                    parentSchema: schema87,
+                    schema: schema93.type,
+                    parentSchema: schema93,
                     data,
                   },
                 ];
                 return false;
               }
             }
+          } else if (tag0 === 'divergence') {
+            if (!validate85(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate85.errors : vErrors.concat(validate85.errors);
+              errors = vErrors.length;
+            }
           } else {
-            validate117.errors = [
+            validate119.errors = [
               {
                 instancePath,
                 schemaPath: '#/discriminator',
@@ -14100,7 +14655,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
             return false;
           }
         } else {
-          validate117.errors = [
+          validate119.errors = [
             {
               instancePath,
               schemaPath: '#/discriminator',
@@ -14116,7 +14671,7 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
         }
       }
     } else {
-      validate117.errors = [
+      validate119.errors = [
         {
           instancePath,
           schemaPath: '#/type',
@@ -14131,6 +14686,2703 @@ function validate117(data, { instancePath = '', parentData, parentDataProperty, 
       return false;
     }
   }
-  validate117.errors = vErrors;
+  validate119.errors = vErrors;
+  return errors === 0;
+}
+
+export const validateSessionRecording = validate123;
+const schema112 = {
+  description: 'A session as a versioned document (`application/json`).',
+  type: 'object',
+  properties: {
+    version: {
+      description: 'Format version; a reader refuses versions it does not know.',
+      type: 'number',
+      const: 1,
+    },
+    recordedAt: { description: 'ISO 8601 time the recording started (informational).', type: 'string' },
+    plugins: {
+      description: 'Every plugin the calls name, with its code.',
+      type: 'array',
+      items: { $ref: '#/definitions/RecordedPlugin' },
+    },
+    calls: {
+      description: 'The calls in the order they were made.',
+      type: 'array',
+      items: { $ref: '#/definitions/RecordedCall' },
+    },
+  },
+  additionalProperties: false,
+  required: ['calls', 'plugins', 'version'],
+};
+const schema113 = {
+  description: 'A plugin as it was loaded when the session was recorded.',
+  type: 'object',
+  properties: {
+    pluginId: { description: 'The id it was loaded under.', minLength: 1, maxLength: 200, type: 'string' },
+    codeSha256: {
+      description: 'SHA-256 of `code` (UTF-8), lower-case hex: a replay refuses code that does not match.',
+      pattern: '^[0-9a-f]{64}$',
+      type: 'string',
+    },
+    code: { description: "The plugin's source.", type: 'string' },
+    profile: { $ref: '#/definitions/LimitProfile', description: 'Named limit profile it was loaded with.' },
+    limits: { $ref: '#/definitions/RuntimeLimitsOverride_1', description: 'Limits it was loaded with.' },
+  },
+  additionalProperties: false,
+  required: ['code', 'codeSha256', 'pluginId'],
+};
+const pattern0 = new RegExp('^[0-9a-f]{64}$', 'u');
+
+function validate124(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.code === undefined && (missing0 = 'code')) ||
+        (data.codeSha256 === undefined && (missing0 = 'codeSha256')) ||
+        (data.pluginId === undefined && (missing0 = 'pluginId'))
+      ) {
+        validate124.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema113.required,
+            parentSchema: schema113,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(
+            key0 === 'pluginId' ||
+            key0 === 'codeSha256' ||
+            key0 === 'code' ||
+            key0 === 'profile' ||
+            key0 === 'limits'
+          )) {
+            validate124.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema113,
+                data,
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.pluginId !== undefined) {
+            let data0 = data.pluginId;
+            const _errs2 = errors;
+            if (errors === _errs2) {
+              if (typeof data0 === 'string') {
+                if (func4(data0) > 200) {
+                  validate124.errors = [
+                    {
+                      instancePath: instancePath + '/pluginId',
+                      schemaPath: '#/properties/pluginId/maxLength',
+                      keyword: 'maxLength',
+                      params: { limit: 200 },
+                      message: 'must NOT have more than 200 characters',
+                      schema: 200,
+                      parentSchema: schema113.properties.pluginId,
+                      data: data0,
+                    },
+                  ];
+                  return false;
+                } else {
+                  if (func4(data0) < 1) {
+                    validate124.errors = [
+                      {
+                        instancePath: instancePath + '/pluginId',
+                        schemaPath: '#/properties/pluginId/minLength',
+                        keyword: 'minLength',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 characters',
+                        schema: 1,
+                        parentSchema: schema113.properties.pluginId,
+                        data: data0,
+                      },
+                    ];
+                    return false;
+                  }
+                }
+              } else {
+                validate124.errors = [
+                  {
+                    instancePath: instancePath + '/pluginId',
+                    schemaPath: '#/properties/pluginId/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                    schema: schema113.properties.pluginId.type,
+                    parentSchema: schema113.properties.pluginId,
+                    data: data0,
+                  },
+                ];
+                return false;
+              }
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.codeSha256 !== undefined) {
+              let data1 = data.codeSha256;
+              const _errs4 = errors;
+              if (errors === _errs4) {
+                if (typeof data1 === 'string') {
+                  if (!pattern0.test(data1)) {
+                    validate124.errors = [
+                      {
+                        instancePath: instancePath + '/codeSha256',
+                        schemaPath: '#/properties/codeSha256/pattern',
+                        keyword: 'pattern',
+                        params: { pattern: '^[0-9a-f]{64}$' },
+                        message: 'must match pattern "' + '^[0-9a-f]{64}$' + '"',
+                        schema: '^[0-9a-f]{64}$',
+                        parentSchema: schema113.properties.codeSha256,
+                        data: data1,
+                      },
+                    ];
+                    return false;
+                  }
+                } else {
+                  validate124.errors = [
+                    {
+                      instancePath: instancePath + '/codeSha256',
+                      schemaPath: '#/properties/codeSha256/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema113.properties.codeSha256.type,
+                      parentSchema: schema113.properties.codeSha256,
+                      data: data1,
+                    },
+                  ];
+                  return false;
+                }
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.code !== undefined) {
+                let data2 = data.code;
+                const _errs6 = errors;
+                if (typeof data2 !== 'string') {
+                  validate124.errors = [
+                    {
+                      instancePath: instancePath + '/code',
+                      schemaPath: '#/properties/code/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema113.properties.code.type,
+                      parentSchema: schema113.properties.code,
+                      data: data2,
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.profile !== undefined) {
+                  let data3 = data.profile;
+                  const _errs8 = errors;
+                  if (typeof data3 !== 'string') {
+                    validate124.errors = [
+                      {
+                        instancePath: instancePath + '/profile',
+                        schemaPath: '#/definitions/LimitProfile/type',
+                        keyword: 'type',
+                        params: { type: 'string' },
+                        message: 'must be string',
+                        schema: schema54.type,
+                        parentSchema: schema54,
+                        data: data3,
+                      },
+                    ];
+                    return false;
+                  }
+                  if (!(data3 === 'default' || data3 === 'generous' || data3 === 'strict')) {
+                    validate124.errors = [
+                      {
+                        instancePath: instancePath + '/profile',
+                        schemaPath: '#/definitions/LimitProfile/enum',
+                        keyword: 'enum',
+                        params: { allowedValues: schema54.enum },
+                        message: 'must be equal to one of the allowed values',
+                        schema: schema54.enum,
+                        parentSchema: schema54,
+                        data: data3,
+                      },
+                    ];
+                    return false;
+                  }
+                  var valid0 = _errs8 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.limits !== undefined) {
+                    let data4 = data.limits;
+                    const _errs11 = errors;
+                    const _errs12 = errors;
+                    if (errors === _errs12) {
+                      if (data4 && typeof data4 == 'object' && !Array.isArray(data4)) {
+                        const _errs14 = errors;
+                        for (const key1 in data4) {
+                          if (!func2.call(schema49.properties, key1)) {
+                            validate124.errors = [
+                              {
+                                instancePath: instancePath + '/limits',
+                                schemaPath: '#/definitions/RuntimeLimitsOverride_1/additionalProperties',
+                                keyword: 'additionalProperties',
+                                params: { additionalProperty: key1 },
+                                message: 'must NOT have additional properties',
+                                schema: false,
+                                parentSchema: schema49,
+                                data: data4,
+                              },
+                            ];
+                            return false;
+                            break;
+                          }
+                        }
+                        if (_errs14 === errors) {
+                          if (data4.memoryBytes !== undefined) {
+                            let data5 = data4.memoryBytes;
+                            const _errs15 = errors;
+                            if (errors === _errs15) {
+                              if (typeof data5 == 'number' && isFinite(data5)) {
+                                if (data5 < 1048576 || isNaN(data5)) {
+                                  validate124.errors = [
+                                    {
+                                      instancePath: instancePath + '/limits/memoryBytes',
+                                      schemaPath:
+                                        '#/definitions/RuntimeLimitsOverride_1/properties/memoryBytes/minimum',
+                                      keyword: 'minimum',
+                                      params: { comparison: '>=', limit: 1048576 },
+                                      message: 'must be >= 1048576',
+                                      schema: 1048576,
+                                      parentSchema: schema49.properties.memoryBytes,
+                                      data: data5,
+                                    },
+                                  ];
+                                  return false;
+                                }
+                              } else {
+                                validate124.errors = [
+                                  {
+                                    instancePath: instancePath + '/limits/memoryBytes',
+                                    schemaPath:
+                                      '#/definitions/RuntimeLimitsOverride_1/properties/memoryBytes/type',
+                                    keyword: 'type',
+                                    params: { type: 'number' },
+                                    message: 'must be number',
+                                    schema: schema49.properties.memoryBytes.type,
+                                    parentSchema: schema49.properties.memoryBytes,
+                                    data: data5,
+                                  },
+                                ];
+                                return false;
+                              }
+                            }
+                            var valid3 = _errs15 === errors;
+                          } else {
+                            var valid3 = true;
+                          }
+                          if (valid3) {
+                            if (data4.stackBytes !== undefined) {
+                              let data6 = data4.stackBytes;
+                              const _errs17 = errors;
+                              if (errors === _errs17) {
+                                if (typeof data6 == 'number' && isFinite(data6)) {
+                                  if (data6 < 16384 || isNaN(data6)) {
+                                    validate124.errors = [
+                                      {
+                                        instancePath: instancePath + '/limits/stackBytes',
+                                        schemaPath:
+                                          '#/definitions/RuntimeLimitsOverride_1/properties/stackBytes/minimum',
+                                        keyword: 'minimum',
+                                        params: { comparison: '>=', limit: 16384 },
+                                        message: 'must be >= 16384',
+                                        schema: 16384,
+                                        parentSchema: schema49.properties.stackBytes,
+                                        data: data6,
+                                      },
+                                    ];
+                                    return false;
+                                  }
+                                } else {
+                                  validate124.errors = [
+                                    {
+                                      instancePath: instancePath + '/limits/stackBytes',
+                                      schemaPath:
+                                        '#/definitions/RuntimeLimitsOverride_1/properties/stackBytes/type',
+                                      keyword: 'type',
+                                      params: { type: 'number' },
+                                      message: 'must be number',
+                                      schema: schema49.properties.stackBytes.type,
+                                      parentSchema: schema49.properties.stackBytes,
+                                      data: data6,
+                                    },
+                                  ];
+                                  return false;
+                                }
+                              }
+                              var valid3 = _errs17 === errors;
+                            } else {
+                              var valid3 = true;
+                            }
+                            if (valid3) {
+                              if (data4.loadTimeoutMs !== undefined) {
+                                let data7 = data4.loadTimeoutMs;
+                                const _errs19 = errors;
+                                if (errors === _errs19) {
+                                  if (typeof data7 == 'number' && isFinite(data7)) {
+                                    if (data7 < 1 || isNaN(data7)) {
+                                      validate124.errors = [
+                                        {
+                                          instancePath: instancePath + '/limits/loadTimeoutMs',
+                                          schemaPath:
+                                            '#/definitions/RuntimeLimitsOverride_1/properties/loadTimeoutMs/minimum',
+                                          keyword: 'minimum',
+                                          params: { comparison: '>=', limit: 1 },
+                                          message: 'must be >= 1',
+                                          schema: 1,
+                                          parentSchema: schema49.properties.loadTimeoutMs,
+                                          data: data7,
+                                        },
+                                      ];
+                                      return false;
+                                    }
+                                  } else {
+                                    validate124.errors = [
+                                      {
+                                        instancePath: instancePath + '/limits/loadTimeoutMs',
+                                        schemaPath:
+                                          '#/definitions/RuntimeLimitsOverride_1/properties/loadTimeoutMs/type',
+                                        keyword: 'type',
+                                        params: { type: 'number' },
+                                        message: 'must be number',
+                                        schema: schema49.properties.loadTimeoutMs.type,
+                                        parentSchema: schema49.properties.loadTimeoutMs,
+                                        data: data7,
+                                      },
+                                    ];
+                                    return false;
+                                  }
+                                }
+                                var valid3 = _errs19 === errors;
+                              } else {
+                                var valid3 = true;
+                              }
+                              if (valid3) {
+                                if (data4.renderTimeoutMs !== undefined) {
+                                  let data8 = data4.renderTimeoutMs;
+                                  const _errs21 = errors;
+                                  if (errors === _errs21) {
+                                    if (typeof data8 == 'number' && isFinite(data8)) {
+                                      if (data8 < 1 || isNaN(data8)) {
+                                        validate124.errors = [
+                                          {
+                                            instancePath: instancePath + '/limits/renderTimeoutMs',
+                                            schemaPath:
+                                              '#/definitions/RuntimeLimitsOverride_1/properties/renderTimeoutMs/minimum',
+                                            keyword: 'minimum',
+                                            params: { comparison: '>=', limit: 1 },
+                                            message: 'must be >= 1',
+                                            schema: 1,
+                                            parentSchema: schema49.properties.renderTimeoutMs,
+                                            data: data8,
+                                          },
+                                        ];
+                                        return false;
+                                      }
+                                    } else {
+                                      validate124.errors = [
+                                        {
+                                          instancePath: instancePath + '/limits/renderTimeoutMs',
+                                          schemaPath:
+                                            '#/definitions/RuntimeLimitsOverride_1/properties/renderTimeoutMs/type',
+                                          keyword: 'type',
+                                          params: { type: 'number' },
+                                          message: 'must be number',
+                                          schema: schema49.properties.renderTimeoutMs.type,
+                                          parentSchema: schema49.properties.renderTimeoutMs,
+                                          data: data8,
+                                        },
+                                      ];
+                                      return false;
+                                    }
+                                  }
+                                  var valid3 = _errs21 === errors;
+                                } else {
+                                  var valid3 = true;
+                                }
+                                if (valid3) {
+                                  if (data4.eventTimeoutMs !== undefined) {
+                                    let data9 = data4.eventTimeoutMs;
+                                    const _errs23 = errors;
+                                    if (errors === _errs23) {
+                                      if (typeof data9 == 'number' && isFinite(data9)) {
+                                        if (data9 < 1 || isNaN(data9)) {
+                                          validate124.errors = [
+                                            {
+                                              instancePath: instancePath + '/limits/eventTimeoutMs',
+                                              schemaPath:
+                                                '#/definitions/RuntimeLimitsOverride_1/properties/eventTimeoutMs/minimum',
+                                              keyword: 'minimum',
+                                              params: { comparison: '>=', limit: 1 },
+                                              message: 'must be >= 1',
+                                              schema: 1,
+                                              parentSchema: schema49.properties.eventTimeoutMs,
+                                              data: data9,
+                                            },
+                                          ];
+                                          return false;
+                                        }
+                                      } else {
+                                        validate124.errors = [
+                                          {
+                                            instancePath: instancePath + '/limits/eventTimeoutMs',
+                                            schemaPath:
+                                              '#/definitions/RuntimeLimitsOverride_1/properties/eventTimeoutMs/type',
+                                            keyword: 'type',
+                                            params: { type: 'number' },
+                                            message: 'must be number',
+                                            schema: schema49.properties.eventTimeoutMs.type,
+                                            parentSchema: schema49.properties.eventTimeoutMs,
+                                            data: data9,
+                                          },
+                                        ];
+                                        return false;
+                                      }
+                                    }
+                                    var valid3 = _errs23 === errors;
+                                  } else {
+                                    var valid3 = true;
+                                  }
+                                  if (valid3) {
+                                    if (data4.maxPendingJobs !== undefined) {
+                                      let data10 = data4.maxPendingJobs;
+                                      const _errs25 = errors;
+                                      if (errors === _errs25) {
+                                        if (typeof data10 == 'number' && isFinite(data10)) {
+                                          if (data10 < 0 || isNaN(data10)) {
+                                            validate124.errors = [
+                                              {
+                                                instancePath: instancePath + '/limits/maxPendingJobs',
+                                                schemaPath:
+                                                  '#/definitions/RuntimeLimitsOverride_1/properties/maxPendingJobs/minimum',
+                                                keyword: 'minimum',
+                                                params: { comparison: '>=', limit: 0 },
+                                                message: 'must be >= 0',
+                                                schema: 0,
+                                                parentSchema: schema49.properties.maxPendingJobs,
+                                                data: data10,
+                                              },
+                                            ];
+                                            return false;
+                                          }
+                                        } else {
+                                          validate124.errors = [
+                                            {
+                                              instancePath: instancePath + '/limits/maxPendingJobs',
+                                              schemaPath:
+                                                '#/definitions/RuntimeLimitsOverride_1/properties/maxPendingJobs/type',
+                                              keyword: 'type',
+                                              params: { type: 'number' },
+                                              message: 'must be number',
+                                              schema: schema49.properties.maxPendingJobs.type,
+                                              parentSchema: schema49.properties.maxPendingJobs,
+                                              data: data10,
+                                            },
+                                          ];
+                                          return false;
+                                        }
+                                      }
+                                      var valid3 = _errs25 === errors;
+                                    } else {
+                                      var valid3 = true;
+                                    }
+                                    if (valid3) {
+                                      if (data4.maxCodeBytes !== undefined) {
+                                        let data11 = data4.maxCodeBytes;
+                                        const _errs27 = errors;
+                                        if (errors === _errs27) {
+                                          if (typeof data11 == 'number' && isFinite(data11)) {
+                                            if (data11 < 1 || isNaN(data11)) {
+                                              validate124.errors = [
+                                                {
+                                                  instancePath: instancePath + '/limits/maxCodeBytes',
+                                                  schemaPath:
+                                                    '#/definitions/RuntimeLimitsOverride_1/properties/maxCodeBytes/minimum',
+                                                  keyword: 'minimum',
+                                                  params: { comparison: '>=', limit: 1 },
+                                                  message: 'must be >= 1',
+                                                  schema: 1,
+                                                  parentSchema: schema49.properties.maxCodeBytes,
+                                                  data: data11,
+                                                },
+                                              ];
+                                              return false;
+                                            }
+                                          } else {
+                                            validate124.errors = [
+                                              {
+                                                instancePath: instancePath + '/limits/maxCodeBytes',
+                                                schemaPath:
+                                                  '#/definitions/RuntimeLimitsOverride_1/properties/maxCodeBytes/type',
+                                                keyword: 'type',
+                                                params: { type: 'number' },
+                                                message: 'must be number',
+                                                schema: schema49.properties.maxCodeBytes.type,
+                                                parentSchema: schema49.properties.maxCodeBytes,
+                                                data: data11,
+                                              },
+                                            ];
+                                            return false;
+                                          }
+                                        }
+                                        var valid3 = _errs27 === errors;
+                                      } else {
+                                        var valid3 = true;
+                                      }
+                                      if (valid3) {
+                                        if (data4.maxStateBytes !== undefined) {
+                                          let data12 = data4.maxStateBytes;
+                                          const _errs29 = errors;
+                                          if (errors === _errs29) {
+                                            if (typeof data12 == 'number' && isFinite(data12)) {
+                                              if (data12 < 2 || isNaN(data12)) {
+                                                validate124.errors = [
+                                                  {
+                                                    instancePath: instancePath + '/limits/maxStateBytes',
+                                                    schemaPath:
+                                                      '#/definitions/RuntimeLimitsOverride_1/properties/maxStateBytes/minimum',
+                                                    keyword: 'minimum',
+                                                    params: { comparison: '>=', limit: 2 },
+                                                    message: 'must be >= 2',
+                                                    schema: 2,
+                                                    parentSchema: schema49.properties.maxStateBytes,
+                                                    data: data12,
+                                                  },
+                                                ];
+                                                return false;
+                                              }
+                                            } else {
+                                              validate124.errors = [
+                                                {
+                                                  instancePath: instancePath + '/limits/maxStateBytes',
+                                                  schemaPath:
+                                                    '#/definitions/RuntimeLimitsOverride_1/properties/maxStateBytes/type',
+                                                  keyword: 'type',
+                                                  params: { type: 'number' },
+                                                  message: 'must be number',
+                                                  schema: schema49.properties.maxStateBytes.type,
+                                                  parentSchema: schema49.properties.maxStateBytes,
+                                                  data: data12,
+                                                },
+                                              ];
+                                              return false;
+                                            }
+                                          }
+                                          var valid3 = _errs29 === errors;
+                                        } else {
+                                          var valid3 = true;
+                                        }
+                                        if (valid3) {
+                                          if (data4.maxOutputBytes !== undefined) {
+                                            let data13 = data4.maxOutputBytes;
+                                            const _errs31 = errors;
+                                            if (errors === _errs31) {
+                                              if (typeof data13 == 'number' && isFinite(data13)) {
+                                                if (data13 < 2 || isNaN(data13)) {
+                                                  validate124.errors = [
+                                                    {
+                                                      instancePath: instancePath + '/limits/maxOutputBytes',
+                                                      schemaPath:
+                                                        '#/definitions/RuntimeLimitsOverride_1/properties/maxOutputBytes/minimum',
+                                                      keyword: 'minimum',
+                                                      params: { comparison: '>=', limit: 2 },
+                                                      message: 'must be >= 2',
+                                                      schema: 2,
+                                                      parentSchema: schema49.properties.maxOutputBytes,
+                                                      data: data13,
+                                                    },
+                                                  ];
+                                                  return false;
+                                                }
+                                              } else {
+                                                validate124.errors = [
+                                                  {
+                                                    instancePath: instancePath + '/limits/maxOutputBytes',
+                                                    schemaPath:
+                                                      '#/definitions/RuntimeLimitsOverride_1/properties/maxOutputBytes/type',
+                                                    keyword: 'type',
+                                                    params: { type: 'number' },
+                                                    message: 'must be number',
+                                                    schema: schema49.properties.maxOutputBytes.type,
+                                                    parentSchema: schema49.properties.maxOutputBytes,
+                                                    data: data13,
+                                                  },
+                                                ];
+                                                return false;
+                                              }
+                                            }
+                                            var valid3 = _errs31 === errors;
+                                          } else {
+                                            var valid3 = true;
+                                          }
+                                          if (valid3) {
+                                            if (data4.maxOutputNodes !== undefined) {
+                                              let data14 = data4.maxOutputNodes;
+                                              const _errs33 = errors;
+                                              if (errors === _errs33) {
+                                                if (typeof data14 == 'number' && isFinite(data14)) {
+                                                  if (data14 < 1 || isNaN(data14)) {
+                                                    validate124.errors = [
+                                                      {
+                                                        instancePath: instancePath + '/limits/maxOutputNodes',
+                                                        schemaPath:
+                                                          '#/definitions/RuntimeLimitsOverride_1/properties/maxOutputNodes/minimum',
+                                                        keyword: 'minimum',
+                                                        params: { comparison: '>=', limit: 1 },
+                                                        message: 'must be >= 1',
+                                                        schema: 1,
+                                                        parentSchema: schema49.properties.maxOutputNodes,
+                                                        data: data14,
+                                                      },
+                                                    ];
+                                                    return false;
+                                                  }
+                                                } else {
+                                                  validate124.errors = [
+                                                    {
+                                                      instancePath: instancePath + '/limits/maxOutputNodes',
+                                                      schemaPath:
+                                                        '#/definitions/RuntimeLimitsOverride_1/properties/maxOutputNodes/type',
+                                                      keyword: 'type',
+                                                      params: { type: 'number' },
+                                                      message: 'must be number',
+                                                      schema: schema49.properties.maxOutputNodes.type,
+                                                      parentSchema: schema49.properties.maxOutputNodes,
+                                                      data: data14,
+                                                    },
+                                                  ];
+                                                  return false;
+                                                }
+                                              }
+                                              var valid3 = _errs33 === errors;
+                                            } else {
+                                              var valid3 = true;
+                                            }
+                                            if (valid3) {
+                                              if (data4.maxOutputDepth !== undefined) {
+                                                let data15 = data4.maxOutputDepth;
+                                                const _errs35 = errors;
+                                                if (errors === _errs35) {
+                                                  if (typeof data15 == 'number' && isFinite(data15)) {
+                                                    if (data15 < 1 || isNaN(data15)) {
+                                                      validate124.errors = [
+                                                        {
+                                                          instancePath:
+                                                            instancePath + '/limits/maxOutputDepth',
+                                                          schemaPath:
+                                                            '#/definitions/RuntimeLimitsOverride_1/properties/maxOutputDepth/minimum',
+                                                          keyword: 'minimum',
+                                                          params: { comparison: '>=', limit: 1 },
+                                                          message: 'must be >= 1',
+                                                          schema: 1,
+                                                          parentSchema: schema49.properties.maxOutputDepth,
+                                                          data: data15,
+                                                        },
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  } else {
+                                                    validate124.errors = [
+                                                      {
+                                                        instancePath: instancePath + '/limits/maxOutputDepth',
+                                                        schemaPath:
+                                                          '#/definitions/RuntimeLimitsOverride_1/properties/maxOutputDepth/type',
+                                                        keyword: 'type',
+                                                        params: { type: 'number' },
+                                                        message: 'must be number',
+                                                        schema: schema49.properties.maxOutputDepth.type,
+                                                        parentSchema: schema49.properties.maxOutputDepth,
+                                                        data: data15,
+                                                      },
+                                                    ];
+                                                    return false;
+                                                  }
+                                                }
+                                                var valid3 = _errs35 === errors;
+                                              } else {
+                                                var valid3 = true;
+                                              }
+                                              if (valid3) {
+                                                if (data4.maxDispatchesPerEvent !== undefined) {
+                                                  let data16 = data4.maxDispatchesPerEvent;
+                                                  const _errs37 = errors;
+                                                  if (errors === _errs37) {
+                                                    if (typeof data16 == 'number' && isFinite(data16)) {
+                                                      if (data16 < 0 || isNaN(data16)) {
+                                                        validate124.errors = [
+                                                          {
+                                                            instancePath:
+                                                              instancePath + '/limits/maxDispatchesPerEvent',
+                                                            schemaPath:
+                                                              '#/definitions/RuntimeLimitsOverride_1/properties/maxDispatchesPerEvent/minimum',
+                                                            keyword: 'minimum',
+                                                            params: { comparison: '>=', limit: 0 },
+                                                            message: 'must be >= 0',
+                                                            schema: 0,
+                                                            parentSchema:
+                                                              schema49.properties.maxDispatchesPerEvent,
+                                                            data: data16,
+                                                          },
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    } else {
+                                                      validate124.errors = [
+                                                        {
+                                                          instancePath:
+                                                            instancePath + '/limits/maxDispatchesPerEvent',
+                                                          schemaPath:
+                                                            '#/definitions/RuntimeLimitsOverride_1/properties/maxDispatchesPerEvent/type',
+                                                          keyword: 'type',
+                                                          params: { type: 'number' },
+                                                          message: 'must be number',
+                                                          schema:
+                                                            schema49.properties.maxDispatchesPerEvent.type,
+                                                          parentSchema:
+                                                            schema49.properties.maxDispatchesPerEvent,
+                                                          data: data16,
+                                                        },
+                                                      ];
+                                                      return false;
+                                                    }
+                                                  }
+                                                  var valid3 = _errs37 === errors;
+                                                } else {
+                                                  var valid3 = true;
+                                                }
+                                                if (valid3) {
+                                                  if (data4.maxPayloadBytes !== undefined) {
+                                                    let data17 = data4.maxPayloadBytes;
+                                                    const _errs39 = errors;
+                                                    if (errors === _errs39) {
+                                                      if (typeof data17 == 'number' && isFinite(data17)) {
+                                                        if (data17 < 2 || isNaN(data17)) {
+                                                          validate124.errors = [
+                                                            {
+                                                              instancePath:
+                                                                instancePath + '/limits/maxPayloadBytes',
+                                                              schemaPath:
+                                                                '#/definitions/RuntimeLimitsOverride_1/properties/maxPayloadBytes/minimum',
+                                                              keyword: 'minimum',
+                                                              params: { comparison: '>=', limit: 2 },
+                                                              message: 'must be >= 2',
+                                                              schema: 2,
+                                                              parentSchema:
+                                                                schema49.properties.maxPayloadBytes,
+                                                              data: data17,
+                                                            },
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      } else {
+                                                        validate124.errors = [
+                                                          {
+                                                            instancePath:
+                                                              instancePath + '/limits/maxPayloadBytes',
+                                                            schemaPath:
+                                                              '#/definitions/RuntimeLimitsOverride_1/properties/maxPayloadBytes/type',
+                                                            keyword: 'type',
+                                                            params: { type: 'number' },
+                                                            message: 'must be number',
+                                                            schema: schema49.properties.maxPayloadBytes.type,
+                                                            parentSchema: schema49.properties.maxPayloadBytes,
+                                                            data: data17,
+                                                          },
+                                                        ];
+                                                        return false;
+                                                      }
+                                                    }
+                                                    var valid3 = _errs39 === errors;
+                                                  } else {
+                                                    var valid3 = true;
+                                                  }
+                                                  if (valid3) {
+                                                    if (data4.maxLogsPerCall !== undefined) {
+                                                      let data18 = data4.maxLogsPerCall;
+                                                      const _errs41 = errors;
+                                                      if (errors === _errs41) {
+                                                        if (typeof data18 == 'number' && isFinite(data18)) {
+                                                          if (data18 < 0 || isNaN(data18)) {
+                                                            validate124.errors = [
+                                                              {
+                                                                instancePath:
+                                                                  instancePath + '/limits/maxLogsPerCall',
+                                                                schemaPath:
+                                                                  '#/definitions/RuntimeLimitsOverride_1/properties/maxLogsPerCall/minimum',
+                                                                keyword: 'minimum',
+                                                                params: { comparison: '>=', limit: 0 },
+                                                                message: 'must be >= 0',
+                                                                schema: 0,
+                                                                parentSchema:
+                                                                  schema49.properties.maxLogsPerCall,
+                                                                data: data18,
+                                                              },
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        } else {
+                                                          validate124.errors = [
+                                                            {
+                                                              instancePath:
+                                                                instancePath + '/limits/maxLogsPerCall',
+                                                              schemaPath:
+                                                                '#/definitions/RuntimeLimitsOverride_1/properties/maxLogsPerCall/type',
+                                                              keyword: 'type',
+                                                              params: { type: 'number' },
+                                                              message: 'must be number',
+                                                              schema: schema49.properties.maxLogsPerCall.type,
+                                                              parentSchema:
+                                                                schema49.properties.maxLogsPerCall,
+                                                              data: data18,
+                                                            },
+                                                          ];
+                                                          return false;
+                                                        }
+                                                      }
+                                                      var valid3 = _errs41 === errors;
+                                                    } else {
+                                                      var valid3 = true;
+                                                    }
+                                                    if (valid3) {
+                                                      if (data4.maxLogBytes !== undefined) {
+                                                        let data19 = data4.maxLogBytes;
+                                                        const _errs43 = errors;
+                                                        if (errors === _errs43) {
+                                                          if (typeof data19 == 'number' && isFinite(data19)) {
+                                                            if (data19 < 16 || isNaN(data19)) {
+                                                              validate124.errors = [
+                                                                {
+                                                                  instancePath:
+                                                                    instancePath + '/limits/maxLogBytes',
+                                                                  schemaPath:
+                                                                    '#/definitions/RuntimeLimitsOverride_1/properties/maxLogBytes/minimum',
+                                                                  keyword: 'minimum',
+                                                                  params: { comparison: '>=', limit: 16 },
+                                                                  message: 'must be >= 16',
+                                                                  schema: 16,
+                                                                  parentSchema:
+                                                                    schema49.properties.maxLogBytes,
+                                                                  data: data19,
+                                                                },
+                                                              ];
+                                                              return false;
+                                                            }
+                                                          } else {
+                                                            validate124.errors = [
+                                                              {
+                                                                instancePath:
+                                                                  instancePath + '/limits/maxLogBytes',
+                                                                schemaPath:
+                                                                  '#/definitions/RuntimeLimitsOverride_1/properties/maxLogBytes/type',
+                                                                keyword: 'type',
+                                                                params: { type: 'number' },
+                                                                message: 'must be number',
+                                                                schema: schema49.properties.maxLogBytes.type,
+                                                                parentSchema: schema49.properties.maxLogBytes,
+                                                                data: data19,
+                                                              },
+                                                            ];
+                                                            return false;
+                                                          }
+                                                        }
+                                                        var valid3 = _errs43 === errors;
+                                                      } else {
+                                                        var valid3 = true;
+                                                      }
+                                                    }
+                                                  }
+                                                }
+                                              }
+                                            }
+                                          }
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      } else {
+                        validate124.errors = [
+                          {
+                            instancePath: instancePath + '/limits',
+                            schemaPath: '#/definitions/RuntimeLimitsOverride_1/type',
+                            keyword: 'type',
+                            params: { type: 'object' },
+                            message: 'must be object',
+                            schema: schema49.type,
+                            parentSchema: schema49,
+                            data: data4,
+                          },
+                        ];
+                        return false;
+                      }
+                    }
+                    var valid0 = _errs11 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate124.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema113.type,
+          parentSchema: schema113,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate124.errors = vErrors;
+  return errors === 0;
+}
+
+const schema116 = {
+  description: 'One recorded call.',
+  type: 'object',
+  discriminator: { propertyName: 'op' },
+  required: ['op'],
+  oneOf: [{ $ref: '#/definitions/RecordedRender' }, { $ref: '#/definitions/RecordedEvent' }],
+};
+const schema117 = {
+  description: 'A render and what it returned.',
+  type: 'object',
+  properties: {
+    op: { description: 'Discriminator.', type: 'string', const: 'render' },
+    params: {
+      $ref: '#/definitions/RenderParams',
+      description: 'The params exactly as sent (`now` and `seed` always set).',
+    },
+    tree: { $ref: '#/definitions/UINode_1', description: 'The tree, when the call succeeded.' },
+    error: { $ref: '#/definitions/RuntimeError_1', description: 'The error, when it failed.' },
+    placement: { $ref: '#/definitions/Placement', description: 'Where a hybrid router ran it.' },
+  },
+  additionalProperties: false,
+  required: ['op', 'params'],
+};
+const schema118 = {
+  description: 'A node of the UI tree, discriminated on `kind`.',
+  type: 'object',
+  discriminator: { propertyName: 'kind' },
+  required: ['kind'],
+  oneOf: [
+    { $ref: '#/definitions/PanelNode' },
+    { $ref: '#/definitions/RowNode' },
+    { $ref: '#/definitions/ColumnNode' },
+    { $ref: '#/definitions/TextNode' },
+    { $ref: '#/definitions/HeadingNode' },
+    { $ref: '#/definitions/ButtonNode' },
+    { $ref: '#/definitions/InputNode' },
+    { $ref: '#/definitions/CheckboxNode' },
+    { $ref: '#/definitions/SelectNode' },
+    { $ref: '#/definitions/ListNode' },
+    { $ref: '#/definitions/TableNode' },
+    { $ref: '#/definitions/BadgeNode' },
+    { $ref: '#/definitions/DividerNode' },
+  ],
+};
+
+function validate129(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (data.kind === undefined && (missing0 = 'kind')) {
+        validate129.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema118.required,
+            parentSchema: schema118,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const tag0 = data.kind;
+        if (typeof tag0 == 'string') {
+          if (tag0 === 'panel') {
+            if (!validate13(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'row') {
+            if (!validate14(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate14.errors : vErrors.concat(validate14.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'column') {
+            if (!validate15(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate15.errors : vErrors.concat(validate15.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'text') {
+            if (!validate16(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate16.errors : vErrors.concat(validate16.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'heading') {
+            const _errs7 = errors;
+            if (errors === _errs7) {
+              if (data && typeof data == 'object' && !Array.isArray(data)) {
+                let missing1;
+                if (
+                  (data.kind === undefined && (missing1 = 'kind')) ||
+                  (data.text === undefined && (missing1 = 'text'))
+                ) {
+                  validate129.errors = [
+                    {
+                      instancePath,
+                      schemaPath: '#/definitions/HeadingNode/required',
+                      keyword: 'required',
+                      params: { missingProperty: missing1 },
+                      message: "must have required property '" + missing1 + "'",
+                      schema: schema34.required,
+                      parentSchema: schema34,
+                      data,
+                    },
+                  ];
+                  return false;
+                } else {
+                  const _errs9 = errors;
+                  for (const key0 in data) {
+                    if (!(key0 === 'kind' || key0 === 'key' || key0 === 'text' || key0 === 'level')) {
+                      validate129.errors = [
+                        {
+                          instancePath,
+                          schemaPath: '#/definitions/HeadingNode/additionalProperties',
+                          keyword: 'additionalProperties',
+                          params: { additionalProperty: key0 },
+                          message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema34,
+                          data,
+                        },
+                      ];
+                      return false;
+                      break;
+                    }
+                  }
+                  if (_errs9 === errors) {
+                    if (data.kind !== undefined) {
+                      let data0 = data.kind;
+                      const _errs10 = errors;
+                      if (typeof data0 !== 'string') {
+                        validate129.errors = [
+                          {
+                            instancePath: instancePath + '/kind',
+                            schemaPath: '#/definitions/HeadingNode/properties/kind/type',
+                            keyword: 'type',
+                            params: { type: 'string' },
+                            message: 'must be string',
+                            schema: schema34.properties.kind.type,
+                            parentSchema: schema34.properties.kind,
+                            data: data0,
+                          },
+                        ];
+                        return false;
+                      }
+                      if ('heading' !== data0) {
+                        validate129.errors = [
+                          {
+                            instancePath: instancePath + '/kind',
+                            schemaPath: '#/definitions/HeadingNode/properties/kind/const',
+                            keyword: 'const',
+                            params: { allowedValue: 'heading' },
+                            message: 'must be equal to constant',
+                            schema: 'heading',
+                            parentSchema: schema34.properties.kind,
+                            data: data0,
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid7 = _errs10 === errors;
+                    } else {
+                      var valid7 = true;
+                    }
+                    if (valid7) {
+                      if (data.key !== undefined) {
+                        let data1 = data.key;
+                        const _errs12 = errors;
+                        if (typeof data1 !== 'string') {
+                          validate129.errors = [
+                            {
+                              instancePath: instancePath + '/key',
+                              schemaPath: '#/definitions/HeadingNode/properties/key/type',
+                              keyword: 'type',
+                              params: { type: 'string' },
+                              message: 'must be string',
+                              schema: schema34.properties.key.type,
+                              parentSchema: schema34.properties.key,
+                              data: data1,
+                            },
+                          ];
+                          return false;
+                        }
+                        var valid7 = _errs12 === errors;
+                      } else {
+                        var valid7 = true;
+                      }
+                      if (valid7) {
+                        if (data.text !== undefined) {
+                          let data2 = data.text;
+                          const _errs14 = errors;
+                          if (typeof data2 !== 'string') {
+                            validate129.errors = [
+                              {
+                                instancePath: instancePath + '/text',
+                                schemaPath: '#/definitions/HeadingNode/properties/text/type',
+                                keyword: 'type',
+                                params: { type: 'string' },
+                                message: 'must be string',
+                                schema: schema34.properties.text.type,
+                                parentSchema: schema34.properties.text,
+                                data: data2,
+                              },
+                            ];
+                            return false;
+                          }
+                          var valid7 = _errs14 === errors;
+                        } else {
+                          var valid7 = true;
+                        }
+                        if (valid7) {
+                          if (data.level !== undefined) {
+                            let data3 = data.level;
+                            const _errs16 = errors;
+                            if (!(typeof data3 == 'number' && isFinite(data3))) {
+                              validate129.errors = [
+                                {
+                                  instancePath: instancePath + '/level',
+                                  schemaPath: '#/definitions/HeadingNode/properties/level/type',
+                                  keyword: 'type',
+                                  params: { type: 'number' },
+                                  message: 'must be number',
+                                  schema: schema34.properties.level.type,
+                                  parentSchema: schema34.properties.level,
+                                  data: data3,
+                                },
+                              ];
+                              return false;
+                            }
+                            if (!(data3 === 1 || data3 === 2 || data3 === 3)) {
+                              validate129.errors = [
+                                {
+                                  instancePath: instancePath + '/level',
+                                  schemaPath: '#/definitions/HeadingNode/properties/level/enum',
+                                  keyword: 'enum',
+                                  params: { allowedValues: schema34.properties.level.enum },
+                                  message: 'must be equal to one of the allowed values',
+                                  schema: schema34.properties.level.enum,
+                                  parentSchema: schema34.properties.level,
+                                  data: data3,
+                                },
+                              ];
+                              return false;
+                            }
+                            var valid7 = _errs16 === errors;
+                          } else {
+                            var valid7 = true;
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              } else {
+                validate129.errors = [
+                  {
+                    instancePath,
+                    schemaPath: '#/definitions/HeadingNode/type',
+                    keyword: 'type',
+                    params: { type: 'object' },
+                    message: 'must be object',
+                    schema: schema34.type,
+                    parentSchema: schema34,
+                    data,
+                  },
+                ];
+                return false;
+              }
+            }
+          } else if (tag0 === 'button') {
+            if (!validate17(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'input') {
+            if (!validate22(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'checkbox') {
+            if (!validate27(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'select') {
+            if (!validate29(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'list') {
+            if (!validate31(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'table') {
+            const _errs24 = errors;
+            if (errors === _errs24) {
+              if (data && typeof data == 'object' && !Array.isArray(data)) {
+                let missing2;
+                if (
+                  (data.columns === undefined && (missing2 = 'columns')) ||
+                  (data.kind === undefined && (missing2 = 'kind')) ||
+                  (data.rows === undefined && (missing2 = 'rows'))
+                ) {
+                  validate129.errors = [
+                    {
+                      instancePath,
+                      schemaPath: '#/definitions/TableNode/required',
+                      keyword: 'required',
+                      params: { missingProperty: missing2 },
+                      message: "must have required property '" + missing2 + "'",
+                      schema: schema35.required,
+                      parentSchema: schema35,
+                      data,
+                    },
+                  ];
+                  return false;
+                } else {
+                  const _errs26 = errors;
+                  for (const key1 in data) {
+                    if (!(key1 === 'kind' || key1 === 'key' || key1 === 'columns' || key1 === 'rows')) {
+                      validate129.errors = [
+                        {
+                          instancePath,
+                          schemaPath: '#/definitions/TableNode/additionalProperties',
+                          keyword: 'additionalProperties',
+                          params: { additionalProperty: key1 },
+                          message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema35,
+                          data,
+                        },
+                      ];
+                      return false;
+                      break;
+                    }
+                  }
+                  if (_errs26 === errors) {
+                    if (data.kind !== undefined) {
+                      let data4 = data.kind;
+                      const _errs27 = errors;
+                      if (typeof data4 !== 'string') {
+                        validate129.errors = [
+                          {
+                            instancePath: instancePath + '/kind',
+                            schemaPath: '#/definitions/TableNode/properties/kind/type',
+                            keyword: 'type',
+                            params: { type: 'string' },
+                            message: 'must be string',
+                            schema: schema35.properties.kind.type,
+                            parentSchema: schema35.properties.kind,
+                            data: data4,
+                          },
+                        ];
+                        return false;
+                      }
+                      if ('table' !== data4) {
+                        validate129.errors = [
+                          {
+                            instancePath: instancePath + '/kind',
+                            schemaPath: '#/definitions/TableNode/properties/kind/const',
+                            keyword: 'const',
+                            params: { allowedValue: 'table' },
+                            message: 'must be equal to constant',
+                            schema: 'table',
+                            parentSchema: schema35.properties.kind,
+                            data: data4,
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid15 = _errs27 === errors;
+                    } else {
+                      var valid15 = true;
+                    }
+                    if (valid15) {
+                      if (data.key !== undefined) {
+                        let data5 = data.key;
+                        const _errs29 = errors;
+                        if (typeof data5 !== 'string') {
+                          validate129.errors = [
+                            {
+                              instancePath: instancePath + '/key',
+                              schemaPath: '#/definitions/TableNode/properties/key/type',
+                              keyword: 'type',
+                              params: { type: 'string' },
+                              message: 'must be string',
+                              schema: schema35.properties.key.type,
+                              parentSchema: schema35.properties.key,
+                              data: data5,
+                            },
+                          ];
+                          return false;
+                        }
+                        var valid15 = _errs29 === errors;
+                      } else {
+                        var valid15 = true;
+                      }
+                      if (valid15) {
+                        if (data.columns !== undefined) {
+                          let data6 = data.columns;
+                          const _errs31 = errors;
+                          if (errors === _errs31) {
+                            if (Array.isArray(data6)) {
+                              var valid16 = true;
+                              const len0 = data6.length;
+                              for (let i0 = 0; i0 < len0; i0++) {
+                                let data7 = data6[i0];
+                                const _errs33 = errors;
+                                if (typeof data7 !== 'string') {
+                                  validate129.errors = [
+                                    {
+                                      instancePath: instancePath + '/columns/' + i0,
+                                      schemaPath: '#/definitions/TableNode/properties/columns/items/type',
+                                      keyword: 'type',
+                                      params: { type: 'string' },
+                                      message: 'must be string',
+                                      schema: schema35.properties.columns.items.type,
+                                      parentSchema: schema35.properties.columns.items,
+                                      data: data7,
+                                    },
+                                  ];
+                                  return false;
+                                }
+                                var valid16 = _errs33 === errors;
+                                if (!valid16) {
+                                  break;
+                                }
+                              }
+                            } else {
+                              validate129.errors = [
+                                {
+                                  instancePath: instancePath + '/columns',
+                                  schemaPath: '#/definitions/TableNode/properties/columns/type',
+                                  keyword: 'type',
+                                  params: { type: 'array' },
+                                  message: 'must be array',
+                                  schema: schema35.properties.columns.type,
+                                  parentSchema: schema35.properties.columns,
+                                  data: data6,
+                                },
+                              ];
+                              return false;
+                            }
+                          }
+                          var valid15 = _errs31 === errors;
+                        } else {
+                          var valid15 = true;
+                        }
+                        if (valid15) {
+                          if (data.rows !== undefined) {
+                            let data8 = data.rows;
+                            const _errs35 = errors;
+                            if (errors === _errs35) {
+                              if (Array.isArray(data8)) {
+                                var valid17 = true;
+                                const len1 = data8.length;
+                                for (let i1 = 0; i1 < len1; i1++) {
+                                  let data9 = data8[i1];
+                                  const _errs37 = errors;
+                                  if (errors === _errs37) {
+                                    if (Array.isArray(data9)) {
+                                      var valid18 = true;
+                                      const len2 = data9.length;
+                                      for (let i2 = 0; i2 < len2; i2++) {
+                                        let data10 = data9[i2];
+                                        const _errs39 = errors;
+                                        if (
+                                          typeof data10 !== 'string' &&
+                                          !(typeof data10 == 'number' && isFinite(data10))
+                                        ) {
+                                          validate129.errors = [
+                                            {
+                                              instancePath: instancePath + '/rows/' + i1 + '/' + i2,
+                                              schemaPath:
+                                                '#/definitions/TableNode/properties/rows/items/items/type',
+                                              keyword: 'type',
+                                              params: { type: schema35.properties.rows.items.items.type },
+                                              message: 'must be string,number',
+                                              schema: schema35.properties.rows.items.items.type,
+                                              parentSchema: schema35.properties.rows.items.items,
+                                              data: data10,
+                                            },
+                                          ];
+                                          return false;
+                                        }
+                                        var valid18 = _errs39 === errors;
+                                        if (!valid18) {
+                                          break;
+                                        }
+                                      }
+                                    } else {
+                                      validate129.errors = [
+                                        {
+                                          instancePath: instancePath + '/rows/' + i1,
+                                          schemaPath: '#/definitions/TableNode/properties/rows/items/type',
+                                          keyword: 'type',
+                                          params: { type: 'array' },
+                                          message: 'must be array',
+                                          schema: schema35.properties.rows.items.type,
+                                          parentSchema: schema35.properties.rows.items,
+                                          data: data9,
+                                        },
+                                      ];
+                                      return false;
+                                    }
+                                  }
+                                  var valid17 = _errs37 === errors;
+                                  if (!valid17) {
+                                    break;
+                                  }
+                                }
+                              } else {
+                                validate129.errors = [
+                                  {
+                                    instancePath: instancePath + '/rows',
+                                    schemaPath: '#/definitions/TableNode/properties/rows/type',
+                                    keyword: 'type',
+                                    params: { type: 'array' },
+                                    message: 'must be array',
+                                    schema: schema35.properties.rows.type,
+                                    parentSchema: schema35.properties.rows,
+                                    data: data8,
+                                  },
+                                ];
+                                return false;
+                              }
+                            }
+                            var valid15 = _errs35 === errors;
+                          } else {
+                            var valid15 = true;
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              } else {
+                validate129.errors = [
+                  {
+                    instancePath,
+                    schemaPath: '#/definitions/TableNode/type',
+                    keyword: 'type',
+                    params: { type: 'object' },
+                    message: 'must be object',
+                    schema: schema35.type,
+                    parentSchema: schema35,
+                    data,
+                  },
+                ];
+                return false;
+              }
+            }
+          } else if (tag0 === 'badge') {
+            if (!validate32(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate32.errors : vErrors.concat(validate32.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'divider') {
+            const _errs43 = errors;
+            if (errors === _errs43) {
+              if (data && typeof data == 'object' && !Array.isArray(data)) {
+                let missing3;
+                if (data.kind === undefined && (missing3 = 'kind')) {
+                  validate129.errors = [
+                    {
+                      instancePath,
+                      schemaPath: '#/definitions/DividerNode/required',
+                      keyword: 'required',
+                      params: { missingProperty: missing3 },
+                      message: "must have required property '" + missing3 + "'",
+                      schema: schema36.required,
+                      parentSchema: schema36,
+                      data,
+                    },
+                  ];
+                  return false;
+                } else {
+                  const _errs45 = errors;
+                  for (const key2 in data) {
+                    if (!(key2 === 'kind' || key2 === 'key')) {
+                      validate129.errors = [
+                        {
+                          instancePath,
+                          schemaPath: '#/definitions/DividerNode/additionalProperties',
+                          keyword: 'additionalProperties',
+                          params: { additionalProperty: key2 },
+                          message: 'must NOT have additional properties',
+                          schema: false,
+                          parentSchema: schema36,
+                          data,
+                        },
+                      ];
+                      return false;
+                      break;
+                    }
+                  }
+                  if (_errs45 === errors) {
+                    if (data.kind !== undefined) {
+                      let data11 = data.kind;
+                      const _errs46 = errors;
+                      if (typeof data11 !== 'string') {
+                        validate129.errors = [
+                          {
+                            instancePath: instancePath + '/kind',
+                            schemaPath: '#/definitions/DividerNode/properties/kind/type',
+                            keyword: 'type',
+                            params: { type: 'string' },
+                            message: 'must be string',
+                            schema: schema36.properties.kind.type,
+                            parentSchema: schema36.properties.kind,
+                            data: data11,
+                          },
+                        ];
+                        return false;
+                      }
+                      if ('divider' !== data11) {
+                        validate129.errors = [
+                          {
+                            instancePath: instancePath + '/kind',
+                            schemaPath: '#/definitions/DividerNode/properties/kind/const',
+                            keyword: 'const',
+                            params: { allowedValue: 'divider' },
+                            message: 'must be equal to constant',
+                            schema: 'divider',
+                            parentSchema: schema36.properties.kind,
+                            data: data11,
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid22 = _errs46 === errors;
+                    } else {
+                      var valid22 = true;
+                    }
+                    if (valid22) {
+                      if (data.key !== undefined) {
+                        let data12 = data.key;
+                        const _errs48 = errors;
+                        if (typeof data12 !== 'string') {
+                          validate129.errors = [
+                            {
+                              instancePath: instancePath + '/key',
+                              schemaPath: '#/definitions/DividerNode/properties/key/type',
+                              keyword: 'type',
+                              params: { type: 'string' },
+                              message: 'must be string',
+                              schema: schema36.properties.key.type,
+                              parentSchema: schema36.properties.key,
+                              data: data12,
+                            },
+                          ];
+                          return false;
+                        }
+                        var valid22 = _errs48 === errors;
+                      } else {
+                        var valid22 = true;
+                      }
+                    }
+                  }
+                }
+              } else {
+                validate129.errors = [
+                  {
+                    instancePath,
+                    schemaPath: '#/definitions/DividerNode/type',
+                    keyword: 'type',
+                    params: { type: 'object' },
+                    message: 'must be object',
+                    schema: schema36.type,
+                    parentSchema: schema36,
+                    data,
+                  },
+                ];
+                return false;
+              }
+            }
+          } else {
+            validate129.errors = [
+              {
+                instancePath,
+                schemaPath: '#/discriminator',
+                keyword: 'discriminator',
+                params: { error: 'mapping', tag: 'kind', tagValue: tag0 },
+                message: 'value of tag "kind" must be in oneOf',
+                schema: schema118.discriminator,
+                parentSchema: schema118,
+                data,
+              },
+            ];
+            return false;
+          }
+        } else {
+          validate129.errors = [
+            {
+              instancePath,
+              schemaPath: '#/discriminator',
+              keyword: 'discriminator',
+              params: { error: 'tag', tag: 'kind', tagValue: tag0 },
+              message: 'tag "kind" must be string',
+              schema: schema118.discriminator,
+              parentSchema: schema118,
+              data,
+            },
+          ];
+          return false;
+        }
+      }
+    } else {
+      validate129.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema118.type,
+          parentSchema: schema118,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate129.errors = vErrors;
+  return errors === 0;
+}
+
+function validate141(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.code === undefined && (missing0 = 'code')) ||
+        (data.message === undefined && (missing0 = 'message'))
+      ) {
+        validate141.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema50.required,
+            parentSchema: schema50,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'code' || key0 === 'message' || key0 === 'details')) {
+            validate141.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema50,
+                data,
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.code !== undefined) {
+            let data0 = data.code;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate141.errors = [
+                {
+                  instancePath: instancePath + '/code',
+                  schemaPath: '#/definitions/ErrorCode/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema51.type,
+                  parentSchema: schema51,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            if (!(
+              data0 === 'CANCELLED' ||
+              data0 === 'CODE_TOO_LARGE' ||
+              data0 === 'DISPATCH_LIMIT' ||
+              data0 === 'INTERNAL' ||
+              data0 === 'INVALID_OUTPUT' ||
+              data0 === 'INVALID_PLUGIN' ||
+              data0 === 'INVALID_REQUEST' ||
+              data0 === 'INVALID_STATE' ||
+              data0 === 'LIMIT_MEMORY' ||
+              data0 === 'LIMIT_STACK' ||
+              data0 === 'LIMIT_TIME' ||
+              data0 === 'LOAD_FAILED' ||
+              data0 === 'OUTPUT_TOO_LARGE' ||
+              data0 === 'OVERLOADED' ||
+              data0 === 'PLUGIN_ERRORED' ||
+              data0 === 'PLUGIN_THREW' ||
+              data0 === 'RATE_LIMITED' ||
+              data0 === 'UNAUTHORIZED' ||
+              data0 === 'UNKNOWN_HANDLER' ||
+              data0 === 'UNKNOWN_PLUGIN' ||
+              data0 === 'UNKNOWN_WIDGET' ||
+              data0 === 'WORKER_CRASHED'
+            )) {
+              validate141.errors = [
+                {
+                  instancePath: instancePath + '/code',
+                  schemaPath: '#/definitions/ErrorCode/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema51.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema51.enum,
+                  parentSchema: schema51,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.message !== undefined) {
+              let data1 = data.message;
+              const _errs5 = errors;
+              if (typeof data1 !== 'string') {
+                validate141.errors = [
+                  {
+                    instancePath: instancePath + '/message',
+                    schemaPath: '#/properties/message/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                    schema: schema50.properties.message.type,
+                    parentSchema: schema50.properties.message,
+                    data: data1,
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs5 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.details !== undefined) {
+                let data2 = data.details;
+                const _errs7 = errors;
+                if (!(data2 && typeof data2 == 'object' && !Array.isArray(data2))) {
+                  validate141.errors = [
+                    {
+                      instancePath: instancePath + '/details',
+                      schemaPath: '#/definitions/JSONObject_1/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object',
+                      schema: schema25.type,
+                      parentSchema: schema25,
+                      data: data2,
+                    },
+                  ];
+                  return false;
+                }
+                var valid0 = _errs7 === errors;
+              } else {
+                var valid0 = true;
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate141.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema50.type,
+          parentSchema: schema50,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate141.errors = vErrors;
+  return errors === 0;
+}
+
+function validate127(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.op === undefined && (missing0 = 'op')) ||
+        (data.params === undefined && (missing0 = 'params'))
+      ) {
+        validate127.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema117.required,
+            parentSchema: schema117,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(
+            key0 === 'op' ||
+            key0 === 'params' ||
+            key0 === 'tree' ||
+            key0 === 'error' ||
+            key0 === 'placement'
+          )) {
+            validate127.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema117,
+                data,
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.op !== undefined) {
+            let data0 = data.op;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate127.errors = [
+                {
+                  instancePath: instancePath + '/op',
+                  schemaPath: '#/properties/op/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema117.properties.op.type,
+                  parentSchema: schema117.properties.op,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            if ('render' !== data0) {
+              validate127.errors = [
+                {
+                  instancePath: instancePath + '/op',
+                  schemaPath: '#/properties/op/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'render' },
+                  message: 'must be equal to constant',
+                  schema: 'render',
+                  parentSchema: schema117.properties.op,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.params !== undefined) {
+              const _errs4 = errors;
+              if (
+                !validate58(data.params, {
+                  instancePath: instancePath + '/params',
+                  parentData: data,
+                  parentDataProperty: 'params',
+                  rootData,
+                })
+              ) {
+                vErrors = vErrors === null ? validate58.errors : vErrors.concat(validate58.errors);
+                errors = vErrors.length;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.tree !== undefined) {
+                const _errs5 = errors;
+                if (
+                  !validate129(data.tree, {
+                    instancePath: instancePath + '/tree',
+                    parentData: data,
+                    parentDataProperty: 'tree',
+                    rootData,
+                  })
+                ) {
+                  vErrors = vErrors === null ? validate129.errors : vErrors.concat(validate129.errors);
+                  errors = vErrors.length;
+                }
+                var valid0 = _errs5 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.error !== undefined) {
+                  const _errs6 = errors;
+                  if (
+                    !validate141(data.error, {
+                      instancePath: instancePath + '/error',
+                      parentData: data,
+                      parentDataProperty: 'error',
+                      rootData,
+                    })
+                  ) {
+                    vErrors = vErrors === null ? validate141.errors : vErrors.concat(validate141.errors);
+                    errors = vErrors.length;
+                  }
+                  var valid0 = _errs6 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.placement !== undefined) {
+                    let data4 = data.placement;
+                    const _errs7 = errors;
+                    if (typeof data4 !== 'string') {
+                      validate127.errors = [
+                        {
+                          instancePath: instancePath + '/placement',
+                          schemaPath: '#/definitions/Placement/type',
+                          keyword: 'type',
+                          params: { type: 'string' },
+                          message: 'must be string',
+                          schema: schema85.type,
+                          parentSchema: schema85,
+                          data: data4,
+                        },
+                      ];
+                      return false;
+                    }
+                    if (!(data4 === 'local' || data4 === 'server')) {
+                      validate127.errors = [
+                        {
+                          instancePath: instancePath + '/placement',
+                          schemaPath: '#/definitions/Placement/enum',
+                          keyword: 'enum',
+                          params: { allowedValues: schema85.enum },
+                          message: 'must be equal to one of the allowed values',
+                          schema: schema85.enum,
+                          parentSchema: schema85,
+                          data: data4,
+                        },
+                      ];
+                      return false;
+                    }
+                    var valid0 = _errs7 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate127.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema117.type,
+          parentSchema: schema117,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate127.errors = vErrors;
+  return errors === 0;
+}
+
+const schema126 = {
+  description: 'An event and what it returned.',
+  type: 'object',
+  properties: {
+    op: { description: 'Discriminator.', type: 'string', const: 'event' },
+    params: {
+      $ref: '#/definitions/EventParams',
+      description: 'The params exactly as sent (`now` and `seed` always set).',
+    },
+    pluginState: {
+      $ref: '#/definitions/JSONValue_1',
+      description: "The plugin's state after the event, when it succeeded.",
+    },
+    dispatches: {
+      description: 'The stamped dispatches, when it succeeded.',
+      type: 'array',
+      items: { $ref: '#/definitions/Dispatch' },
+    },
+    error: { $ref: '#/definitions/RuntimeError_1', description: 'The error, when it failed.' },
+    placement: { $ref: '#/definitions/Placement', description: 'Where a hybrid router ran it.' },
+  },
+  additionalProperties: false,
+  required: ['op', 'params'],
+};
+
+function validate143(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.op === undefined && (missing0 = 'op')) ||
+        (data.params === undefined && (missing0 = 'params'))
+      ) {
+        validate143.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema126.required,
+            parentSchema: schema126,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(
+            key0 === 'op' ||
+            key0 === 'params' ||
+            key0 === 'pluginState' ||
+            key0 === 'dispatches' ||
+            key0 === 'error' ||
+            key0 === 'placement'
+          )) {
+            validate143.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema126,
+                data,
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.op !== undefined) {
+            let data0 = data.op;
+            const _errs2 = errors;
+            if (typeof data0 !== 'string') {
+              validate143.errors = [
+                {
+                  instancePath: instancePath + '/op',
+                  schemaPath: '#/properties/op/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema126.properties.op.type,
+                  parentSchema: schema126.properties.op,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            if ('event' !== data0) {
+              validate143.errors = [
+                {
+                  instancePath: instancePath + '/op',
+                  schemaPath: '#/properties/op/const',
+                  keyword: 'const',
+                  params: { allowedValue: 'event' },
+                  message: 'must be equal to constant',
+                  schema: 'event',
+                  parentSchema: schema126.properties.op,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.params !== undefined) {
+              const _errs4 = errors;
+              if (
+                !validate59(data.params, {
+                  instancePath: instancePath + '/params',
+                  parentData: data,
+                  parentDataProperty: 'params',
+                  rootData,
+                })
+              ) {
+                vErrors = vErrors === null ? validate59.errors : vErrors.concat(validate59.errors);
+                errors = vErrors.length;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.pluginState !== undefined) {
+                const _errs5 = errors;
+                if (
+                  !validate19(data.pluginState, {
+                    instancePath: instancePath + '/pluginState',
+                    parentData: data,
+                    parentDataProperty: 'pluginState',
+                    rootData,
+                  })
+                ) {
+                  vErrors = vErrors === null ? validate19.errors : vErrors.concat(validate19.errors);
+                  errors = vErrors.length;
+                }
+                var valid0 = _errs5 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.dispatches !== undefined) {
+                  let data3 = data.dispatches;
+                  const _errs6 = errors;
+                  if (errors === _errs6) {
+                    if (Array.isArray(data3)) {
+                      var valid1 = true;
+                      const len0 = data3.length;
+                      for (let i0 = 0; i0 < len0; i0++) {
+                        const _errs8 = errors;
+                        if (
+                          !validate49(data3[i0], {
+                            instancePath: instancePath + '/dispatches/' + i0,
+                            parentData: data3,
+                            parentDataProperty: i0,
+                            rootData,
+                          })
+                        ) {
+                          vErrors = vErrors === null ? validate49.errors : vErrors.concat(validate49.errors);
+                          errors = vErrors.length;
+                        }
+                        var valid1 = _errs8 === errors;
+                        if (!valid1) {
+                          break;
+                        }
+                      }
+                    } else {
+                      validate143.errors = [
+                        {
+                          instancePath: instancePath + '/dispatches',
+                          schemaPath: '#/properties/dispatches/type',
+                          keyword: 'type',
+                          params: { type: 'array' },
+                          message: 'must be array',
+                          schema: schema126.properties.dispatches.type,
+                          parentSchema: schema126.properties.dispatches,
+                          data: data3,
+                        },
+                      ];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs6 === errors;
+                } else {
+                  var valid0 = true;
+                }
+                if (valid0) {
+                  if (data.error !== undefined) {
+                    const _errs9 = errors;
+                    if (
+                      !validate141(data.error, {
+                        instancePath: instancePath + '/error',
+                        parentData: data,
+                        parentDataProperty: 'error',
+                        rootData,
+                      })
+                    ) {
+                      vErrors = vErrors === null ? validate141.errors : vErrors.concat(validate141.errors);
+                      errors = vErrors.length;
+                    }
+                    var valid0 = _errs9 === errors;
+                  } else {
+                    var valid0 = true;
+                  }
+                  if (valid0) {
+                    if (data.placement !== undefined) {
+                      let data6 = data.placement;
+                      const _errs10 = errors;
+                      if (typeof data6 !== 'string') {
+                        validate143.errors = [
+                          {
+                            instancePath: instancePath + '/placement',
+                            schemaPath: '#/definitions/Placement/type',
+                            keyword: 'type',
+                            params: { type: 'string' },
+                            message: 'must be string',
+                            schema: schema85.type,
+                            parentSchema: schema85,
+                            data: data6,
+                          },
+                        ];
+                        return false;
+                      }
+                      if (!(data6 === 'local' || data6 === 'server')) {
+                        validate143.errors = [
+                          {
+                            instancePath: instancePath + '/placement',
+                            schemaPath: '#/definitions/Placement/enum',
+                            keyword: 'enum',
+                            params: { allowedValues: schema85.enum },
+                            message: 'must be equal to one of the allowed values',
+                            schema: schema85.enum,
+                            parentSchema: schema85,
+                            data: data6,
+                          },
+                        ];
+                        return false;
+                      }
+                      var valid0 = _errs10 === errors;
+                    } else {
+                      var valid0 = true;
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate143.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema126.type,
+          parentSchema: schema126,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate143.errors = vErrors;
+  return errors === 0;
+}
+
+function validate126(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (data.op === undefined && (missing0 = 'op')) {
+        validate126.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema116.required,
+            parentSchema: schema116,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const tag0 = data.op;
+        if (typeof tag0 == 'string') {
+          if (tag0 === 'render') {
+            if (!validate127(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
+              errors = vErrors.length;
+            }
+          } else if (tag0 === 'event') {
+            if (!validate143(data, { instancePath, parentData, parentDataProperty, rootData })) {
+              vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
+              errors = vErrors.length;
+            }
+          } else {
+            validate126.errors = [
+              {
+                instancePath,
+                schemaPath: '#/discriminator',
+                keyword: 'discriminator',
+                params: { error: 'mapping', tag: 'op', tagValue: tag0 },
+                message: 'value of tag "op" must be in oneOf',
+                schema: schema116.discriminator,
+                parentSchema: schema116,
+                data,
+              },
+            ];
+            return false;
+          }
+        } else {
+          validate126.errors = [
+            {
+              instancePath,
+              schemaPath: '#/discriminator',
+              keyword: 'discriminator',
+              params: { error: 'tag', tag: 'op', tagValue: tag0 },
+              message: 'tag "op" must be string',
+              schema: schema116.discriminator,
+              parentSchema: schema116,
+              data,
+            },
+          ];
+          return false;
+        }
+      }
+    } else {
+      validate126.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema116.type,
+          parentSchema: schema116,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate126.errors = vErrors;
+  return errors === 0;
+}
+
+function validate123(data, { instancePath = '', parentData, parentDataProperty, rootData = data } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  if (errors === 0) {
+    if (data && typeof data == 'object' && !Array.isArray(data)) {
+      let missing0;
+      if (
+        (data.calls === undefined && (missing0 = 'calls')) ||
+        (data.plugins === undefined && (missing0 = 'plugins')) ||
+        (data.version === undefined && (missing0 = 'version'))
+      ) {
+        validate123.errors = [
+          {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: missing0 },
+            message: "must have required property '" + missing0 + "'",
+            schema: schema112.required,
+            parentSchema: schema112,
+            data,
+          },
+        ];
+        return false;
+      } else {
+        const _errs1 = errors;
+        for (const key0 in data) {
+          if (!(key0 === 'version' || key0 === 'recordedAt' || key0 === 'plugins' || key0 === 'calls')) {
+            validate123.errors = [
+              {
+                instancePath,
+                schemaPath: '#/additionalProperties',
+                keyword: 'additionalProperties',
+                params: { additionalProperty: key0 },
+                message: 'must NOT have additional properties',
+                schema: false,
+                parentSchema: schema112,
+                data,
+              },
+            ];
+            return false;
+            break;
+          }
+        }
+        if (_errs1 === errors) {
+          if (data.version !== undefined) {
+            let data0 = data.version;
+            const _errs2 = errors;
+            if (!(typeof data0 == 'number' && isFinite(data0))) {
+              validate123.errors = [
+                {
+                  instancePath: instancePath + '/version',
+                  schemaPath: '#/properties/version/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema112.properties.version.type,
+                  parentSchema: schema112.properties.version,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            if (1 !== data0) {
+              validate123.errors = [
+                {
+                  instancePath: instancePath + '/version',
+                  schemaPath: '#/properties/version/const',
+                  keyword: 'const',
+                  params: { allowedValue: 1 },
+                  message: 'must be equal to constant',
+                  schema: 1,
+                  parentSchema: schema112.properties.version,
+                  data: data0,
+                },
+              ];
+              return false;
+            }
+            var valid0 = _errs2 === errors;
+          } else {
+            var valid0 = true;
+          }
+          if (valid0) {
+            if (data.recordedAt !== undefined) {
+              let data1 = data.recordedAt;
+              const _errs4 = errors;
+              if (typeof data1 !== 'string') {
+                validate123.errors = [
+                  {
+                    instancePath: instancePath + '/recordedAt',
+                    schemaPath: '#/properties/recordedAt/type',
+                    keyword: 'type',
+                    params: { type: 'string' },
+                    message: 'must be string',
+                    schema: schema112.properties.recordedAt.type,
+                    parentSchema: schema112.properties.recordedAt,
+                    data: data1,
+                  },
+                ];
+                return false;
+              }
+              var valid0 = _errs4 === errors;
+            } else {
+              var valid0 = true;
+            }
+            if (valid0) {
+              if (data.plugins !== undefined) {
+                let data2 = data.plugins;
+                const _errs6 = errors;
+                if (errors === _errs6) {
+                  if (Array.isArray(data2)) {
+                    var valid1 = true;
+                    const len0 = data2.length;
+                    for (let i0 = 0; i0 < len0; i0++) {
+                      const _errs8 = errors;
+                      if (
+                        !validate124(data2[i0], {
+                          instancePath: instancePath + '/plugins/' + i0,
+                          parentData: data2,
+                          parentDataProperty: i0,
+                          rootData,
+                        })
+                      ) {
+                        vErrors = vErrors === null ? validate124.errors : vErrors.concat(validate124.errors);
+                        errors = vErrors.length;
+                      }
+                      var valid1 = _errs8 === errors;
+                      if (!valid1) {
+                        break;
+                      }
+                    }
+                  } else {
+                    validate123.errors = [
+                      {
+                        instancePath: instancePath + '/plugins',
+                        schemaPath: '#/properties/plugins/type',
+                        keyword: 'type',
+                        params: { type: 'array' },
+                        message: 'must be array',
+                        schema: schema112.properties.plugins.type,
+                        parentSchema: schema112.properties.plugins,
+                        data: data2,
+                      },
+                    ];
+                    return false;
+                  }
+                }
+                var valid0 = _errs6 === errors;
+              } else {
+                var valid0 = true;
+              }
+              if (valid0) {
+                if (data.calls !== undefined) {
+                  let data4 = data.calls;
+                  const _errs9 = errors;
+                  if (errors === _errs9) {
+                    if (Array.isArray(data4)) {
+                      var valid2 = true;
+                      const len1 = data4.length;
+                      for (let i1 = 0; i1 < len1; i1++) {
+                        const _errs11 = errors;
+                        if (
+                          !validate126(data4[i1], {
+                            instancePath: instancePath + '/calls/' + i1,
+                            parentData: data4,
+                            parentDataProperty: i1,
+                            rootData,
+                          })
+                        ) {
+                          vErrors =
+                            vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
+                          errors = vErrors.length;
+                        }
+                        var valid2 = _errs11 === errors;
+                        if (!valid2) {
+                          break;
+                        }
+                      }
+                    } else {
+                      validate123.errors = [
+                        {
+                          instancePath: instancePath + '/calls',
+                          schemaPath: '#/properties/calls/type',
+                          keyword: 'type',
+                          params: { type: 'array' },
+                          message: 'must be array',
+                          schema: schema112.properties.calls.type,
+                          parentSchema: schema112.properties.calls,
+                          data: data4,
+                        },
+                      ];
+                      return false;
+                    }
+                  }
+                  var valid0 = _errs9 === errors;
+                } else {
+                  var valid0 = true;
+                }
+              }
+            }
+          }
+        }
+      }
+    } else {
+      validate123.errors = [
+        {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema112.type,
+          parentSchema: schema112,
+          data,
+        },
+      ];
+      return false;
+    }
+  }
+  validate123.errors = vErrors;
   return errors === 0;
 }

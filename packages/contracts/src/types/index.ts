@@ -9,3 +9,4 @@ export type * from './plugin.js';
 export type * from './limits.js';
 export type * from './error.js';
 export type * from './rpc.js';
+export type * from './recording.js';

@@ -173,7 +173,18 @@ export interface CallDiagnostic {
    * @minimum 0
    */
   requestedStackBytes?: number;
+  /** Which side a hybrid router ran the call on (absent outside a router). */
+  placement?: Placement;
+  /**
+   * Why the router chose that side, in words (`requires secrets`, `design time: instant
+   * feedback`, `server unavailable (OVERLOADED): fell back to local`).
+   * @maxLength 1000
+   */
+  placementReason?: string;
 }
+
+/** The two sides a hybrid router chooses between: the local worker or the Corral server. */
+export type Placement = 'local' | 'server';
 
 /** Facts about one dispatch. */
 export interface DispatchDiagnostic {
@@ -203,8 +214,29 @@ export interface LogDiagnostic {
   message: string;
 }
 
+/**
+ * A call that ran on both sides (authoritative replay) and came back different: the host
+ * adopted the server's result. Emitted by a hybrid router, never by a runtime.
+ */
+export interface DivergenceDiagnostic {
+  /** Discriminator. */
+  kind: 'divergence';
+  /** The plugin called. */
+  pluginId: string;
+  /** Operation. */
+  op: 'render' | 'event';
+  /** What differed: `tree`, `pluginState`, `dispatches` or `outcome` (one side failed). */
+  fields: Array<'tree' | 'pluginState' | 'dispatches' | 'outcome'>;
+  /** The side whose result the host adopted. */
+  adopted: Placement;
+  /** The local side's error code, when it failed. */
+  localErrorCode?: ErrorCode;
+  /** The server's error code, when it failed. */
+  serverErrorCode?: ErrorCode;
+}
+
 /** Anything a call reports beside its result. */
-export type Diagnostic = CallDiagnostic | DispatchDiagnostic | LogDiagnostic;
+export type Diagnostic = CallDiagnostic | DispatchDiagnostic | LogDiagnostic | DivergenceDiagnostic;
 
 /** Result of `render`. */
 export interface RenderResult {

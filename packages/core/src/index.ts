@@ -72,3 +72,23 @@ export {
   RPC_STREAM_TYPE,
   type HttpSandboxOptions,
 } from './http/createHttpSandbox.js';
+export {
+  createHybridSandbox,
+  type HybridCallOptions,
+  type HybridLoadOptions,
+  type HybridSandbox,
+  type HybridSandboxOptions,
+  type HybridStats,
+  type PlacementRecord,
+} from './hybrid/createHybridSandbox.js';
+export {
+  SERVER_ONLY_NEEDS,
+  defaultPlacementPolicy,
+  serverOnlyNeeds,
+  type PlacementDecision,
+  type PlacementInput,
+  type PlacementPolicy,
+  type PlacementSetting,
+  type RoutingContext,
+} from './hybrid/policy.js';
+export { eventDifferences, portableDispatch, renderDifferences } from './hybrid/compare.js';

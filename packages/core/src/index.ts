@@ -92,3 +92,14 @@ export {
   type RoutingContext,
 } from './hybrid/policy.js';
 export { eventDifferences, portableDispatch, renderDifferences } from './hybrid/compare.js';
+export {
+  createSessionRecorder,
+  extractCall,
+  readSessionRecording,
+  replaySession,
+  sha256Hex,
+  type RecorderOptions,
+  type ReplayMismatch,
+  type ReplayReport,
+  type SessionRecorder,
+} from './recording/session.js';

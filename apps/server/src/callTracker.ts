@@ -60,7 +60,8 @@ export function createCallTracker(onPluginLog?: (line: PluginLogLine) => void): 
   return {
     onDiagnostic(diagnostic) {
       const records = calls.get(diagnostic.pluginId);
-      if (!records) return;
+      // Divergences come from a hybrid router, never from the runtime a server wraps.
+      if (!records || diagnostic.kind === 'divergence') return;
       const notification: RpcNotification =
         diagnostic.kind === 'log'
           ? { notification: 'log', log: diagnostic }

@@ -13,3 +13,10 @@ export {
 } from './suite.js';
 export { createFakeClock, type FakeClock, type FakeClockOptions } from './fakeClock.js';
 export { ATTACKS, FORBIDDEN_GLOBALS, armedPlugin, returning } from './attacks.js';
+export {
+  driveSession,
+  equivalenceSessions,
+  seededRandom,
+  type DriveOptions,
+  type DrivenPlugin,
+} from './equivalence.js';

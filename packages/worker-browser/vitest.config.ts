@@ -1,7 +1,7 @@
 import { mergeConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import shared from '../../vitest.shared.js';
-import { readFixtures } from './test/fixtures.js';
+import { equivalenceRecordings, readFixtures } from './test/fixtures.js';
 import { cspReports, strictCsp, wasmRequests } from './test/strictCsp.js';
 
 export const chromium = {
@@ -33,6 +33,9 @@ export default mergeConfig(shared, {
         /** The violations reported so far; `clear` empties the list after reading it. */
         cspReports: (_context: unknown, clear?: boolean) => (clear ? cspReports.splice(0) : [...cspReports]),
         wasmRequests: () => [...wasmRequests],
+        /** Recordings `from` to `to` (exclusive) of the equivalence sessions, made in Node. */
+        equivalenceRecordings: async (_context: unknown, from: number, to: number) =>
+          (await equivalenceRecordings()).slice(from, to),
       },
     },
   },

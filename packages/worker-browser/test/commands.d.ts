@@ -1,3 +1,4 @@
+import type { SessionRecording } from '@corral/contracts';
 import type { ConformanceFixtures } from '@corral/core/testing';
 import type { CspReport } from './strictCsp.js';
 
@@ -7,5 +8,6 @@ declare module 'vitest/browser' {
     corralFixtures(): Promise<ConformanceFixtures>;
     cspReports(clear?: boolean): Promise<CspReport[]>;
     wasmRequests(): Promise<string[]>;
+    equivalenceRecordings(from: number, to: number): Promise<SessionRecording[]>;
   }
 }

@@ -302,7 +302,7 @@ class HybridRouter implements HybridSandbox {
       if (movable && decision.fallback === previewSide && mine.status === 'fulfilled') {
         // The preview already ran the call: its result is the answer, without a second run.
         this.counts.fallbacks += 1;
-        const reason = `${decision.placement} unavailable (${error.code}): adopted the ${previewSide} result`;
+        const reason = `${decision.placement} unavailable (${brief(error)}): adopted the ${previewSide} result`;
         entry.last = { placement: previewSide, reason };
         return labelled(mine.value, previewSide, reason);
       }
@@ -332,7 +332,7 @@ class HybridRouter implements HybridSandbox {
       if (!this.sides[fallback].available())
         throw unavailableHere(error, decision, this.sides[fallback].why());
       this.counts.fallbacks += 1;
-      const reason = `${decision.placement} unavailable (${error.code}): fell back to ${fallback}`;
+      const reason = `${decision.placement} unavailable (${brief(error)}): fell back to ${fallback}`;
       return this.onSide(entry, fallback, reason, run);
     }
   }
@@ -433,6 +433,12 @@ class HybridRouter implements HybridSandbox {
     this.listeners.forEach((listener) => listener(divergence));
     return divergence;
   }
+}
+
+/** An error in a few words, for a placement reason. */
+function brief(error: CorralError): string {
+  const text = `${error.code}: ${error.message}`;
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
 }
 
 /** The result with its call diagnostics labelled with where it ran and why. */

@@ -85,7 +85,9 @@ describe('hybrid router over a Node worker and the real server', () => {
     expect(result.pluginState).toEqual({ count: 42 });
     expect(placed(result)).toMatchObject({
       placement: 'server',
-      placementReason: expect.stringContaining('The local host could not start: Worker is not defined') as unknown,
+      placementReason: expect.stringContaining(
+        'The local host could not start: Worker is not defined',
+      ) as unknown,
     });
   });
 });

@@ -193,7 +193,14 @@ export const VALID: Record<RootType, unknown[]> = {
       calls: [
         {
           op: 'render',
-          params: { pluginId: 'counter', widgetId: 'main', pluginState: {}, globalState: {}, now: 1, seed: 2 },
+          params: {
+            pluginId: 'counter',
+            widgetId: 'main',
+            pluginState: {},
+            globalState: {},
+            now: 1,
+            seed: 2,
+          },
           tree,
           placement: 'local',
         },

@@ -33,6 +33,8 @@ export interface BenchResults {
   /** One sentence: what the ratios are taken against, measured in the same run. */
   floor: string;
   tables: readonly ResultsTable[];
+  /** The file written beside the README. Default `RESULTS.md`; a package's second bench names its own. */
+  file?: string;
 }
 
 /** The machine a run was measured on. */
@@ -104,14 +106,14 @@ export function formatResults(results: BenchResults, machine: Machine, date: Dat
 }
 
 /**
- * Write `RESULTS.md` into `packageDir` (or to `$CORRAL_BENCH_RESULTS`; `0` writes nothing),
+ * Write `RESULTS.md` (or `results.file`) into `packageDir` (or to `$CORRAL_BENCH_RESULTS`; `0` writes nothing),
  * formatted as the repository's Prettier config wants, so `prettier --check` passes on it.
  * Returns the path written, or null.
  */
 export async function writeResults(packageDir: string, results: BenchResults): Promise<string | null> {
   const target = process.env.CORRAL_BENCH_RESULTS;
   if (target === '0') return null;
-  const path = target ? resolve(target) : join(packageDir, 'RESULTS.md');
+  const path = target ? resolve(target) : join(packageDir, results.file ?? 'RESULTS.md');
   const markdown = formatResults(results, machineInfo(), new Date());
   const config = (await resolveConfig(path)) ?? {};
   writeFileSync(path, await format(markdown, { ...config, filepath: path }));

@@ -66,6 +66,12 @@ describe('writeResults', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it("writes a second bench's file under the name it gives", async () => {
+    const path = await writeResults(dir, { ...results, file: 'RESULTS-second.md' });
+    expect(path).toBe(join(dir, 'RESULTS-second.md'));
+    expect(readFileSync(path!, 'utf8')).toContain(`**Node:** ${process.version}`);
+  });
+
   it('writes elsewhere, or nothing, when CORRAL_BENCH_RESULTS says so', async () => {
     process.env.CORRAL_BENCH_RESULTS = join(dir, 'other.md');
     expect(await writeResults(dir, results)).toBe(join(dir, 'other.md'));

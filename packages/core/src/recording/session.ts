@@ -114,6 +114,10 @@ export interface ReplayMismatch {
   pluginId: string;
   /** What differed: `tree`, `pluginState`, `dispatches` or `outcome` (success vs failure, or the code). */
   fields: Array<'tree' | 'pluginState' | 'dispatches' | 'outcome'>;
+  /** On an `outcome` mismatch: the recorded call's error code, if it failed. */
+  recordedError?: string;
+  /** On an `outcome` mismatch: the replay's error and its message, if it failed. */
+  replayError?: string;
 }
 
 export interface ReplayReport {
@@ -165,8 +169,17 @@ export async function replaySession(value: unknown, client: SandboxClient): Prom
   }
   const mismatches: ReplayMismatch[] = [];
   for (const [index, call] of recording.calls.entries()) {
-    const fields = await replayOne(call, client);
-    if (fields.length > 0) mismatches.push({ index, op: call.op, pluginId: call.params.pluginId, fields });
+    const { fields, replayError } = await replayOne(call, client);
+    if (fields.length > 0) {
+      mismatches.push({
+        index,
+        op: call.op,
+        pluginId: call.params.pluginId,
+        fields,
+        ...(fields.includes('outcome') && call.error && { recordedError: call.error.code }),
+        ...(fields.includes('outcome') && replayError && { replayError }),
+      });
+    }
   }
   return { calls: recording.calls.length, mismatches };
 }
@@ -187,22 +200,30 @@ export function extractCall(recording: SessionRecording, index: number): Session
   return structuredClone({ ...recording, plugins, calls: [call] });
 }
 
-async function replayOne(call: RecordedCall, client: SandboxClient): Promise<ReplayMismatch['fields']> {
-  let outcome: { ok: true; value: unknown } | { ok: false; code: string };
+async function replayOne(
+  call: RecordedCall,
+  client: SandboxClient,
+): Promise<{ fields: ReplayMismatch['fields']; replayError?: string }> {
+  let outcome: { ok: true; value: unknown } | { ok: false; code: string; message: string };
   try {
     outcome = {
       ok: true,
       value: call.op === 'render' ? await client.render(call.params) : await client.event(call.params),
     };
   } catch (error) {
-    outcome = { ok: false, code: CorralError.fromUnknown(error).code };
+    const failure = CorralError.fromUnknown(error);
+    outcome = { ok: false, code: failure.code, message: failure.message };
   }
   if (!outcome.ok || call.error !== undefined) {
-    return !outcome.ok && call.error?.code === outcome.code ? [] : ['outcome'];
+    if (!outcome.ok && call.error?.code === outcome.code) return { fields: [] };
+    return {
+      fields: ['outcome'],
+      ...(!outcome.ok && { replayError: `${outcome.code}: ${outcome.message}` }),
+    };
   }
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   if (call.op === 'render') {
-    return same((outcome.value as { tree: unknown }).tree, call.tree) ? [] : ['tree'];
+    return { fields: same((outcome.value as { tree: unknown }).tree, call.tree) ? [] : ['tree'] };
   }
   const result = outcome.value as {
     pluginState: unknown;
@@ -213,7 +234,7 @@ async function replayOne(call: RecordedCall, client: SandboxClient): Promise<Rep
   if (!same(result.dispatches.map(portableDispatch), (call.dispatches ?? []).map(portableDispatch))) {
     fields.push('dispatches');
   }
-  return fields;
+  return { fields };
 }
 
 function placementOf(diagnostics: readonly Diagnostic[]): { placement?: Placement } {

@@ -71,4 +71,5 @@ export {
   createHttpTransport,
   RPC_STREAM_TYPE,
   type HttpSandboxOptions,
+  type HttpRetryOptions,
 } from './http/createHttpSandbox.js';

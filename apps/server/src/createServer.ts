@@ -20,6 +20,7 @@ import { errorHandler, notFound } from './errors.js';
 import { sendError } from './http.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { access } from './middleware/access.js';
+import { createSharedRateLimit, type SharedRateLimit } from './middleware/sharedRateLimit.js';
 import { requestLog } from './middleware/requestLog.js';
 import { securityHeaders } from './middleware/securityHeaders.js';
 import { createPluginHost, type PluginHost, type PluginLogLine } from './pluginHost.js';
@@ -78,7 +79,11 @@ export function createServer(
     workerRestarts: () => (state.sandbox?.restarts() ?? 0) + (state.quarantine?.restarts() ?? 0),
     workerQueueDepth: () => (state.sandbox?.queueDepth() ?? 0) + (state.quarantine?.queueDepth() ?? 0),
   });
-  const app = createApp(config, { state, logger, metrics });
+  const shared =
+    config.rateLimitRedisUrl && config.rateLimitMax > 0
+      ? createSharedRateLimit(config.rateLimitRedisUrl, logger)
+      : null;
+  const app = createApp(config, { state, logger, metrics, shared });
   let httpServer: Server | null = null;
   let closing: Promise<void> | null = null;
 
@@ -87,6 +92,7 @@ export function createServer(
     metrics,
     async start() {
       if (httpServer) throw new Error('The server is already started');
+      await shared?.connect();
       const server = createHttpServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
       httpServer = server;
       await listen(server, config);
@@ -106,9 +112,9 @@ export function createServer(
       return { url };
     },
     close() {
-      closing ??= shutdown(httpServer, state, config.drainTimeoutMs).then(() =>
-        logger.info('corral server closed'),
-      );
+      closing ??= shutdown(httpServer, state, config.drainTimeoutMs)
+        .then(() => shared?.close())
+        .then(() => logger.info('corral server closed'));
       return closing;
     },
   };
@@ -116,7 +122,12 @@ export function createServer(
 
 function createApp(
   config: ServerConfig,
-  { state, logger, metrics }: { state: ServerState; logger: Logger; metrics: ServerMetrics },
+  {
+    state,
+    logger,
+    metrics,
+    shared,
+  }: { state: ServerState; logger: Logger; metrics: ServerMetrics; shared: SharedRateLimit | null },
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -130,7 +141,7 @@ function createApp(
   app.use(createPlaygroundRoutes({ dir: config.playgroundDir }));
   app.use(readinessGuard(state));
   app.use(createProbeRouter({ config, host, draining: () => state.draining }));
-  app.use(access(config));
+  app.use(access(config, shared?.store));
   app.use(createMetricsRouter(metrics));
   app.use('/v1', createApiRouter({ host, maxBodyBytes: config.maxBodyBytes }));
   app.use(notFound);

@@ -196,7 +196,7 @@ describe('createHttpSandbox', () => {
   describe('an exchange no replica answered is sent again', () => {
     const refused = () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
     const gatewayPage = () => new Response('<html>502 Bad Gateway</html>', { status: 502 });
-    const eventParams = { ...renderParams, handler: 'inc', event: { name: 'click' } };
+    const eventParams = { ...renderParams, handler: 'inc', event: { name: 'click' as const } };
     const eventResult = { pluginState: { count: 1 }, dispatches: [], diagnostics: [] };
 
     /** A script that fails its first `failures` requests with `fail`, then answers `result`. */

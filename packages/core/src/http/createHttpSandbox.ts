@@ -208,7 +208,7 @@ class HttpTransport implements CancellableTransport {
     let answer = await this.exchange(body, pluginId, signal);
     const retried = typeof op === 'string' && RETRIED_OPS.has(op);
     for (let attempt = 0; retried && answer.unanswered && attempt < this.attempts; attempt++) {
-      await new Promise((resolve) => this.clock.setTimeout(resolve, this.delayMs * 2 ** attempt));
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.delayMs * 2 ** attempt));
       if (this.closed || signal.aborted) break;
       answer = await this.exchange(body, pluginId, signal);
     }

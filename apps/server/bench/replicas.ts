@@ -1,0 +1,185 @@
+/**
+ * @module replicas
+ * The replicas part of `pnpm bench`: throughput of N = 1, 2, 3 compiled server processes behind
+ * Debian's nginx under the chaos test's load (virtual users clicking and rendering through
+ * core's HTTP client), one replica alone without nginx as the floor, and the latency users see
+ * while one of three replicas is SIGKILLed. Returns RESULTS.md tables; server.bench.ts writes them.
+ */
+import type { ResultsTable } from '@corral/bench-kit';
+import {
+  debianTool,
+  pluginsLoaded,
+  quantile,
+  runLoad,
+  startNginx,
+  startReplica,
+  stopReplicas,
+  type LoadReport,
+  type Replica,
+} from '../test/cluster.js';
+
+export interface ReplicaBenchOptions {
+  seconds: number;
+  /** Virtual users (each one request at a time). */
+  users: number;
+}
+
+interface Figures {
+  name: string;
+  actionsPerSecond: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+function figures(name: string, report: LoadReport, from = 0): Figures {
+  const actions = report.actions.filter((a) => a.endedAt >= from);
+  const ok = actions.filter((a) => a.code === undefined);
+  const seconds = (report.durationMs - from) / 1000;
+  return {
+    name,
+    actionsPerSecond: Math.round(ok.length / seconds),
+    p50: Math.round(
+      quantile(
+        ok.map((a) => a.ms),
+        0.5,
+      ),
+    ),
+    p99: Math.round(
+      quantile(
+        ok.map((a) => a.ms),
+        0.99,
+      ),
+    ),
+    failed: actions.length - ok.length,
+  };
+}
+
+function print(f: Figures): void {
+  console.log(
+    `${f.name.padEnd(44)} ${String(f.actionsPerSecond).padStart(6)} actions/s  p50 ${f.p50} ms  p99 ${f.p99} ms  failed ${f.failed}`,
+  );
+}
+
+/** Start `n` replicas (compiled) and, unless `direct`, nginx in front; run `use`; stop all. */
+async function withCluster<T>(
+  n: number,
+  nginx: string | null,
+  use: (url: string, replicas: Replica[]) => Promise<T>,
+): Promise<T> {
+  const replicas = await Promise.all(Array.from({ length: n }, () => startReplica({}, 'dist')));
+  const balancer = nginx
+    ? await startNginx(
+        nginx,
+        replicas.map((r) => r.port),
+      )
+    : null;
+  try {
+    return await use(balancer?.url ?? replicas[0]!.url, replicas);
+  } finally {
+    await balancer?.stop();
+    await stopReplicas(replicas);
+  }
+}
+
+export async function measureReplicas({ seconds, users }: ReplicaBenchOptions): Promise<ResultsTable[]> {
+  const nginx = debianTool('nginx', 'nginx');
+  if ('missing' in nginx) {
+    console.log(`replicas: skipped (${nginx.missing})`);
+    return [
+      {
+        title: 'Replicas behind nginx',
+        columns: ['scenario', 'result'],
+        rows: [['every scenario', 'skipped: nginx could not be installed']],
+      },
+    ];
+  }
+  const durationMs = seconds * 1000;
+  const load = async (url: string) => {
+    await runLoad({ url, users, durationMs: 2000 }); // warm-up: plugins loaded, JITs warm
+    return runLoad({ url, users, durationMs });
+  };
+  const scale: Figures[] = [];
+  scale.push(figures('1 replica, no balancer', await withCluster(1, null, load)));
+  print(scale.at(-1)!);
+  for (const n of [1, 2, 3]) {
+    scale.push(
+      figures(`${n} replica${n > 1 ? 's' : ''} behind nginx`, await withCluster(n, nginx.path, load)),
+    );
+    print(scale.at(-1)!);
+  }
+
+  // The kill: a third of the way in, the replica holding the most plugins gets SIGKILL.
+  const killAtMs = Math.round(durationMs / 3);
+  const kill = await withCluster(3, nginx.path, async (url, replicas) => {
+    await runLoad({ url, users, durationMs: 2000 });
+    return runLoad({
+      url,
+      users,
+      durationMs,
+      during: {
+        atMs: killAtMs,
+        async run() {
+          const held = await Promise.all(replicas.map(pluginsLoaded));
+          replicas[held.indexOf(Math.max(...held))]!.child.kill('SIGKILL');
+        },
+      },
+    });
+  });
+  const window = kill.actions.filter((a) => a.endedAt >= killAtMs && a.endedAt < killAtMs + 2000);
+  const whole = figures('3 replicas, one SIGKILLed, whole run', kill);
+  const before = figures('↳ before the kill', {
+    ...kill,
+    durationMs: killAtMs,
+    actions: kill.actions.filter((a) => a.endedAt < killAtMs),
+  });
+  const around = figures(
+    '↳ the 2 s after the kill',
+    { ...kill, durationMs: killAtMs + 2000, actions: window },
+    killAtMs,
+  );
+  const survivors = figures('↳ after those 2 s (2 replicas)', kill, killAtMs + 2000);
+  for (const f of [whole, before, around, survivors]) print(f);
+  const worst = Math.round(Math.max(...window.map((a) => a.ms), 0));
+
+  const [alone, ...behind] = scale;
+  const row = (f: Figures, extra: string) => [
+    f.name,
+    String(f.actionsPerSecond),
+    extra,
+    String(f.p50),
+    String(f.p99),
+    String(f.failed),
+  ];
+  const one = behind[0]!.actionsPerSecond;
+  return [
+    {
+      title: 'Replicas behind nginx: throughput',
+      columns: ['replicas', 'actions/s', '× 1 replica', 'p50 ms', 'p99 ms', 'failed'],
+      rows: [row(alone!, 'floor'), ...behind.map((f) => row(f, `${(f.actionsPerSecond / one).toFixed(2)}×`))],
+      notes: [
+        `${users} virtual users, each one action at a time through \`createHttpSandbox\`: click a counter ` +
+          '(an event), render it, and every other turn render todo50; ' +
+          `${seconds} s after a 2 s warm-up. Each replica is \`node dist/main.js\` with one worker ` +
+          'thread and no quarantine lane; nginx hashes on `x-corral-plugin`. Replicas, nginx and ' +
+          "the load generator share the machine's cores, so past the core count the curve is flat.",
+      ],
+    },
+    {
+      title: 'Replicas behind nginx: one of three SIGKILLed',
+      columns: ['window', 'actions/s', 'p50 ms', 'p99 ms', 'failed'],
+      rows: [whole, before, around, survivors].map((f) => [
+        f.name,
+        String(f.actionsPerSecond),
+        String(f.p50),
+        String(f.p99),
+        String(f.failed),
+      ]),
+      notes: [
+        `The kill lands ${(killAtMs / 1000).toFixed(1)} s into the run, on the replica holding the most plugins; ` +
+          `the slowest action in the 2 s after it took ${worst} ms (its calls were re-sent, and its plugins ` +
+          're-loaded by hash on the survivors).',
+      ],
+    },
+  ];
+}

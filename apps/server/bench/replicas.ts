@@ -3,7 +3,7 @@
  * The replicas part of `pnpm bench`: throughput of N = 1, 2, 3 compiled server processes behind
  * Debian's nginx under the chaos test's load (virtual users clicking and rendering through
  * core's HTTP client), one replica alone without nginx as the floor, and the latency users see
- * while one of three replicas is SIGKILLed. Returns RESULTS.md tables; server.bench.ts writes them.
+ * while one of three replicas is SIGKILLed. Returns RESULTS.md tables; replicas.bench.ts writes them.
  */
 import type { ResultsTable } from '@corral/bench-kit';
 import {

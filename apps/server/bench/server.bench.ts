@@ -8,9 +8,7 @@
  *    50 % of the bare route's throughput);
  * 3. nine benign todo50 plugins rendered alone, then again while a tenth, hostile plugin is
  *    hammered with renders that loop until their deadline (and is re-loaded whenever it is
- *    disabled as PLUGIN_ERRORED) — target: benign p99 at most 2× the unloaded p99;
- * 4. N = 1, 2, 3 replicas behind Debian's nginx under virtual users of core's HTTP client, and
- *    the latency while one of three is SIGKILLed (replicas.ts; CORRAL_BENCH_USERS, default 12).
+ *    disabled as PLUGIN_ERRORED) — target: benign p99 at most 2× the unloaded p99.
  *
  * Servers run as child processes so autocannon's own event loop is not theirs: Corral's as
  * `pnpm start` runs it, compiled (`node dist/main.js`, built by `pnpm bench` first, its worker
@@ -29,7 +27,6 @@ import { writeResults } from '@corral/bench-kit';
 import { LIMIT_PROFILES } from '@corral/contracts';
 import { createNodeSandbox } from '@corral/worker-node';
 import { DEFAULT_CONFIG } from '../src/config.js';
-import { measureReplicas } from './replicas.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverDir = resolve(here, '..');
@@ -274,11 +271,6 @@ try {
     `${'worker pool alone, no HTTP (the ceiling)'.padEnd(44)} ${String(direct).padStart(6)} renders/s`,
   );
 
-  const replicaTables = await measureReplicas({
-    seconds,
-    users: Number(process.env.CORRAL_BENCH_USERS ?? 12),
-  });
-
   const p99Ratio = loaded.p99 / Math.max(unloaded.p99, 1);
   console.log('');
   console.log('| scenario | req/s | p50 ms | p99 ms |');
@@ -372,7 +364,6 @@ try {
           String(f.errors),
         ]),
       },
-      ...replicaTables,
     ],
   });
   if (written) console.log(`results written to ${written}`);

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
+import { nginxConfig } from './cluster.js';
 import { serverDir } from './helpers.js';
 
 const root = resolve(serverDir, '../..');
@@ -145,5 +146,28 @@ describe('the Dockerfile', () => {
     const parsed = parseConfig(env);
     expect(parsed).toMatchObject({ ok: true, warnings: [] });
     expect(env.CORRAL_PLAYGROUND_DIR).toBe('/app/apps/playground/dist');
+  });
+});
+
+describe("docs/deploy's nginx configuration", () => {
+  /** The proxying directives, without comments, spacing, addresses or temporary paths, sorted. */
+  const directives = (text: string) =>
+    text
+      .split('\n')
+      .map((line) => line.replace(/#.*$/, '').trim().replace(/\s+/g, ' '))
+      .map((line) => line.replace(/^server \S+ (?=max_fails)/, 'server <address> '))
+      .filter((line) => /^(hash|keepalive|client_max_body_size|proxy_|server <address>)/.test(line))
+      .filter((line) => !/_temp_path /.test(line))
+      .sort();
+
+  it('is the one the chaos test runs, directive for directive', () => {
+    const readme = readFileSync(join(deployDir, 'README.md'), 'utf8');
+    const block = /```nginx\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const tested = directives(nginxConfig({ port: 1, upstreams: [2, 3, 4], dir: '/tmp' }));
+    expect(tested.length).toBeGreaterThan(8);
+    expect(directives(block)).toEqual(tested);
+    expect(tested.find((line) => line.startsWith('proxy_next_upstream '))).toBe(
+      'proxy_next_upstream error timeout;',
+    );
   });
 });

@@ -3,7 +3,8 @@
  * `pnpm bench`, second part (not a test): N = 1, 2, 3 compiled replicas behind Debian's nginx
  * under virtual users of core's HTTP client, then one of three SIGKILLed mid-load (replicas.ts).
  * It writes its own part of RESULTS.md (@corral/bench-kit keeps server.bench.ts's part). Env:
- * CORRAL_BENCH_SECONDS (default 10 per scenario), CORRAL_BENCH_USERS (default 12).
+ * CORRAL_BENCH_SECONDS (default 10: the kill scenario; throughput rounds are half of it),
+ * CORRAL_BENCH_ROUNDS (default 3), CORRAL_BENCH_USERS (default 12).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +14,9 @@ import { measureReplicas } from './replicas.js';
 const serverDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.CORRAL_BENCH_SECONDS ?? 10);
 const users = Number(process.env.CORRAL_BENCH_USERS ?? 12);
+const rounds = Math.max(1, Number(process.env.CORRAL_BENCH_ROUNDS ?? 3));
 console.log(`replicas bench: ${seconds} s per scenario, ${users} virtual users, loopback`);
-const tables = await measureReplicas({ seconds, users });
+const tables = await measureReplicas({ seconds, users, rounds });
 const written = await writeResults(serverDir, {
   name: '@corral/server',
   script: 'bench/replicas.bench.ts',

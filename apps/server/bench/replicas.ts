@@ -5,6 +5,7 @@
  * core's HTTP client), one replica alone without nginx as the floor, and the latency users see
  * while one of three replicas is SIGKILLed. Returns RESULTS.md tables; replicas.bench.ts writes them.
  */
+import { loadavg } from 'node:os';
 import type { ResultsTable } from '@corral/bench-kit';
 import {
   debianTool,
@@ -15,11 +16,15 @@ import {
   startReplica,
   stopReplicas,
   type LoadReport,
+  type Nginx,
   type Replica,
 } from '../test/cluster.js';
 
 export interface ReplicaBenchOptions {
+  /** Length of the kill scenario; each throughput round is half of it. */
   seconds: number;
+  /** Alternating rounds of the throughput scenarios; the medians are reported. */
+  rounds: number;
   /** Virtual users (each one request at a time). */
   users: number;
 }
@@ -61,28 +66,36 @@ function print(f: Figures): void {
   );
 }
 
-/** Start `n` replicas (compiled) and, unless `direct`, nginx in front; run `use`; stop all. */
+/** Start `n` replicas (compiled) and nginx in front of them; run `use`; stop all. */
 async function withCluster<T>(
   n: number,
-  nginx: string | null,
+  nginx: string,
   use: (url: string, replicas: Replica[]) => Promise<T>,
 ): Promise<T> {
   const replicas = await Promise.all(Array.from({ length: n }, () => startReplica({}, 'dist')));
-  const balancer = nginx
-    ? await startNginx(
-        nginx,
-        replicas.map((r) => r.port),
-      )
-    : null;
   try {
-    return await use(balancer?.url ?? replicas[0]!.url, replicas);
+    const balancer = await startNginx(
+      nginx,
+      replicas.map((r) => r.port),
+    );
+    try {
+      return await use(balancer.url, replicas);
+    } finally {
+      await balancer.stop();
+    }
   } finally {
-    await balancer?.stop();
     await stopReplicas(replicas);
   }
 }
 
-export async function measureReplicas({ seconds, users }: ReplicaBenchOptions): Promise<ResultsTable[]> {
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const load1 = () => loadavg()[0]!.toFixed(1);
+
+export async function measureReplicas({
+  seconds,
+  users,
+  rounds,
+}: ReplicaBenchOptions): Promise<ResultsTable[]> {
   const nginx = debianTool('nginx', 'nginx');
   if ('missing' in nginx) {
     console.log(`replicas: skipped (${nginx.missing})`);
@@ -94,22 +107,52 @@ export async function measureReplicas({ seconds, users }: ReplicaBenchOptions): 
       },
     ];
   }
-  const durationMs = seconds * 1000;
-  const load = async (url: string) => {
-    await runLoad({ url, users, durationMs: 2000 }); // warm-up: plugins loaded, JITs warm
-    return runLoad({ url, users, durationMs });
-  };
-  const scale: Figures[] = [];
-  scale.push(figures('1 replica, no balancer', await withCluster(1, null, load)));
-  print(scale.at(-1)!);
-  for (const n of [1, 2, 3]) {
-    scale.push(
-      figures(`${n} replica${n > 1 ? 's' : ''} behind nginx`, await withCluster(n, nginx.path, load)),
-    );
-    print(scale.at(-1)!);
+  const loadBefore = load1();
+  // Three replicas stay up; nginx in front of the first one, the first two, all three. An idle
+  // replica costs nothing, and the scenarios alternate round by round, so that a change in the
+  // machine's speed during the run (other work on shared cores) reaches every one of them.
+  const replicas = await Promise.all(Array.from({ length: 3 }, () => startReplica({}, 'dist')));
+  const scenarios: { name: string; url: string }[] = [];
+  const balancers: Nginx[] = [];
+  const roundMs = Math.max(2, Math.round(seconds / 2)) * 1000;
+  let scale: Figures[];
+  try {
+    scenarios.push({ name: '1 replica, no balancer', url: replicas[0]!.url });
+    for (const n of [1, 2, 3]) {
+      const balancer = await startNginx(
+        nginx.path,
+        replicas.slice(0, n).map((r) => r.port),
+      );
+      balancers.push(balancer);
+      scenarios.push({ name: `${n} replica${n > 1 ? 's' : ''} behind nginx`, url: balancer.url });
+    }
+    for (const { url } of scenarios) await runLoad({ url, users, durationMs: 2000 }); // warm-up
+    const measured = scenarios.map(() => [] as Figures[]);
+    for (let round = 1; round <= rounds; round++) {
+      for (const [i, { name, url }] of scenarios.entries()) {
+        measured[i]!.push(
+          figures(`${name}, round ${round}`, await runLoad({ url, users, durationMs: roundMs })),
+        );
+        print(measured[i]!.at(-1)!);
+      }
+    }
+    scale = scenarios.map(({ name }, i): Figures => {
+      const runs = measured[i]!;
+      return {
+        name,
+        actionsPerSecond: median(runs.map((f) => f.actionsPerSecond)),
+        p50: median(runs.map((f) => f.p50)),
+        p99: median(runs.map((f) => f.p99)),
+        failed: runs.reduce((sum, f) => sum + f.failed, 0),
+      };
+    });
+  } finally {
+    for (const balancer of balancers) await balancer.stop();
+    await stopReplicas(replicas);
   }
 
   // The kill: a third of the way in, the replica holding the most plugins gets SIGKILL.
+  const durationMs = seconds * 1000;
   const killAtMs = Math.round(durationMs / 3);
   const kill = await withCluster(3, nginx.path, async (url, replicas) => {
     await runLoad({ url, users, durationMs: 2000 });
@@ -152,6 +195,8 @@ export async function measureReplicas({ seconds, users }: ReplicaBenchOptions): 
     String(f.failed),
   ];
   const one = behind[0]!.actionsPerSecond;
+  const loadAfter = load1();
+  const roundSeconds = roundMs / 1000;
   return [
     {
       title: 'Replicas behind nginx: throughput',
@@ -160,9 +205,12 @@ export async function measureReplicas({ seconds, users }: ReplicaBenchOptions): 
       notes: [
         `${users} virtual users, each one action at a time through \`createHttpSandbox\`: click a counter ` +
           '(an event), render it, and every other turn render todo50; ' +
-          `${seconds} s after a 2 s warm-up. Each replica is \`node dist/main.js\` with one worker ` +
-          'thread and no quarantine lane; nginx hashes on `x-corral-plugin`. Replicas, nginx and ' +
-          "the load generator share the machine's cores, so past the core count the curve is flat.",
+          `medians of ${rounds} alternating rounds of ${roundSeconds} s after a 2 s warm-up. Each ` +
+          'replica is `node dist/main.js` with one worker thread and no quarantine lane; nginx hashes ' +
+          "on `x-corral-plugin`. Replicas, nginx and the load generator share the machine's cores, " +
+          'so past the core count the curve is flat.',
+        `The machine's load average (1 min) was ${loadBefore} when this part began and ${loadAfter} ` +
+          'when it ended: figures taken while other work used the cores vary from run to run.',
       ],
     },
     {

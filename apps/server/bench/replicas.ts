@@ -35,6 +35,8 @@ interface Figures {
   p50: number;
   p99: number;
   failed: number;
+  /** The failed actions' ops and codes, e.g. `render todo50 LIMIT_TIME`. */
+  failures: string[];
 }
 
 function figures(name: string, report: LoadReport, from = 0): Figures {
@@ -57,12 +59,13 @@ function figures(name: string, report: LoadReport, from = 0): Figures {
       ),
     ),
     failed: actions.length - ok.length,
+    failures: actions.filter((a) => a.code !== undefined).map((a) => `${a.op} ${a.code}`),
   };
 }
 
 function print(f: Figures): void {
   console.log(
-    `${f.name.padEnd(44)} ${String(f.actionsPerSecond).padStart(6)} actions/s  p50 ${f.p50} ms  p99 ${f.p99} ms  failed ${f.failed}`,
+    `${f.name.padEnd(44)} ${String(f.actionsPerSecond).padStart(6)} actions/s  p50 ${f.p50} ms  p99 ${f.p99} ms  failed ${f.failed}${f.failures.length ? ` (${[...new Set(f.failures)].join(', ')})` : ''}`,
   );
 }
 
@@ -86,6 +89,19 @@ async function withCluster<T>(
   } finally {
     await stopReplicas(replicas);
   }
+}
+
+/** A sentence naming what failed, if anything did. */
+function failureNote(list: Figures[]): string[] {
+  const counts = new Map<string, number>();
+  for (const failure of list.flatMap((f) => f.failures)) counts.set(failure, (counts.get(failure) ?? 0) + 1);
+  if (counts.size === 0) return [];
+  const named = [...counts].map(([failure, n]) => `${n} × ${failure}`).join(', ');
+  const starved = [...counts.keys()].every((failure) => failure.endsWith(' LIMIT_TIME'));
+  const why = starved
+    ? ' — calls starved of CPU past their 100 ms deadline by the other work on the machine'
+    : '';
+  return [`Failed actions: ${named}${why}.`];
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -144,6 +160,7 @@ export async function measureReplicas({
         p50: median(runs.map((f) => f.p50)),
         p99: median(runs.map((f) => f.p99)),
         failed: runs.reduce((sum, f) => sum + f.failed, 0),
+        failures: runs.flatMap((f) => f.failures),
       };
     });
   } finally {
@@ -211,6 +228,7 @@ export async function measureReplicas({
           'so past the core count the curve is flat.',
         `The machine's load average (1 min) was ${loadBefore} when this part began and ${loadAfter} ` +
           'when it ended: figures taken while other work used the cores vary from run to run.',
+        ...failureNote(scale),
       ],
     },
     {
@@ -227,6 +245,7 @@ export async function measureReplicas({
         `The kill lands ${(killAtMs / 1000).toFixed(1)} s into the run, on the replica holding the most plugins; ` +
           `the slowest action in the 2 s after it took ${worst} ms (its calls were re-sent, and its plugins ` +
           're-loaded by hash on the survivors).',
+        ...failureNote([whole]),
       ],
     },
   ];

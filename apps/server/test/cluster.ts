@@ -324,6 +324,10 @@ export interface LoadOptions {
   durationMs: number;
   /** Called once, `atMs` after the load begins (the chaos: kill a replica). */
   during?: { atMs: number; run: () => unknown };
+  /** Render the shared todo50 widget every other turn (default true). */
+  todo50?: boolean;
+  /** A user's pause between turns, in milliseconds (default 0: a closed loop). */
+  pauseMs?: number;
 }
 
 /** The counter plugin of virtual user `u`: its own code, so its own content-derived id. */
@@ -352,10 +356,18 @@ async function setUp(load: () => Promise<unknown>): Promise<void> {
 /**
  * Virtual users, each a host with a client of its own, in a closed loop until the duration is
  * up: click its counter (an event; the host applies the new state), render it (the tree must
- * show the count the host holds), render the shared todo50 widget. Every action must succeed;
+ * show the count the host holds), every other turn render the shared todo50 widget, pause.
+ * Every action must succeed;
  * a failure is recorded with its code, never thrown.
  */
-export async function runLoad({ url, users, durationMs, during }: LoadOptions): Promise<LoadReport> {
+export async function runLoad({
+  url,
+  users,
+  durationMs,
+  during,
+  todo50 = true,
+  pauseMs = 0,
+}: LoadOptions): Promise<LoadReport> {
   const started = performance.now();
   const since = () => performance.now() - started;
   const actions: Action[] = [];
@@ -418,7 +430,7 @@ export async function runLoad({ url, users, durationMs, during }: LoadOptions): 
             const want = `Count: ${(state as { count: number }).count}`;
             if (!JSON.stringify(tree).includes(want)) throw new Error(`the render does not show ${want}`);
           });
-          if (turn % 2 === 1) {
+          if (todo50 && turn % 2 === 1) {
             await act('render todo50', async () => {
               const { tree } = await client.render({
                 pluginId: todoId,
@@ -429,6 +441,7 @@ export async function runLoad({ url, users, durationMs, during }: LoadOptions): 
               if (tree.kind !== 'panel') throw new Error(`todo50 rendered a ${tree.kind}`);
             });
           }
+          if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
         }
         const { tree } = await client.render({ ...base, pluginState: state });
         return { events, count: (state as { count: number }).count, shown: JSON.stringify(tree) };

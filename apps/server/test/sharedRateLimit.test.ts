@@ -5,6 +5,7 @@
  * lost later lets requests through.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.js';
 import { debianTool, freePort, startRedis, type Redis } from './cluster.js';
 import { call, startServer, type TestServer } from './helpers.js';
 
@@ -20,6 +21,21 @@ const statuses = async (server: TestServer, key: string, n: number) => {
   for (let i = 0; i < n; i++) out.push((await call(server.url, 'POST', '/v1/rpc', health, as(key))).status);
   return out;
 };
+
+describe('CORRAL_RATE_LIMIT_REDIS_URL', () => {
+  it('is off by default, and takes only a redis:// or rediss:// URL', () => {
+    expect(parseConfig({})).toMatchObject({ ok: true, config: { rateLimitRedisUrl: null } });
+    const url = 'rediss://:secret@redis.internal:6380/0';
+    expect(parseConfig({ CORRAL_RATE_LIMIT_REDIS_URL: url })).toMatchObject({
+      ok: true,
+      config: { rateLimitRedisUrl: url },
+    });
+    const wrong = parseConfig({ CORRAL_RATE_LIMIT_REDIS_URL: 'http://redis:6379' });
+    expect(wrong.ok ? [] : wrong.errors).toEqual([
+      expect.stringMatching(/^CORRAL_RATE_LIMIT_REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL/),
+    ]);
+  });
+});
 
 describe.skipIf(why !== '')('a rate limit shared through Redis', () => {
   let redis: Redis;

@@ -297,7 +297,7 @@ export async function startRedis(binary: string): Promise<Redis> {
 
 // --- the load generator -----------------------------------------------------------------------
 
-/** One user action: what it was, when it ended (ms since the load began), how long it took. */
+/** One user action: what it was, when it ended (ms since the users began), how long it took. */
 export interface Action {
   op: 'event' | 'render' | 'render todo50';
   user: number;
@@ -312,7 +312,7 @@ export interface LoadReport {
   actions: Action[];
   /** Per virtual user: events that succeeded, and the count the host holds at the end. */
   users: { events: number; count: number; shown: string }[];
-  /** HTTP exchanges sent by the clients, by kind, with when (ms since the load began). */
+  /** HTTP exchanges sent by the clients, by kind, with when (ms since the users began acting). */
   exchanges: { at: number; batch: boolean; answered: boolean }[];
   durationMs: number;
 }
@@ -322,7 +322,7 @@ export interface LoadOptions {
   url: string;
   users: number;
   durationMs: number;
-  /** Called once, `atMs` after the load begins (the chaos: kill a replica). */
+  /** Called once, `atMs` after the users start acting (the chaos: kill a replica). */
   during?: { atMs: number; run: () => unknown };
   /** Render the shared todo50 widget every other turn (default true). */
   todo50?: boolean;
@@ -368,8 +368,13 @@ export async function runLoad({
   todo50 = true,
   pauseMs = 0,
 }: LoadOptions): Promise<LoadReport> {
-  const started = performance.now();
+  // Times count from the moment every user has loaded its plugins and starts acting.
+  let started = performance.now();
   const since = () => performance.now() - started;
+  let ready = 0;
+  let go: () => void = () => undefined;
+  const allReady = new Promise<void>((resolve) => (go = resolve));
+  let timer: ReturnType<typeof setTimeout> | null = null;
   const actions: Action[] = [];
   const exchanges: LoadReport['exchanges'] = [];
   const counting: typeof fetch = async (input, init) => {
@@ -386,7 +391,6 @@ export async function runLoad({
     }
   };
   const clients: SandboxClient[] = [];
-  const timer = during ? setTimeout(() => void during.run(), during.atMs) : null;
   try {
     const results = await Promise.all(
       Array.from({ length: users }, async (_, u) => {
@@ -401,6 +405,12 @@ export async function runLoad({
         await setUp(() =>
           client.loadPlugin({ pluginId: todoId, code: fixtures.todo50, profile: 'generous' }),
         );
+        if (++ready === users) {
+          started = performance.now();
+          if (during) timer = setTimeout(() => void during.run(), during.atMs);
+          go();
+        }
+        await allReady;
         let state: JSONValue = { count: 0 };
         let events = 0;
         const act = async (op: Action['op'], run: () => Promise<void>) => {

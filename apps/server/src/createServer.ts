@@ -2,8 +2,9 @@
  * @module createServer
  * The Express 5 app put together from its parts, in order: request log and id, security
  * headers, CORS, the playground, the start-up and drain guard, the probes, access (keys, rate
- * limit), metrics, the `/v1` API, then JSON 404 and error handlers. `start()` listens and boots
- * the workers; `close()` stops accepting, drains what is in flight and closes the sandboxes.
+ * limit), metrics, the `/v1` API, then JSON 404 and error handlers. `start()` connects the
+ * shared rate limit's Redis (when set), listens and boots the workers; `close()` stops accepting,
+ * drains what is in flight and closes the sandboxes.
  */
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -95,12 +96,18 @@ export function createServer(
       await shared?.connect();
       const server = createHttpServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
       httpServer = server;
-      await listen(server, config);
+      try {
+        await listen(server, config);
+      } catch (error) {
+        await shared?.close();
+        throw error;
+      }
       server.on('connection', () => state.activity.touch());
       try {
         await boot(config, state, { logger, metrics, createSandbox: options.createSandbox });
       } catch (error) {
         await new Promise((resolve) => server.close(resolve));
+        await shared?.close();
         throw error;
       }
       const { address, port } = server.address() as AddressInfo;

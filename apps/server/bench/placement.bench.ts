@@ -4,7 +4,7 @@
  * routing guide (docs/routing.md). The local side is a Node worker pool (`createNodeSandbox`), the
  * server side is `node dist/main.js` on loopback reached through core's HTTP client; both are
  * measured directly and through `createHybridSandbox`, one call at a time, in alternating rounds.
- * Writes RESULTS-placement.md beside the README (@corral/bench-kit).
+ * Writes its part of RESULTS.md beside the README (@corral/bench-kit).
  *
  * Env: CORRAL_BENCH_DIR (fixtures), CORRAL_BENCH_CALLS (calls per arm and round, default 500).
  */
@@ -15,11 +15,7 @@ import { fileURLToPath } from 'node:url';
 import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { writeResults } from '@corral/bench-kit';
 import type { JSONValue } from '@corral/contracts';
-import {
-  createHttpSandbox,
-  createHybridSandbox,
-  createInProcessSandbox,
-} from '@corral/core';
+import { createHttpSandbox, createHybridSandbox, createInProcessSandbox } from '@corral/core';
 import { createNodeSandbox } from '@corral/worker-node';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -149,7 +145,6 @@ const rows = arms.map(([name]) => {
 rows.push(['↳ its local preview, ready after', ms(median(previews)), ms(p95(previews)), '']);
 const results = await writeResults(serverDir, {
   name: '@corral/server',
-  file: 'RESULTS-placement.md',
   script: 'bench/placement.bench.ts',
   engine: 'quickjs',
   build: 'dist (server `node dist/main.js`, worker threads from dist)',

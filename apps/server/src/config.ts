@@ -56,6 +56,11 @@ export interface ServerConfig {
   rateLimitWindowMs: number;
   /** Requests per window per key (or per address without a key); 0 disables. Env `CORRAL_RATE_LIMIT_MAX`, default 6000. */
   rateLimitMax: number;
+  /**
+   * Redis holding the rate limit's counters, shared by every replica; null keeps them in each
+   * process. Env `CORRAL_RATE_LIMIT_REDIS_URL` (`redis://` or `rediss://`), default unset.
+   */
+  rateLimitRedisUrl: string | null;
   /** Origins allowed by CORS (`*` for any); empty sends no CORS headers. Env `CORRAL_CORS_ORIGINS`. */
   corsOrigins: string[];
   /** Express `trust proxy` (hops or a list of addresses) for the client address behind a load balancer. Env `CORRAL_TRUST_PROXY`, default off. */
@@ -99,6 +104,7 @@ export const DEFAULT_CONFIG: Readonly<ServerConfig> = {
   apiKeys: [],
   rateLimitWindowMs: 60_000,
   rateLimitMax: 6000,
+  rateLimitRedisUrl: null,
   corsOrigins: [],
   trustProxy: false,
   tls: false,
@@ -141,6 +147,9 @@ const origin = z
     const url = URL.canParse(v) ? new URL(v) : null;
     return url !== null && (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === v;
   });
+const redisUrl = z
+  .string()
+  .refine((v) => URL.canParse(v) && ['redis:', 'rediss:'].includes(new URL(v).protocol));
 const subnet = z.string().refine((v) => {
   if (PROXY_NAMES.has(v)) return true;
   const [address = '', bits, ...rest] = v.split('/');
@@ -191,6 +200,11 @@ const VARIABLES = {
     'an integer of milliseconds, at least 1000',
   ],
   CORRAL_RATE_LIMIT_MAX: ['rateLimitMax', integer(0), 'an integer, at least 0 (0 turns rate limiting off)'],
+  CORRAL_RATE_LIMIT_REDIS_URL: [
+    'rateLimitRedisUrl',
+    redisUrl,
+    'a redis:// or rediss:// URL, e.g. redis://redis:6379 (leave it unset for per-replica limits)',
+  ],
   CORRAL_CORS_ORIGINS: [
     'corsOrigins',
     list(origin),

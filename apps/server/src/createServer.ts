@@ -2,8 +2,9 @@
  * @module createServer
  * The Express 5 app put together from its parts, in order: request log and id, security
  * headers, CORS, the playground, the start-up and drain guard, the probes, access (keys, rate
- * limit), metrics, the `/v1` API, then JSON 404 and error handlers. `start()` listens and boots
- * the workers; `close()` stops accepting, drains what is in flight and closes the sandboxes.
+ * limit), metrics, the `/v1` API, then JSON 404 and error handlers. `start()` connects the
+ * shared rate limit's Redis (when set), listens and boots the workers; `close()` stops accepting,
+ * drains what is in flight and closes the sandboxes.
  */
 import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -20,6 +21,7 @@ import { errorHandler, notFound } from './errors.js';
 import { sendError } from './http.js';
 import { createMetrics, type ServerMetrics } from './metrics.js';
 import { access } from './middleware/access.js';
+import { createSharedRateLimit, type SharedRateLimit } from './middleware/sharedRateLimit.js';
 import { requestLog } from './middleware/requestLog.js';
 import { securityHeaders } from './middleware/securityHeaders.js';
 import { createPluginHost, type PluginHost, type PluginLogLine } from './pluginHost.js';
@@ -78,7 +80,11 @@ export function createServer(
     workerRestarts: () => (state.sandbox?.restarts() ?? 0) + (state.quarantine?.restarts() ?? 0),
     workerQueueDepth: () => (state.sandbox?.queueDepth() ?? 0) + (state.quarantine?.queueDepth() ?? 0),
   });
-  const app = createApp(config, { state, logger, metrics });
+  const shared =
+    config.rateLimitRedisUrl && config.rateLimitMax > 0
+      ? createSharedRateLimit(config.rateLimitRedisUrl, logger)
+      : null;
+  const app = createApp(config, { state, logger, metrics, shared });
   let httpServer: Server | null = null;
   let closing: Promise<void> | null = null;
 
@@ -87,14 +93,21 @@ export function createServer(
     metrics,
     async start() {
       if (httpServer) throw new Error('The server is already started');
+      await shared?.connect();
       const server = createHttpServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, app);
       httpServer = server;
-      await listen(server, config);
+      try {
+        await listen(server, config);
+      } catch (error) {
+        await shared?.close();
+        throw error;
+      }
       server.on('connection', () => state.activity.touch());
       try {
         await boot(config, state, { logger, metrics, createSandbox: options.createSandbox });
       } catch (error) {
         await new Promise((resolve) => server.close(resolve));
+        await shared?.close();
         throw error;
       }
       const { address, port } = server.address() as AddressInfo;
@@ -106,9 +119,9 @@ export function createServer(
       return { url };
     },
     close() {
-      closing ??= shutdown(httpServer, state, config.drainTimeoutMs).then(() =>
-        logger.info('corral server closed'),
-      );
+      closing ??= shutdown(httpServer, state, config.drainTimeoutMs)
+        .then(() => shared?.close())
+        .then(() => logger.info('corral server closed'));
       return closing;
     },
   };
@@ -116,7 +129,12 @@ export function createServer(
 
 function createApp(
   config: ServerConfig,
-  { state, logger, metrics }: { state: ServerState; logger: Logger; metrics: ServerMetrics },
+  {
+    state,
+    logger,
+    metrics,
+    shared,
+  }: { state: ServerState; logger: Logger; metrics: ServerMetrics; shared: SharedRateLimit | null },
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -130,7 +148,7 @@ function createApp(
   app.use(createPlaygroundRoutes({ dir: config.playgroundDir }));
   app.use(readinessGuard(state));
   app.use(createProbeRouter({ config, host, draining: () => state.draining }));
-  app.use(access(config));
+  app.use(access(config, shared?.store));
   app.use(createMetricsRouter(metrics));
   app.use('/v1', createApiRouter({ host, maxBodyBytes: config.maxBodyBytes }));
   app.use(notFound);

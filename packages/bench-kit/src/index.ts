@@ -3,9 +3,11 @@
  * The one writer of the `RESULTS.md` each package's benchmark leaves next to its README: the
  * machine, the date, the engine and the tables of one run. READMEs link to that file instead of
  * quoting figures, so a figure is always from a named run on a named machine, and history stays in
- * git. Node-only tooling for the benches; nothing that ships imports it.
+ * git. A package with two bench scripts shares one file: each script's run is a part of its own,
+ * and a run replaces only its own part. Node-only tooling for the benches; nothing that ships
+ * imports it.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { format, resolveConfig } from 'prettier';
@@ -33,8 +35,6 @@ export interface BenchResults {
   /** One sentence: what the ratios are taken against, measured in the same run. */
   floor: string;
   tables: readonly ResultsTable[];
-  /** The file written beside the README. Default `RESULTS.md`; a package's second bench names its own. */
-  file?: string;
 }
 
 /** The machine a run was measured on. */
@@ -85,11 +85,46 @@ function table(t: ResultsTable): string[] {
   ];
 }
 
+/** The comment that opens one bench script's part of a RESULTS.md. */
+const partMarker = (script: string): string => `<!-- results of ${script} -->`;
+const PART_MARKER = /^<!-- results of (\S+) -->$/gm;
+
 /** The Markdown of one run (not yet formatted by Prettier). Pure, so it can be tested. */
 export function formatResults(results: BenchResults, machine: Machine, date: Date): string {
+  return [`# Benchmark results: ${results.name}`, '', formatPart(results, machine, date)].join('\n');
+}
+
+/**
+ * `existing` (a RESULTS.md) with the part of `results.script` replaced by this run, or added at
+ * the end; the parts of other scripts are kept as they are. Pure, so it can be tested.
+ */
+export function mergeResults(existing: string, results: BenchResults, machine: Machine, date: Date): string {
+  const parts = splitParts(existing);
+  parts.set(results.script, formatPart(results, machine, date));
+  return [`# Benchmark results: ${results.name}`, '', ...parts.values()].join('\n');
+}
+
+/** Each script's part of a RESULTS.md, in file order. */
+function splitParts(text: string): Map<string, string> {
+  const body = text.replace(/^# .*\n+/, '');
+  const marks = [...body.matchAll(PART_MARKER)];
+  const parts = new Map<string, string>();
+  // A file written before parts existed is one part, of the script its first sentence names.
+  const head = body.slice(0, marks[0]?.index ?? body.length).trim();
+  const script = /Written by `pnpm bench`\s+\(`([^`]+)`\)/.exec(head)?.[1];
+  if (script) parts.set(script, `${partMarker(script)}\n\n${head}\n`);
+  marks.forEach((mark, i) => {
+    const end = marks[i + 1]?.index ?? body.length;
+    parts.set(mark[1]!, `${body.slice(mark.index, end).trim()}\n`);
+  });
+  return parts;
+}
+
+/** One run: which script, when, where, then its tables. */
+function formatPart(results: BenchResults, machine: Machine, date: Date): string {
   const when = date.toISOString().replace('T', ' ').slice(0, 16);
   return [
-    `# Benchmark results: ${results.name}`,
+    partMarker(results.script),
     '',
     `Written by \`pnpm bench\` (\`${results.script}\`) at the end of every run; edit the bench, not`,
     'this file. Times are medians unless marked p95.',
@@ -106,15 +141,18 @@ export function formatResults(results: BenchResults, machine: Machine, date: Dat
 }
 
 /**
- * Write `RESULTS.md` (or `results.file`) into `packageDir` (or to `$CORRAL_BENCH_RESULTS`; `0` writes nothing),
- * formatted as the repository's Prettier config wants, so `prettier --check` passes on it.
- * Returns the path written, or null.
+ * Write `RESULTS.md` into `packageDir` (or to `$CORRAL_BENCH_RESULTS`; `0` writes nothing),
+ * formatted as the repository's Prettier config wants, so `prettier --check` passes on it. Only
+ * this script's part of an existing file is replaced (see `mergeResults`). Returns the path
+ * written, or null.
  */
 export async function writeResults(packageDir: string, results: BenchResults): Promise<string | null> {
   const target = process.env.CORRAL_BENCH_RESULTS;
   if (target === '0') return null;
-  const path = target ? resolve(target) : join(packageDir, results.file ?? 'RESULTS.md');
-  const markdown = formatResults(results, machineInfo(), new Date());
+  const path = target ? resolve(target) : join(packageDir, 'RESULTS.md');
+  const markdown = existsSync(path)
+    ? mergeResults(readFileSync(path, 'utf8'), results, machineInfo(), new Date())
+    : formatResults(results, machineInfo(), new Date());
   const config = (await resolveConfig(path)) ?? {};
   writeFileSync(path, await format(markdown, { ...config, filepath: path }));
   return path;

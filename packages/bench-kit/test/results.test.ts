@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatResults, machineInfo, writeResults, type BenchResults } from '../src/index.js';
+import { formatResults, machineInfo, mergeResults, writeResults, type BenchResults } from '../src/index.js';
 
 const results: BenchResults = {
   name: '@corral/example',
@@ -51,6 +51,48 @@ describe('formatResults', () => {
   });
 });
 
+describe('mergeResults', () => {
+  const other: BenchResults = {
+    ...results,
+    script: 'bench/other.bench.ts',
+    tables: [{ title: 'Other', columns: ['a'], rows: [['1']] }],
+  };
+  const first = formatResults(results, machine, new Date('2026-12-04T23:45:12Z'));
+
+  it("adds another script's run as a part of its own and keeps the first", () => {
+    const both = mergeResults(first, other, machine, new Date('2026-12-05T10:00:00Z'));
+    expect(both.match(/^# Benchmark results/gm)).toHaveLength(1);
+    expect(both).toContain('2026-12-04 23:45 UTC');
+    expect(both).toContain('## Calls');
+    expect(both).toContain('2026-12-05 10:00 UTC');
+    expect(both.indexOf('## Calls')).toBeLessThan(both.indexOf('## Other'));
+  });
+
+  it('replaces only the part of the script that ran again', () => {
+    const both = mergeResults(first, other, machine, new Date('2026-12-05T10:00:00Z'));
+    const again = mergeResults(
+      both,
+      { ...results, tables: [{ title: 'Calls again', columns: ['a'], rows: [['2']] }] },
+      machine,
+      new Date('2026-12-06T08:00:00Z'),
+    );
+    expect(again).not.toContain('## Calls\n');
+    expect(again).toContain('## Calls again');
+    expect(again).toContain('## Other');
+    expect(again).toContain('2026-12-05 10:00 UTC');
+    expect(again).not.toContain('2026-12-04 23:45 UTC');
+    expect(again.indexOf('## Calls again')).toBeLessThan(again.indexOf('## Other'));
+  });
+
+  it('reads a file written before parts existed as the part of the script it names', () => {
+    const old = first.replace(/^<!-- results of .* -->\n\n/m, '');
+    const both = mergeResults(old, other, machine, new Date('2026-12-05T10:00:00Z'));
+    expect(both).toContain('<!-- results of bench/example.bench.ts -->');
+    expect(both).toContain('## Calls');
+    expect(both).toContain('## Other');
+  });
+});
+
 describe('writeResults', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-kit-'));
   afterEach(() => {
@@ -64,12 +106,6 @@ describe('writeResults', () => {
     expect(text).toContain(`**Node:** ${process.version}`);
     expect(text).toContain(`${machineInfo().cores} cores`);
     expect(text.endsWith('\n')).toBe(true);
-  });
-
-  it("writes a second bench's file under the name it gives", async () => {
-    const path = await writeResults(dir, { ...results, file: 'RESULTS-second.md' });
-    expect(path).toBe(join(dir, 'RESULTS-second.md'));
-    expect(readFileSync(path!, 'utf8')).toContain(`**Node:** ${process.version}`);
   });
 
   it('writes elsewhere, or nothing, when CORRAL_BENCH_RESULTS says so', async () => {

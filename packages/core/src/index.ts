@@ -71,6 +71,7 @@ export {
   createHttpTransport,
   RPC_STREAM_TYPE,
   type HttpSandboxOptions,
+  type HttpRetryOptions,
 } from './http/createHttpSandbox.js';
 export {
   createHybridSandbox,

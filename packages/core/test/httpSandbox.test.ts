@@ -1,23 +1,24 @@
 /**
  * createHttpSandbox's own behaviour, against a scripted `fetch` (the real server runs it in
  * apps/server's tests): how HTTP-level failures become contract codes, notifications, the
- * one-batch re-load after UNKNOWN_PLUGIN, headers, and close.
+ * one-batch re-load after UNKNOWN_PLUGIN, re-sending what no replica answered, headers, and close.
  */
 import { describe, expect, it } from 'vitest';
 import { CorralError, type RpcRequest } from '@corral/contracts';
-import { createHttpSandbox } from '@corral/core';
+import { createHttpSandbox, type HttpSandboxOptions } from '@corral/core';
 import { createFakeClock } from '@corral/core/testing';
 
 type Script = (body: unknown, init: RequestInit) => Response | Promise<Response>;
 
-function scripted(script: Script) {
+function scripted(script: Script, options: Omit<HttpSandboxOptions, 'baseUrl' | 'fetch'> = {}) {
   const sent: { body: unknown; headers: Record<string, string> }[] = [];
   const fetch: typeof globalThis.fetch = async (_url, init = {}) => {
     const body: unknown = JSON.parse(String(init.body));
     sent.push({ body, headers: init.headers as Record<string, string> });
     return script(body, init);
   };
-  return { client: createHttpSandbox({ baseUrl: 'http://corral.test/', apiKey: 'k', fetch }), sent };
+  const client = createHttpSandbox({ baseUrl: 'http://corral.test/', apiKey: 'k', ...options, fetch });
+  return { client, sent };
 }
 
 const json = (value: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -190,5 +191,109 @@ describe('createHttpSandbox', () => {
     await client.close();
     expect(await pending).toBe('OVERLOADED');
     expect(aborted).toBe(true);
+  });
+
+  describe('an exchange no replica answered is sent again', () => {
+    const refused = () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }));
+    const gatewayPage = () => new Response('<html>502 Bad Gateway</html>', { status: 502 });
+    const eventParams = { ...renderParams, handler: 'inc', event: { name: 'click' as const } };
+    const eventResult = { pluginState: { count: 1 }, dispatches: [], diagnostics: [] };
+
+    /** A script that fails its first `failures` requests with `fail`, then answers `result`. */
+    function flaky(failures: number, fail: Script, result: unknown) {
+      let seen = 0;
+      const clock = createFakeClock();
+      const { client, sent } = scripted(
+        (body, init) => (seen++ < failures ? fail(body, init) : ok(body, result)),
+        {
+          client: { clock },
+        },
+      );
+      /** Run `call` while moving the fake clock on, so retry delays pass. */
+      async function drive<T>(call: Promise<T>): Promise<T> {
+        let done = false;
+        const outcome = call.then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        );
+        void outcome.then(() => (done = true));
+        for (let i = 0; i < 50 && !done; i++) await clock.advance(100);
+        const settled = await outcome;
+        if ('error' in settled) throw settled.error;
+        return settled.value;
+      }
+      return { client, sent, drive };
+    }
+
+    it('a refused connection: the event is sent again and its one answer delivered', async () => {
+      const { client, sent, drive } = flaky(1, refused, eventResult);
+      expect((await drive(client.event(eventParams))).pluginState).toEqual({ count: 1 });
+      expect(sent.map((s) => (s.body as RpcRequest).op)).toEqual(['event', 'event']);
+      // The same request both times: same id, same params.
+      expect(sent[1]!.body).toEqual(sent[0]!.body);
+    });
+
+    it("a gateway's 502 page twice: the render is sent a third time and succeeds", async () => {
+      const { client, sent, drive } = flaky(2, gatewayPage, { tree: { kind: 'divider' }, diagnostics: [] });
+      expect((await drive(client.render(renderParams))).tree).toEqual({ kind: 'divider' });
+      expect(sent).toHaveLength(3);
+    });
+
+    it('gives up after `attempts` re-sends with the failure of the last one', async () => {
+      const { client, sent, drive } = flaky(10, gatewayPage, null);
+      expect(await codeOf(drive(client.health()))).toBe('OVERLOADED');
+      expect(sent).toHaveLength(3);
+    });
+
+    it('never re-sends a Corral answer, a dispose, or anything with attempts: 0', async () => {
+      const crashed: Script = (body) =>
+        json(
+          { id: (body as RpcRequest).id, ok: false, error: { code: 'WORKER_CRASHED', message: 'x' } },
+          503,
+        );
+      const answered = flaky(1, crashed, { tree: { kind: 'divider' }, diagnostics: [] });
+      expect(await codeOf(answered.drive(answered.client.render(renderParams)))).toBe('WORKER_CRASHED');
+      expect(answered.sent).toHaveLength(1);
+
+      const dispose = flaky(1, refused, null);
+      expect(await codeOf(dispose.drive(dispose.client.disposePlugin({ pluginId: 'p' })))).toBe(
+        'WORKER_CRASHED',
+      );
+      expect(dispose.sent).toHaveLength(1);
+
+      const { client, sent } = scripted(refused, { retry: { attempts: 0 } });
+      expect(await codeOf(client.render(renderParams))).toBe('WORKER_CRASHED');
+      expect(sent).toHaveLength(1);
+    });
+
+    it('the re-load batch after UNKNOWN_PLUGIN is re-sent the same way', async () => {
+      let batches = 0;
+      const clock = createFakeClock();
+      const { client, sent } = scripted(
+        (body) => {
+          if (Array.isArray(body)) {
+            if (batches++ === 0) return gatewayPage();
+            return json([
+              { id: body[0].id, ok: true, result: meta },
+              { id: body[1].id, ok: true, result: eventResult },
+            ]);
+          }
+          const request = body as RpcRequest;
+          if (request.op === 'loadPlugin') return ok(body, meta);
+          return json({ id: request.id, ok: false, error: { code: 'UNKNOWN_PLUGIN', message: 'gone' } }, 404);
+        },
+        { client: { clock } },
+      );
+      await client.loadPlugin({ pluginId: 'p', code: 'definePlugin({})' });
+      const event = client.event(eventParams);
+      for (let i = 0; i < 20 && sent.length < 4; i++) await clock.advance(100);
+      expect((await event).pluginState).toEqual({ count: 1 });
+      expect(sent.map((s) => (Array.isArray(s.body) ? 'batch' : (s.body as RpcRequest).op))).toEqual([
+        'loadPlugin',
+        'event',
+        'batch',
+        'batch',
+      ]);
+    });
   });
 });

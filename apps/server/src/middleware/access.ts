@@ -6,15 +6,18 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { CorralError } from '@corral/contracts';
 import type { ServerConfig } from '../config.js';
 import { sendError } from '../http.js';
 
 const UNAUTHENTICATED_PATHS = new Set(['/', '/healthz', '/readyz']);
 
-/** The middleware, in order: tenant, rate limit (when on), key check. */
-export function access(config: ServerConfig): RequestHandler[] {
+/**
+ * The middleware, in order: tenant, rate limit (when on), key check. `store` holds the rate
+ * limit's counters (default: express-rate-limit's memory store, per process).
+ */
+export function access(config: ServerConfig, store?: Store): RequestHandler[] {
   const keys = new Map(config.apiKeys.map((key) => [sha256(key), `key-${sha256(key).slice(0, 16)}`]));
   const tenant: RequestHandler = (req, res, next) => {
     const presented = presentedKey(req);
@@ -31,13 +34,16 @@ export function access(config: ServerConfig): RequestHandler[] {
         : 'The API key is not valid';
     sendError(res, new CorralError('UNAUTHORIZED', message));
   };
-  const limited = config.rateLimitMax > 0 ? [rateLimiter(config, keys.size > 0)] : [];
+  const limited = config.rateLimitMax > 0 ? [rateLimiter(config, keys.size > 0, store)] : [];
   return [tenant, ...limited, guard];
 }
 
-function rateLimiter(config: ServerConfig, keyed: boolean): RequestHandler {
+function rateLimiter(config: ServerConfig, keyed: boolean, store?: Store): RequestHandler {
   const { rateLimitMax: limit, rateLimitWindowMs: windowMs } = config;
   return rateLimit({
+    ...(store ? { store } : {}),
+    // A shared store that cannot answer lets the request through (sharedRateLimit.ts logs it).
+    passOnStoreError: true,
     windowMs,
     limit,
     standardHeaders: 'draft-8',

@@ -9,8 +9,11 @@
  * page) becomes a contract failure response for that request's id, so callers only ever match
  * on codes. Because core's client keeps each plugin's code and re-loads on UNKNOWN_PLUGIN, a
  * request that lands on a replica which does not hold the plugin (evicted, restarted, another
- * replica behind a load balancer) transparently re-sends the code and retries once. A call
- * whose `AbortSignal` fires aborts its HTTP request: the server sees its client go away.
+ * replica behind a load balancer) transparently re-sends the code and retries once. An exchange
+ * that got no answer from any replica (the connection failed or was reset, or a gateway answered
+ * 502/503/504 with a page of its own) is sent again, a bounded number of times (see
+ * `HttpRetryOptions`). A call whose `AbortSignal` fires aborts its HTTP request: the server sees
+ * its client go away.
  */
 import {
   invalidRequest,
@@ -24,6 +27,7 @@ import {
   type RpcOutbound,
   type RpcResponse,
 } from '@corral/contracts';
+import { createSystemClock, type Clock } from '../clock.js';
 import {
   createSandboxClient,
   type SandboxClient,
@@ -49,7 +53,30 @@ export interface HttpSandboxOptions {
    * must not fail calls that merely waited in a busy server's queue.
    */
   client?: Omit<SandboxClientOptions, 'supervisor'>;
+  /** When an exchange that got no answer is sent again; see `HttpRetryOptions`. */
+  retry?: HttpRetryOptions;
 }
+
+/**
+ * Re-sending an exchange that no replica answered: the connection was refused or reset, or a
+ * gateway (nginx, a cloud balancer) answered 502, 503 or 504 with a body that is no Corral
+ * answer — the replica behind it died or could not be reached. Every op but `disposePlugin` is
+ * re-sent: the server keeps no state, so a render or an event is a pure function of the state
+ * the request carries and running it again applies nothing (the host applies the one answer it
+ * gets, once), and a load is keyed by its id and code. A Corral answer is never re-sent, even a
+ * failing one: `WORKER_CRASHED` means the plugin's call ended a worker, and re-sending it would
+ * let one plugin end a worker on every replica. The delay doubles from `delayMs` each attempt,
+ * on `client.clock`.
+ */
+export interface HttpRetryOptions {
+  /** Re-sends after the first attempt; 0 turns retrying off. Default 2. */
+  attempts?: number;
+  /** Delay before the first re-send, in milliseconds. Default 100. */
+  delayMs?: number;
+}
+
+/** Ops re-sent after an exchange that no replica answered. */
+const RETRIED_OPS = new Set(['render', 'event', 'loadPlugin', 'health']);
 
 /** A contract SandboxClient talking to a Corral server over HTTP. */
 export function createHttpSandbox(options: HttpSandboxOptions): SandboxClient {
@@ -89,9 +116,15 @@ class HttpTransport implements CancellableTransport {
   private readonly inFlight = new Map<AbortController, RequestId | null>();
   /** Each plugin's load params, to send again with a call that met UNKNOWN_PLUGIN. */
   private readonly loaded = new Map<string, unknown>();
+  private readonly clock: Clock;
+  private readonly attempts: number;
+  private readonly delayMs: number;
   private closed = false;
 
   constructor(options: HttpSandboxOptions) {
+    this.clock = options.client?.clock ?? createSystemClock();
+    this.attempts = Math.max(0, options.retry?.attempts ?? 2);
+    this.delayMs = Math.max(0, options.retry?.delayMs ?? 100);
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.url = `${options.baseUrl.replace(/\/+$/, '')}/v1/rpc`;
     this.headers = {
@@ -159,9 +192,27 @@ class HttpTransport implements CancellableTransport {
       return {
         notifications: [],
         responses: [failure(null, 'WORKER_CRASHED', message, { transport: 'http' })],
+        unanswered: !signal.aborted,
       };
     }
     return readAnswer(response, text);
+  }
+
+  /** `exchange`, sent again while no replica answered it (for the ops that may be re-sent). */
+  private async exchangeRetrying(
+    body: unknown,
+    op: unknown,
+    pluginId: string | null,
+    signal: AbortSignal,
+  ): Promise<Answer> {
+    let answer = await this.exchange(body, pluginId, signal);
+    const retried = typeof op === 'string' && RETRIED_OPS.has(op);
+    for (let attempt = 0; retried && answer.unanswered && attempt < this.attempts; attempt++) {
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.delayMs * 2 ** attempt));
+      if (this.closed || signal.aborted) break;
+      answer = await this.exchange(body, pluginId, signal);
+    }
+    return answer;
   }
 
   private async send(message: unknown, signal: AbortSignal): Promise<void> {
@@ -171,14 +222,15 @@ class HttpTransport implements CancellableTransport {
     const pluginId = typeof params.pluginId === 'string' ? params.pluginId : null;
     if (raw.op === 'disposePlugin' && pluginId !== null) this.loaded.delete(pluginId);
 
-    const first = await this.exchange(message, pluginId, signal);
+    const first = await this.exchangeRetrying(message, raw.op, pluginId, signal);
     first.notifications.forEach((n) => this.deliver(n));
     let answer = first.responses.at(-1)!;
     if (raw.op === 'loadPlugin' && pluginId !== null && answer.ok) this.loaded.set(pluginId, params);
     const reload = pluginId === null ? undefined : this.loaded.get(pluginId);
     if ((raw.op === 'render' || raw.op === 'event') && reload && isUnknownPlugin(answer)) {
-      const batch = await this.exchange(
+      const batch = await this.exchangeRetrying(
         [{ id: 'reload', op: 'loadPlugin', params: reload }, message],
+        raw.op,
         pluginId,
         signal,
       );
@@ -194,7 +246,12 @@ class HttpTransport implements CancellableTransport {
 interface Answer {
   notifications: RpcNotification[];
   responses: RpcResponse[];
+  /** No replica answered: the connection failed, or a gateway answered with a page of its own. */
+  unanswered?: boolean;
 }
+
+/** Gateway statuses: the balancer could not get an answer from a replica. */
+const GATEWAY_STATUSES = new Set([502, 503, 504]);
 
 function isUnknownPlugin(response: RpcResponse): boolean {
   return !response.ok && response.error.code === 'UNKNOWN_PLUGIN';
@@ -228,6 +285,7 @@ function readAnswer(response: Response, text: string): Answer {
     else break;
   }
   if (answer.responses.length === 0) {
+    answer.unanswered = GATEWAY_STATUSES.has(response.status);
     answer.responses.push(
       failure(
         null,

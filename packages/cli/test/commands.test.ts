@@ -45,7 +45,10 @@ describe('corral render', () => {
   });
 
   it('renders a .tsx plugin, bundled on the way', async () => {
-    const tsx = file('hello.tsx', `const who: string = 'world';\ndefinePlugin({ widgets: { main: { render: () => <text tone="muted">hello {who}</text> } } });\n`);
+    const tsx = file(
+      'hello.tsx',
+      `const who: string = 'world';\ndefinePlugin({ widgets: { main: { render: () => <text tone="muted">hello {who}</text> } } });\n`,
+    );
     const r = await corral(['render', tsx]);
     expect(r.stdout).toBe('text "hello world" tone="muted"\n');
     expect(r.code).toBe(0);
@@ -95,7 +98,10 @@ describe('corral check', () => {
       bundle: null,
       handlers: ['double'],
       reducers: ['add'],
-      widgets: [expect.objectContaining({ id: 'main', nodes: 4 }), expect.objectContaining({ id: 'clock', refreshMs: 1000 })],
+      widgets: [
+        expect.objectContaining({ id: 'main', nodes: 4 }),
+        expect.objectContaining({ id: 'clock', refreshMs: 1000 }),
+      ],
     });
     expect(report.limits.memoryBytes).toBe(16 * 1024 * 1024);
     expect(report.heapBytes).toBeGreaterThan(0);
@@ -103,7 +109,10 @@ describe('corral check', () => {
   });
 
   it('fails with exit 1 on a tree the contract refuses, naming the kind and the allowed ones', async () => {
-    const bad = file('html.js', `definePlugin({ widgets: { main: { render: () => ({ kind: 'html' }) } } });\n`);
+    const bad = file(
+      'html.js',
+      `definePlugin({ widgets: { main: { render: () => ({ kind: 'html' }) } } });\n`,
+    );
     const r = await corral(['check', bad]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
@@ -129,7 +138,10 @@ describe('corral check', () => {
 describe('corral build', () => {
   it('bundles a .tsx plugin and its imports into one script a host loads', async () => {
     file('label.ts', `export const label = (n: number): string => 'Count: ' + n;\n`);
-    const entry = file('app.tsx', `import { label } from './label';\ndefinePlugin({ initialState: { n: 2 }, widgets: { main: { render: ({ pluginState }) => <text>{label(pluginState.n)}</text> } } });\n`);
+    const entry = file(
+      'app.tsx',
+      `import { label } from './label';\ndefinePlugin({ initialState: { n: 2 }, widgets: { main: { render: ({ pluginState }) => <text>{label(pluginState.n)}</text> } } });\n`,
+    );
     const out = join(temp, 'dist', 'app.js');
     const built = await corral(['build', entry, '-o', out]);
     expect(built.code).toBe(0);
@@ -140,17 +152,25 @@ describe('corral build', () => {
   });
 
   it('writes the script to stdout without -o', async () => {
-    const r = await corral(['build', file('tiny.ts', `definePlugin({ widgets: { main: { render: () => ({ kind: 'divider' }) } } });\n`)]);
+    const r = await corral([
+      'build',
+      file('tiny.ts', `definePlugin({ widgets: { main: { render: () => ({ kind: 'divider' }) } } });\n`),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\(\(\) => {\n[\s\S]*kind: "divider"[\s\S]*}\)\(\);\n$/);
   });
 
   it('fails with exit 1 on a Node built-in, at file:line:column, saying why', async () => {
-    const entry = file('fs.ts', `import { readFileSync } from 'node:fs';\ndefinePlugin({ widgets: { main: { render: () => ({ kind: 'text', text: readFileSync('x', 'utf8') }) } } });\n`);
+    const entry = file(
+      'fs.ts',
+      `import { readFileSync } from 'node:fs';\ndefinePlugin({ widgets: { main: { render: () => ({ kind: 'text', text: readFileSync('x', 'utf8') }) } } });\n`,
+    );
     const r = await corral(['build', entry]);
     expect(r.code).toBe(1);
     expectUserError(r.stderr, 'BUILD_FAILED');
-    expect(r.stderr).toMatch(/fs\.ts:1:\d+: 'node:fs' is a Node built-in; plugins run in QuickJS without Node APIs/);
+    expect(r.stderr).toMatch(
+      /fs\.ts:1:\d+: 'node:fs' is a Node built-in; plugins run in QuickJS without Node APIs/,
+    );
   });
 });
 
@@ -162,7 +182,11 @@ describe('usage errors exit 2 and say what would work', () => {
     [['render', 'nope.js'], 'FILE_NOT_FOUND', 'no plugin file at nope.js'],
     [['render', counter, '--state', '{count:1}'], 'BAD_JSON', '--state is not JSON'],
     [['render', counter, '--widget', 'side'], 'USAGE', "no widget 'side'\n  hint: use one of: main, clock"],
-    [['event', counter, '-h', 'inc'], 'USAGE', "no handler or reducer 'inc'\n  hint: use one of: double, add"],
+    [
+      ['event', counter, '-h', 'inc'],
+      'USAGE',
+      "no handler or reducer 'inc'\n  hint: use one of: double, add",
+    ],
     [['check', counter, '--profile', 'huge'], 'USAGE', 'use one of strict, default, generous'],
   ])('corral %j', async (args, code, text) => {
     const r = await corral(args);

@@ -35,7 +35,8 @@ it('re-renders on every save, reports a broken save and keeps watching, exits 0 
     for (;;) {
       const at = stream().indexOf(text, from);
       if (at >= 0) return at + text.length;
-      if (Date.now() > deadline) throw new Error(`no ${JSON.stringify(text)} within ${WAIT_MS} ms:\n${stream()}\n${stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`no ${JSON.stringify(text)} within ${WAIT_MS} ms:\n${stream()}\n${stderr}`);
       await new Promise<void>((resolve) => {
         waiters.push(resolve);
         setTimeout(resolve, 500);

@@ -34,6 +34,7 @@ const HINTS: Partial<Record<string, string>> = {
   CODE_TOO_LARGE: 'bundle with --minify, drop unused imports, or pick --profile generous',
   INVALID_REQUEST: 'state, global state and payloads must be JSON within the limits',
   BUILD_FAILED: 'fix the file:line:column above and build again',
+  LIMIT_TIME: 'do less per call: no unbounded loops; compute in a reducer once, keep the result in state',
 };
 
 /** One error as a person reads it: `error CODE: message` and a `hint:` line. */

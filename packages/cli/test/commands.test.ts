@@ -84,7 +84,8 @@ describe('corral check', () => {
     expect(r.stdout).toMatch(/ {2}widgets +2: main, clock \(every 1000 ms\)/);
     expect(r.stdout).toMatch(/ {2}handlers +1: double\n {2}reducers +1: add\n/);
     expect(r.stdout).toMatch(/ {2}heap +\d+\.\d KiB of 24\.0 MiB \(memoryBytes\)/);
-    expect(r.stdout).toMatch(/ {2}render main +[\d.]+ ms of 50 ms, 4 of 10000 nodes, \d+ B/);
+    expect(r.stdout).toMatch(/ {2}load +[\d.]+ ms of 250 ms\n/);
+    expect(r.stdout).toMatch(/ {2}render main +[\d.]+ ms of 50 ms \(best of 3\), 4 of 10000 nodes, \d+ B/);
   });
 
   it('reports as JSON, the code size being the file size, under the profile asked for', async () => {
@@ -118,6 +119,16 @@ describe('corral check', () => {
     expect(r.stdout).toBe('');
     expectUserError(r.stderr, 'INVALID_OUTPUT');
     expect(r.stderr).toContain("kind 'html' is not a UINode kind; expected one of panel, row, column, text");
+  });
+
+  it('fails with exit 1 on a render that never ends, against the profile’s deadline', async () => {
+    const loop = file('loop.js', `definePlugin({ widgets: { main: { render: () => { for (;;) {} } } } });\n`);
+    const r = await corral(['check', loop]);
+    expect(r.code).toBe(1);
+    expectUserError(r.stderr, 'LIMIT_TIME');
+    expect(r.stderr).toContain(
+      "the render of widget 'main' did not finish within 1000 ms and was interrupted; the default profile allows 50 ms",
+    );
   });
 
   it('fails with exit 1 on a syntax error, at the line and column of the person’s file', async () => {

@@ -12,6 +12,7 @@ import { formatError } from '../errors.js';
 import { err, out, printLogs } from '../io.js';
 import { outline } from '../outline.js';
 import {
+  DEV_TIME_MS,
   PLUGIN_ID,
   openPlugin,
   parseJson,
@@ -48,7 +49,10 @@ export async function devCommand(file: string, options: DevOptions): Promise<num
       const source = await readPlugin(file);
       watched = new Set(source.inputs.filter((p) => !p.includes('node_modules')).map((p) => resolve(p)));
       watched.add(resolve(file));
-      using plugin = await openPlugin(source, profile ? { profile } : {});
+      using plugin = await openPlugin(source, {
+        callTimeoutMs: DEV_TIME_MS,
+        ...(profile ? { profile } : {}),
+      });
       const widgetId = pickWidget(plugin.meta, options.widget);
       const result = await plugin.call((r) =>
         r.render({

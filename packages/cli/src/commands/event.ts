@@ -8,6 +8,7 @@ import type { Dispatch, PluginEvent } from '@corral/contracts';
 import { CliError } from '../errors.js';
 import { out, printLogs } from '../io.js';
 import {
+  DEV_TIME_MS,
   PLUGIN_ID,
   openPlugin,
   parseJson,
@@ -41,7 +42,10 @@ export async function eventCommand(file: string, options: EventOptions): Promise
   const name = eventName(options.event, value !== undefined);
   const now = parseNumber('--now', options.now) ?? Date.now();
   const profile = parseProfile(options.profile);
-  using plugin = await openPlugin(await readPlugin(file), profile ? { profile } : {});
+  using plugin = await openPlugin(await readPlugin(file), {
+    callTimeoutMs: DEV_TIME_MS,
+    ...(profile ? { profile } : {}),
+  });
   const widgetId = pickWidget(plugin.meta, options.widget);
   const handler = pickHandler(plugin.meta, options.handler);
   const event: PluginEvent = {

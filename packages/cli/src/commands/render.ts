@@ -7,6 +7,7 @@ import type { UINode } from '@corral/contracts';
 import { out, printLogs } from '../io.js';
 import { outline } from '../outline.js';
 import {
+  DEV_TIME_MS,
   PLUGIN_ID,
   openPlugin,
   parseJson,
@@ -30,7 +31,10 @@ export async function renderCommand(file: string, options: RenderOptions): Promi
   const globalState = parseJson('--global', options.global) ?? null;
   const now = parseNumber('--now', options.now) ?? Date.now();
   const profile = parseProfile(options.profile);
-  using plugin = await openPlugin(await readPlugin(file), profile ? { profile } : {});
+  using plugin = await openPlugin(await readPlugin(file), {
+    callTimeoutMs: DEV_TIME_MS,
+    ...(profile ? { profile } : {}),
+  });
   const widgetId = pickWidget(plugin.meta, options.widget);
   const result = await plugin.call((r) =>
     r.render({

@@ -80,14 +80,12 @@ const TSCONFIG = {
 
 const README = (name: string): string => `# ${name}
 
-A Corral plugin. \`src/plugin.tsx\` is the plugin, \`test/plugin.test.ts\` its test.
+A Corral plugin: \`src/plugin.tsx\` is the plugin, \`test/plugin.test.ts\` its test.
 
-| Command         | Does                                                              |
-| --------------- | ----------------------------------------------------------------- |
-| \`npm run build\` | bundles the plugin into \`dist/plugin.js\`, the script a host loads |
-| \`npm run check\` | type-checks, then loads and renders it under the default limits   |
-| \`npm test\`      | runs the tests on the real runtime                                |
-| \`npx corral dev src/plugin.tsx\` | re-renders the plugin in the terminal on every save  |
+- \`npm run build\`: bundles the plugin into \`dist/plugin.js\`, the script a host loads.
+- \`npm run check\`: type-checks, then loads and renders it under the default limits.
+- \`npm test\`: runs the tests on the real runtime (QuickJS, in-thread).
+- \`npx corral dev src/plugin.tsx\`: renders the plugin in the terminal again on every save.
 `;
 
 /** An npm package name from a directory name. */

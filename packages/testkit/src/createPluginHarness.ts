@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { buildPlugin } from '@corral/build';
 import { createRuntime, type Runtime } from '@corral/core';
+import { LIMIT_PROFILES } from '@corral/contracts';
 import type {
   Dispatch,
   EventBinding,
@@ -30,9 +31,24 @@ export interface PluginHarnessOptions {
   now?: number;
   /** Seed for Math.random (default 1), so renders are replayable. */
   seed?: number;
+  /** The limits' profile (default `default`). */
   profile?: LimitProfile;
+  /**
+   * Overrides of the profile's limits. The deadlines (`loadTimeoutMs`, `renderTimeoutMs`,
+   * `eventTimeoutMs`) default to `TEST_DEADLINE_MS`, not the profile's: a test checks what the
+   * plugin does, and a busy machine must not fail it (speed belongs in a benchmark). Set them
+   * here, up to that, to hold a plugin to a deadline.
+   */
   limits?: RuntimeLimitsOverride;
 }
+
+/** The deadline of each call unless `limits` sets one. */
+export const TEST_DEADLINE_MS = 5_000;
+const TEST_DEADLINES = {
+  loadTimeoutMs: TEST_DEADLINE_MS,
+  renderTimeoutMs: TEST_DEADLINE_MS,
+  eventTimeoutMs: TEST_DEADLINE_MS,
+};
 
 /** How a node is found: `{ role, name }` like Testing Library, or its label or text. */
 export type NodeQuery =
@@ -177,6 +193,7 @@ export async function createPluginHarness(
   const runtime: Runtime = await createRuntime({
     variant: quickjs,
     allowedGlobalActions: allowed ?? (() => true),
+    limitsCeiling: { ...LIMIT_PROFILES.generous, ...TEST_DEADLINES },
   });
   let meta: PluginMeta;
   try {
@@ -184,7 +201,7 @@ export async function createPluginHarness(
       pluginId: 'plugin',
       code,
       ...(options.profile ? { profile: options.profile } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
+      limits: { ...TEST_DEADLINES, ...options.limits },
     });
   } catch (error) {
     runtime.dispose();

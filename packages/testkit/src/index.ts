@@ -4,6 +4,7 @@
  */
 export {
   createPluginHarness,
+  TEST_DEADLINE_MS,
   type FoundNode,
   type Interaction,
   type NodeQuery,

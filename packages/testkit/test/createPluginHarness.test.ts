@@ -113,4 +113,13 @@ describe('createPluginHarness', () => {
       message: expect.stringContaining('no DOM'),
     });
   });
+
+  it('holds a plugin to the deadline its limits set (the default is wide, for a busy machine)', async () => {
+    const loop = `definePlugin({ widgets: { main: { render: () => { for (;;) {} } } } });`;
+    await using harness = await createPluginHarness(loop, { limits: { renderTimeoutMs: 30 } });
+    await expect(harness.render()).rejects.toMatchObject({
+      code: 'LIMIT_TIME',
+      message: 'The call overran its 30 ms deadline and was interrupted',
+    });
+  });
 });

@@ -10,6 +10,7 @@ import quickjs from '@jitl/quickjs-wasmfile-release-sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpSandbox, createInProcessSandbox, replaySession, type SandboxClient } from '@corral/core';
 import { driveSession, equivalenceSessions } from '@corral/core/testing';
+import { exampleGroups } from '@corral/examples/catalog';
 import { createNodeSandbox } from '@corral/worker-node';
 import { fixtures, startServer, type TestServer } from './helpers.js';
 
@@ -33,22 +34,29 @@ describe('equivalence across hosts', () => {
     await server?.close();
   });
 
-  const sessions = equivalenceSessions(
-    [
-      [{ pluginId: 'counter', code: fixtures.counter, profile: 'generous' }],
-      [{ pluginId: 'todo50', code: fixtures.todo50, profile: 'generous' }],
-    ],
-    200,
-  );
+  // Every example plugin (the pair sharing a global action together), and the bench fixtures.
+  const groups = [
+    ...exampleGroups(),
+    [{ pluginId: 'bench-counter', code: fixtures.counter }],
+    [{ pluginId: 'todo50', code: fixtures.todo50, state: fixtures.todo50State }],
+  ].map((group) => group.map((plugin) => ({ ...plugin, profile: 'generous' as const })));
+  const sessions = equivalenceSessions(groups, 210);
 
   it(`${sessions.length} random sessions replay identically on a Node worker and the HTTP server`, async () => {
     expect(sessions.length).toBeGreaterThanOrEqual(200);
     let calls = 0;
     let events = 0;
+    const trees = new Map<string, Set<string>>();
     for (const session of sessions) {
       const recording = await driveSession(inThread, session);
       calls += recording.calls.length;
-      events += recording.calls.filter((c) => c.op === 'event' && c.error === undefined).length;
+      for (const call of recording.calls) {
+        if (call.op === 'event' && call.error === undefined) events += 1;
+        if (call.op === 'render' && call.tree) {
+          const seen = trees.get(call.params.pluginId) ?? new Set();
+          trees.set(call.params.pluginId, seen.add(JSON.stringify(call.tree)));
+        }
+      }
       for (const [name, host] of [
         ['node worker', worker],
         ['http', http],
@@ -61,8 +69,15 @@ describe('equivalence across hosts', () => {
         });
       }
     }
-    // The sessions did something: most interactions changed a state.
+    // The sessions did something: events ran, and every plugin showed more than one tree.
     expect(events).toBeGreaterThan(sessions.length * 2);
+    const varied = [...trees].filter(([, seen]) => seen.size > 1).map(([id]) => id);
+    expect(varied.sort()).toEqual(
+      groups
+        .flat()
+        .map((p) => p.pluginId)
+        .sort(),
+    );
     expect(calls).toBeGreaterThan(sessions.length * 6);
   }, 600_000);
 

@@ -18,8 +18,11 @@ import type {
 import { createSessionRecorder } from '../recording/session.js';
 import type { SandboxClient } from '../rpc/sandboxClient.js';
 
-/** A plugin to load for the session (its limits too: a session's calls are sub-millisecond). */
-export type DrivenPlugin = LoadPluginParams;
+/**
+ * A plugin to load for the session (its limits too: a session's calls are sub-millisecond), and
+ * the state to start from when not its own `initialState`.
+ */
+export type DrivenPlugin = LoadPluginParams & { state?: JSONValue };
 
 export interface DriveOptions {
   plugins: readonly DrivenPlugin[];
@@ -75,10 +78,10 @@ export async function driveSession(client: SandboxClient, options: DriveOptions)
   const recorder = createSessionRecorder(client);
   const metas: PluginMeta[] = [];
   const states = new Map<string, JSONValue>();
-  for (const plugin of options.plugins) {
+  for (const { state, ...plugin } of options.plugins) {
     const meta = await recorder.client.loadPlugin(plugin);
     metas.push(meta);
-    states.set(meta.pluginId, meta.initialState);
+    states.set(meta.pluginId, state === undefined ? meta.initialState : state);
   }
   let globalState: JSONValue = options.globalState ?? { counter: 0 };
   for (let step = 0; step < options.steps; step++) {

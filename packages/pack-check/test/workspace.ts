@@ -48,8 +48,8 @@ export function pnpm(args: string[], cwd = repoRoot): string {
   return execFileSync(pnpmBin, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Every package of the workspace that is published (not `private`). */
-export function publicPackages(): WorkspacePackage[] {
+/** Every package of the workspace, the root included, as pnpm lists it. */
+export function workspacePackages(): (WorkspacePackage & { private: boolean })[] {
   const listed = JSON.parse(pnpm(['ls', '-r', '--depth', '-1', '--json'])) as {
     name: string;
     version?: string;
@@ -57,9 +57,15 @@ export function publicPackages(): WorkspacePackage[] {
     private?: boolean;
   }[];
   return listed
-    .filter((p) => p.private !== true)
-    .map((p) => ({ name: p.name, version: p.version ?? '0.0.0', dir: p.path }))
+    .map((p) => ({ name: p.name, version: p.version ?? '0.0.0', dir: p.path, private: p.private === true }))
     .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Every package of the workspace that is published (not `private`). */
+export function publicPackages(): WorkspacePackage[] {
+  return workspacePackages()
+    .filter((p) => !p.private)
+    .map(({ name, version, dir }) => ({ name, version, dir }));
 }
 
 /** Build the packages (a turbo cache hit when `npm test` built them already). */

@@ -1,6 +1,6 @@
 /**
  * @module globalSetup
- * Once per run, before any test file: build the public packages and pack each into one temporary
+ * Once per run, before any test file: build the public packages (and the server) and pack each public one into one temporary
  * directory, which the test files read (`inject('packDir')`). Removed after the run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,7 +20,8 @@ declare module 'vitest' {
 
 export default function setup(project: TestProject): () => void {
   const packages = publicPackages();
-  build(packages);
+  // The server too: its dist/ is held to the dependency rule (tarballs.test.ts).
+  build([...packages.map((p) => p.name), '@corral/server']);
   const dir = mkdtempSync(join(tmpdir(), 'corral-pack-'));
   const tarballs = Object.fromEntries(packages.map((pkg) => [pkg.name, pack(pkg, dir)]));
   project.provide('packDir', dir);

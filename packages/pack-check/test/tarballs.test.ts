@@ -2,10 +2,11 @@
  * Each public package's tarball, as `pnpm pack` makes it (what `pnpm publish` uploads): clean
  * under publint and Are the Types Wrong, a manifest that installs anywhere, every file it
  * points at shipped, the LICENSE inside, no source map pointing at a file that is not shipped,
- * and its dependencies exactly the packages its files import.
+ * and its dependencies exactly the packages its files import. The server, private but run from
+ * its dist/ by `npm start`, is held to the last rule too.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -124,6 +125,25 @@ describe.each(packages.map((p) => [p.name, p] as const))('%s, packed', (_name, p
       .map(([name, file]) => `${name} (${file})`);
     const unused = [...declared].filter((name) => !imported.has(name));
     expect({ undeclared, unused }).toEqual({ undeclared: [], unused: [] });
+  });
+});
+
+describe('@corral/server, which npm start runs from its dist/', () => {
+  it('declares as dependencies exactly the packages dist/ imports', async () => {
+    const dir = join(repoRoot, 'apps/server');
+    const files = new Map(
+      readdirSync(join(dir, 'dist'), { recursive: true, encoding: 'utf8' })
+        .filter((path) => path.endsWith('.js'))
+        .map((path) => [`dist/${path}`, readFileSync(join(dir, 'dist', path))] as const),
+    );
+    expect(files.size).toBeGreaterThan(0);
+    const imported = await importedPackages(files);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
+    const declared = Object.keys(manifest.dependencies ?? {});
+    expect({
+      undeclared: [...imported.keys()].filter((name) => !declared.includes(name)),
+      unused: declared.filter((name) => !imported.has(name)),
+    }).toEqual({ undeclared: [], unused: [] });
   });
 });
 

@@ -68,11 +68,11 @@ export function publicPackages(): WorkspacePackage[] {
     .map(({ name, version, dir }) => ({ name, version, dir }));
 }
 
-/** Build the packages (a turbo cache hit when `npm test` built them already). */
-export function build(packages: WorkspacePackage[]): void {
+/** Build the packages named (a turbo cache hit when `npm test` built them already). */
+export function build(names: string[]): void {
   execFileSync(
     join(repoRoot, 'node_modules/.bin/turbo'),
-    ['run', 'build', '--output-logs=errors-only', ...packages.map((p) => `--filter=${p.name}`)],
+    ['run', 'build', '--output-logs=errors-only', ...names.map((name) => `--filter=${name}`)],
     {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],

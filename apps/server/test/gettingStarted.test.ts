@@ -1,7 +1,8 @@
 /**
  * docs/getting-started.md, run as written: each ```ts block in a fresh Node process (ESM, resolved
  * from this package with the `@corral/source` condition), printing what its `// →` comments say.
- * The HTTP block talks to a real server started here.
+ * The HTTP block talks to a real server started here; the ```js plugin is loaded by the test kit
+ * and clicked.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,11 +10,13 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPluginHarness } from '@corral/testkit';
 import { startServer, type TestServer } from './helpers.js';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const guide = readFileSync(resolve(packageDir, '../../docs/getting-started.md'), 'utf8');
 const blocks = [...guide.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+const plugins = [...guide.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 
 describe('docs/getting-started.md', () => {
   let server: TestServer;
@@ -24,8 +27,18 @@ describe('docs/getting-started.md', () => {
     await server.close();
   });
 
-  it('has the three runnable blocks', () => {
-    expect(blocks).toHaveLength(3);
+  it('has the four runnable blocks and the plugin', () => {
+    expect(blocks).toHaveLength(4);
+    expect(plugins).toHaveLength(1);
+  });
+
+  it('the plugin renders its count and its +1 button adds one', async () => {
+    await using harness = await createPluginHarness(plugins[0]!);
+    const view = await harness.render('main');
+    expect(view.texts()).toEqual(['Count: 0', '+1']);
+    const clicked = await view.get({ role: 'button', name: '+1' }).click();
+    expect(clicked.state).toEqual({ count: 1 });
+    expect(clicked.view.texts()).toEqual(['Count: 1', '+1']);
   });
 
   blocks.forEach((block, i) => {

@@ -630,13 +630,13 @@ describe('configured servers', () => {
     }
   });
 
-  it("plugins' log() lines reach the server's log: their level, pluginId and request id, bounded", async () => {
+  it("plugins' log() and console lines reach the server's log: their level, pluginId and request id, bounded", async () => {
     const lines: Record<string, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const server = await startServer({}, { logger });
     try {
       const chatty =
-        'definePlugin({ widgets: { main: { render: function (ctx) { ctx.log.warn("careful", { n: ctx.pluginState.n }); for (var i = 0; i < ctx.pluginState.n; i++) ctx.log("line " + i); return { kind: "divider" }; } } } })';
+        'definePlugin({ widgets: { main: { render: function (ctx) { ctx.log.warn("careful", { n: ctx.pluginState.n }); console.error("from console"); for (var i = 0; i < ctx.pluginState.n; i++) ctx.log("line " + i); return { kind: "divider" }; } } } })';
       const rpc = (id: number, op: string, params: object, requestId: string) =>
         call(server.url, 'POST', '/v1/rpc', { id, op, params }, { 'x-request-id': requestId });
       await rpc(1, 'loadPlugin', { pluginId: 'chatty', code: chatty, profile: 'generous' }, 'load-1');
@@ -650,6 +650,8 @@ describe('configured servers', () => {
           msg: 'plugin log: careful {"n":1}',
           plugin: { tenant: 'public', pluginId: 'chatty', requestId: 'trace-7' },
         }),
+        // console inside the VM lands on the same log, its level kept.
+        expect.objectContaining({ level: 50, msg: 'plugin log: from console', plugin: expect.any(Object) }),
         expect.objectContaining({ level: 30, msg: 'plugin log: line 0', plugin: expect.any(Object) }),
       ]);
       // 500 lines in one call: the server's log takes a bounded number, then says it dropped some.

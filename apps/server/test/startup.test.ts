@@ -115,8 +115,10 @@ describe('npm start', () => {
       const root = JSON.parse(readFileSync(resolve(serverDir, '../../package.json'), 'utf8')) as {
         scripts: { start: string };
       };
-      const last = root.scripts.start.split('&&').at(-1)!.trim();
-      expect(last).toBe('exec node apps/server/dist/main.js');
+      const steps = root.scripts.start.split('&&').map((step) => step.trim());
+      expect(steps.at(-1)).toBe('exec node apps/server/dist/main.js');
+      // Install and build print progress: to stderr, so stdout is the server's JSON lines alone.
+      for (const step of steps.slice(0, -1)) expect(step).toMatch(/ >&2$/);
       const dir = mkdtempSync(join(tmpdir(), 'corral-start-'));
       dirs.push(dir);
       const serve = `cd '${serverDir}' && exec node --import tsx --conditions=@corral/source src/main.ts`;
@@ -130,13 +132,17 @@ describe('npm start', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
+      let stdout = '';
       const url = await new Promise<string>((found, fail) => {
         const read = (chunk: Buffer) => {
           output += chunk.toString();
           const match = /listening on (http:\/\/\S+)/.exec(output);
           if (match) found(match[1]!);
         };
-        npm.stdout.on('data', read);
+        npm.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          read(chunk);
+        });
         npm.stderr.on('data', read);
         npm.once('exit', (code) => fail(new Error(`npm start exited (${code}):\n${output}`)));
       });
@@ -155,9 +161,20 @@ describe('npm start', () => {
       } finally {
         for (const pid of tree.filter(alive)) process.kill(pid, 'SIGKILL'); // what a failure left behind
       }
-      // stdout carried JSON log lines only (no task prefix, no banner).
-      const stdout = output.split('\n').filter((line) => line.startsWith('{'));
-      expect(stdout.some((line) => JSON.parse(line).msg === 'corral server listening')).toBe(true);
+      // stdout carried JSON log lines only (no task prefix, no build output), after npm's own
+      // `> start` header (which `npm start --silent` leaves out).
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .filter(
+          (line, i, all) => !(line.startsWith('> ') && all.slice(0, i).every((l) => l.startsWith('> '))),
+        );
+      expect(
+        lines.filter((line) => !line.startsWith('{')),
+        stdout,
+      ).toEqual([]);
+      const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(messages).toContain('corral server listening');
     },
   );
 });

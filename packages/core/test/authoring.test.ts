@@ -114,6 +114,15 @@ describe.each(variants)('plugin authoring on %s', (_name, variant) => {
     expect(error.details).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
   });
 
+  it('a tree with a node kind that does not exist names it, the allowed kinds and its path', async () => {
+    const error = await renderError("return { kind: 'column', children: [{ kind: 'html', text: '<b>' }] };");
+    expect(error.code).toBe('INVALID_OUTPUT');
+    expect(error.message).toMatch(
+      /^Widget 'main' rendered an invalid UI tree: \/children\/0: kind 'html' is not a UINode kind; expected one of panel, row, column, text, .*divider$/,
+    );
+    expect(error.details).toMatchObject({ path: '/children/0' });
+  });
+
   it('an ordinary ReferenceError gets its position but no hint', async () => {
     const error = await loadError('nope();');
     expect(error.message).toMatch(/nope'? is not defined \(plugin\.js:1:1\)$/);

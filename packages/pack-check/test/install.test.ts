@@ -2,7 +2,7 @@
  * What someone outside the repository gets from `npm install`: the packed tarballs (no workspace,
  * no links back here) installed with npm into a temporary directory, third-party packages from the
  * registry, then used the way the READMEs say: a plugin run in @corral/worker-node's worker
- * threads and in @corral/core in-thread, a TSX plugin bundled by @corral/build and tested with
+ * threads and in @corral/core in-thread, the `corral` command, a TSX plugin bundled by @corral/build and tested with
  * @corral/testkit, an embedder's TypeScript checked against the shipped types, and the getting
  * started guide's Node blocks run as written.
  */
@@ -120,6 +120,21 @@ describe('installed with npm outside the repository', () => {
       console.log(JSON.stringify({ jsxInlined: !/\\bimport\\b|require\\(/.test(code), state: clicked.state, texts: clicked.view.texts() }));
       await harness[Symbol.asyncDispose]();`);
     expect(JSON.parse(out)).toEqual({ jsxInlined: true, state: { count: 1 }, texts: ['Count: 1', '+1'] });
+  });
+
+  it('runs the installed corral command: render a plugin file, exit codes for a bad one', async () => {
+    writeFileSync(join(dir, 'counter.js'), COUNTER);
+    const corral = join(dir, 'node_modules/.bin/corral');
+    const { stdout } = await run(corral, ['render', 'counter.js', '--json'], { cwd: dir, env: userEnv });
+    expect(JSON.parse(stdout)).toMatchObject({ kind: 'button', label: 'Count: 0' });
+    writeFileSync(
+      join(dir, 'broken.js'),
+      'definePlugin({ widgets: { main: { render: () => ({ kind: "html" }) } } });',
+    );
+    const failed = await run(corral, ['render', 'broken.js'], { cwd: dir, env: userEnv }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed).toMatchObject({ code: 1, stderr: expect.stringContaining("'html'") as unknown });
   });
 
   it("typechecks an embedder's TypeScript and a TSX plugin against the shipped types", async () => {

@@ -1,17 +1,21 @@
 /**
- * `pnpm bench`: Playwright-driven figures for the playground (not a test). Writes RESULTS.md.
- * 1. click → DOM updated, p50/p95, with 10 counter plugins on the page (served by apps/server);
- * 2. memory per instance and start-up: N sandboxed iframes rendering the 48-node todo50 widget
- *    as DOM vs N Corral plugins rendering it; PSS from /proc/<pid>/smaps_rollup summed over the
- *    process tree, slope between N values.
+ * `pnpm bench`: Playwright-driven figures for the playground, all in Chromium (not a test).
+ * Writes RESULTS.md through @corral/bench-kit.
+ * 1. the todo50 render round trip through `createBrowserSandbox` vs a raw in-worker
+ *    quickjs-emscripten floor (JSON strings both ways), on the bench page (bench/page, built here);
+ * 2. click → DOM updated, p50/p95, with 10 counter plugins on the playground (served by apps/server);
+ * 3. memory per instance and start-up: N sandboxed iframes rendering the 48-node todo50 widget
+ *    as DOM vs N Corral plugins loaded in the page's browser worker; PSS from
+ *    /proc/<pid>/smaps_rollup summed over the browser's process tree, slope between N values.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright';
 import express from 'express';
-import { createHttpSandbox } from '@corral/core';
+import { build } from 'vite';
+import { writeResults } from '@corral/bench-kit';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = process.env.CORRAL_BENCH_DIR ?? join(here, '../../..', 'shared', 'bench');
@@ -164,30 +168,90 @@ async function iframes(n: number): Promise<{ kib: number; ms: number }> {
   return { kib, ms };
 }
 
-async function plugins(server: ChildProcess, n: number): Promise<{ kib: number; ms: number }> {
-  const client = createHttpSandbox({ baseUrl: base });
-  const ids = Array.from({ length: n }, (_, i) => `bench-${n}-${i}`);
-  const before = treePss(server.pid!);
-  const t0 = Date.now();
-  for (const pluginId of ids) {
-    await client.loadPlugin({ pluginId, code: todo50 });
-    await client.render({ pluginId, widgetId: 'main', pluginState: todo50State, globalState: null });
-  }
-  const ms = Date.now() - t0;
-  await new Promise((r) => setTimeout(r, 1000));
-  const kib = treePss(server.pid!) - before;
-  for (const pluginId of ids) await client.disposePlugin({ pluginId });
-  await client.close();
-  return { kib, ms };
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'";
+
+/** The bench page, built as the playground is (source-first, the .wasm as its own asset). */
+async function benchPage(): Promise<{ url: string; close(): void }> {
+  const outDir = join(here, 'bench', 'dist');
+  await build({
+    configFile: false,
+    root: join(here, 'bench', 'page'),
+    base: './',
+    logLevel: 'warn',
+    resolve: { conditions: ['@corral/source', 'module', 'browser', 'development|production'] },
+    worker: { format: 'es' },
+    build: { outDir, emptyOutDir: true, target: 'es2022', assetsInlineLimit: 0 },
+  });
+  const app = express();
+  app.use(express.static(outDir, { setHeaders: (res) => res.setHeader('content-security-policy', CSP) }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/`,
+    close: () => server.close(),
+  };
 }
 
-const server = await startServer();
-try {
+type CorralBench = {
+  roundTrips(code: string, state: string, rounds: number): Promise<{ corral: number[]; raw: number[] }>;
+  start(): Promise<void>;
+  loadPlugins(code: string, state: string, n: number): Promise<number>;
+};
+const benchOf = () => (window as unknown as { corralBench: CorralBench }).corralBench;
+
+async function roundTrips(url: string): Promise<{ corral: number[]; raw: number[] }> {
   const browser = await chromium.launch(launch);
   const page = await browser.newPage();
-  const clicks = await clickLatency(page);
+  await page.goto(url);
+  await page.locator('body[data-ready=yes]').waitFor({ state: 'attached' });
+  const stateJson = JSON.stringify(todo50State);
+  const result = await page.evaluate(
+    ([code, state]) =>
+      (window as unknown as { corralBench: CorralBench }).corralBench.roundTrips(code, state, 60),
+    [todo50, stateJson] as const,
+  );
   await browser.close();
-  console.error(`clicks: p50 ${quantile(clicks, 0.5).toFixed(1)} ms`);
+  // The first bursts warm both paths up.
+  return { corral: result.corral.slice(10), raw: result.raw.slice(10) };
+}
+
+async function plugins(url: string, n: number): Promise<{ kib: number; ms: number }> {
+  const browserServer = await chromium.launchServer(launch);
+  const pid = browserServer.process().pid!;
+  const browser = await chromium.connect(browserServer.wsEndpoint());
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.locator('body[data-ready=yes]').waitFor({ state: 'attached' });
+  await page.evaluate(() => (window as unknown as { corralBench: CorralBench }).corralBench.start());
+  await page.waitForTimeout(500);
+  const before = treePss(pid);
+  const ms = await page.evaluate(
+    ([code, state, count]) =>
+      (window as unknown as { corralBench: CorralBench }).corralBench.loadPlugins(code, state, count),
+    [todo50, JSON.stringify(todo50State), n] as const,
+  );
+  await page.waitForTimeout(1500);
+  const kib = treePss(pid) - before;
+  await browser.close();
+  await browserServer.close();
+  return { kib, ms: Math.round(ms) };
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+const page = await benchPage();
+const server = await startServer();
+try {
+  const trips = await roundTrips(page.url);
+  console.error(
+    `round trip: corral ${median(trips.corral).toFixed(3)} ms, raw ${median(trips.raw).toFixed(3)} ms`,
+  );
+
+  const browser = await chromium.launch(launch);
+  const clicks = await clickLatency(await browser.newPage());
+  await browser.close();
+  console.error(
+    `clicks: p50 ${quantile(clicks, 0.5).toFixed(1)} ms, p95 ${quantile(clicks, 0.95).toFixed(1)} ms`,
+  );
 
   const ns = [10, 50, 100];
   const frameRows: { n: number; kib: number; ms: number }[] = [];
@@ -195,41 +259,88 @@ try {
   for (const n of ns) {
     frameRows.push({ n, ...(await iframes(n)) });
     console.error(`iframes ${n}:`, frameRows.at(-1));
-    pluginRows.push({ n, ...(await plugins(server, n)) });
+    pluginRows.push({ n, ...(await plugins(page.url, n)) });
     console.error(`plugins ${n}:`, pluginRows.at(-1));
   }
-  const slope = (rows: { n: number; kib: number }[]) =>
-    (rows.at(-1)!.kib - rows[0]!.kib) / (rows.at(-1)!.n - rows[0]!.n);
-  const frameSlope = slope(frameRows);
-  const pluginSlope = slope(pluginRows);
-  const lines = [
-    '# Playground benchmark',
-    '',
-    `Written by \`pnpm bench\` (bench/playground.bench.ts) on ${new Date().toISOString().slice(0, 10)}, Chromium`,
-    `at ${launch.executablePath}, ${clicks.length} clicks. Clicks: plugins in the in-browser worker (the`,
-    "default host). Memory: plugins loaded on the server, so a plugin is the server process tree's PSS slope.",
-    '',
-    '## Click → DOM updated, 10 counter plugins on the page',
-    '',
-    '| p50 ms | p95 ms | max ms | target p95 |',
-    '| --- | --- | --- | --- |',
-    `| ${quantile(clicks, 0.5).toFixed(1)} | ${quantile(clicks, 0.95).toFixed(1)} | ${Math.max(...clicks).toFixed(1)} | ≤ 16 |`,
-    '',
-    '## Memory and start-up per instance: todo50 (48 nodes)',
-    '',
-    '| N | iframes PSS MiB | iframes start ms | plugins PSS MiB | plugins start ms |',
-    '| --- | --- | --- | --- | --- |',
-    ...ns.map(
-      (n, i) =>
-        `| ${n} | ${(frameRows[i]!.kib / 1024).toFixed(1)} | ${frameRows[i]!.ms} | ${(pluginRows[i]!.kib / 1024).toFixed(1)} | ${pluginRows[i]!.ms} |`,
-    ),
-    '',
-    `Slope 10→100: an iframe ${frameSlope.toFixed(0)} KiB, a Corral plugin ${pluginSlope.toFixed(0)} KiB:`,
-    `${(frameSlope / Math.max(1, pluginSlope)).toFixed(1)}× lighter (target ≥ 20×).`,
-    '',
-  ];
-  writeFileSync(join(here, 'RESULTS.md'), lines.join('\n'));
-  console.log(lines.join('\n'));
+  const slope = (rows: { n: number; kib: number }[], from: number, to: number) =>
+    (rows[to]!.kib - rows[from]!.kib) / (rows[to]!.n - rows[from]!.n);
+  const slopes = [
+    [0, 1],
+    [1, 2],
+    [0, 2],
+  ] as const;
+  const ms = (x: number) => x.toFixed(2);
+  await writeResults(here, {
+    name: '@corral/playground',
+    script: 'bench/playground.bench.ts',
+    engine: 'quickjs',
+    build: `vite build (the playground's dist, the bench page's bench/dist), Chromium at ${launch.executablePath}`,
+    floor:
+      'quickjs-emscripten-core in a Web Worker of the same page, JSON strings both ways (bench/page/raw.worker.ts).',
+    tables: [
+      {
+        title: 'Render round trip, todo50 (48 nodes), one browser worker',
+        columns: ['path', 'median ms', 'p95 ms', 'ratio to floor (median)', 'target'],
+        rows: [
+          [
+            'raw quickjs-emscripten worker (floor)',
+            ms(median(trips.raw)),
+            ms(quantile(trips.raw, 0.95)),
+            '1.00',
+            '—',
+          ],
+          [
+            '`createBrowserSandbox` render',
+            ms(median(trips.corral)),
+            ms(quantile(trips.corral, 0.95)),
+            (median(trips.corral) / median(trips.raw)).toFixed(2),
+            '≤ 1.25',
+          ],
+        ],
+        notes: [
+          `${trips.corral.length} bursts of 10 calls in a row per path after 10 warm-up bursts, the two paths alternating; a figure is a burst's time ÷ 10 (the page's clock ticks in 0.1 ms).`,
+        ],
+      },
+      {
+        title: 'Click → DOM updated, 10 counter plugins on the playground',
+        columns: ['p50 ms', 'p95 ms', 'max ms', 'target p95'],
+        rows: [[ms(quantile(clicks, 0.5)), ms(quantile(clicks, 0.95)), ms(Math.max(...clicks)), '≤ 16']],
+        notes: [
+          `${clicks.length} clicks on plugins in the in-browser worker, timed in the page by a MutationObserver.`,
+        ],
+      },
+      {
+        title: "Memory and start-up: N iframes vs N plugins, the browser's processes",
+        columns: ['N', 'iframes PSS MiB', 'iframes start ms', 'plugins PSS MiB', 'plugins start ms'],
+        rows: ns.map((n, i) => [
+          String(n),
+          (frameRows[i]!.kib / 1024).toFixed(1),
+          String(frameRows[i]!.ms),
+          (pluginRows[i]!.kib / 1024).toFixed(1),
+          String(pluginRows[i]!.ms),
+        ]),
+        notes: [
+          "PSS summed over every process of a fresh Chromium, after minus before the N instances; plugins are todo50 loaded and rendered in the page's `createBrowserSandbox` (2 workers), iframes are sandboxed and render the same tree as static DOM.",
+        ],
+      },
+      {
+        title: 'Per instance (slope between N values)',
+        columns: ['N range', 'iframe KiB', 'Corral plugin KiB', 'iframe ÷ plugin', 'target'],
+        rows: slopes.map(([a, b]) => {
+          const f = slope(frameRows, a, b);
+          const p = slope(pluginRows, a, b);
+          return [
+            `${ns[a]}→${ns[b]}`,
+            f.toFixed(0),
+            p.toFixed(0),
+            p > 0 ? (f / p).toFixed(1) : 'n/a',
+            '≥ 20',
+          ];
+        }),
+      },
+    ],
+  });
 } finally {
   server.kill('SIGTERM');
+  page.close();
 }

@@ -114,6 +114,41 @@ describe('createWorkerPool', () => {
     while (!pool.spareReady()) await new Promise((r) => setTimeout(r, 1));
   });
 
+  it('with spareAtStart, resolves only once the spare booted beside the members', async () => {
+    const started: WorkerEndpoint[] = [];
+    const clock = fakeClock();
+    pool = await createWorkerPool({ size: 2, clock, spareAtStart: true, start: () => startWorker(started) });
+    expect(pool.boots()).toBe(3);
+    expect(pool.spareReady()).toBe(true);
+    // No second spare later: the idle-time boot is not armed.
+    await pool.loadPlugin({ pluginId: 'c', code: counter });
+    await clock.advance(5_000);
+    expect(pool.boots()).toBe(3);
+  });
+
+  it('with spareAtStart, a spare that cannot boot does not keep the pool from starting', async () => {
+    const started: WorkerEndpoint[] = [];
+    const clock = fakeClock();
+    let memberUp = false;
+    const creating = createWorkerPool({
+      size: 1,
+      clock,
+      spareAtStart: true,
+      // The spare starts first (beside the member) and never says ready.
+      start: () => {
+        const endpoint = startWorker(started, started.length === 0);
+        if (started.length === 2) endpoint.on(() => (memberUp = true));
+        return endpoint;
+      },
+    });
+    while (!memberUp) await new Promise((r) => setTimeout(r, 1));
+    await clock.advance(10_000); // the spare's boot timeout
+    pool = await creating;
+    expect(pool.spareReady()).toBe(false);
+    await pool.loadPlugin({ pluginId: 'c', code: counter });
+    expect(JSON.stringify((await render(pool, 4)).tree)).toContain('4');
+  });
+
   it('replaces a worker that dies with the spare and reloads its plugins', async () => {
     const started: WorkerEndpoint[] = [];
     pool = await createWorkerPool({ size: 1, start: () => startWorker(started) });

@@ -44,6 +44,8 @@ export async function createBrowserSandbox(options: BrowserSandboxOptions = {}):
     {
       cores: navigator.hardwareConcurrency || 2,
       source: 'browser-worker',
+      // A page's first call is a person's first click: the spare's boot must not compete with it.
+      spareAtStart: true,
       compileWasm: () => compileWasm(options.wasm ?? WASM_URLS[engine]?.()),
       start(boot) {
         const worker = startWorker();

@@ -2,7 +2,7 @@
  * @module LogPanels
  * The dispatch log, the per-call diagnostics and the plugins' console, as tabs.
  */
-import { useId } from 'react';
+import { useId, useMemo } from 'react';
 import { useAppDispatch, useAppSelector } from '../hooks.js';
 import { tabSet, type BottomTab } from '../store/ui.js';
 import { logsCleared } from '../store/log.js';
@@ -24,8 +24,11 @@ export function LogPanels() {
   const dispatch = useAppDispatch();
   const tab = useAppSelector((s) => s.ui.tab);
   const base = useId();
-  const names = useAppSelector((s) => Object.fromEntries(s.session.plugins.map((p) => [p.id, p.name])));
-  const name = (id: string) => names[id] ?? id;
+  // A string, so the panel re-renders when a plugin is added, renamed or removed, not on every
+  // change of the store.
+  const namesKey = useAppSelector((s) => JSON.stringify(s.session.plugins.map((p) => [p.id, p.name])));
+  const names = useMemo(() => new Map(JSON.parse(namesKey) as [string, string][]), [namesKey]);
+  const name = (id: string) => names.get(id) ?? id;
   const select = (id: BottomTab) => dispatch(tabSet(id));
   const onKeyDown = (e: React.KeyboardEvent) => {
     const i = TABS.findIndex((t) => t.id === tab);

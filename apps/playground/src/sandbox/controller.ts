@@ -11,10 +11,12 @@ import {
   validateEventResult,
   validatePluginMeta,
   validateUINode,
+  type Dispatch,
   type JSONObject,
   type JSONValue,
   type PluginEvent,
   type RuntimeError,
+  type UINode,
 } from '@corral/contracts';
 import type { SandboxClient } from '@corral/core';
 import type { Hosts } from './hosts.js';
@@ -43,7 +45,7 @@ import {
   rendered,
   type SourcePosition,
 } from '../store/runtime.js';
-import { callLogged, consoleLogged, dispatchesLogged } from '../store/log.js';
+import { callLogged, consoleLogged, dispatchesLogged, type DispatchLogEntry } from '../store/log.js';
 
 type Thunk<T = void> = (dispatch: AppDispatch, getState: () => RootState, hosts: Hosts) => Promise<T>;
 
@@ -103,20 +105,42 @@ function clientOf(hosts: Hosts, host: HostKind): SandboxClient {
   return client;
 }
 
-/** Forward every host's diagnostics into the logs, validated. */
+/** The longest a diagnostic waits for an idle moment before it reaches the logs. */
+const DIAGNOSTICS_LATEST_MS = 100;
+
+/**
+ * Forward every host's diagnostics into the logs, validated. They arrive as separate messages
+ * just before their call's answer; applied at once, each would re-render the page between a
+ * click's event and its render. They are gathered and applied together when the page is next
+ * idle (at most DIAGNOSTICS_LATEST_MS later), with the time each arrived.
+ */
 export function connectDiagnostics(
   hosts: Hosts,
   dispatch: AppDispatch,
   getState: () => RootState,
 ): () => void {
+  let pending: (() => void)[] = [];
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    for (const apply of batch) apply();
+  };
+  const whenIdle = (): void =>
+    void (typeof requestIdleCallback === 'function'
+      ? requestIdleCallback(flush, { timeout: DIAGNOSTICS_LATEST_MS })
+      : setTimeout(flush, 0));
   return hosts.onDiagnostic((diagnostic, host) => {
     if (!validateDiagnostic(diagnostic).ok) return;
+    const at = Date.now();
     if (diagnostic.kind === 'call') {
-      const memory = getState().runtime[diagnostic.pluginId]?.memoryBytes ?? null;
-      dispatch(callLogged({ ...diagnostic, at: Date.now(), host, memoryBytes: memory }));
+      pending.push(() => {
+        const memory = getState().runtime[diagnostic.pluginId]?.memoryBytes ?? null;
+        dispatch(callLogged({ ...diagnostic, at, host, memoryBytes: memory }));
+      });
     } else if (diagnostic.kind === 'log') {
-      dispatch(consoleLogged({ ...diagnostic, at: Date.now() }));
-    }
+      pending.push(() => dispatch(consoleLogged({ ...diagnostic, at })));
+    } else return;
+    if (pending.length === 1) whenIdle();
   });
 }
 
@@ -179,6 +203,23 @@ export function loadPlugin(id: string): Thunk {
   };
 }
 
+/** One render call, its answer checked against the contract. */
+async function renderTree(
+  client: SandboxClient,
+  id: string,
+  widgetId: string,
+  pluginState: JSONValue,
+  globalState: JSONObject,
+): Promise<UINode> {
+  const result = await client.render(
+    { pluginId: id, widgetId, pluginState, globalState },
+    { signal: signalFor(id) },
+  );
+  const valid = validateUINode(result?.tree);
+  if (!valid.ok) throw invalid('a UI tree', valid.message);
+  return result.tree;
+}
+
 /** Render one widget, or every widget the plugin declares. */
 export function renderPlugin(id: string, widgetId?: string): Thunk {
   return async (dispatch, getState, hosts) => {
@@ -194,19 +235,10 @@ export function renderPlugin(id: string, widgetId?: string): Thunk {
         dispatch(busyChanged({ id, delta: 1 }));
         try {
           const client = clientOf(hosts, entry.host);
-          const result = await client.render(
-            {
-              pluginId: id,
-              widgetId: w.id,
-              pluginState: entry.state,
-              globalState: state.session.global as unknown as JSONObject,
-            },
-            { signal: signalFor(id) },
-          );
+          const global = state.session.global as unknown as JSONObject;
+          const tree = await renderTree(client, id, w.id, entry.state, global);
           if (generation(id) !== gen) return;
-          const valid = validateUINode(result?.tree);
-          if (!valid.ok) throw invalid('a UI tree', valid.message);
-          dispatch(rendered({ id, widgetId: w.id, tree: result.tree }));
+          dispatch(rendered({ id, widgetId: w.id, tree }));
         } catch (error) {
           if (generation(id) !== gen) return;
           dispatch(failed({ id, op: 'render', error: toRuntimeError(error) }));
@@ -220,12 +252,18 @@ export function renderPlugin(id: string, widgetId?: string): Thunk {
   };
 }
 
-/** Run a handler; apply the new plugin state and the accepted global dispatches; re-render. */
+/**
+ * Run a handler; apply the new plugin state and the accepted global dispatches; re-render.
+ *
+ * When no global state changed, the plugin's widgets are rendered with the new state right
+ * after the event answers, and the store hears of the event, its dispatches and the new trees
+ * in one go: no re-render of the page sits between the two calls, and the page changes once.
+ * A global change re-renders every plugin, each through its own queue.
+ */
 export function sendEvent(id: string, widgetId: string, handler: string, event: PluginEvent): Thunk {
   return async (dispatch, getState, hosts) => {
     const gen = generation(id);
     let globalChanged = false;
-    let ok = false;
     await enqueue(id, async () => {
       const state = getState();
       const entry = state.session.plugins.find((p) => p.id === id);
@@ -233,41 +271,38 @@ export function sendEvent(id: string, widgetId: string, handler: string, event: 
       dispatch(busyChanged({ id, delta: 1 }));
       try {
         const client = clientOf(hosts, entry.host);
-        const params = {
-          pluginId: id,
-          widgetId,
-          handler,
-          event,
-          pluginState: entry.state,
-          globalState: state.session.global as unknown as JSONObject,
-        };
+        const globalState = state.session.global as unknown as JSONObject;
+        const params = { pluginId: id, widgetId, handler, event, pluginState: entry.state, globalState };
         const result = await client.event(params, { signal: signalFor(id) });
         if (generation(id) !== gen) return;
         const valid = validateEventResult(result);
         if (!valid.ok) throw invalid('an event result', valid.message);
-        dispatch(pluginStateSet({ id, state: result.pluginState }));
-        dispatch(
-          dispatchesLogged(
-            result.dispatches.map((d) => ({
-              dispatchId: d.meta.dispatchId,
-              pluginId: d.meta.pluginId,
-              scope: d.meta.scope,
-              type: d.type,
-              payload: d.payload ?? null,
-              accepted: d.meta.accepted,
-              reason: d.meta.reason ?? null,
-              ts: d.meta.ts,
-              source: d.meta.source,
-            })),
-          ),
-        );
         const global = result.dispatches.filter((d) => d.meta.scope === 'global' && d.meta.accepted);
+        const renders: { widgetId: string; tree?: UINode; error?: unknown }[] = [];
+        const widgets = global.length ? [] : (getState().runtime[id]?.meta?.widgets ?? []);
+        for (const w of widgets) {
+          try {
+            renders.push({
+              widgetId: w.id,
+              tree: await renderTree(client, id, w.id, result.pluginState, globalState),
+            });
+          } catch (error) {
+            renders.push({ widgetId: w.id, error });
+          }
+          if (generation(id) !== gen) return;
+        }
+        dispatch(pluginStateSet({ id, state: result.pluginState }));
+        dispatch(dispatchesLogged(result.dispatches.map(toLogEntry)));
         if (global.length) {
           dispatch(globalApplied(global));
           globalChanged = true;
         }
         dispatch(eventDone(id));
-        ok = true;
+        for (const r of renders) {
+          if (r.tree) dispatch(rendered({ id, widgetId: r.widgetId, tree: r.tree }));
+          else dispatch(failed({ id, op: 'render', error: toRuntimeError(r.error) }));
+        }
+        if (renders.some((r) => !r.tree)) void reportMemory(dispatch, client, id);
       } catch (error) {
         if (generation(id) !== gen) return;
         dispatch(failed({ id, op: 'event', error: toRuntimeError(error) }));
@@ -275,13 +310,22 @@ export function sendEvent(id: string, widgetId: string, handler: string, event: 
         dispatch(busyChanged({ id, delta: -1 }));
       }
     });
-    if (!ok) return;
-    if (globalChanged) {
-      // Every plugin reads the global state: all of them render again.
-      await Promise.all(getState().session.plugins.map((p) => dispatch(renderPlugin(p.id))));
-    } else {
-      await dispatch(renderPlugin(id));
-    }
+    // Every plugin reads the global state: all of them render again.
+    if (globalChanged) await Promise.all(getState().session.plugins.map((p) => dispatch(renderPlugin(p.id))));
+  };
+}
+
+function toLogEntry(d: Dispatch): DispatchLogEntry {
+  return {
+    dispatchId: d.meta.dispatchId,
+    pluginId: d.meta.pluginId,
+    scope: d.meta.scope,
+    type: d.type,
+    payload: d.payload ?? null,
+    accepted: d.meta.accepted,
+    reason: d.meta.reason ?? null,
+    ts: d.meta.ts,
+    source: d.meta.source,
   };
 }
 

@@ -31,6 +31,12 @@ export interface WorkerPoolOptions {
   bootTimeoutMs?: number;
   /** Keep one booted worker ready, so a replacement is immediate. Default true. */
   hotSpare?: boolean;
+  /**
+   * Boot the hot spare beside the members and resolve only once it is up too, so no first call
+   * ever shares the CPU with its boot (a browser page: the first click). Default false: the spare
+   * boots at the pool's first idle moment after answering a call.
+   */
+  spareAtStart?: boolean;
   /** Margin past a call's deadline before its worker is killed. Default: the client's (250 ms). */
   graceMs?: number;
   /** The workers' limits ceiling, so the clients time calls by the limits the workers grant. */
@@ -70,9 +76,11 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
       onRestart: () => workers.restarted(),
     });
+  const spareBooted = options.spareAtStart ? workers.spareNow() : null;
   const members = await Promise.all(
     Array.from({ length: size }, async (_, i) => memberOver(i, await workers.first(i))),
   );
+  await spareBooted;
   const isolated = async () =>
     memberOver(size, await workers.supervisorFor(size).spawn().catch(deadTransport));
   const pool = createSandboxPool(members, {
@@ -82,7 +90,7 @@ export async function createWorkerPool(options: WorkerPoolOptions): Promise<Work
       await options.onClose?.();
     },
   });
-  workers.spareWhenIdle(() => pool.queueDepth() === 0);
+  if (!spareBooted) workers.spareWhenIdle(() => pool.queueDepth() === 0);
   return Object.assign(pool, {
     restarts: () => workers.restarts,
     boots: () => workers.boots,
@@ -186,6 +194,15 @@ class Workers {
       this.clock.clearTimeout(latest);
       for (const off of taps.splice(0)) off();
     };
+  }
+
+  /** Boot the spare now; settles once it is up, or once its boot failed (a replacement then boots afresh). */
+  spareNow(): Promise<void> {
+    this.refillSpare();
+    return (this.spare ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** After every member closed: the spare, booting replacements and workers killed earlier but still exiting all go too. */

@@ -30,6 +30,11 @@ export interface WorkerHost {
    * the module and skips compiling it. Leave out to let each worker load its own.
    */
   compileWasm?(engine: EngineVariant): Promise<WebAssembly.Module>;
+  /**
+   * Boot the hot spare with the members (`WorkerPoolOptions.spareAtStart`): where the first
+   * call after creation is a person's first click, not a server's first request.
+   */
+  spareAtStart?: boolean;
   /** Start one worker with this boot data and return its endpoint at once. */
   start(boot: WorkerBoot): WorkerEndpoint;
 }
@@ -79,6 +84,7 @@ export async function createWorkerSandbox(
         purpose === 'first' ? { ...boot, warmUpRounds: FIRST_WARM_UP_ROUNDS, quickStart: true } : boot,
       ),
     ...(options.hotSpare !== undefined ? { hotSpare: options.hotSpare } : {}),
+    ...(host.spareAtStart ? { spareAtStart: true } : {}),
     ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
     ...(options.limitsCeiling ? { limitsCeiling: options.limitsCeiling } : {}),
     ...(options.bootTimeoutMs !== undefined ? { bootTimeoutMs: options.bootTimeoutMs } : {}),

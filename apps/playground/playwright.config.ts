@@ -10,6 +10,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 export default defineConfig({
   testDir: 'e2e',
+  globalTeardown: './e2e/globalTeardown.ts',
   outputDir: 'test-results',
   // One browser at a time: the machine has two cores and the gates measure responsiveness.
   workers: 1,

@@ -1,7 +1,9 @@
 /**
  * The page every gate uses: it records console errors, uncaught page errors and CSP
  * violations (a `securitypolicyviolation` listener installed before any script runs; Chromium
- * does not surface those as Playwright events) and fails the test on any of them.
+ * does not surface those as Playwright events) and fails the test on any of them. Violations
+ * inside workers reach the server's `report-uri` (`/csp-reports`), which counts them in
+ * `corral_csp_violations_total`: the count must not move during a test.
  */
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
@@ -11,9 +13,19 @@ declare global {
   }
 }
 
+/** Every CSP violation the server has been sent so far (page and workers alike). */
+export async function reportedViolations(baseURL: string): Promise<number> {
+  const metrics = await (await fetch(new URL('/metrics', baseURL))).text();
+  return [...metrics.matchAll(/^corral_csp_violations_total\{[^}]*\} (\d+)$/gm)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+}
+
 export const test = base.extend<{ problems: string[] }>({
-  problems: async ({ page }, use) => {
+  problems: async ({ page, baseURL }, use) => {
     const problems: string[] = [];
+    const reportedBefore = await reportedViolations(baseURL!);
     // The server answers a contract failure (LIMIT_TIME, PLUGIN_THREW, …) on /v1/rpc with the
     // code table's HTTP status, and Chromium logs every non-2xx fetch as a console error. Those
     // lines are accepted only for RPC responses whose body is a typed contract failure, which
@@ -59,6 +71,11 @@ export const test = base.extend<{ problems: string[] }>({
     await use(problems);
     await Promise.all(rpcFailures);
     const violations = await page.evaluate(() => window.__cspViolations).catch(() => [] as string[]);
+    // Browsers send reports asynchronously: a moment for any still on its way.
+    await page.waitForTimeout(250);
+    const reported = (await reportedViolations(baseURL!)) - reportedBefore;
+    if (reported > 0)
+      violations.push(`${reported} reported to /csp-reports (page or worker; see the server log)`);
     expect([...problems, ...violations.map((v) => `csp: ${v}`)], 'console errors and CSP violations').toEqual(
       [],
     );

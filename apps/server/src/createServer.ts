@@ -28,6 +28,7 @@ import { createPluginHost, type PluginHost, type PluginLogLine } from './pluginH
 import { createApiRouter } from './routes/api.js';
 import { createPlaygroundRoutes } from './routes/playground.js';
 import { createMetricsRouter, createProbeRouter } from './routes/probes.js';
+import { createCspReportRouter } from './routes/cspReports.js';
 import { createServerSandbox, type SandboxFactory, type ServerSandbox } from './sandbox.js';
 
 export interface CreateServerOptions {
@@ -148,6 +149,7 @@ function createApp(
   app.use(createPlaygroundRoutes({ dir: config.playgroundDir }));
   app.use(readinessGuard(state));
   app.use(createProbeRouter({ config, host, draining: () => state.draining }));
+  app.use(createCspReportRouter({ logger, metrics }));
   app.use(access(config, shared?.store));
   app.use(createMetricsRouter(metrics));
   app.use('/v1', createApiRouter({ host, maxBodyBytes: config.maxBodyBytes }));

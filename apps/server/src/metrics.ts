@@ -19,6 +19,8 @@ export interface ServerMetrics {
   call(op: string, code: string, seconds: number): void;
   /** Record one HTTP request. */
   http(method: string, route: string, status: number, seconds: number): void;
+  /** Record one Content-Security-Policy violation a browser reported. */
+  cspViolation(directive: string): void;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -54,6 +56,12 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const cspViolations = new Counter({
+    name: 'corral_csp_violations_total',
+    help: 'Content-Security-Policy violations browsers reported to /csp-reports, by directive.',
+    labelNames: ['directive'],
+    registers: [registry],
+  });
   registerSourced(registry, sources);
   // Labelled children, looked up once per label set (prom-client hashes the labels on every
   // inc/observe otherwise). Label sets are few: ops × codes, methods × routes × statuses.
@@ -83,6 +91,10 @@ export function createMetrics(sources: MetricSources): ServerMetrics {
       });
       c.inc();
       c.observe(seconds);
+    },
+    cspViolation(directive) {
+      // Bounded label set: a directive name is a few letters and dashes, anything else is `other`.
+      cspViolations.inc({ directive: /^[a-z-]{1,40}$/.test(directive) ? directive : 'other' });
     },
   };
 }

@@ -30,6 +30,8 @@ const DIRECTIVES: [string, string][] = [
   ['form-action', "'self'"],
   ['frame-ancestors', "'self'"],
   ['script-src-attr', "'none'"],
+  // Browsers report violations here (routes/cspReports.ts): logged and counted.
+  ['report-uri', '/csp-reports'],
 ];
 
 /** The policy for a response; `styleNonce` admits the `<style>` elements carrying it. */

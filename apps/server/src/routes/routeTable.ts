@@ -14,6 +14,7 @@ export const ROUTES = [
   'GET /healthz',
   'GET /readyz',
   'GET /metrics',
+  'POST /csp-reports',
 ] as const;
 
 const PATTERNS = [...new Set(['/', ...ROUTES.map((route) => route.split(' ')[1]!)])].map((pattern) => ({

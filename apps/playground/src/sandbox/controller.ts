@@ -16,8 +16,8 @@ import {
   type PluginEvent,
   type RuntimeError,
 } from '@corral/contracts';
-import type { SandboxClient } from '@corral/core';
-import type { Hosts } from './hosts.js';
+import type { HybridLoadOptions, SandboxClient } from '@corral/core';
+import { placementOf, type Hosts } from './hosts.js';
 import type { AppDispatch, RootState } from '../store/index.js';
 import {
   ALLOWED_GLOBAL_ACTIONS,
@@ -116,6 +116,9 @@ export function connectDiagnostics(
       dispatch(callLogged({ ...diagnostic, at: Date.now(), host, memoryBytes: memory }));
     } else if (diagnostic.kind === 'log') {
       dispatch(consoleLogged({ ...diagnostic, at: Date.now() }));
+    } else if (diagnostic.kind === 'divergence') {
+      const message = `divergence: the ${diagnostic.op} differed in ${diagnostic.fields.join(', ')} between the local preview and the server; adopted the ${diagnostic.adopted}'s result`;
+      dispatch(consoleLogged({ kind: 'log', pluginId: diagnostic.pluginId, level: 'warn', message, at: Date.now() }));
     }
   });
 }
@@ -155,10 +158,8 @@ export function loadPlugin(id: string): Thunk {
       dispatch(busyChanged({ id, delta: 1 }));
       try {
         const client = clientOf(hosts, entry.host);
-        const meta = await client.loadPlugin(
-          { pluginId: id, code: entry.code, profile: 'default' },
-          { signal: signalFor(id) },
-        );
+        const options: HybridLoadOptions = { signal: signalFor(id), placement: placementOf(entry.host) };
+        const meta = await client.loadPlugin({ pluginId: id, code: entry.code, profile: 'default' }, options);
         if (generation(id) !== gen) return;
         const valid = validatePluginMeta(meta);
         if (!valid.ok) throw invalid('plugin metadata', valid.message);
@@ -300,15 +301,21 @@ export function stopPlugin(id: string): Thunk {
   };
 }
 
-/** Move a plugin to another host: same code, same state, so the same tree. */
+/**
+ * Move a plugin to another placement: the router's `setPlacement` (its next call loads it on the
+ * new side first). Same code, same state, so the same tree.
+ */
 export function switchHost(id: string, host: HostKind): Thunk {
   return async (dispatch, getState, hosts) => {
     const entry = getState().session.plugins.find((p) => p.id === id);
     if (!entry || entry.host === host) return;
-    const old = hosts.client(entry.host);
     dispatch(hostChosen({ id, host }));
-    await dispatch(loadPlugin(id));
-    if (old) void old.disposePlugin({ pluginId: id }).catch(() => undefined);
+    if (getState().runtime[id]?.meta && hosts.router.placementOf(id)) {
+      hosts.router.setPlacement(id, placementOf(host));
+      await dispatch(renderPlugin(id));
+    } else {
+      await dispatch(loadPlugin(id));
+    }
   };
 }
 

@@ -88,6 +88,13 @@ export function ReplayPanel({ name }: { name: (id: string) => string }) {
         <button type="button" onClick={() => go(index + 1)} disabled={index >= total - 1}>
           Next
         </button>
+        <button
+          type="button"
+          onClick={() => go(recording.calls.findLastIndex((c) => c.error !== undefined))}
+          disabled={!recording.calls.some((c) => c.error !== undefined)}
+        >
+          Latest failure
+        </button>
         <label>
           Jump to dispatch{' '}
           <select

@@ -39,6 +39,7 @@ test('in production, auto runs on the server', async ({ page, problems }) => {
   const counter = card(page, 'Counter');
   await expect(counter.getByText('Count: 0')).toBeVisible();
   await counter.getByLabel('Runs on').selectOption('auto');
+  await expect(counter.getByLabel('Where Counter ran')).toHaveText(/on the server/);
   await counter.getByRole('button', { name: '+1' }).click();
   await expect(counter.getByText('Count: 1')).toBeVisible();
   await expect(counter.getByLabel('Where Counter ran')).toHaveText(

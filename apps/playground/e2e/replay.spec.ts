@@ -47,7 +47,10 @@ test('in production, auto runs on the server', async ({ page, problems }) => {
   );
 });
 
-test('an exported failing call, imported and replayed, reproduces the failure', async ({ page, problems }) => {
+test('an exported failing call, imported and replayed, reproduces the failure', async ({
+  page,
+  problems,
+}) => {
   void problems;
   await openPresets(page, ['loop'], []);
   await expect(card(page, 'Infinite loop').getByRole('alert')).toContainText('LIMIT_TIME');

@@ -26,14 +26,13 @@ const json = (v: unknown) => JSON.stringify(v, null, 2);
 
 export function ReplayPanel({ name }: { name: (id: string) => string }) {
   const hosts = useHosts();
-  // Every recorded call also logs a diagnostic: the log's length says when to read it again.
-  const calls = useAppSelector((s) => s.log.calls.length);
-  const dispatches = useAppSelector((s) => s.log.dispatches.length);
+  // Every recorded call also logs a diagnostic: the newest one says when to read it again.
+  const lastCall = useAppSelector((s) => s.log.calls.at(-1)?.seq ?? -1);
+  const lastDispatch = useAppSelector((s) => s.log.dispatches.at(-1)?.dispatchId ?? '');
   const recording: SessionRecording = useMemo(
     () => hosts.recorder.recording(),
-    // calls and dispatches stand for "the recording grew".
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [hosts, calls, dispatches],
+    // lastCall and lastDispatch stand for "the recording grew".
+    [hosts, lastCall, lastDispatch],
   );
   const total = recording.calls.length;
   const [picked, setPicked] = useState<number | null>(null);
@@ -41,7 +40,9 @@ export function ReplayPanel({ name }: { name: (id: string) => string }) {
   const call = index >= 0 ? recording.calls[index]! : null;
   const go = (i: number) => setPicked(Math.max(0, Math.min(total - 1, i)));
   const stamps = recording.calls.flatMap((c, i) =>
-    c.op === 'event' && c.dispatches ? c.dispatches.map((d) => ({ i, id: d.meta.dispatchId, type: d.type })) : [],
+    c.op === 'event' && c.dispatches
+      ? c.dispatches.map((d) => ({ i, id: d.meta.dispatchId, type: d.type }))
+      : [],
   );
 
   const [side, setSide] = useState<SideKind>(hosts.side('worker') ? 'worker' : 'server');
@@ -60,7 +61,10 @@ export function ReplayPanel({ name }: { name: (id: string) => string }) {
       await readSessionRecording(doc);
       setReport(await replaySession(doc, client));
     } catch (error) {
-      const e = error instanceof SyntaxError ? { code: 'INVALID_REQUEST', message: 'The file is not JSON.' } : toRuntimeError(error);
+      const e =
+        error instanceof SyntaxError
+          ? { code: 'INVALID_REQUEST', message: 'The file is not JSON.' }
+          : toRuntimeError(error);
       setReplayError(`${e.code}: ${e.message}`);
     } finally {
       setReplaying(false);
@@ -125,7 +129,9 @@ export function ReplayPanel({ name }: { name: (id: string) => string }) {
         <div className="replay-call" aria-label="Recorded call">
           <p>
             <strong>{call.op}</strong> of {name(call.params.pluginId)}
-            {call.op === 'event' ? ` (${call.params.handler} on ${call.params.widgetId})` : ` (${call.params.widgetId})`}
+            {call.op === 'event'
+              ? ` (${call.params.handler} on ${call.params.widgetId})`
+              : ` (${call.params.widgetId})`}
             {call.placement ? ` on ${call.placement}` : ''}
             {call.error ? (
               <>

@@ -118,7 +118,9 @@ export function connectDiagnostics(
       dispatch(consoleLogged({ ...diagnostic, at: Date.now() }));
     } else if (diagnostic.kind === 'divergence') {
       const message = `divergence: the ${diagnostic.op} differed in ${diagnostic.fields.join(', ')} between the local preview and the server; adopted the ${diagnostic.adopted}'s result`;
-      dispatch(consoleLogged({ kind: 'log', pluginId: diagnostic.pluginId, level: 'warn', message, at: Date.now() }));
+      dispatch(
+        consoleLogged({ kind: 'log', pluginId: diagnostic.pluginId, level: 'warn', message, at: Date.now() }),
+      );
     }
   });
 }

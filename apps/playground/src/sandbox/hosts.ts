@@ -69,7 +69,9 @@ export function createHosts(options: HostsOptions): Hosts {
   const recorder = createSessionRecorder(router);
   const unavailable = (kind: HostKind): string | null => {
     if (kind === 'auto')
-      return sides.worker || sides.server ? null : 'Neither the in-browser worker nor the server is available.';
+      return sides.worker || sides.server
+        ? null
+        : 'Neither the in-browser worker nor the server is available.';
     return sides[kind] ? null : (reasons[kind] ?? null);
   };
   return {

@@ -14,9 +14,10 @@ import {
   type JSONObject,
   type JSONValue,
   type PluginEvent,
+  type RenderResult,
   type RuntimeError,
 } from '@corral/contracts';
-import type { HybridLoadOptions, SandboxClient } from '@corral/core';
+import type { HybridCallOptions, HybridLoadOptions, SandboxClient } from '@corral/core';
 import { placementOf, type Hosts } from './hosts.js';
 import type { AppDispatch, RootState } from '../store/index.js';
 import {
@@ -197,6 +198,14 @@ export function renderPlugin(id: string, widgetId?: string): Thunk {
         dispatch(busyChanged({ id, delta: 1 }));
         try {
           const client = clientOf(hosts, entry.host);
+          // In production, auto renders locally first: show that tree until the server's comes.
+          const options: HybridCallOptions<RenderResult> = {
+            signal: signalFor(id),
+            onPreview: (preview) => {
+              if (generation(id) === gen && validateUINode(preview?.tree).ok)
+                dispatch(rendered({ id, widgetId: w.id, tree: preview.tree }));
+            },
+          };
           const result = await client.render(
             {
               pluginId: id,
@@ -204,7 +213,7 @@ export function renderPlugin(id: string, widgetId?: string): Thunk {
               pluginState: entry.state,
               globalState: state.session.global as unknown as JSONObject,
             },
-            { signal: signalFor(id) },
+            options,
           );
           if (generation(id) !== gen) return;
           const valid = validateUINode(result?.tree);

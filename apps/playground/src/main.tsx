@@ -29,10 +29,14 @@ const nonce = cspNonce();
 const worker = await createBrowserSandbox({ allowedGlobalActions: [...ALLOWED_GLOBAL_ACTIONS] }).catch(
   (error: unknown) => ({ unavailable: `The in-browser worker could not start: ${String(error)}` }),
 );
-const hosts = createHosts({ server: createHttpSandbox({ baseUrl: location.origin }), worker });
+const params = new URLSearchParams(location.search);
+const hosts = createHosts({
+  server: createHttpSandbox({ baseUrl: location.origin }),
+  worker,
+  context: params.get('context') === 'production' ? 'production' : 'design',
+});
 
 const storedTheme = localStorage.getItem('corral-theme');
-const params = new URLSearchParams(location.search);
 const theme: Theme =
   params.get('theme') === 'dark' || params.get('theme') === 'light'
     ? (params.get('theme') as Theme)

@@ -64,6 +64,15 @@ describe('session serialization', () => {
     expect(fromDocument(dup)).toMatchObject({ ok: false, reason: expect.stringMatching(/twice/) });
   });
 
+  it('keeps auto placement, and opens old links whose hosts are worker or server', () => {
+    const auto = { ...session, plugins: session.plugins.map((p) => ({ ...p, host: 'auto' as const })) };
+    const parsed = fromHash(toHash(auto));
+    expect(parsed).toEqual({ ok: true, session: auto });
+    const old = { ...toDocument(session), version: 1 };
+    const opened = fromDocument(old);
+    expect(opened.ok && opened.session.plugins.map((p) => p.host)).toEqual(['server', 'worker']);
+  });
+
   it('drops what it cannot trust: unknown hosts, non-JSON state, bad globals', () => {
     const doc = {
       corral: 'playground-session',

@@ -111,6 +111,22 @@ describe('session recording', () => {
     expect(future).toMatchObject({ code: 'INVALID_REQUEST', details: { path: '/version' } });
   });
 
+  it('keeps the last maxCalls calls, which still replay on their own', async () => {
+    const recorder = createSessionRecorder(await host(), { maxCalls: 2 });
+    await recorder.client.loadPlugin({ pluginId: 'counter', code: counter });
+    for (let count = 0; count < 5; count++) {
+      await recorder.client.render({
+        pluginId: 'counter',
+        widgetId: 'main',
+        pluginState: { count },
+        globalState: {},
+      });
+    }
+    const recording = recorder.recording();
+    expect(recording.calls.map((c) => (c.params.pluginState as { count: number }).count)).toEqual([3, 4]);
+    expect(await replaySession(recording, await host(quickjsNg))).toEqual({ calls: 2, mismatches: [] });
+  });
+
   it('exports one failing call as a file that reproduces it on another host', async () => {
     const recording = await record();
     const file = JSON.stringify(extractCall(recording, recording.calls.length - 1));

@@ -6,11 +6,13 @@ import { useId, useMemo } from 'react';
 import { useAppDispatch, useAppSelector } from '../hooks.js';
 import { tabSet, type BottomTab } from '../store/ui.js';
 import { logsCleared } from '../store/log.js';
+import { ReplayPanel } from './ReplayPanel.js';
 
 const TABS: { id: BottomTab; label: string }[] = [
   { id: 'dispatches', label: 'Dispatch log' },
   { id: 'diagnostics', label: 'Diagnostics' },
   { id: 'console', label: 'Console' },
+  { id: 'replay', label: 'Replay' },
 ];
 
 const time = (ms: number) => {
@@ -71,6 +73,7 @@ export function LogPanels() {
         {tab === 'dispatches' && <DispatchTable name={name} />}
         {tab === 'diagnostics' && <DiagnosticsTable name={name} />}
         {tab === 'console' && <ConsoleList name={name} />}
+        {tab === 'replay' && <ReplayPanel name={name} />}
       </div>
     </section>
   );
@@ -126,6 +129,8 @@ function DiagnosticsTable({ name }: { name: (id: string) => string }) {
           <th scope="col">Plugin</th>
           <th scope="col">Host</th>
           <th scope="col">Op</th>
+          <th scope="col">Placement</th>
+          <th scope="col">Reason</th>
           <th scope="col">Elapsed ms</th>
           <th scope="col">Error</th>
           <th scope="col">Interrupted</th>
@@ -139,6 +144,8 @@ function DiagnosticsTable({ name }: { name: (id: string) => string }) {
             <td>{c.pluginId ? name(c.pluginId) : '—'}</td>
             <td>{c.host}</td>
             <td>{c.op}</td>
+            <td>{c.placement ?? '—'}</td>
+            <td>{c.placementReason ?? '—'}</td>
             <td className="num">{c.elapsedMs.toFixed(2)}</td>
             <td>{c.errorCode ? <code>{c.errorCode}</code> : 'ok'}</td>
             <td>{c.interrupted ? 'yes' : 'no'}</td>

@@ -18,7 +18,12 @@ import { pluginSelected, type HostKind } from '../store/session.js';
 import { WidgetRenderer } from './WidgetRenderer.js';
 import { useHosts } from './HostsContext.js';
 
-const HOST_LABEL: Record<HostKind, string> = { worker: 'In-browser worker', server: 'Server' };
+const HOST_LABEL: Record<HostKind, string> = {
+  worker: 'Local (in-browser worker)',
+  server: 'Server',
+  auto: 'Auto (the router decides)',
+};
+const SIDE_LABEL: Record<string, string> = { local: 'in-browser worker', server: 'server' };
 
 export function PluginCard({ id }: { id: string }) {
   const dispatch = useAppDispatch();
@@ -31,6 +36,13 @@ export function PluginCard({ id }: { id: string }) {
   const meta = runtime?.meta ?? null;
   const status = runtime?.status ?? 'loading';
   const busy = (runtime?.busy ?? 0) > 0;
+  const decision = useAppSelector((s) => {
+    for (let i = s.log.calls.length - 1; i >= 0; i--) {
+      const c = s.log.calls[i]!;
+      if (c.pluginId === id && c.placement && (c.op === 'render' || c.op === 'event')) return c;
+    }
+    return null;
+  });
 
   const refreshKey = meta?.widgets.map((w) => `${w.id}:${w.refreshMs ?? 0}`).join(',') ?? '';
   useEffect(() => {
@@ -73,7 +85,7 @@ export function PluginCard({ id }: { id: string }) {
             value={entry.host}
             onChange={(e) => void dispatch(switchHost(id, e.target.value as HostKind))}
           >
-            {(['worker', 'server'] as const).map((h) => (
+            {(['worker', 'server', 'auto'] as const).map((h) => (
               <option key={h} value={h} disabled={hosts.unavailable(h) !== null}>
                 {HOST_LABEL[h]}
                 {hosts.unavailable(h) ? ' (unavailable)' : ''}
@@ -82,6 +94,11 @@ export function PluginCard({ id }: { id: string }) {
           </select>
         </span>
       </header>
+      <p className="card-decision" aria-label={`Where ${entry.name} ran`}>
+        {decision
+          ? `Last ${decision.op} ran on the ${SIDE_LABEL[decision.placement!] ?? decision.placement}: ${decision.placementReason ?? 'no reason given'}`
+          : 'No call yet'}
+      </p>
       <div className="card-actions" role="toolbar" aria-label={`${entry.name} actions`}>
         <button type="button" onClick={() => dispatch(pluginSelected(id))} aria-pressed={selected}>
           Edit

@@ -15,11 +15,12 @@ import {
   type JSONObject,
   type JSONValue,
   type PluginEvent,
+  type RenderResult,
   type RuntimeError,
   type UINode,
 } from '@corral/contracts';
-import type { SandboxClient } from '@corral/core';
-import type { Hosts } from './hosts.js';
+import type { HybridCallOptions, HybridLoadOptions, SandboxClient } from '@corral/core';
+import { placementOf, type Hosts } from './hosts.js';
 import type { AppDispatch, RootState } from '../store/index.js';
 import {
   ALLOWED_GLOBAL_ACTIONS,
@@ -139,6 +140,11 @@ export function connectDiagnostics(
       });
     } else if (diagnostic.kind === 'log') {
       pending.push(() => dispatch(consoleLogged({ ...diagnostic, at })));
+    } else if (diagnostic.kind === 'divergence') {
+      const message = `divergence: the ${diagnostic.op} differed in ${diagnostic.fields.join(', ')} between the local preview and the server; adopted the ${diagnostic.adopted}'s result`;
+      pending.push(() =>
+        dispatch(consoleLogged({ kind: 'log', pluginId: diagnostic.pluginId, level: 'warn', message, at })),
+      );
     } else return;
     if (pending.length === 1) whenIdle();
   });
@@ -179,10 +185,8 @@ export function loadPlugin(id: string): Thunk {
       dispatch(busyChanged({ id, delta: 1 }));
       try {
         const client = clientOf(hosts, entry.host);
-        const meta = await client.loadPlugin(
-          { pluginId: id, code: entry.code, profile: 'default' },
-          { signal: signalFor(id) },
-        );
+        const options: HybridLoadOptions = { signal: signalFor(id), placement: placementOf(entry.host) };
+        const meta = await client.loadPlugin({ pluginId: id, code: entry.code, profile: 'default' }, options);
         if (generation(id) !== gen) return;
         const valid = validatePluginMeta(meta);
         if (!valid.ok) throw invalid('plugin metadata', valid.message);
@@ -210,11 +214,15 @@ async function renderTree(
   widgetId: string,
   pluginState: JSONValue,
   globalState: JSONObject,
+  onPreview?: (tree: UINode) => void,
 ): Promise<UINode> {
-  const result = await client.render(
-    { pluginId: id, widgetId, pluginState, globalState },
-    { signal: signalFor(id) },
-  );
+  const options: HybridCallOptions<RenderResult> = {
+    signal: signalFor(id),
+    onPreview: (preview) => {
+      if (onPreview && validateUINode(preview?.tree).ok) onPreview(preview.tree);
+    },
+  };
+  const result = await client.render({ pluginId: id, widgetId, pluginState, globalState }, options);
   const valid = validateUINode(result?.tree);
   if (!valid.ok) throw invalid('a UI tree', valid.message);
   return result.tree;
@@ -236,7 +244,10 @@ export function renderPlugin(id: string, widgetId?: string): Thunk {
         try {
           const client = clientOf(hosts, entry.host);
           const global = state.session.global as unknown as JSONObject;
-          const tree = await renderTree(client, id, w.id, entry.state, global);
+          // In production, auto renders locally first: show that tree until the server's comes.
+          const tree = await renderTree(client, id, w.id, entry.state, global, (preview) => {
+            if (generation(id) === gen) dispatch(rendered({ id, widgetId: w.id, tree: preview }));
+          });
           if (generation(id) !== gen) return;
           dispatch(rendered({ id, widgetId: w.id, tree }));
         } catch (error) {
@@ -344,15 +355,21 @@ export function stopPlugin(id: string): Thunk {
   };
 }
 
-/** Move a plugin to another host: same code, same state, so the same tree. */
+/**
+ * Move a plugin to another placement: the router's `setPlacement` (its next call loads it on the
+ * new side first). Same code, same state, so the same tree.
+ */
 export function switchHost(id: string, host: HostKind): Thunk {
   return async (dispatch, getState, hosts) => {
     const entry = getState().session.plugins.find((p) => p.id === id);
     if (!entry || entry.host === host) return;
-    const old = hosts.client(entry.host);
     dispatch(hostChosen({ id, host }));
-    await dispatch(loadPlugin(id));
-    if (old) void old.disposePlugin({ pluginId: id }).catch(() => undefined);
+    if (getState().runtime[id]?.meta && hosts.router.placementOf(id)) {
+      hosts.router.setPlacement(id, placementOf(host));
+      await dispatch(renderPlugin(id));
+    } else {
+      await dispatch(loadPlugin(id));
+    }
   };
 }
 

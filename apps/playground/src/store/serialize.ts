@@ -59,7 +59,7 @@ export function fromDocument(value: unknown): ParseResult {
       return { ok: false, reason: `Plugin ${i + 1} in the session has no id or code.` };
     if (ids.has(p.id)) return { ok: false, reason: `Plugin id '${p.id}' appears twice.` };
     ids.add(p.id);
-    const host: HostKind = p.host === 'server' ? 'server' : 'worker';
+    const host: HostKind = p.host === 'server' || p.host === 'auto' ? p.host : 'worker';
     const hasState = p.hasState === true && validateJSONValue(p.state).ok;
     plugins.push({
       id: p.id,

@@ -7,8 +7,11 @@
 import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 import type { Dispatch, JSONValue } from '@corral/contracts';
 
-/** Where a plugin runs: a Web Worker in this tab, or the Corral server. */
-export type HostKind = 'worker' | 'server';
+/**
+ * Where a plugin runs: a Web Worker in this tab (`worker`, the router's `local`), the Corral
+ * server, or `auto` (the hybrid router's policy decides each call).
+ */
+export type HostKind = 'worker' | 'server' | 'auto';
 
 export interface PluginEntry {
   /** The id the plugin is loaded under (unique per session). */

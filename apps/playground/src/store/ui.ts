@@ -5,7 +5,7 @@
 import { createSlice, type PayloadAction } from '@reduxjs/toolkit';
 
 export type Theme = 'light' | 'dark';
-export type BottomTab = 'dispatches' | 'diagnostics' | 'console';
+export type BottomTab = 'dispatches' | 'diagnostics' | 'console' | 'replay';
 
 export interface UiState {
   theme: Theme;

@@ -40,6 +40,11 @@ export interface SessionRecorder {
 export interface RecorderOptions {
   clock?: Clock;
   seeds?: () => number;
+  /**
+   * Keep only the last `maxCalls` calls (a long-lived tab). Each call is whole — its params carry
+   * the states it ran with — so what is kept still replays. Default: every call.
+   */
+  maxCalls?: number;
 }
 
 /** Wraps a client so that its loads, renders and events are recorded. */
@@ -49,6 +54,11 @@ export function createSessionRecorder(inner: SandboxClient, options: RecorderOpt
   const plugins = new Map<string, RecordedPlugin>();
   const calls: RecordedCall[] = [];
   const recordedAt = new Date(clock.epochNow()).toISOString();
+  const maxCalls = options.maxCalls ?? Infinity;
+  const keep = (call: RecordedCall) => {
+    calls.push(call);
+    if (calls.length > maxCalls) calls.splice(0, calls.length - maxCalls);
+  };
   const stamped = <P extends RenderParams | EventParams>(params: P): P => ({
     ...params,
     now: params.now ?? clock.epochNow(),
@@ -70,10 +80,10 @@ export function createSessionRecorder(inner: SandboxClient, options: RecorderOpt
       const sent = stamped(params);
       try {
         const result = await inner.render(sent, callOptions);
-        calls.push({ op: 'render', params: sent, tree: result.tree, ...placementOf(result.diagnostics) });
+        keep({ op: 'render', params: sent, tree: result.tree, ...placementOf(result.diagnostics) });
         return result;
       } catch (error) {
-        calls.push({ op: 'render', params: sent, error: wire(error) });
+        keep({ op: 'render', params: sent, error: wire(error) });
         throw error;
       }
     },
@@ -81,7 +91,7 @@ export function createSessionRecorder(inner: SandboxClient, options: RecorderOpt
       const sent = stamped(params);
       try {
         const result = await inner.event(sent, callOptions);
-        calls.push({
+        keep({
           op: 'event',
           params: sent,
           pluginState: result.pluginState,
@@ -90,7 +100,7 @@ export function createSessionRecorder(inner: SandboxClient, options: RecorderOpt
         });
         return result;
       } catch (error) {
-        calls.push({ op: 'event', params: sent, error: wire(error) });
+        keep({ op: 'event', params: sent, error: wire(error) });
         throw error;
       }
     },
